@@ -1,0 +1,67 @@
+"""One ``Settings`` object: ``jxc.toml`` (path from ``JXC_CONFIG``) overridden by ``JXC_*`` env.
+
+Defaults run the sandbox on the embedded SQLite file ``./jxc.db``. Secrets are ``SecretStr`` so
+they never appear in logs or reprs.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jxc.db"
+DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="JXC_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    http_host: str = "127.0.0.1"
+    http_port: int = 8080
+    wecom_corp_id: str = "wwjxcsandbox0001"
+    wecom_agent_id: int = 1000002
+    wecom_secret: SecretStr = SecretStr("sandbox-secret")
+    wecom_token: SecretStr = SecretStr("sandboxtoken")
+    # 43 characters of base64 without the trailing "=", as WeCom hands it out.
+    wecom_aes_key: SecretStr = SecretStr("kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR")
+    wecom_api_base: str = DEFAULT_WECOM_API_BASE
+    timezone: str = "Asia/Shanghai"
+    log_format: Literal["text", "json"] = "text"
+
+    # Ledger policy defaults; each warehouse may override them (see ``jxc warehouses set``).
+    negative_stock_policy: Literal["approve", "forbid", "allow"] = "approve"
+    approval_value_threshold: Decimal = Decimal("200")
+    approval_ttl_hours: int = 24
+
+    data_dir: Path = Path("./data")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = os.environ.get("JXC_CONFIG")
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=Path(toml_path)))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings now (never at import time), letting callers override single fields."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,82 @@
+"""Hash-chained operation log: each row's hash covers the previous hash and its own content."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.models import AuditHead, AuditLog
+
+GENESIS = "0" * 64
+HEAD_ID = 1
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: datetime
+    actor: str
+    action: str
+    subject: str
+    payload: dict[str, Any]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def canonical(at: datetime, actor: str, action: str, subject: str, payload: Any) -> str:
+    body = {
+        "at": at.isoformat(),
+        "actor": actor,
+        "action": action,
+        "subject": subject,
+        "payload": _jsonable(payload),
+    }
+    return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+
+def chain_hash(prev_hash: str, content: str) -> str:
+    return hashlib.sha256((prev_hash + content).encode()).hexdigest()
+
+
+async def append(session: AsyncSession, entries: list[Entry]) -> None:
+    """Append entries after the current head, holding the head row lock until commit."""
+    head = await session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
+    if head is None:
+        raise RuntimeError("audit_head row missing: run `jxc db upgrade`")
+    prev = head.last_hash
+    for entry in entries:
+        # Microseconds survive every backend, so the stored instant re-hashes identically.
+        payload = _jsonable(entry.payload)
+        digest = chain_hash(
+            prev, canonical(entry.at, entry.actor, entry.action, entry.subject, payload)
+        )
+        session.add(
+            AuditLog(
+                at=entry.at,
+                actor=entry.actor,
+                action=entry.action,
+                subject=entry.subject,
+                payload=payload,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    head.last_hash = prev
+    await session.flush()

@@ -1,0 +1,76 @@
+"""Document types, statuses and the roles of DESIGN §1, with their Chinese names."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class DocType(StrEnum):
+    RECEIPT = "receipt"
+    SALE = "sale"
+    SALES_RETURN = "sales_return"
+    PURCHASE_RETURN = "purchase_return"
+    TRANSFER = "transfer"
+    COUNT = "count"
+    WRITEOFF = "writeoff"
+    ADJUSTMENT = "adjustment"
+
+
+class DocStatus(StrEnum):
+    PENDING = "pending"
+    POSTED = "posted"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    EXPIRED = "expired"
+    CONFLICTED = "conflicted"
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    PURCHASER = "purchaser"
+    MANAGER = "manager"
+    ADMIN = "admin"
+    AUDITOR = "auditor"
+
+
+APPROVER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+
+DOC_PREFIX = {
+    DocType.RECEIPT: "RK",
+    DocType.SALE: "XS",
+    DocType.SALES_RETURN: "XT",
+    DocType.PURCHASE_RETURN: "CT",
+    DocType.TRANSFER: "DB",
+    DocType.COUNT: "PD",
+    DocType.WRITEOFF: "BS",
+    DocType.ADJUSTMENT: "TZ",
+}
+APPROVAL_PREFIX = "SP"
+
+DOC_TYPE_NAMES = {
+    DocType.RECEIPT: "入库",
+    DocType.SALE: "销售",
+    DocType.SALES_RETURN: "销售退货",
+    DocType.PURCHASE_RETURN: "采购退货",
+    DocType.TRANSFER: "调拨",
+    DocType.COUNT: "盘点",
+    DocType.WRITEOFF: "报损",
+    DocType.ADJUSTMENT: "调整",
+}
+
+DOC_STATUS_NAMES = {
+    DocStatus.PENDING: "待审批",
+    DocStatus.POSTED: "已过账",
+    DocStatus.REJECTED: "已驳回",
+    DocStatus.CANCELLED: "已撤回",
+    DocStatus.EXPIRED: "已过期",
+    DocStatus.CONFLICTED: "已冲突",
+}
+
+ROLE_NAMES = {
+    Role.CLERK: "店员",
+    Role.PURCHASER: "采购",
+    Role.MANAGER: "店长",
+    Role.ADMIN: "管理员",
+    Role.AUDITOR: "审计",
+}

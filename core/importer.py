@@ -1,0 +1,260 @@
+"""Bulk imports: the item catalogue and the document history of an old system.
+
+Both are all-or-nothing: every row is checked first, errors are reported with their line
+numbers, and nothing is written unless every row is good.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import select
+
+from core import documents
+from core.commands import COMMANDS, DocumentCommand, Line, Transfer
+from core.doctypes import DocType
+from core.errors import DomainError, ImportFailed
+from core.models import Document, Item, Warehouse
+from core.tables import Row, read_rows
+from core.uow import UnitOfWork
+
+ITEM_HEADER = ("sku", "name")
+DOCUMENT_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "sku", "qty")
+IMPORTABLE_TYPES = {t.value for t in DocType if t is not DocType.ADJUSTMENT}
+T = TypeVar("T")
+
+
+class RowErrors:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+
+    def parse(self, line_no: int, column: str, text: str, parser: Callable[[str], T]) -> T | None:
+        try:
+            return parser(text)
+        except (ValueError, InvalidOperation):
+            self.messages.append(f"第 {line_no} 行 {column}：“{text}” 无法识别")
+            return None
+
+    def add(self, line_no: int, message: str) -> None:
+        self.messages.append(f"第 {line_no} 行：{message}")
+
+    def raise_if_any(self) -> None:
+        if self.messages:
+            raise ImportFailed(self.messages[:50])
+
+
+def decimal_text(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError(text)
+    return value
+
+
+@dataclass(frozen=True)
+class ItemImport:
+    created: int
+    updated: int
+
+
+async def import_items(uow: UnitOfWork, path: Path, actor: str) -> ItemImport:
+    rows = read_rows(path, ITEM_HEADER)
+    errors = RowErrors()
+    parsed: list[tuple[int, dict[str, object]]] = []
+    seen: set[str] = set()
+    for line_no, row in rows:
+        values = _item_values(line_no, row, errors)
+        sku = str(values.get("sku", ""))
+        if sku in seen:
+            errors.add(line_no, f"sku {sku} 在文件中重复")
+        seen.add(sku)
+        parsed.append((line_no, values))
+    errors.raise_if_any()
+    existing = {
+        item.sku: item for item in await uow.session.scalars(select(Item).where(Item.sku.in_(seen)))
+    }
+    created = 0
+    for _, values in parsed:
+        item = existing.get(str(values["sku"]))
+        if item is None:
+            item = Item()
+            uow.session.add(item)
+            created += 1
+        for key, value in values.items():
+            setattr(item, key, value)
+    await uow.session.flush()
+    uow.record(actor, "import.items", f"file:{path.name}", {"rows": len(parsed), "new": created})
+    return ItemImport(created=created, updated=len(parsed) - created)
+
+
+def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]:
+    if not row.get("sku") or not row.get("name"):
+        errors.add(line_no, "sku 和 name 必填")
+    values: dict[str, object] = {"sku": row.get("sku", ""), "name": row.get("name", "")}
+    for column in ("unit", "barcode", "category"):
+        if row.get(column):
+            values[column] = row[column]
+    for column in ("price", "cost", "reorder_point", "reorder_qty"):
+        if row.get(column):
+            number = errors.parse(line_no, column, row[column], decimal_text)
+            if number is not None and number < 0:
+                errors.add(line_no, f"{column} 不能为负数")
+            values[column] = number
+    if row.get("shelf_life_days"):
+        values["shelf_life_days"] = errors.parse(
+            line_no, "shelf_life_days", row["shelf_life_days"], int
+        )
+    if "unit" in values and "precision" not in values:
+        values["unit_precision"] = unit_precision(str(values["unit"]))
+    return values
+
+
+# Weighed goods are sold in fractions; counted goods in whole units.
+WEIGHT_UNITS = {"kg": 3, "千克": 3, "公斤": 3, "斤": 2, "g": 0, "克": 0, "l": 3, "升": 3}
+
+
+def unit_precision(unit: str) -> int:
+    return WEIGHT_UNITS.get(unit.lower(), 0)
+
+
+@dataclass
+class DocumentDraft:
+    number: str
+    type: str
+    posted_at: datetime
+    user: str
+    partner: str
+    lines: list[tuple[str, str, Line]]  # (warehouse, sku, line)
+    first_line: int
+
+
+async def import_documents(uow: UnitOfWork, path: Path, actor: str) -> int:
+    rows = read_rows(path, DOCUMENT_HEADER)
+    errors = RowErrors()
+    drafts = _drafts(rows, errors, uow)
+    await _check_references(uow, drafts, errors)
+    errors.raise_if_any()
+    ordered = sorted(drafts.values(), key=lambda d: (d.posted_at, d.first_line))
+    for draft in ordered:
+        try:
+            await documents.submit(uow, _command(draft), enforce_policy=False)
+        except DomainError as error:
+            raise ImportFailed(
+                [f"第 {draft.first_line} 行 单据 {draft.number}：{error.message}"]
+            ) from error
+    uow.record(actor, "import.documents", f"file:{path.name}", {"documents": len(ordered)})
+    return len(ordered)
+
+
+def _drafts(
+    rows: list[tuple[int, Row]], errors: RowErrors, uow: UnitOfWork
+) -> dict[str, DocumentDraft]:
+    drafts: dict[str, DocumentDraft] = {}
+    for line_no, row in rows:
+        doc_type = row["type"].lower()
+        if doc_type not in IMPORTABLE_TYPES:
+            errors.add(line_no, f"type “{row['type']}” 应为 {', '.join(sorted(IMPORTABLE_TYPES))}")
+        posted_at = errors.parse(line_no, "posted_at", row["posted_at"], lambda t: _instant(t, uow))
+        qty = errors.parse(line_no, "qty", row["qty"], decimal_text)
+        price = (
+            errors.parse(line_no, "price", row["price"], decimal_text) if row.get("price") else None
+        )
+        expiry = (
+            errors.parse(line_no, "expiry", row["expiry"], date.fromisoformat)
+            if row.get("expiry")
+            else None
+        )
+        if not row["doc_no"] or not row["sku"] or not row["warehouse"]:
+            errors.add(line_no, "doc_no、sku、warehouse 必填")
+        if posted_at is None or qty is None:
+            continue
+        draft = drafts.setdefault(
+            row["doc_no"],
+            DocumentDraft(
+                row["doc_no"],
+                doc_type,
+                posted_at,
+                row["user"] or "import",
+                row.get("partner", ""),
+                [],
+                line_no,
+            ),
+        )
+        if (draft.type, draft.posted_at, draft.user) != (
+            doc_type,
+            posted_at,
+            row["user"] or "import",
+        ):
+            errors.add(
+                line_no,
+                f"单据 {draft.number} 的 type/posted_at/user 与第 {draft.first_line} 行不一致",
+            )
+        line = Line(row["sku"], qty, price, row.get("lot") or None, expiry)
+        draft.lines.append((row["warehouse"].upper(), row["sku"], line))
+    return drafts
+
+
+def _instant(text: str, uow: UnitOfWork) -> datetime:
+    parsed = datetime.fromisoformat(text)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=uow.tz)
+    return parsed.astimezone(UTC)
+
+
+async def _check_references(
+    uow: UnitOfWork, drafts: dict[str, DocumentDraft], errors: RowErrors
+) -> None:
+    skus = {sku for d in drafts.values() for _, sku, _ in d.lines}
+    codes = {wh for d in drafts.values() for wh, _, _ in d.lines}
+    known_skus = set(await uow.session.scalars(select(Item.sku).where(Item.sku.in_(skus))))
+    known_codes = set(
+        await uow.session.scalars(select(Warehouse.code).where(Warehouse.code.in_(codes)))
+    )
+    taken = set(
+        await uow.session.scalars(select(Document.number).where(Document.number.in_(drafts)))
+    )
+    for draft in drafts.values():
+        if draft.number in taken:
+            errors.add(draft.first_line, f"单据号 {draft.number} 已存在")
+        for warehouse, sku, _ in draft.lines:
+            if sku not in known_skus:
+                errors.add(
+                    draft.first_line, f"单据 {draft.number}：商品 {sku} 不存在，请先导入商品"
+                )
+            if warehouse not in known_codes:
+                errors.add(draft.first_line, f"单据 {draft.number}：仓库 {warehouse} 不存在")
+        if draft.type == DocType.TRANSFER and len({wh for wh, _, _ in draft.lines}) != 2:
+            errors.add(
+                draft.first_line, f"调拨单 {draft.number} 应有调出（负数）和调入（正数）两个仓库"
+            )
+        elif draft.type != DocType.TRANSFER and len({wh for wh, _, _ in draft.lines}) != 1:
+            errors.add(draft.first_line, f"单据 {draft.number} 的所有行应属于同一个仓库")
+
+
+def _command(draft: DocumentDraft) -> DocumentCommand:
+    common = {
+        "actor": draft.user,
+        "partner": draft.partner or None,
+        "posted_at": draft.posted_at,
+        "number": draft.number,
+        "note": "历史导入",
+    }
+    if draft.type == DocType.TRANSFER:
+        source = next(wh for wh, _, line in draft.lines if line.qty < 0)
+        destination = next(wh for wh, _, line in draft.lines if line.qty > 0)
+        lines = tuple(
+            Line(ln.item, -ln.qty, ln.price, ln.lot, ln.expiry)
+            for wh, _, ln in draft.lines
+            if wh == source
+        )
+        return Transfer(warehouse=source, to_warehouse=destination, lines=lines, **common)  # type: ignore[arg-type]
+    warehouse = draft.lines[0][0]
+    return COMMANDS[DocType(draft.type)](
+        warehouse=warehouse,
+        lines=tuple(ln for _, _, ln in draft.lines),
+        **common,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,118 @@
+"""Unit of work: one database transaction, rolled back unless ``commit()`` is called.
+
+Audit entries are buffered and chained at commit time, so the audit head lock is always the
+last lock a transaction takes (balances first, then the chain): no lock-order deadlocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from config import Settings
+from core import audit
+from core.clock import Clock, utcnow
+from core.errors import ConcurrencyConflict
+
+T = TypeVar("T")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# PostgreSQL SQLSTATEs that mean "try the transaction again": serialization failure, deadlock.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utcnow,
+        tz: ZoneInfo = SHANGHAI,
+        settings: Settings | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.tz = tz
+        self.settings = settings or Settings()
+        self._session: AsyncSession | None = None
+        self._audit: list[audit.Entry] = []
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """The shop's calendar day (documents are numbered and expiry is judged by it)."""
+        return self.clock().astimezone(self.tz).date()
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._audit = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+
+    def record(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> None:
+        """Queue an audit entry; it is chained and written by ``commit``."""
+        self._audit.append(audit.Entry(self.now(), actor, action, subject, payload))
+
+    async def commit(self) -> None:
+        if self._audit:
+            await audit.append(self.session, self._audit)
+            self._audit = []
+        await self.session.commit()
+
+
+async def in_transaction(
+    uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8
+) -> T:
+    """Run ``work`` in its own transaction and commit, retrying when it lost a race."""
+    for attempt in range(1, attempts + 1):
+        try:
+            async with uow:
+                result = await work(uow)
+                await uow.commit()
+                return result
+        except (ConcurrencyConflict, IntegrityError, DBAPIError) as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def is_retryable(error: BaseException) -> bool:
+    if isinstance(error, ConcurrencyConflict):
+        return True
+    if isinstance(error, IntegrityError):
+        return "stock_balances" in str(error) or "batches" in str(error)
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return sqlstate in _RETRYABLE_SQLSTATES
+    return False

@@ -1,0 +1,146 @@
+"""Plain results returned by core services: no ORM objects leave ``core``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    sku: str
+    name: str
+    unit: str
+    warehouse: str
+    qty: Decimal
+
+
+@dataclass(frozen=True)
+class LineView:
+    sku: str
+    name: str
+    unit: str
+    qty: Decimal
+    price: Decimal | None
+    lot: str | None
+    expiry: date | None
+
+    @property
+    def amount(self) -> Decimal | None:
+        return None if self.price is None else self.qty * self.price
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    number: str
+    type: str
+    status: str
+    warehouse: str
+    to_warehouse: str | None
+    partner: str | None
+    created_by: str
+    created_at: datetime
+    posted_at: datetime | None
+    original_number: str | None
+    note: str
+    lines: tuple[LineView, ...]
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount or Decimal(0) for line in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Change:
+    """One row of "before → after" shown on an approval card."""
+
+    label: str
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class ApprovalView:
+    id: int
+    number: str
+    subject: str
+    status: str
+    warehouse: str
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    reason: str
+    changes: tuple[Change, ...]
+    document: DocumentView | None
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str
+    seen_versions: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Posted:
+    document: DocumentView
+    balances: tuple[BalanceView, ...]
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class NeedsApproval:
+    approval: ApprovalView
+    replayed: bool = False
+
+
+@dataclass(frozen=True)
+class PriceChanged:
+    sku: str
+    name: str
+    old_price: Decimal
+    new_price: Decimal
+
+
+@dataclass(frozen=True)
+class BatchStock:
+    lot: str
+    expiry: date | None
+    qty: Decimal
+    expired: bool
+
+
+@dataclass(frozen=True)
+class WarehouseStock:
+    warehouse: str
+    on_hand: Decimal
+    reserved: Decimal
+    batches: tuple[BatchStock, ...]
+
+    @property
+    def available(self) -> Decimal:
+        return self.on_hand - self.reserved
+
+
+@dataclass(frozen=True)
+class ItemStock:
+    sku: str
+    name: str
+    unit: str
+    price: Decimal
+    barcode: str | None
+    category: str
+    reorder_point: Decimal
+    warehouses: tuple[WarehouseStock, ...] = field(default_factory=tuple)
+
+    @property
+    def on_hand(self) -> Decimal:
+        return sum((w.on_hand for w in self.warehouses), Decimal(0))
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    rows: tuple[T, ...]
+    next_cursor: str | None
