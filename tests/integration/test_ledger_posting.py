@@ -44,7 +44,9 @@ def lines(*specs: tuple[str, str]) -> tuple[Line, ...]:
 
 
 async def test_receipt_then_sale_leaves_the_difference(shop: UnitOfWork) -> None:
-    received = await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "24"))))
+    received = await post(
+        shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "24")))
+    )
     assert isinstance(received, Posted)
     assert received.document.number.startswith("RK-20261126-")
     sold = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "2"))))
@@ -56,7 +58,10 @@ async def test_receipt_then_sale_leaves_the_difference(shop: UnitOfWork) -> None
 
 
 async def test_multi_line_sale_with_customer_and_prices(shop: UnitOfWork) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "10"), ("SPRITE", "10"))))
+    await post(
+        shop,
+        Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "10"), ("SPRITE", "10"))),
+    )
     sale = Sell(
         warehouse="MAIN",
         actor="clerk1",
@@ -71,10 +76,17 @@ async def test_multi_line_sale_with_customer_and_prices(shop: UnitOfWork) -> Non
 
 
 async def test_sale_consumes_earliest_expiry_first(shop: UnitOfWork) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=(
-        Line("MILK", Decimal(5), lot="L2", expiry=date(2026, 12, 5)),
-        Line("MILK", Decimal(5), lot="L1", expiry=date(2026, 11, 30)),
-    )))
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN",
+            actor="clerk1",
+            lines=(
+                Line("MILK", Decimal(5), lot="L2", expiry=date(2026, 12, 5)),
+                Line("MILK", Decimal(5), lot="L1", expiry=date(2026, 11, 30)),
+            ),
+        ),
+    )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "7"))))
     stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
     assert [(b.lot, b.qty) for b in stock.warehouses[0].batches] == [("L2", Decimal(3))]
@@ -87,10 +99,17 @@ async def test_receipt_without_expiry_gets_one_from_shelf_life(shop: UnitOfWork)
     assert batch.expiry == date(2026, 12, 6)  # 2026-11-26 in Shanghai + 10 days
 
 
-async def test_expired_batch_is_not_sold_without_approval(shop: UnitOfWork, clock: ManualClock) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=(
-        Line("MILK", Decimal(3), lot="OLD", expiry=date(2026, 11, 27)),
-    )))
+async def test_expired_batch_is_not_sold_without_approval(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN",
+            actor="clerk1",
+            lines=(Line("MILK", Decimal(3), lot="OLD", expiry=date(2026, 11, 27)),),
+        ),
+    )
     clock.advance(days=3)
     result = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "2"))))
     assert isinstance(result, NeedsApproval)
@@ -113,7 +132,10 @@ async def test_negative_stock_policy_approve_opens_a_request(shop: UnitOfWork) -
 async def test_negative_stock_policy_forbid_refuses_with_numbers(shop: UnitOfWork) -> None:
     from core import catalog
 
-    await run(shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"))
+    await run(
+        shop,
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+    )
     await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "3"))))
     with pytest.raises(InsufficientStock, match="现有 3 瓶，需要 5 瓶"):
         await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "5"))))
@@ -123,33 +145,57 @@ async def test_negative_stock_policy_forbid_refuses_with_numbers(shop: UnitOfWor
 async def test_negative_stock_policy_allow_posts_below_zero(shop: UnitOfWork) -> None:
     from core import catalog
 
-    await run(shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"))
+    await run(
+        shop,
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+    )
     result = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "2"))))
     assert isinstance(result, Posted)
     assert await on_hand(shop, "COKE") == Decimal(-2)
 
 
-async def test_clerk_return_and_negative_sale_need_approval_but_manager_posts(shop: UnitOfWork) -> None:
-    clerk_return = await post(shop, ReturnSale(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "1"))))
-    negative_sale = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "-1"))))
+async def test_clerk_return_and_negative_sale_need_approval_but_manager_posts(
+    shop: UnitOfWork,
+) -> None:
+    clerk_return = await post(
+        shop, ReturnSale(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "1")))
+    )
+    negative_sale = await post(
+        shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "-1")))
+    )
     assert isinstance(clerk_return, NeedsApproval)
     assert isinstance(negative_sale, NeedsApproval)
     assert negative_sale.approval.subject == "clerk_return"
-    manager_return = await post(shop, ReturnSale(warehouse="MAIN", actor="mgr1", lines=lines(("COKE", "1"))))
+    manager_return = await post(
+        shop, ReturnSale(warehouse="MAIN", actor="mgr1", lines=lines(("COKE", "1")))
+    )
     assert isinstance(manager_return, Posted)
     assert await on_hand(shop, "COKE") == Decimal(1)
 
 
 async def test_return_against_original_goes_back_into_the_sold_batch(shop: UnitOfWork) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=(
-        Line("MILK", Decimal(5), lot="L1", expiry=date(2026, 11, 30)),
-        Line("MILK", Decimal(5), lot="L2", expiry=date(2026, 12, 9)),
-    )))
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN",
+            actor="clerk1",
+            lines=(
+                Line("MILK", Decimal(5), lot="L1", expiry=date(2026, 11, 30)),
+                Line("MILK", Decimal(5), lot="L2", expiry=date(2026, 12, 9)),
+            ),
+        ),
+    )
     sale = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "2"))))
     assert isinstance(sale, Posted)
-    returned = await post(shop, ReturnSale(
-        warehouse="MAIN", actor="mgr1", lines=lines(("MILK", "1")), original_number=sale.document.number
-    ))
+    returned = await post(
+        shop,
+        ReturnSale(
+            warehouse="MAIN",
+            actor="mgr1",
+            lines=lines(("MILK", "1")),
+            original_number=sale.document.number,
+        ),
+    )
     assert isinstance(returned, Posted)
     stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
     assert {b.lot: b.qty for b in stock.warehouses[0].batches} == {"L1": 4, "L2": 5}
@@ -185,10 +231,18 @@ async def test_count_posts_the_variance(shop: UnitOfWork) -> None:
 
 
 async def test_transfer_moves_batches_between_warehouses(shop: UnitOfWork) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=(
-        Line("MILK", Decimal(6), lot="L1", expiry=date(2026, 12, 1)),
-    )))
-    result = await post(shop, Transfer(warehouse="MAIN", to_warehouse="B1", actor="boss", lines=lines(("MILK", "4"))))
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN",
+            actor="clerk1",
+            lines=(Line("MILK", Decimal(6), lot="L1", expiry=date(2026, 12, 1)),),
+        ),
+    )
+    result = await post(
+        shop,
+        Transfer(warehouse="MAIN", to_warehouse="B1", actor="boss", lines=lines(("MILK", "4"))),
+    )
     assert isinstance(result, Posted)
     assert {(b.warehouse, b.qty) for b in result.balances} == {("MAIN", 2), ("B1", 4)}
     stock = await run(shop, lambda u: queries.stock_of(u, "MILK", "B1"))
@@ -196,14 +250,26 @@ async def test_transfer_moves_batches_between_warehouses(shop: UnitOfWork) -> No
 
 
 async def test_purchase_return_leaves_stock(shop: UnitOfWork) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="clerk1", partner="可口可乐公司", lines=lines(("COKE", "24"))))
-    result = await post(shop, ReturnPurchase(warehouse="MAIN", actor="clerk1", partner="可口可乐公司", lines=lines(("COKE", "4"))))
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN", actor="clerk1", partner="可口可乐公司", lines=lines(("COKE", "24"))
+        ),
+    )
+    result = await post(
+        shop,
+        ReturnPurchase(
+            warehouse="MAIN", actor="clerk1", partner="可口可乐公司", lines=lines(("COKE", "4"))
+        ),
+    )
     assert isinstance(result, Posted)
     assert await on_hand(shop, "COKE") == Decimal(20)
 
 
 async def test_same_idempotency_key_returns_the_first_result(shop: UnitOfWork) -> None:
-    cmd = Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "24")), idempotency_key="msg:1")
+    cmd = Receive(
+        warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "24")), idempotency_key="msg:1"
+    )
     first = await post(shop, cmd)
     second = await post(shop, cmd)
     assert isinstance(first, Posted) and isinstance(second, Posted)

@@ -1,0 +1,85 @@
+"""``jxc``: the operator's command line (DESIGN §9)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from bot import cli_ledger
+from config import load_settings
+
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jxc", description="JXC Bot — 进销存 in WeCom")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
+    _command(db.add_parser("upgrade", help="create or migrate the schema"), cli_ledger.db_upgrade)
+
+    warehouses = commands.add_parser("warehouses", help="warehouses (stores)")
+    wh = warehouses.add_subparsers(required=True)
+    add = wh.add_parser("add", help="add a warehouse")
+    add.add_argument("code")
+    add.add_argument("--name", required=True)
+    _command(add, cli_ledger.warehouses_add)
+    _command(wh.add_parser("list", help="list warehouses"), cli_ledger.warehouses_list)
+    configure = wh.add_parser("set", help="where alerts go, and policy overrides")
+    configure.add_argument("code")
+    configure.add_argument("--group-chat")
+    configure.add_argument("--purchasing-chat")
+    configure.add_argument("--webhook-key")
+    configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
+    configure.add_argument("--approval-threshold")
+    _command(configure, cli_ledger.warehouses_set)
+
+    users = commands.add_parser("users", help="WeCom users and their roles")
+    us = users.add_subparsers(required=True)
+    user_add = us.add_parser("add", help="bind a WeCom userid to a role")
+    user_add.add_argument("userid")
+    user_add.add_argument("--name", required=True)
+    user_add.add_argument(
+        "--role", required=True, choices=["clerk", "purchaser", "manager", "admin", "auditor"]
+    )
+    user_add.add_argument("--warehouse", action="append", default=[])
+    _command(user_add, cli_ledger.users_add)
+    _command(us.add_parser("list", help="list users"), cli_ledger.users_list)
+
+    imports = commands.add_parser("import", help="import items or document history")
+    im = imports.add_subparsers(required=True)
+    for kind in ("items", "documents"):
+        sub = im.add_parser(kind, help=f"import {kind} from .csv or .xlsx")
+        sub.add_argument("file")
+        sub.set_defaults(kind=kind)
+        _command(sub, cli_ledger.import_file)
+
+    stock = commands.add_parser("stock", help="balances with batches and expiry")
+    stock.add_argument("query")
+    stock.add_argument("--warehouse")
+    _command(stock, cli_ledger.stock)
+
+    audit = commands.add_parser("audit", help="ledger integrity").add_subparsers(required=True)
+    _command(
+        audit.add_parser("verify", help="balances = moves, audit chain intact"),
+        cli_ledger.audit_verify,
+    )
+    return parser
+
+
+def _command(parser: argparse.ArgumentParser, handler: Command) -> None:
+    parser.set_defaults(handler=handler)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    args.settings = load_settings()
+    code: int = asyncio.run(args.handler(args))
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

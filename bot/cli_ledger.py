@@ -1,0 +1,160 @@
+"""The ledger's operator commands: schema, warehouses, users, imports, stock, audit."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TypeVar
+
+from config import Settings
+from core import catalog, importer, queries, schema, verify
+from core.db import create_engine, create_sessionmaker
+from core.errors import DomainError
+from core.fmt import plain_qty
+from core.uow import UnitOfWork, in_transaction
+
+T = TypeVar("T")
+CLI_ACTOR = "cli"
+
+
+@asynccontextmanager
+async def unit_of_work(settings: Settings) -> AsyncIterator[UnitOfWork]:
+    engine = create_engine(settings.database_url)
+    try:
+        yield UnitOfWork(create_sessionmaker(engine), settings=settings)
+    finally:
+        await engine.dispose()
+
+
+async def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    async with unit_of_work(settings) as uow:
+        return await in_transaction(uow, work)
+
+
+def _fail(message: str) -> int:
+    print(message, file=sys.stderr)
+    return 1
+
+
+async def db_upgrade(args: argparse.Namespace) -> int:
+    engine = create_engine(args.settings.database_url)
+    try:
+        await schema.upgrade(engine)
+        print(f"schema at {await schema.current_revision(engine)}")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def warehouses_add(args: argparse.Namespace) -> int:
+    try:
+        view = await _run(
+            args.settings, lambda u: catalog.add_warehouse(u, CLI_ACTOR, args.code, args.name)
+        )
+    except DomainError as error:
+        return _fail(error.message)
+    print(f"added {view.code} {view.name}")
+    return 0
+
+
+async def warehouses_list(args: argparse.Namespace) -> int:
+    for w in await _run(args.settings, catalog.list_warehouses):
+        targets = f"group={w.group_chat_id or '-'} purchasing={w.purchasing_chat_id or '-'}"
+        print(f"{w.code}\t{w.name}\t{targets}\twebhook={'set' if w.webhook_key else '-'}")
+    return 0
+
+
+async def warehouses_set(args: argparse.Namespace) -> int:
+    threshold = None
+    if args.approval_threshold is not None:
+        try:
+            threshold = Decimal(args.approval_threshold)
+        except InvalidOperation:
+            return _fail(f"--approval-threshold: not a number: {args.approval_threshold}")
+    try:
+        view = await _run(
+            args.settings,
+            lambda u: catalog.configure_warehouse(
+                u,
+                CLI_ACTOR,
+                args.code,
+                group_chat_id=args.group_chat,
+                purchasing_chat_id=args.purchasing_chat,
+                webhook_key=args.webhook_key,
+                negative_stock_policy=args.negative_stock,
+                approval_value_threshold=threshold,
+            ),
+        )
+    except DomainError as error:
+        return _fail(error.message)
+    print(f"updated {view.code}")
+    return 0
+
+
+async def users_add(args: argparse.Namespace) -> int:
+    try:
+        view = await _run(
+            args.settings,
+            lambda u: catalog.save_user(
+                u, CLI_ACTOR, args.userid, args.name, args.role, args.warehouse
+            ),
+        )
+    except DomainError as error:
+        return _fail(error.message)
+    print(f"{view.userid} {view.name} {view.role.value} {','.join(view.warehouses)}")
+    return 0
+
+
+async def users_list(args: argparse.Namespace) -> int:
+    for u in await _run(args.settings, catalog.list_users):
+        state = "" if u.active else "\tinactive"
+        print(f"{u.userid}\t{u.name}\t{u.role.value}\t{','.join(u.warehouses)}{state}")
+    return 0
+
+
+async def import_file(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    if not await asyncio.to_thread(path.is_file):
+        return _fail(f"no such file: {path}")
+    try:
+        if args.kind == "items":
+            report = await _run(args.settings, lambda u: importer.import_items(u, path, CLI_ACTOR))
+            print(f"items: {report.created} created, {report.updated} updated")
+        else:
+            count = await _run(
+                args.settings, lambda u: importer.import_documents(u, path, CLI_ACTOR)
+            )
+            print(f"documents: {count} imported")
+    except DomainError as error:
+        return _fail(error.message)
+    return 0
+
+
+async def stock(args: argparse.Namespace) -> int:
+    try:
+        item = await _run(args.settings, lambda u: queries.stock_of(u, args.query, args.warehouse))
+    except DomainError as error:
+        return _fail(error.message)
+    print(f"{item.sku}\t{item.name}\t{plain_qty(item.on_hand)} {item.unit}")
+    for w in item.warehouses:
+        print(
+            f"  {w.warehouse}\ton hand {plain_qty(w.on_hand)}\t"
+            f"reserved {plain_qty(w.reserved)}\tavailable {plain_qty(w.available)}"
+        )
+        for b in w.batches:
+            flag = "\tEXPIRED" if b.expired else ""
+            print(f"    lot {b.lot or '-'}\texpiry {b.expiry or '-'}\t{plain_qty(b.qty)}{flag}")
+    return 0
+
+
+async def audit_verify(args: argparse.Namespace) -> int:
+    problem = await _run(args.settings, verify.first_problem)
+    if problem is not None:
+        return _fail(f"FAILED: {problem}")
+    print("OK: every balance equals its moves; the audit chain is intact")
+    return 0

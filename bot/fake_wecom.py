@@ -1,0 +1,462 @@
+"""A fake WeCom for tests and the sandbox: a real aiohttp server plus a callback client.
+
+``FakeWeCom`` serves the server-API paths JXC Bot uses under ``/cgi-bin/``, checks tokens the way
+WeCom does, answers WeCom-shaped JSON and records every call. It can be told to fail. Its
+``callback_client`` plays WeCom's side of the callback: it encrypts and signs messages and
+card clicks exactly as WeCom does and POSTs them to the bot.
+
+Choices the WeCom docs we have do not settle (so the fake decides):
+- a reused or unknown ``response_code`` on ``update_template_card`` fails with 40058
+  (WeCom's generic "invalid parameter");
+- ``appchat/send`` accepts any chat id, created here or not;
+- faults injected with ``fail_next*`` hit the next matching call; ``path=None`` means any
+  path except ``gettoken``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bot.wecom_crypto import CallbackCrypto, EncryptedCallback
+from bot.wecom_messages import CallbackMessage, CardClick, TextMessage, message_xml
+from core.clock import Clock, utcnow
+
+API_PREFIX = "/cgi-bin/"
+TOKEN_ERRMSG = {
+    41001: "access_token missing",
+    40014: "invalid access_token",
+    42001: "access_token expired",
+}
+RESPONSE_CODE_REJECTED = 40058
+TASK_ID_REUSED = 42014
+ALL_RECIPIENTS_INVALID = 81013
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    path: str
+    query: dict[str, str]
+    json: dict[str, Any] | None
+    time: datetime
+    status: int = 200
+    response: dict[str, Any] | None = None
+
+    @property
+    def name(self) -> str:
+        """The path below ``/cgi-bin/``, e.g. ``message/send``."""
+        return self.path.removeprefix(API_PREFIX)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == 200 and (self.response or {}).get("errcode") == 0
+
+
+@dataclass
+class _Fault:
+    path: str | None
+    status: int = 200
+    errcode: int = 0
+
+    def matches(self, name: str) -> bool:
+        return name != "gettoken" if self.path is None else name == self.path
+
+
+@dataclass
+class _State:
+    tokens: dict[str, datetime] = field(default_factory=dict)
+    task_ids: set[str] = field(default_factory=set)
+    response_codes: dict[str, str] = field(default_factory=dict)  # code -> task_id
+    used_codes: set[str] = field(default_factory=set)
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _ok(**fields: Any) -> dict[str, Any]:
+    return {"errcode": 0, "errmsg": "ok", **fields}
+
+
+def _err(errcode: int, errmsg: str, **fields: Any) -> dict[str, Any]:
+    return {"errcode": errcode, "errmsg": errmsg, **fields}
+
+
+def new_response_code() -> str:
+    return secrets.token_urlsafe(64)
+
+
+def _normalise_path(path: str | None) -> str | None:
+    return None if path is None else path.removeprefix(API_PREFIX).lstrip("/")
+
+
+class FakeWeCom:
+    def __init__(
+        self,
+        corp_id: str = "wwjxcsandbox0001",
+        corp_secret: str = "sandbox-secret",
+        agent_id: int = 1000002,
+        *,
+        users: Iterable[str] | None = None,
+        token_ttl: timedelta = timedelta(seconds=7200),
+        clock: Clock = utcnow,
+    ) -> None:
+        self.corp_id = corp_id
+        self.agent_id = agent_id
+        self._secret = corp_secret
+        self.users = None if users is None else {u.lower() for u in users}
+        self._token_ttl = token_ttl
+        self.clock = clock
+        self.calls: list[ApiCall] = []
+        self._faults: list[_Fault] = []
+        self._delay = 0.0
+        self._state = _State()
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._clients: list[CallbackClient] = []
+        self.api_base = ""
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def build_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", API_PREFIX + "{tail:.*}", self._handle)
+        return app
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Serve on ``host:port`` (0 picks a free port); returns ``api_base``."""
+        # No access log: request lines carry the corp secret and tokens.
+        self._runner = web.AppRunner(self.build_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound_port = self._runner.addresses[0][1]
+        self.api_base = f"http://{host}:{bound_port}{API_PREFIX}"
+        return self.api_base
+
+    async def stop(self) -> None:
+        for client in self._clients:
+            await client.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeWeCom:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- steering -------------------------------------------------------------------------
+
+    def fail_next(self, n: int, status: int = 500, path: str | None = None) -> None:
+        self._faults.extend(_Fault(_normalise_path(path), status=status) for _ in range(n))
+
+    def fail_next_errcode(self, n: int, errcode: int, path: str | None = None) -> None:
+        self._faults.extend(_Fault(_normalise_path(path), errcode=errcode) for _ in range(n))
+
+    def expire_tokens(self) -> None:
+        past = self.clock() - timedelta(seconds=1)
+        self._state.tokens = dict.fromkeys(self._state.tokens, past)
+
+    def delay(self, seconds: float) -> None:
+        """Delay every later answer by ``seconds`` (0 to stop)."""
+        self._delay = seconds
+
+    # -- reading the log ------------------------------------------------------------------
+
+    def successful(self, name: str) -> list[ApiCall]:
+        return [c for c in self.calls if c.name == name and c.ok]
+
+    def token_fetches(self) -> int:
+        return len(self.successful("gettoken"))
+
+    def messages_to(self, userid: str) -> list[dict[str, Any]]:
+        """Bodies of ``message/send`` calls that reached ``userid``."""
+        return [c.json or {} for c in self.successful("message/send") if _reached(c, userid)]
+
+    def texts_to(self, userid: str) -> list[str]:
+        return [m["text"]["content"] for m in self.messages_to(userid) if m["msgtype"] == "text"]
+
+    def markdowns_to(self, userid: str) -> list[str]:
+        msgs = self.messages_to(userid)
+        return [m["markdown"]["content"] for m in msgs if m["msgtype"] == "markdown"]
+
+    def cards_to(self, userid: str) -> list[dict[str, Any]]:
+        msgs = self.messages_to(userid)
+        return [m["template_card"] for m in msgs if m["msgtype"] == "template_card"]
+
+    def appchat_messages(self, chatid: str) -> list[dict[str, Any]]:
+        calls = self.successful("appchat/send")
+        return [c.json or {} for c in calls if (c.json or {}).get("chatid") == chatid]
+
+    def webhook_messages(self, key: str) -> list[dict[str, Any]]:
+        calls = self.successful("webhook/send")
+        return [c.json or {} for c in calls if c.query.get("key") == key]
+
+    def card_updates(self) -> list[dict[str, Any]]:
+        return [c.json or {} for c in self.successful("message/update_template_card")]
+
+    async def wait_for(
+        self,
+        predicate: Callable[[ApiCall], bool],
+        timeout: float = 2.0,  # noqa: ASYNC109 - tests read better with the deadline in the call
+    ) -> ApiCall:
+        """The first recorded call matching ``predicate``, waiting up to ``timeout`` for it."""
+
+        def first() -> ApiCall | None:
+            return next((c for c in self.calls if predicate(c)), None)
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: first() is not None), timeout)
+        found = first()
+        assert found is not None
+        return found
+
+    # -- WeCom's side of callbacks ---------------------------------------------------------
+
+    def callback_client(
+        self,
+        bot_base_url: str,
+        token: str,
+        aes_key: str,
+        corp_id: str | None = None,
+        *,
+        path: str = "/wecom/callback",
+    ) -> CallbackClient:
+        crypto = CallbackCrypto(token, aes_key, corp_id or self.corp_id)
+        client = CallbackClient(self, bot_base_url.rstrip("/") + path, crypto)
+        self._clients.append(client)
+        return client
+
+    def issue_response_code(self, task_id: str) -> str:
+        code = new_response_code()
+        self._state.response_codes[code] = task_id
+        return code
+
+    # -- serving --------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        name = request.match_info["tail"]
+        query = dict(request.query)
+        body = await _read_json(request)
+        status, answer = self._answer(name, query, body)
+        await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
+        if answer is None:
+            return web.Response(status=status, text="fake WeCom failure")
+        return web.json_response(answer)
+
+    async def _record(self, call: ApiCall) -> None:
+        async with self._changed:
+            self.calls.append(call)
+            self._changed.notify_all()
+
+    def _answer(
+        self, name: str, query: dict[str, str], body: dict[str, Any] | None
+    ) -> tuple[int, dict[str, Any] | None]:
+        fault = next((f for f in self._faults if f.matches(name)), None)
+        if fault is not None:
+            self._faults.remove(fault)
+            if fault.status != 200:
+                return fault.status, None
+            return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
+        if name == "gettoken":
+            return 200, self._gettoken(query)
+        if name == "webhook/send":
+            return 200, _ok() if query.get("key") else _err(93000, "invalid webhook url")
+        token_error = self._check_token(query.get("access_token"))
+        if token_error is not None:
+            return 200, token_error
+        handler = self._routes().get(name)
+        if handler is None:
+            return 404, None
+        if body is None:
+            return 200, _err(47001, "data format error")
+        return 200, handler(body)
+
+    def _routes(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
+        return {
+            "message/send": self._message_send,
+            "message/update_template_card": self._update_card,
+            "appchat/create": self._appchat_create,
+            "appchat/send": lambda body: _ok(),
+        }
+
+    def _gettoken(self, query: Mapping[str, str]) -> dict[str, Any]:
+        if query.get("corpid") != self.corp_id:
+            return _err(40013, "invalid corpid")
+        if query.get("corpsecret") != self._secret:
+            return _err(40001, "invalid credential")
+        token = secrets.token_urlsafe(96)
+        self._state.tokens[token] = self.clock() + self._token_ttl
+        return _ok(access_token=token, expires_in=int(self._token_ttl.total_seconds()))
+
+    def _check_token(self, token: str | None) -> dict[str, Any] | None:
+        if not token:
+            return _err(41001, TOKEN_ERRMSG[41001])
+        expires_at = self._state.tokens.get(token)
+        if expires_at is None:
+            return _err(40014, TOKEN_ERRMSG[40014])
+        if self.clock() >= expires_at:
+            return _err(42001, TOKEN_ERRMSG[42001])
+        return None
+
+    def _message_send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("agentid") != self.agent_id:
+            return _err(40056, "invalid agentid")
+        recipients = [u for u in str(body.get("touser", "")).split("|") if u]
+        invalid = self._invalid_users(recipients)
+        if not recipients or len(invalid) == len(recipients):
+            return _err(
+                ALL_RECIPIENTS_INVALID, "all recipients invalid", invaliduser="|".join(invalid)
+            )
+        answer = _ok(invaliduser="|".join(invalid), msgid=secrets.token_urlsafe(48))
+        if body.get("msgtype") == "template_card":
+            task_id = str((body.get("template_card") or {}).get("task_id", ""))
+            if task_id in self._state.task_ids:
+                return _err(TASK_ID_REUSED, "task_id already exists")
+            if task_id:
+                self._state.task_ids.add(task_id)
+            answer["response_code"] = self.issue_response_code(task_id)
+        return answer
+
+    def _invalid_users(self, recipients: list[str]) -> list[str]:
+        if self.users is None or "@all" in recipients:
+            return []
+        return [u.lower() for u in recipients if u.lower() not in self.users]
+
+    def _update_card(self, body: dict[str, Any]) -> dict[str, Any]:
+        code = str(body.get("response_code", ""))
+        if code not in self._state.response_codes or code in self._state.used_codes:
+            return _err(RESPONSE_CODE_REJECTED, "invalid or used response_code")
+        self._state.used_codes.add(code)
+        return _ok()
+
+    def _appchat_create(self, body: dict[str, Any]) -> dict[str, Any]:
+        chatid = str(body.get("chatid") or secrets.token_hex(16))
+        self._state.chats[chatid] = body
+        return _ok(chatid=chatid)
+
+
+def _reached(call: ApiCall, userid: str) -> bool:
+    recipients = [u.lower() for u in str((call.json or {}).get("touser", "")).split("|")]
+    invalid = str((call.response or {}).get("invaliduser", "")).split("|")
+    return "@all" in recipients or (userid.lower() in recipients and userid.lower() not in invalid)
+
+
+async def _read_json(request: web.Request) -> dict[str, Any] | None:
+    if not request.can_read_body:
+        return None
+    try:
+        data = json.loads(await request.read())
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+class CallbackClient:
+    """Plays WeCom delivering callbacks to the bot; each method returns the HTTP status."""
+
+    def __init__(self, fake: FakeWeCom, url: str, crypto: CallbackCrypto) -> None:
+        self._fake = fake
+        self.url = url
+        self.crypto = crypto
+        self._session: aiohttp.ClientSession | None = None
+        self.last_body = ""
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    def now(self) -> int:
+        return int(self._fake.clock().timestamp())
+
+    def seal(
+        self,
+        message: CallbackMessage | str,
+        *,
+        timestamp: int | None = None,
+        nonce: str | None = None,
+    ) -> EncryptedCallback:
+        """Encrypt and sign ``message`` (or raw plaintext XML) as WeCom would."""
+        xml = message if isinstance(message, str) else message_xml(message, self.crypto.corp_id)
+        return self.crypto.encrypt_message(
+            xml,
+            nonce=nonce or _nonce(),
+            timestamp=timestamp if timestamp is not None else self.now(),
+            agent_id=self._fake.agent_id,
+        )
+
+    async def send(self, message: CallbackMessage | str, *, timestamp: int | None = None) -> int:
+        sealed = self.seal(message, timestamp=timestamp)
+        return await self.send_raw(sealed.body, sealed.query)
+
+    async def send_text(
+        self,
+        from_user: str,
+        content: str,
+        msg_id: str | None = None,
+        create_time: int | None = None,
+    ) -> int:
+        message = TextMessage(
+            from_user=from_user,
+            create_time=create_time if create_time is not None else self.now(),
+            msg_id=msg_id or str(secrets.randbelow(2**63)),
+            content=content,
+            agent_id=self._fake.agent_id,
+        )
+        return await self.send(message)
+
+    async def click_card(
+        self,
+        from_user: str,
+        task_id: str,
+        event_key: str,
+        response_code: str | None = None,
+        *,
+        create_time: int | None = None,
+        card_type: str = "button_interaction",
+    ) -> int:
+        click = CardClick(
+            from_user=from_user,
+            create_time=create_time if create_time is not None else self.now(),
+            event_key=event_key,
+            task_id=task_id,
+            card_type=card_type,
+            response_code=response_code or self._fake.issue_response_code(task_id),
+            agent_id=self._fake.agent_id,
+        )
+        return await self.send(click)
+
+    async def verify_url(self, echo: str = "5927782489442352469") -> tuple[int, str]:
+        """WeCom's GET URL check; a correct bot answers 200 with ``echo`` as the bare body."""
+        query = self.crypto.url_check_query(echo, _nonce(), self.now())
+        status = await self.send_raw(b"", query, method="GET")
+        return status, self.last_body
+
+    async def send_raw(
+        self, body: bytes | str, query: Mapping[str, str], *, method: str = "POST"
+    ) -> int:
+        """Send any body and query, e.g. a corrupted or mis-signed one."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        data = body.encode("utf-8") if isinstance(body, str) else body
+        headers = {"Content-Type": "text/xml"} if method == "POST" else {}
+        async with self._session.request(
+            method, self.url, params=dict(query), data=data or None, headers=headers
+        ) as resp:
+            self.last_body = await resp.text()
+            return resp.status
+
+
+def _nonce() -> str:
+    return str(secrets.randbelow(10**10))

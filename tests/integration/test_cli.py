@@ -1,0 +1,139 @@
+"""The operator's CLI, run as a real process against a real SQLite file."""
+
+from __future__ import annotations
+
+import io
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+from unittest.mock import patch
+
+import pytest
+
+from bot.cli import main
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def jxc(tmp_path: Path, *args: str) -> Result:
+    """Run the CLI in-process (each call its own event loop, as from a shell)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = {"JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}"}
+    with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
+        os.environ.pop("JXC_CONFIG", None)
+        code = main(list(args))
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
+    env = {**os.environ, "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}"}
+    jxc_script = Path(sys.executable).with_name("jxc")
+    result = subprocess.run(
+        [str(jxc_script), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "schema at 0001" in result.stdout
+
+
+ITEMS_CSV = (
+    "sku,name,unit,price,cost,barcode,category,shelf_life_days,reorder_point,reorder_qty\n"
+    "COKE,可乐,瓶,3.5,2,6901,饮料,,10,24\n"
+    "MILK,鲜牛奶,盒,6,4,,乳品,10,5,\n"
+)
+DOCS_CSV = (
+    "doc_no,type,posted_at,warehouse,user,partner,sku,qty,price,lot,expiry\n"
+    "OLD-1,receipt,2026-11-01T09:00:00,MAIN,wang,供应商甲,COKE,24,2,,\n"
+    "OLD-1,receipt,2026-11-01T09:00:00,MAIN,wang,供应商甲,MILK,10,4,M1,2026-11-20\n"
+    "OLD-2,sale,2026-11-02T16:00:00,MAIN,wang,,COKE,3,3.5,,\n"
+    "OLD-3,sale,2026-11-02T16:30:00,MAIN,wang,,COKE,-2,3.5,,\n"
+)
+
+
+@pytest.fixture
+def ledger_db(tmp_path: Path) -> Path:
+    assert jxc(tmp_path, "db", "upgrade").returncode == 0
+    (tmp_path / "items.csv").write_text(ITEMS_CSV, encoding="utf-8")
+    (tmp_path / "docs.csv").write_text(DOCS_CSV, encoding="utf-8")
+    assert jxc(tmp_path, "import", "items", str(tmp_path / "items.csv")).returncode == 0
+    assert jxc(tmp_path, "import", "documents", str(tmp_path / "docs.csv")).returncode == 0
+    return tmp_path / "jxc.db"
+
+
+def test_db_upgrade_creates_main_warehouse_and_is_repeatable(tmp_path: Path) -> None:
+    assert jxc(tmp_path, "db", "upgrade").returncode == 0
+    assert jxc(tmp_path, "db", "upgrade").returncode == 0
+    listed = jxc(tmp_path, "warehouses", "list")
+    assert listed.stdout.startswith("MAIN\t总店")
+
+
+def test_warehouses_and_users_are_managed_from_the_cli(tmp_path: Path) -> None:
+    jxc(tmp_path, "db", "upgrade")
+    assert jxc(tmp_path, "warehouses", "add", "B1", "--name", "二号店").returncode == 0
+    configured = jxc(
+        tmp_path, "warehouses", "set", "B1", "--group-chat", "chat1", "--webhook-key", "k"
+    )
+    assert configured.returncode == 0
+    assert (
+        "B1\t二号店\tgroup=chat1 purchasing=-\twebhook=set"
+        in jxc(tmp_path, "warehouses", "list").stdout
+    )
+    added = jxc(
+        tmp_path, "users", "add", "li", "--name", "李姐", "--role", "manager", "--warehouse", "B1"
+    )
+    assert added.returncode == 0
+    assert "li\t李姐\tmanager\tB1" in jxc(tmp_path, "users", "list").stdout
+    unknown = jxc(
+        tmp_path, "users", "add", "x", "--name", "X", "--role", "clerk", "--warehouse", "NOPE"
+    )
+    assert unknown.returncode == 1 and "NOPE" in unknown.stderr
+
+
+def test_imported_history_shows_in_stock_with_batches(ledger_db: Path) -> None:
+    result = jxc(ledger_db.parent, "stock", "可乐")
+    assert result.stdout.splitlines()[0] == "COKE\t可乐\t23 瓶"
+    milk = jxc(ledger_db.parent, "stock", "MILK").stdout
+    assert "lot M1\texpiry 2026-11-20\t10" in milk
+
+
+def test_bad_item_file_names_lines_and_imports_nothing(tmp_path: Path) -> None:
+    jxc(tmp_path, "db", "upgrade")
+    (tmp_path / "bad.csv").write_text(
+        "sku,name,price\nA,苹果,1\nB,,2\nC,橙子,abc\n", encoding="utf-8"
+    )
+    result = jxc(tmp_path, "import", "items", str(tmp_path / "bad.csv"))
+    assert result.returncode == 1
+    assert "第 3 行" in result.stderr and "第 4 行 price" in result.stderr
+    assert jxc(tmp_path, "stock", "A").returncode == 1
+
+
+def test_audit_verify_passes_on_a_good_ledger(ledger_db: Path) -> None:
+    result = jxc(ledger_db.parent, "audit", "verify")
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("statement", "named"),
+    [
+        ("UPDATE stock_moves SET qty = qty + 10000 WHERE id = 2", "stock_balances id="),
+        ("UPDATE stock_balances SET qty = qty - 10000 WHERE id = 1", "stock_balances id=1"),
+        ("UPDATE audit_log SET actor = 'mallory' WHERE id = 3", "audit_log id=3"),
+        ("DELETE FROM audit_log WHERE id = 2", "audit_log id=3"),
+    ],
+)
+def test_audit_verify_names_the_first_row_edited_behind_the_ledgers_back(
+    ledger_db: Path, statement: str, named: str
+) -> None:
+    with sqlite3.connect(ledger_db) as connection:
+        connection.execute(statement)
+    result = jxc(ledger_db.parent, "audit", "verify")
+    assert result.returncode == 1
+    assert named in result.stderr
