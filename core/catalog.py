@@ -1,4 +1,8 @@
-"""Items, warehouses, partners and users: lookups and their administration."""
+"""Items, warehouses, partners and users: lookups and their administration.
+
+Lookups by sku and warehouse code are memoised in the session (one transaction): the ORM's
+identity map only short-cuts lookups by primary key, and imports ask thousands of times.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +22,13 @@ DEFAULT_WAREHOUSE = "MAIN"
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
-    item = await uow.session.scalar(select(Item).where(Item.sku == sku))
-    if item is None:
-        raise NotFound(f"没有编码为 {sku} 的商品")
-    return item
+    cache: dict[str, Item] = uow.session.info.setdefault("items_by_sku", {})
+    if sku not in cache:
+        item = await uow.session.scalar(select(Item).where(Item.sku == sku))
+        if item is None:
+            raise NotFound(f"没有编码为 {sku} 的商品")
+        cache[sku] = item
+    return cache[sku]
 
 
 async def resolve_item(uow: UnitOfWork, query: str) -> Item:
@@ -56,12 +63,16 @@ def _escape_like(text: str) -> str:
 
 
 async def warehouse_by_code(uow: UnitOfWork, code: str) -> Warehouse:
-    warehouse = await uow.session.scalar(
-        select(Warehouse).where(func.upper(Warehouse.code) == code.strip().upper())
-    )
-    if warehouse is None:
-        raise NotFound(f"没有代码为 {code} 的仓库/门店")
-    return warehouse
+    key = code.strip().upper()
+    cache: dict[str, Warehouse] = uow.session.info.setdefault("warehouses_by_code", {})
+    if key not in cache:
+        warehouse = await uow.session.scalar(
+            select(Warehouse).where(func.upper(Warehouse.code) == key)
+        )
+        if warehouse is None:
+            raise NotFound(f"没有代码为 {code} 的仓库/门店")
+        cache[key] = warehouse
+    return cache[key]
 
 
 async def partner_named(uow: UnitOfWork, kind: str, name: str | None) -> Partner | None:

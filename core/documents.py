@@ -11,12 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 
 from core import approval_store, batches, catalog, ledger
 from core.commands import DocumentCommand, ReturnSale, Transfer
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.documents_view import document_view, load_document
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.fmt import plain_qty
 from core.models import Batch, Document, DocumentLine, StockBalance, Warehouse
 from core.numbering import next_number
@@ -65,6 +66,7 @@ async def submit(
     )
     document = await _create_document(uow, cmd, warehouse, to_warehouse, original, lines, reasons)
     if reasons:
+        await uow.session.flush()
         approval = await approval_store.open_request(
             uow,
             subject=reasons[0].subject,
@@ -153,13 +155,16 @@ async def _post(
 ) -> Posted:
     posted_at = document.posted_at or uow.now()
     line_rows = {line.line_no: line for line in document.lines}
-    result = await ledger.apply_plan(uow, document, line_rows, plan, balances, posted_at, actor)
+    result = ledger.apply_plan(uow, document, line_rows, plan, balances, posted_at, actor)
     document.status = DocStatus.POSTED
     document.posted_at = posted_at
     document.result = {
         "balances": [[b.sku, b.name, b.unit, b.warehouse, str(b.qty)] for b in result]
     }
-    await uow.session.flush()
+    try:
+        await uow.session.flush()
+    except StaleDataError as error:
+        raise ConcurrencyConflict(str(error)) from error
     uow.record(
         actor,
         "document.post",
@@ -171,7 +176,7 @@ async def _post(
             "moves": len(plan.moves),
         },
     )
-    return Posted(document_view(await load_document(uow, document.number)), result)
+    return Posted(document_view(document), result)
 
 
 async def _actor_role(uow: UnitOfWork, cmd: DocumentCommand, warehouse: Warehouse) -> Role:
@@ -260,7 +265,6 @@ async def _create_document(
         ],
     )
     uow.session.add(document)
-    await uow.session.flush()
     return document
 
 

@@ -1,26 +1,22 @@
-"""Posting: write a plan's moves and update balances in the same transaction.
+"""Posting: add a plan's moves and update balances in the same transaction.
 
 Balances change nowhere else. Each update is guarded by the balance's ``version`` (the ORM
-emits ``UPDATE … WHERE version = :seen``); losing that race raises ``ConcurrencyConflict``
-and the whole unit of work is retried.
+emits ``UPDATE … WHERE version = :seen`` at flush, see ``documents``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm.exc import StaleDataError
-
-from core.errors import ConcurrencyConflict
 from core.models import Document, DocumentLine, Item, StockBalance, StockMove, Warehouse
 from core.planning import Plan
 from core.uow import UnitOfWork
 from core.views import BalanceView
 
 
-async def apply_plan(
+def apply_plan(
     uow: UnitOfWork,
     document: Document,
     lines: dict[int, DocumentLine],
@@ -35,8 +31,8 @@ async def apply_plan(
         line = lines[move.line_no]
         uow.session.add(
             StockMove(
-                document_id=document.id,
-                line_id=line.id,
+                document=document,
+                line=line,
                 item_id=move.item.id,
                 warehouse_id=move.warehouse.id,
                 batch_id=move.batch.id,
@@ -47,51 +43,28 @@ async def apply_plan(
             )
         )
         key = (move.warehouse.id, move.batch.id)
-        balance = by_batch.get(key) or await _balance_row(uow, move.item, move.warehouse, key)
-        by_batch[key] = balance
-        balance.qty += move.qty
+        if key not in by_batch:
+            # ``balances`` holds every balance of the pair, so this batch has none yet; a
+            # concurrent insert of the same row fails the unique key and the UoW retries.
+            by_batch[key] = StockBalance(
+                item_id=move.item.id,
+                warehouse_id=move.warehouse.id,
+                batch_id=move.batch.id,
+                qty=Decimal(0),
+            )
+            uow.session.add(by_batch[key])
+        by_batch[key].qty += move.qty
         touched[(move.item.id, move.warehouse.id)] = (move.item, move.warehouse)
-    try:
-        await uow.session.flush()
-    except StaleDataError as error:
-        raise ConcurrencyConflict(str(error)) from error
-    return await resulting_balances(uow, list(touched.values()))
+    return tuple(_total(item, warehouse, by_batch.values()) for item, warehouse in touched.values())
+
+
+def _total(item: Item, warehouse: Warehouse, balances: Iterable[StockBalance]) -> BalanceView:
+    qty = sum(
+        (b.qty for b in balances if (b.item_id, b.warehouse_id) == (item.id, warehouse.id)),
+        Decimal(0),
+    )
+    return BalanceView(item.sku, item.name, item.unit, warehouse.code, qty)
 
 
 def _is_purchase_cost(document: Document, line: DocumentLine) -> bool:
     return document.type == "receipt" and line.price is not None
-
-
-async def _balance_row(
-    uow: UnitOfWork, item: Item, warehouse: Warehouse, key: tuple[int, int]
-) -> StockBalance:
-    existing = await uow.session.scalar(
-        select(StockBalance)
-        .where(
-            StockBalance.item_id == item.id,
-            StockBalance.warehouse_id == warehouse.id,
-            StockBalance.batch_id == key[1],
-        )
-        .with_for_update()
-    )
-    if existing is not None:
-        return existing
-    balance = StockBalance(
-        item_id=item.id, warehouse_id=warehouse.id, batch_id=key[1], qty=Decimal(0)
-    )
-    uow.session.add(balance)
-    return balance
-
-
-async def resulting_balances(
-    uow: UnitOfWork, pairs: list[tuple[Item, Warehouse]]
-) -> tuple[BalanceView, ...]:
-    views = []
-    for item, warehouse in pairs:
-        qty = await uow.session.scalar(
-            select(func.sum(StockBalance.qty)).where(
-                StockBalance.item_id == item.id, StockBalance.warehouse_id == warehouse.id
-            )
-        )
-        views.append(BalanceView(item.sku, item.name, item.unit, warehouse.code, qty or Decimal(0)))
-    return tuple(views)

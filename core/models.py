@@ -179,6 +179,9 @@ class StockMove(Base):
     posted_at: Mapped[datetime] = mapped_column()
     actor: Mapped[str] = mapped_column(String(64))
 
+    document: Mapped[Document] = relationship()
+    line: Mapped[DocumentLine] = relationship()
+
 
 class StockBalance(Base):
     __tablename__ = "stock_balances"

@@ -44,6 +44,10 @@ class UnitOfWork:
         self._session: AsyncSession | None = None
         self._audit: list[audit.Entry] = []
 
+    def fresh(self) -> UnitOfWork:
+        """Another unit of work on the same database, for a concurrent transaction."""
+        return UnitOfWork(self._sessions, self.clock, self.tz, self.settings)
+
     @property
     def session(self) -> AsyncSession:
         if self._session is None:
@@ -93,12 +97,15 @@ class UnitOfWork:
 async def in_transaction(
     uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8
 ) -> T:
-    """Run ``work`` in its own transaction and commit, retrying when it lost a race."""
+    """Run ``work`` in its own transaction and commit, retrying when it lost a race.
+
+    Each attempt gets a fresh unit of work, so concurrent callers may share ``uow``.
+    """
     for attempt in range(1, attempts + 1):
         try:
-            async with uow:
-                result = await work(uow)
-                await uow.commit()
+            async with uow.fresh() as current:
+                result = await work(current)
+                await current.commit()
                 return result
         except (ConcurrencyConflict, IntegrityError, DBAPIError) as error:
             if attempt == attempts or not is_retryable(error):
