@@ -30,14 +30,24 @@ async def batch_for_receipt(
     lot = auto_lot(expiry) if lot is None else lot
     batch = await _batch(uow, item, lot)
     if batch is None:
-        batch = Batch(item_id=item.id, lot=lot, expiry=expiry, received_at=uow.now())
-        uow.session.add(batch)
-        await uow.session.flush()
-    elif expiry is not None and batch.expiry is not None and batch.expiry != expiry:
+        return await _new_batch(uow, item, lot, expiry)
+    if expiry is not None and batch.expiry is not None and batch.expiry != expiry:
         raise InvalidInput(
             f"{item.name} 批号 {lot} 已登记到期日 {batch.expiry}，与 {expiry} 不符；"
             "请换一个批号或更正到期日"
         )
+    return batch
+
+
+async def default_batch(uow: UnitOfWork, item: Item) -> Batch:
+    """The item's batch without lot or expiry: unbatched stock and negative stock."""
+    return await _batch(uow, item, DEFAULT_LOT) or await _new_batch(uow, item, DEFAULT_LOT, None)
+
+
+async def _new_batch(uow: UnitOfWork, item: Item, lot: str, expiry: date | None) -> Batch:
+    batch = Batch(item_id=item.id, lot=lot, expiry=expiry, received_at=uow.now())
+    uow.session.add(batch)
+    await uow.session.flush()
     return batch
 
 
@@ -46,10 +56,6 @@ async def existing_batch(uow: UnitOfWork, item: Item, lot: str) -> Batch:
     if batch is None:
         raise InvalidInput(f"{item.name} 没有批号 {lot}")
     return batch
-
-
-async def default_batch(uow: UnitOfWork, item: Item) -> Batch:
-    return await batch_for_receipt(uow, item, DEFAULT_LOT, None)
 
 
 async def _batch(uow: UnitOfWork, item: Item, lot: str) -> Batch | None:

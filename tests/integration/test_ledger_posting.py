@@ -304,3 +304,19 @@ async def test_unknown_user_auditor_and_foreign_warehouse_are_refused(shop: Unit
     ]:
         with pytest.raises(PermissionDenied, match=message):
             await post(shop, Receive(warehouse=warehouse, actor=actor, lines=lines(("COKE", "1"))))
+
+
+async def test_negative_stock_of_a_shelf_life_item_keeps_one_default_batch_across_days(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    from core import catalog
+
+    await run(
+        shop,
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+    )
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "2"))))
+    clock.advance(days=1)
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "1"))))
+    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    assert [(b.lot, b.expiry, b.qty) for b in stock.warehouses[0].batches] == [("", None, -3)]
