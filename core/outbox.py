@@ -52,6 +52,13 @@ async def enqueue(
     return row
 
 
+async def exists(session: AsyncSession, dedupe_key: str) -> bool:
+    found = await session.scalar(
+        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
+    )
+    return found is not None
+
+
 def text_payload(content: str) -> dict[str, Any]:
     return {"msgtype": "text", "text": {"content": content}}
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import selectinload
 from core import catalog
 from core.batches import is_expired
 from core.doctypes import DocStatus, DocType
-from core.documents_view import DOCUMENT_LOAD, document_view
+from core.documents_view import DOCUMENT_LOAD, document_view, load_document
 from core.errors import InvalidInput
 from core.models import Document, DocumentLine, Partner, StockBalance, Warehouse
 from core.uow import UnitOfWork
@@ -60,6 +60,10 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
         reorder_point=item.reorder_point,
         warehouses=tuple(warehouses),
     )
+
+
+async def document(uow: UnitOfWork, number: str) -> DocumentView:
+    return document_view(await load_document(uow, number))
 
 
 async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
@@ -132,8 +136,10 @@ def _filtered(statement: Select[Any], f: DocumentFilter) -> Select[Any]:
             Partner.name == f.partner
         )
     if f.warehouses is not None:
-        statement = statement.join(Warehouse, Warehouse.id == Document.warehouse_id).where(
-            Warehouse.code.in_(f.warehouses)
+        # A transfer shows in the lists of both the sending and the receiving store.
+        codes = select(Warehouse.id).where(Warehouse.code.in_(f.warehouses))
+        statement = statement.where(
+            or_(Document.warehouse_id.in_(codes), Document.to_warehouse_id.in_(codes))
         )
     return statement
 

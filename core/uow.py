@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime
 from types import TracebackType
 from typing import Any, Self, TypeVar
@@ -82,6 +83,19 @@ class UnitOfWork:
         finally:
             await session.close()
             self._session = None
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: on an exception everything since is undone, audit included."""
+        mark = len(self._audit)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._audit[mark:]
+            # Lookups memoised in the session may name rows the rollback just removed.
+            self.session.info.clear()
+            raise
 
     def record(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> None:
         """Queue an audit entry; it is chained and written by ``commit``."""

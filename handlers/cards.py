@@ -34,8 +34,6 @@ class Card:
                 "description": self.description,
                 "rows": [list(row) for row in self.rows],
                 "note": self.note,
-                "buttons": [
-                    {"text": b.text, "key": b.key, "style": b.style} for b in self.buttons
-                ],
+                "buttons": [{"text": b.text, "key": b.key, "style": b.style} for b in self.buttons],
             },
         }

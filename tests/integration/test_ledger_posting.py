@@ -320,3 +320,20 @@ async def test_negative_stock_of_a_shelf_life_item_keeps_one_default_batch_acros
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "1"))))
     stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
     assert [(b.lot, b.expiry, b.qty) for b in stock.warehouses[0].batches] == [("", None, -3)]
+
+
+async def test_a_transfer_is_listed_for_both_stores(shop: UnitOfWork) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "5"))))
+    moved = await post(
+        shop,
+        Transfer(warehouse="MAIN", to_warehouse="B1", actor="boss", lines=lines(("COKE", "2"))),
+    )
+    assert isinstance(moved, Posted)
+    for store in ("MAIN", "B1"):
+        page = await run(
+            shop,
+            lambda u, s=store: queries.list_documents(
+                u, queries.DocumentFilter(warehouses=(s,), type="transfer")
+            ),
+        )
+        assert [d.number for d in page.rows] == [moved.document.number]

@@ -1,0 +1,91 @@
+"""Approval requests by chat: 待审批, the text fallbacks 批准/驳回/撤回, and card clicks.
+
+Card clicks carry ``approve:<SP-number>`` or ``reject:<SP-number>``; updating the cards and
+telling the requester belong to the approvals work that follows this.
+"""
+
+from __future__ import annotations
+
+from core import approval_store, approvals
+from core.approval_store import SUBJECT_NAMES
+from core.approvals import Decision
+from core.errors import InvalidInput
+from core.views import Posted, PriceChanged
+from handlers.grammar import normalize
+from handlers.router import APPROVERS, STAFF, Context, Reply, Router
+
+router = Router()
+
+CLICK_ACTIONS = {"approve": True, "reject": False}
+# Ten requests with shortened reasons stay well inside WeCom's 2048-byte text message.
+SHOWN = 10
+
+
+@router.command("待审批", "pending", roles=APPROVERS)
+async def pending(ctx: Context, args: str) -> Reply:
+    """你所管仓库里等待审批的申请。例：待审批"""
+    requests = await approval_store.open_requests(ctx.uow, ctx.visible_warehouses)
+    shown = requests[:SHOWN]
+    names = {a.requested_by: await ctx.name_of(a.requested_by) for a in shown}
+    return ctx.render(
+        "approvals/pending.j2",
+        requests=shown,
+        total=len(requests),
+        names=names,
+        subjects=SUBJECT_NAMES,
+    )
+
+
+@router.command("批准", "approve", roles=APPROVERS)
+async def approve(ctx: Context, args: str) -> Reply:
+    """批准申请，可附备注。例：批准 SP-20261126-0001"""
+    number, note = _number_and_note(args, "批准 SP-20261126-0001")
+    return await decide(ctx, number, approve=True, note=note)
+
+
+@router.command("驳回", "reject", roles=APPROVERS)
+async def reject(ctx: Context, args: str) -> Reply:
+    """驳回申请并写明原因。例：驳回 SP-20261126-0001 数量不对"""
+    number, note = _number_and_note(args, "驳回 SP-20261126-0001 数量不对")
+    return await decide(ctx, number, approve=False, note=note)
+
+
+@router.command("撤回", "cancel", roles=STAFF)
+async def withdraw(ctx: Context, args: str) -> Reply:
+    """撤回自己提交、还没审批的申请。例：撤回 SP-20261126-0001"""
+    number, _ = _number_and_note(args, "撤回 SP-20261126-0001")
+    approval = await approvals.cancel(ctx.uow, number, ctx.user.userid)
+    return ctx.render(
+        "approvals/cancelled.j2", approval=approval, subject=SUBJECT_NAMES[approval.subject]
+    )
+
+
+async def on_card_click(ctx: Context) -> Reply:
+    action, _, number = ctx.inbound.event_key.partition(":")
+    if action not in CLICK_ACTIONS or not number:
+        return ctx.render("approvals/unknown_click.j2")
+    return await decide(ctx, number, approve=CLICK_ACTIONS[action], note="")
+
+
+async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
+    decision = await approvals.decide(ctx.uow, number, ctx.user.userid, approve=approve, note=note)
+    requester = await ctx.name_of(decision.approval.requested_by)
+    return ctx.render("approvals/decided.j2", requester=requester, **_decision_values(decision))
+
+
+def _decision_values(decision: Decision) -> dict[str, object]:
+    outcome = decision.outcome
+    return {
+        "approval": decision.approval,
+        "subject": SUBJECT_NAMES[decision.approval.subject],
+        "refusal": decision.refusal,
+        "posted": outcome if isinstance(outcome, Posted) else None,
+        "price": outcome if isinstance(outcome, PriceChanged) else None,
+    }
+
+
+def _number_and_note(args: str, example: str) -> tuple[str, str]:
+    words = normalize(args).split()
+    if not words:
+        raise InvalidInput(f"缺少审批编号，例如：{example}")
+    return words[0].upper(), " ".join(words[1:])

@@ -1,0 +1,90 @@
+"""The entry point the inbox worker calls: one inbound message → its effects and its reply.
+
+Everything happens in the caller's open transaction; the caller commits, and retries the whole
+message on ``ConcurrencyConflict``. A message is answered once: its reply row carries a dedupe
+key derived from the inbox key, and a message whose reply exists is not handled again. Ledger
+requests carry the inbox key as their idempotency key as well.
+
+A refused request (``DomainError``) is rolled back to a savepoint taken before the handler ran,
+so a refusal changes nothing; any other exception propagates to the wire.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from core import catalog, outbox
+from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
+from core.uow import UnitOfWork
+from handlers import approvals, documents, inventory, orders, picks, stock
+from handlers import help as help_commands
+from handlers.grammar import normalize
+from handlers.inbound import Inbound
+from handlers.render import render
+from handlers.router import Context, Reply, Router, bounded_key
+
+ROUTER = Router().include(
+    help_commands.router,
+    stock.router,
+    orders.router,
+    inventory.router,
+    documents.router,
+    approvals.router,
+)
+PICK = re.compile(r"\d{1,2}")
+# The outbox dedupe key column is 200 characters.
+MAX_REPLY_KEY = 200
+
+Work = Callable[[Context], Awaitable[Reply]]
+
+
+async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
+    """Everything one inbound message causes, replies included, inside uow's open transaction."""
+    reply_key = bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
+    if await outbox.exists(uow.session, reply_key):
+        return
+    user = await catalog.find_user(uow, inbound.userid)
+    if user is None or not user.active:
+        text = render("errors/unknown_user.j2")
+    else:
+        ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
+        text = (await _respond(ctx)).text
+    await outbox.enqueue(
+        uow.session, "user", inbound.userid, outbox.text_payload(text), dedupe_key=reply_key
+    )
+
+
+async def _respond(ctx: Context) -> Reply:
+    if ctx.inbound.kind == "card_click":
+        return await _guarded(ctx, approvals.on_card_click)
+    if ctx.inbound.kind != "text":
+        return ctx.render("errors/not_text.j2")
+    if PICK.fullmatch(ctx.text):
+        chosen = await picks.choose(ctx, int(ctx.text))
+        if isinstance(chosen, Reply):
+            return chosen
+        ctx = chosen
+    return await _run(ctx)
+
+
+async def _run(ctx: Context) -> Reply:
+    match = ctx.router.match(ctx.text)
+    if match is None:
+        return ctx.render("errors/unknown_command.j2", text=ctx.text)
+    command, args = match
+    if ctx.user.role not in command.roles:
+        return ctx.render("errors/role.j2", command=command, user=ctx.user)
+    return await _guarded(ctx, lambda c: command.handler(c, args), command.example)
+
+
+async def _guarded(ctx: Context, work: Work, example: str = "") -> Reply:
+    try:
+        async with ctx.uow.savepoint():
+            return await work(ctx)
+    except AmbiguousItem as error:
+        return await picks.offer(ctx, error)
+    except DomainError as error:
+        fixable = isinstance(error, InvalidInput | NotFound) and "例如" not in error.message
+        shown = example if fixable else ""
+        return ctx.render("errors/refused.j2", message=error.message, example=shown)

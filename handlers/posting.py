@@ -1,0 +1,35 @@
+"""Submitting a document command for a chat message and saying what came of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core import documents
+from core.approval_store import SUBJECT_NAMES
+from core.commands import DocumentCommand
+from core.views import ApprovalView, Posted
+from handlers.grammar import Request
+from handlers.router import Context, Reply
+
+
+def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> dict[str, Any]:
+    """The fields every document command of a message shares."""
+    return {
+        "warehouse": request.options.get(warehouse_option, ctx.warehouse),
+        "actor": ctx.user.userid,
+        "note": request.note,
+        "idempotency_key": ctx.key(),
+    }
+
+
+async def submit(ctx: Context, command: DocumentCommand) -> Reply:
+    result = await documents.submit(ctx.uow, command)
+    if isinstance(result, Posted):
+        return ctx.render("orders/posted.j2", document=result.document, balances=result.balances)
+    return approval_requested(ctx, result.approval)
+
+
+def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:
+    return ctx.render(
+        "approvals/requested.j2", approval=approval, subject=SUBJECT_NAMES[approval.subject]
+    )
