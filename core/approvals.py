@@ -42,6 +42,8 @@ class Decision:
     approval: ApprovalView
     outcome: Posted | PriceChanged | None = None
     refusal: str | None = None
+    # True when this call moved the request out of pending (cards and requester to tell).
+    changed: bool = True
 
 
 async def decide(
@@ -49,7 +51,7 @@ async def decide(
 ) -> Decision:
     approval = await approval_store.load(uow, number, lock=True)
     if approval.status != PENDING:
-        return Decision(approval_view(approval), refusal=_already_decided(approval))
+        return Decision(approval_view(approval), refusal=_already_decided(approval), changed=False)
     await _check_decider(uow, approval, decider)
     if uow.now() >= approval.expires_at:
         await _close(uow, approval, EXPIRED, "system", "")
@@ -66,6 +68,19 @@ async def decide(
     outcome = await _apply(uow, approval, decider)
     await _close(uow, approval, APPROVED, decider, note)
     return Decision(approval_view(approval), outcome=outcome)
+
+
+async def explain_rejection(uow: UnitOfWork, number: str, decider: str, note: str) -> ApprovalView:
+    """The manager who rejected a request (say, by card) adds the reason afterwards."""
+    approval = await approval_store.load(uow, number, lock=True)
+    if approval.status != REJECTED or approval.decided_by != decider:
+        raise ApprovalError(_already_decided(approval))
+    if approval.decision_note:
+        raise ApprovalError(f"申请 {approval.number} 已写明驳回原因：{approval.decision_note}")
+    approval.decision_note = note
+    await uow.session.flush()
+    uow.record(decider, "approval.reason", f"approval:{approval.number}", {"note": note})
+    return approval_view(approval)
 
 
 async def cancel(uow: UnitOfWork, number: str, actor: str) -> ApprovalView:

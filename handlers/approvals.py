@@ -1,17 +1,20 @@
 """Approval requests by chat: 待审批, the text fallbacks 批准/驳回/撤回, and card clicks.
 
-Card clicks carry ``approve:<SP-number>`` or ``reject:<SP-number>``; updating the cards and
-telling the requester belong to the approvals work that follows this.
+Card clicks carry ``approve:<SP-number>`` or ``reject:<SP-number>``. A decision that moves a
+request out of pending updates its card and tells the requester (``approval_cards``).
 """
 
 from __future__ import annotations
 
-from core import approval_store, approvals
+from core import approval_notices, approval_store, approvals
+from core.approval_notices import OUTCOME_LABELS
 from core.approval_store import SUBJECT_NAMES
-from core.approvals import Decision
+from core.approvals import REJECTED, Decision
 from core.errors import InvalidInput
-from core.views import Posted, PriceChanged
+from core.views import ApprovalView, Posted, PriceChanged
+from handlers import approval_cards
 from handlers.grammar import normalize
+from handlers.render import render
 from handlers.router import APPROVERS, STAFF, Context, Reply, Router
 
 router = Router()
@@ -47,6 +50,12 @@ async def approve(ctx: Context, args: str) -> Reply:
 async def reject(ctx: Context, args: str) -> Reply:
     """驳回申请并写明原因。例：驳回 SP-20261126-0001 数量不对"""
     number, note = _number_and_note(args, "驳回 SP-20261126-0001 数量不对")
+    current = await approval_store.load(ctx.uow, number)
+    if note and current.status == REJECTED and current.decided_by == ctx.user.userid:
+        approval = await approvals.explain_rejection(ctx.uow, number, ctx.user.userid, note)
+        text = _outcome(approval, None, ctx.user.name)
+        await approval_cards.tell_requester(ctx, approval, text, "reason")
+        return ctx.render("approvals/reason_added.j2", approval=approval)
     return await decide(ctx, number, approve=False, note=note)
 
 
@@ -55,6 +64,7 @@ async def withdraw(ctx: Context, args: str) -> Reply:
     """撤回自己提交、还没审批的申请。例：撤回 SP-20261126-0001"""
     number, _ = _number_and_note(args, "撤回 SP-20261126-0001")
     approval = await approvals.cancel(ctx.uow, number, ctx.user.userid)
+    await approval_notices.update_cards(ctx.uow, approval, ctx.user.name)
     return ctx.render(
         "approvals/cancelled.j2", approval=approval, subject=SUBJECT_NAMES[approval.subject]
     )
@@ -69,8 +79,24 @@ async def on_card_click(ctx: Context) -> Reply:
 
 async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
     decision = await approvals.decide(ctx.uow, number, ctx.user.userid, approve=approve, note=note)
+    if decision.changed:
+        text = _outcome(decision.approval, decision.outcome, ctx.user.name)
+        await approval_cards.announce(ctx, decision, text)
     requester = await ctx.name_of(decision.approval.requested_by)
     return ctx.render("approvals/decided.j2", requester=requester, **_decision_values(decision))
+
+
+def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, decider: str) -> str:
+    """What the requester is told: the outcome, who decided, and the resulting numbers."""
+    return render(
+        "approvals/outcome.j2",
+        approval=approval,
+        subject=SUBJECT_NAMES[approval.subject],
+        status=OUTCOME_LABELS[approval.status],
+        decider=decider,
+        posted=outcome if isinstance(outcome, Posted) else None,
+        price=outcome if isinstance(outcome, PriceChanged) else None,
+    )
 
 
 def _decision_values(decision: Decision) -> dict[str, object]:

@@ -73,7 +73,7 @@ async def change_price(ctx: Context, args: str) -> Reply:
         idempotency_key=ctx.key(),
     )
     result = await prices.request_price_change(ctx.uow, command)
-    return posting.approval_requested(ctx, result.approval)
+    return await posting.approval_requested(ctx, result.approval)
 
 
 def _name_and_price(written: str | None, words: list[str]) -> tuple[str, Decimal, str]:

@@ -8,6 +8,7 @@ from core import documents
 from core.approval_store import SUBJECT_NAMES
 from core.commands import DocumentCommand
 from core.views import ApprovalView, Posted
+from handlers import approval_cards
 from handlers.grammar import Request
 from handlers.router import Context, Reply
 
@@ -26,10 +27,15 @@ async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await documents.submit(ctx.uow, command)
     if isinstance(result, Posted):
         return ctx.render("orders/posted.j2", document=result.document, balances=result.balances)
-    return approval_requested(ctx, result.approval)
+    return await approval_requested(ctx, result.approval)
 
 
-def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:
+async def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:
+    """Tell the requester it awaits approval, and send the card to the approvers (once)."""
+    approvers = await approval_cards.send_request_card(ctx, approval)
     return ctx.render(
-        "approvals/requested.j2", approval=approval, subject=SUBJECT_NAMES[approval.subject]
+        "approvals/requested.j2",
+        approval=approval,
+        subject=SUBJECT_NAMES[approval.subject],
+        approvers=approvers,
     )

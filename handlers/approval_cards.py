@@ -1,0 +1,74 @@
+"""The 批准/驳回 card a request sends to its approvers, and what a decision tells people."""
+
+from __future__ import annotations
+
+from core import approval_notices, catalog, outbox
+from core.approval_store import SUBJECT_NAMES
+from core.approvals import Decision
+from core.doctypes import APPROVER_ROLES
+from core.fmt import money
+from core.views import ApprovalView
+from handlers.cards import Card, CardButton
+from handlers.render import local_time
+from handlers.router import Context
+
+MAX_ROWS = 6
+APPROVE, REJECT = "approve", "reject"
+
+
+async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
+    """Send the card to every approver but the requester; returns their names."""
+    approvers = [
+        user
+        for user in await catalog.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
+        if user.userid != approval.requested_by
+    ]
+    if approvers:
+        card = request_card(approval, await ctx.name_of(approval.requested_by), ctx)
+        await outbox.enqueue(
+            ctx.uow.session,
+            "user",
+            "|".join(user.userid for user in approvers),
+            card.to_payload(),
+            dedupe_key=approval_notices.card_key(approval.number),
+        )
+    return [user.name for user in approvers]
+
+
+def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
+    rows = [("申请人", requester), ("仓库", approval.warehouse)]
+    rows += [(change.label, f"{change.before} → {change.after}") for change in approval.changes]
+    if approval.document is not None:
+        rows.append(("单据", f"{approval.document.number} {money(approval.document.total)}"))
+    rows = [*rows[: MAX_ROWS - 1], ("有效至", local_time(approval.expires_at, ctx.uow.tz))]
+    # The request time makes the task id unique even if a fresh database reuses numbers.
+    stamp = int(approval.requested_at.timestamp())
+    return Card(
+        task_id=f"{approval.number}-{stamp}",
+        title=f"{SUBJECT_NAMES[approval.subject]}审批 {approval.number}",
+        description=approval.reason,
+        rows=tuple(rows),
+        buttons=(
+            CardButton("批准", f"{APPROVE}:{approval.number}", 1),
+            CardButton("驳回", f"{REJECT}:{approval.number}", 2),
+        ),
+    )
+
+
+async def announce(ctx: Context, decision: Decision, text: str) -> None:
+    """Update the request's card and tell the requester, once per decision."""
+    approval = decision.approval
+    response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
+    await approval_notices.update_cards(ctx.uow, approval, ctx.user.name, response_code)
+    await tell_requester(ctx, approval, text, "outcome")
+
+
+async def tell_requester(ctx: Context, approval: ApprovalView, text: str, topic: str) -> None:
+    """One message per request and topic (the outcome; a rejection reason added later)."""
+    await outbox.enqueue(
+        ctx.uow.session,
+        "user",
+        approval.requested_by,
+        outbox.text_payload(text),
+        dedupe_key=f"approval-{topic}:{approval.number}",
+    )
