@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -61,14 +61,13 @@ async def append(session: AsyncSession, entries: list[Entry]) -> None:
         raise RuntimeError("audit_head row missing: run `jxc db upgrade`")
     prev = head.last_hash
     for entry in entries:
-        # Microseconds survive every backend, so the stored instant re-hashes identically.
+        # Hash the instant as it will be read back: UTC, to the microsecond.
+        at = entry.at.astimezone(UTC)
         payload = _jsonable(entry.payload)
-        digest = chain_hash(
-            prev, canonical(entry.at, entry.actor, entry.action, entry.subject, payload)
-        )
+        digest = chain_hash(prev, canonical(at, entry.actor, entry.action, entry.subject, payload))
         session.add(
             AuditLog(
-                at=entry.at,
+                at=at,
                 actor=entry.actor,
                 action=entry.action,
                 subject=entry.subject,

@@ -47,7 +47,11 @@ class UnitOfWork:
 
     def fresh(self) -> UnitOfWork:
         """Another unit of work on the same database, for a concurrent transaction."""
-        return UnitOfWork(self._sessions, self.clock, self.tz, self.settings)
+        return self.with_clock(self.clock)
+
+    def with_clock(self, clock: Clock) -> UnitOfWork:
+        """The same database seen at another time (history being recorded as it happened)."""
+        return UnitOfWork(self._sessions, clock, self.tz, self.settings)
 
     @property
     def session(self) -> AsyncSession:

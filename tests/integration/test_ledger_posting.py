@@ -337,3 +337,16 @@ async def test_a_transfer_is_listed_for_both_stores(shop: UnitOfWork) -> None:
             ),
         )
         assert [d.number for d in page.rows] == [moved.document.number]
+
+
+async def test_audit_chain_verifies_when_the_clock_is_not_in_utc(shop: UnitOfWork) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from core import verify
+
+    shanghai = shop.with_clock(
+        lambda: datetime(2026, 11, 26, 16, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
+    )
+    await post(shanghai, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "1"))))
+    assert await run(shop, verify.first_problem) is None
