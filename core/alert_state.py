@@ -61,7 +61,8 @@ async def clear(uow: UnitOfWork, rule: str, subjects: Collection[str]) -> None:
 
 
 async def sent_between(uow: UnitOfWork, since: datetime, until: datetime) -> list[AlertState]:
+    """Rows last sent in [since, until], the end included: a run counts what it just sent."""
     rows = await uow.session.scalars(
-        select(AlertState).where(AlertState.last_sent_at >= since, AlertState.last_sent_at < until)
+        select(AlertState).where(AlertState.last_sent_at >= since, AlertState.last_sent_at <= until)
     )
     return list(rows)

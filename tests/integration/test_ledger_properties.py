@@ -60,10 +60,9 @@ async def scenario(
         approved_negative: set[str] = set()
         for kind, sku, qty, actor, decision, hours in ops:
             clock.advance(hours=hours)
+            cmd = command(kind, sku, qty, actor)
             try:
-                result = await run(
-                    uow, lambda u: documents.submit(u, command(kind, sku, qty, actor))
-                )  # type: ignore[arg-type]
+                result = await run(uow, lambda u, c=cmd: documents.submit(u, c))  # type: ignore[misc]
             except DomainError:
                 continue
             if isinstance(result, NeedsApproval) and decision != "leave":
@@ -71,7 +70,8 @@ async def scenario(
                 decider = "boss" if result.approval.requested_by == "mgr1" else "mgr1"
                 approve = decision == "approve"
                 outcome = await run(
-                    uow, lambda u: approvals.decide(u, number, decider, approve=approve)
+                    uow,
+                    lambda u, n=number, d=decider, a=approve: approvals.decide(u, n, d, approve=a),
                 )
                 if isinstance(outcome.outcome, Posted) and "库存不足" in reason:
                     approved_negative.add(sku)

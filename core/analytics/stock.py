@@ -1,26 +1,21 @@
-"""Facts the alert rules judge: stock levels, expiring batches, sales lines, counts, day totals.
-
-Pure reads over the ledger tables. Money is multiplied out in Python: ``Fixed`` columns are
-scaled integers, so a SQL product of two of them would carry the scale twice.
+"""Stock facts for the alert rules: levels per item and warehouse, expiring batches, prices
+under cost, categories held and when each was last counted.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 
 from core.doctypes import DocStatus, DocType
 from core.models import (
-    Approval,
     Batch,
     Document,
     DocumentLine,
     Item,
-    Partner,
     StockBalance,
     StockMove,
     Warehouse,
@@ -152,116 +147,6 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
 
 
 @dataclass(frozen=True)
-class SalesLine:
-    """One posted line of a sale or a sales return; ``qty`` as recorded (negative sale < 0)."""
-
-    document: str
-    doc_type: str
-    warehouse: str
-    clerk: str
-    at: datetime
-    partner: str | None
-    original: str | None
-    sku: str
-    name: str
-    unit: str
-    qty: Decimal
-    price: Decimal
-    cost: Decimal
-
-    @property
-    def is_reversal(self) -> bool:
-        return self.doc_type == DocType.SALES_RETURN or self.qty < 0
-
-    @property
-    def amount(self) -> Decimal:
-        return abs(self.qty) * self.price
-
-
-async def sales_lines(uow: UnitOfWork, since: datetime, until: datetime) -> list[SalesLine]:
-    """Posted sale and sales-return lines created in [since, until), oldest first."""
-    rows = await uow.session.execute(
-        select(Document, DocumentLine, Item, Warehouse.code, Partner.name)
-        .join(DocumentLine, DocumentLine.document_id == Document.id)
-        .join(Item, Item.id == DocumentLine.item_id)
-        .join(Warehouse, Warehouse.id == Document.warehouse_id)
-        .outerjoin(Partner, Partner.id == Document.partner_id)
-        .where(
-            Document.type.in_((DocType.SALE, DocType.SALES_RETURN)),
-            Document.status == DocStatus.POSTED,
-            Document.created_at >= since,
-            Document.created_at < until,
-        )
-        .order_by(Document.created_at, Document.id, DocumentLine.line_no)
-    )
-    return [
-        SalesLine(
-            d.number, d.type, code, d.created_by, d.created_at, partner, d.original_number,
-            i.sku, i.name, i.unit, ln.qty, ln.price if ln.price is not None else i.price, i.cost,
-        )
-        for d, ln, i, code, partner in rows.all()
-    ]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class LineMoves:
-    """A document line with the stock it actually moved (a count's variance) and its cost."""
-
-    document: str
-    doc_type: str
-    warehouse: str
-    actor: str
-    at: datetime
-    sku: str
-    name: str
-    unit: str
-    qty: Decimal
-    price: Decimal | None
-    moved: Decimal
-    moved_value: Decimal
-
-
-async def posted_lines(
-    uow: UnitOfWork, doc_types: tuple[DocType, ...], since: datetime, until: datetime
-) -> list[LineMoves]:
-    """Lines of posted documents of ``doc_types`` created in [since, until), with their moves."""
-    rows = await uow.session.execute(
-        select(Document, DocumentLine, Item, Warehouse.code, StockMove.qty, StockMove.unit_cost)
-        .join(DocumentLine, DocumentLine.document_id == Document.id)
-        .join(Item, Item.id == DocumentLine.item_id)
-        .join(Warehouse, Warehouse.id == Document.warehouse_id)
-        .outerjoin(
-            StockMove,
-            and_(
-                StockMove.line_id == DocumentLine.id,
-                StockMove.warehouse_id == Document.warehouse_id,
-            ),
-        )
-        .where(
-            Document.type.in_(doc_types),
-            Document.status == DocStatus.POSTED,
-            Document.created_at >= since,
-            Document.created_at < until,
-        )
-        .order_by(Document.created_at, Document.id, DocumentLine.line_no)
-    )
-    moved: dict[int, tuple[Decimal, Decimal]] = defaultdict(lambda: (ZERO, ZERO))
-    lines: dict[int, tuple[Document, DocumentLine, Item, str]] = {}
-    for d, ln, i, code, qty, unit_cost in rows.all():
-        lines[ln.id] = (d, ln, i, code)
-        if qty is not None:
-            before = moved[ln.id]
-            moved[ln.id] = (before[0] + qty, before[1] + qty * unit_cost)
-    return [
-        LineMoves(
-            d.number, d.type, code, d.created_by, d.created_at, i.sku, i.name, i.unit, ln.qty,
-            ln.price, *moved[line_id],
-        )
-        for line_id, (d, ln, i, code) in lines.items()
-    ]  # fmt: skip
-
-
-@dataclass(frozen=True)
 class BelowCost:
     sku: str
     name: str
@@ -272,17 +157,6 @@ class BelowCost:
 async def items_priced_below_cost(uow: UnitOfWork) -> list[BelowCost]:
     rows = await uow.session.scalars(select(Item).where(Item.price < Item.cost).order_by(Item.sku))
     return [BelowCost(i.sku, i.name, i.price, i.cost) for i in rows]
-
-
-async def open_approvals(uow: UnitOfWork) -> dict[str, int]:
-    """Pending approval requests per warehouse code."""
-    rows = await uow.session.execute(
-        select(Warehouse.code, func.count(Approval.id))
-        .join(Warehouse, Warehouse.id == Approval.warehouse_id)
-        .where(Approval.status == "pending")
-        .group_by(Warehouse.code)
-    )
-    return {code: int(count) for code, count in rows.all()}
 
 
 @dataclass(frozen=True)

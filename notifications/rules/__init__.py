@@ -1,0 +1,1 @@
+"""The alert rules of DESIGN §6; ``notifications.registry`` names them."""

@@ -1,0 +1,56 @@
+"""The weekly cycle-count plan per store (→ store group).
+
+Categories are striped over ``cycle_count_weeks`` weeks by their sorted position, so each week
+takes about a fifth of them and every category comes round within five weeks; a category not
+counted for longer than that is listed as overdue. The first plan of a month also asks for
+the monthly full count.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core import analytics
+from core.analytics import CategoryStock
+from notifications import delivery
+from notifications.report import RuleReport, RuleRun
+from notifications.rules.announce import Candidate, announce
+
+EPOCH_MONDAY = date(2024, 1, 1)
+
+
+@dataclass(frozen=True)
+class CountPlan:
+    week: str
+    categories: list[CategoryStock]
+    overdue: list[CategoryStock]
+    full_count: bool
+
+
+def this_weeks(categories: list[CategoryStock], today: date, weeks: int) -> list[CategoryStock]:
+    turn = ((today - EPOCH_MONDAY).days // 7) % weeks
+    ordered = sorted(categories, key=lambda c: c.category)
+    return [c for position, c in enumerate(ordered) if position % weeks == turn]
+
+
+async def cycle_count(run: RuleRun) -> RuleReport:
+    today = run.now.astimezone(run.tz).date()
+    iso = today.isocalendar()
+    week = f"{iso.year}-W{iso.week:02d}"
+    weeks = run.settings.cycle_count_weeks
+    by_store: dict[str, list[CategoryStock]] = defaultdict(list)
+    for category in await analytics.categories(run.uow):
+        by_store[category.warehouse].append(category)
+    stale = run.now - timedelta(weeks=weeks)
+    candidates = []
+    for code, categories in sorted(by_store.items()):
+        planned = this_weeks(categories, today, weeks)
+        overdue = [
+            c for c in categories
+            if c not in planned and c.last_counted is not None and c.last_counted < stale
+        ]  # fmt: skip
+        plan = CountPlan(week, planned, overdue, full_count=today.day <= 7)
+        candidates.append(Candidate(code, week, code, plan))
+    return await announce(run, candidates, route=delivery.group, template="cycle_count.j2")

@@ -1,0 +1,47 @@
+"""Batches with stock close to or past expiry (→ store group), once per batch and bucket.
+
+Buckets are days before expiry (30 / 7 / 0 by default, per category if configured); a batch
+is in the nearest bucket it has reached, so it is announced at 30 days, again at 7 and again
+on its last day (or when found already expired).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from core import analytics
+from core.analytics import BatchStock
+from notifications import delivery
+from notifications.report import RuleReport, RuleRun
+from notifications.rules.announce import Candidate, announce
+from notifications.settings import AlertSettings
+
+
+@dataclass(frozen=True)
+class ExpiringBatch:
+    batch: BatchStock
+    bucket: int
+    days_left: int
+
+
+def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | None:
+    days_left = (batch.expiry - today).days
+    reached = [days for days in settings.expiry_buckets(batch.category) if days_left <= days]
+    return min(reached) if reached else None
+
+
+async def expiry(run: RuleRun) -> RuleReport:
+    today = run.now.astimezone(run.tz).date()
+    horizons = [max(run.settings.expiry_days, default=0)] + [
+        max(days, default=0) for days in run.settings.expiry_days_by_category.values()
+    ]
+    batches = await analytics.batches_expiring_by(run.uow, today + timedelta(days=max(horizons)))
+    candidates = []
+    for batch in batches:
+        bucket = bucket_of(batch, today, run.settings)
+        if bucket is not None:
+            fact = ExpiringBatch(batch, bucket, (batch.expiry - today).days)
+            subject = f"{batch.warehouse}:{batch.sku}:{batch.batch_id}"
+            candidates.append(Candidate(subject, f"d{bucket}", batch.warehouse, fact))
+    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)

@@ -1,0 +1,160 @@
+"""The alert schedule of DESIGN §6 on APScheduler 3.x, safe with several instances.
+
+Every job is a cron trigger in the shop's time zone, so all instances agree on fire times.
+A run takes the job's lease (``notifications.leases``) for half the time to its next fire, in
+the same transaction as the rule: a peer firing a moment later finds it held and skips. The
+rule runs as if at the scheduled fire time, and outbox dedupe keys carry that time, so even a
+run repeated by a peer whose clock is off writes nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from config import Settings
+from core import approvals
+from core.clock import Clock, utcnow
+from core.uow import UnitOfWork
+from core.views import ApprovalView
+from notifications import leases
+from notifications.registry import run_rule
+from notifications.report import RuleReport
+from notifications.settings import AlertSettings
+
+log = logging.getLogger(__name__)
+
+EXPIRE_APPROVALS = "expire-approvals"
+DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
+    "low-stock": {"minute": "*/30"},
+    "negative-stock": {"minute": "*/30"},
+    "price-below-cost": {"minute": "*/30"},
+    "count-variance": {"minute": "*/5"},
+    "expiry": {"hour": "8", "minute": "30"},
+    "anomaly": {"minute": "0"},
+    "digest": {"hour": "21", "minute": "0"},
+    "cycle-count": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    EXPIRE_APPROVALS: {"minute": "*/5"},
+}
+MAX_HOLD = timedelta(minutes=10)
+MISFIRE_GRACE_SECONDS = 300
+ExpiredHook = Callable[[UnitOfWork, list[ApprovalView]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fire_time: datetime
+    result: str
+
+
+class AlertScheduler:
+    def __init__(
+        self,
+        open_uow: Callable[[], UnitOfWork],
+        tz: ZoneInfo,
+        *,
+        alerts: AlertSettings | None = None,
+        schedules: Mapping[str, Mapping[str, str]] = DEFAULT_SCHEDULES,
+        holder: str | None = None,
+        clock: Clock = utcnow,
+        on_approvals_expired: ExpiredHook | None = None,
+    ) -> None:
+        self.open_uow = open_uow
+        self.alerts = alerts or AlertSettings()
+        self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.clock = clock
+        self.on_approvals_expired = on_approvals_expired
+        self.triggers = {name: CronTrigger(timezone=tz, **f) for name, f in schedules.items()}
+        self.scheduler = AsyncIOScheduler(timezone=tz)
+        self.last: dict[str, Outcome] = {}
+
+    def start(self) -> None:
+        """Register every job and start; needs a running event loop."""
+        for name, trigger in self.triggers.items():
+            self.scheduler.add_job(
+                self._job, trigger, args=[name], id=name, name=name, coalesce=True,
+                max_instances=1, misfire_grace_time=MISFIRE_GRACE_SECONDS,
+            )  # fmt: skip
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def state(self) -> dict[str, Any]:
+        """For ``/healthz``: running or not, and each job's next and last run."""
+        jobs = {job.id: job for job in self.scheduler.get_jobs()}
+        return {
+            "running": bool(self.scheduler.running),
+            "holder": self.holder,
+            "jobs": {
+                name: {
+                    "next_run": _iso(getattr(jobs.get(name), "next_run_time", None)),
+                    "last_fire": _iso(self.last[name].fire_time) if name in self.last else None,
+                    "last_result": self.last[name].result if name in self.last else None,
+                }
+                for name in self.triggers
+            },
+        }
+
+    async def _job(self, name: str) -> None:
+        try:
+            await self.fire(name, self.fire_time(name, self.clock()))
+        except Exception:
+            log.exception("scheduled job %s failed", name)
+
+    def fire_time(self, name: str, now: datetime) -> datetime:
+        """The latest scheduled fire time of ``name`` at or before ``now``."""
+        trigger = self.triggers[name]
+        for back in (timedelta(hours=1), timedelta(days=1), timedelta(days=8)):
+            fire = trigger.get_next_fire_time(None, now - back)
+            if fire is not None and fire <= now:
+                while (later := trigger.get_next_fire_time(fire, fire)) and later <= now:
+                    fire = later
+                return fire  # type: ignore[no-any-return]
+        raise ValueError(f"{name} has no fire time before {now}")
+
+    async def fire(self, name: str, fire_time: datetime) -> RuleReport | None:
+        """Run job ``name`` for ``fire_time`` unless another instance holds it; None if skipped."""
+        until = fire_time + self._hold(name, fire_time)
+        async with self.open_uow() as uow:
+            if not await leases.acquire(uow, f"alerts:{name}", self.holder, self.clock(), until):
+                self.last[name] = Outcome(fire_time, "skipped: another instance runs it")
+                return None
+            report = await self._run(uow, name, fire_time)
+            await uow.commit()
+        self.last[name] = Outcome(fire_time, f"found {len(report.found)}, sent {report.messages}")
+        return report
+
+    def _hold(self, name: str, fire_time: datetime) -> timedelta:
+        later = self.triggers[name].get_next_fire_time(fire_time, fire_time)
+        return MAX_HOLD if later is None else min(MAX_HOLD, (later - fire_time) / 2)
+
+    async def _run(self, uow: UnitOfWork, name: str, fire_time: datetime) -> RuleReport:
+        if name != EXPIRE_APPROVALS:
+            return await run_rule(uow, name, fire_time, self.alerts)
+        expired = await approvals.expire_due(uow)
+        if expired and self.on_approvals_expired is not None:
+            await self.on_approvals_expired(uow, expired)
+        return RuleReport(name, fire_time, found=[a.number for a in expired])
+
+
+def create_scheduler(
+    open_uow: Callable[[], UnitOfWork], settings: Settings, **options: Any
+) -> AlertScheduler:
+    """The composition root's entry: the default schedule in ``settings.timezone``."""
+    return AlertScheduler(open_uow, ZoneInfo(settings.timezone), **options)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,122 @@
+"""Low stock and negative stock driven through their 30-minute schedule with a frozen clock."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from core import catalog
+from core.commands import Line, Receive, Sell
+from core.models import Item
+from core.uow import UnitOfWork
+from notifications.render import MAX_BYTES
+from notifications.scheduler import AlertScheduler
+from tests.support.alerts import drive, make_scheduler, outbox, post, rule
+from tests.support.clock import ManualClock
+from tests.support.ledger import run, seed_shop
+
+
+@pytest.fixture
+async def shop(uow: UnitOfWork) -> UnitOfWork:
+    await seed_shop(uow)
+    return uow
+
+
+@pytest.fixture
+def scheduler(engine: AsyncEngine, clock: ManualClock, settings: Settings) -> AlertScheduler:
+    return make_scheduler(engine, clock, settings)
+
+
+def coke(qty: int) -> tuple[Line, ...]:
+    return (Line("COKE", Decimal(qty)),)
+
+
+async def test_low_item_is_alerted_once_and_again_only_after_restock_and_fall(
+    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(12)))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(3)))
+    reports = await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=3))
+    assert [r.alerted for r in reports] == [["MAIN:COKE"]] + [[]] * 6
+    [sent] = await outbox(shop, "low-stock")
+    assert "可乐（COKE）可用 9 瓶，补货点 10，建议订货 **11 瓶**" in sent.text
+    assert (sent.channel, sent.target) == ("user", "boss|mgr1")
+
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
+    await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=1))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(25)))
+    await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=2))
+    assert len(await outbox(shop, "low-stock")) == 2
+
+
+async def test_a_low_item_that_stays_low_is_repeated_after_the_quiet_period(
+    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(5)))
+    await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=23))
+    assert len(await outbox(shop, "low-stock")) == 1
+    await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=2))
+    assert len(await outbox(shop, "low-stock")) == 2
+
+
+async def test_low_stock_goes_to_the_purchasing_chat_then_the_group_chat(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(1)))
+    await run(shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
+    await rule(shop, "low-stock", clock.now)
+    await run(
+        shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", purchasing_chat_id="P1")
+    )
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
+    await rule(shop, "low-stock", clock.now + timedelta(minutes=30))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(20)))
+    await rule(shop, "low-stock", clock.now + timedelta(minutes=60))
+    sent = await outbox(shop, "low-stock")
+    assert [(s.channel, s.target) for s in sent] == [("appchat", "G1"), ("appchat", "P1")]
+
+
+async def test_many_low_items_make_one_message_per_target_in_parts_under_the_limit(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    async def add_items(u: UnitOfWork) -> None:
+        for n in range(60):
+            u.session.add(
+                Item(
+                    sku=f"VEG{n:02d}",
+                    name=f"有机蔬菜第{n}号",
+                    unit="kg",
+                    reorder_point=Decimal(100),
+                )
+            )
+
+    await run(shop, add_items)
+    lines = tuple(Line(f"VEG{n:02d}", Decimal(n + 1)) for n in range(60))
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=lines))
+    report = await rule(shop, "low-stock", clock.now)
+    sent = await outbox(shop, "low-stock")
+    assert len(report.alerted) == 60
+    assert len(sent) == report.messages > 1
+    assert {(s.channel, s.target) for s in sent} == {("user", "boss|mgr1")}
+    assert all(len(s.text.encode()) <= MAX_BYTES for s in sent)
+    assert sent[1].text.startswith(f"（续 2/{len(sent)}）")
+    assert all(f"有机蔬菜第{n}号" in "".join(s.text for s in sent) for n in range(60))
+
+
+async def test_stock_that_went_negative_is_told_to_managers_once(
+    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+) -> None:
+    await run(
+        shop,
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+    )
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(2)), policy=True)
+    await drive(scheduler, "negative-stock", clock, clock.now + timedelta(hours=2))
+    [sent] = await outbox(shop, "negative-stock")
+    assert sent.target == "boss|mgr1"
+    assert '可乐（COKE）账面 <font color="warning">-2 瓶</font>' in sent.text
+    assert "最近出库 XS-20261126-0001（clerk1" in sent.text
