@@ -1,0 +1,27 @@
+"""When requests expire unanswered: grey out their cards and tell each requester."""
+
+from __future__ import annotations
+
+from core import approval_notices, outbox
+from core.approval_store import SUBJECT_NAMES
+from core.uow import UnitOfWork
+from core.views import ApprovalView
+from notifications.render import render
+
+
+async def announce_expired(uow: UnitOfWork, expired: list[ApprovalView]) -> None:
+    for approval in expired:
+        await approval_notices.update_cards(uow, approval, "")
+        text = render(
+            "approval_expired.j2",
+            tz=uow.tz,
+            approval=approval,
+            subject=SUBJECT_NAMES[approval.subject],
+        )
+        await outbox.enqueue(
+            uow.session,
+            "user",
+            approval.requested_by,
+            outbox.text_payload(text),
+            dedupe_key=f"approval-outcome:{approval.number}",
+        )
