@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import OutboxMessage
+from core.uow import UnitOfWork
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 PENDING = "pending"
@@ -30,23 +31,35 @@ DEAD = "dead"
 
 
 async def enqueue(
-    session: AsyncSession,
+    uow: UnitOfWork,
     channel: str,
     target: str,
     payload: dict[str, Any],
     *,
     dedupe_key: str | None = None,
 ) -> OutboxMessage | None:
-    """Add a message; with ``dedupe_key``, a key seen before adds nothing and returns None."""
+    """Add a message, due now by the unit of work's clock.
+
+    With ``dedupe_key``, a key seen before adds nothing and returns None.
+    """
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
+    session = uow.session
     if dedupe_key is not None:
         existing = await session.scalar(
             select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
         )
         if existing is not None:
             return None
-    row = OutboxMessage(channel=channel, target=target, payload=payload, dedupe_key=dedupe_key)
+    now = uow.now()
+    row = OutboxMessage(
+        channel=channel,
+        target=target,
+        payload=payload,
+        dedupe_key=dedupe_key,
+        created_at=now,
+        next_attempt_at=now,
+    )
     session.add(row)
     await session.flush()
     return row

@@ -1,0 +1,179 @@
+"""The composition root: ``create_app`` wires settings, clock, database, WeCom and workers.
+
+Nothing is created at import time, and nothing that needs the event loop is created before the
+app starts: the engine, the HTTP session, the API client and the workers live in
+``cleanup_ctx`` generators, set up in order at startup and torn down in reverse at cleanup.
+``jxc serve``, the sandbox and the tests all build the app with this one function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from functools import partial
+
+import aiohttp
+from aiohttp import web
+
+from bot import callback, health
+from bot.appkeys import (
+    CLOCK,
+    CRYPTO,
+    ENGINE,
+    METRICS,
+    SCHEDULER,
+    SESSIONS,
+    SETTINGS,
+    WECOM,
+    WORKERS,
+    SchedulerState,
+    new_uow,
+)
+from bot.delivery import WeComSender
+from bot.inbox_worker import Handle, InboxWorker
+from bot.metrics import Metrics
+from bot.wecom_api import WeComClient
+from bot.wecom_crypto import CallbackCrypto
+from bot.workers import Workers
+from config import Settings
+from core import schema
+from core.clock import Clock, utcnow
+from core.db import create_engine, create_sessionmaker
+from handlers import dispatch
+from notifications.approval_expiry import announce_expired
+from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
+from notifications.scheduler import AlertScheduler, create_scheduler
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Timings and bounds; the defaults are for production, tests make them fast."""
+
+    delivery: DeliveryPolicy = field(default_factory=DeliveryPolicy)
+    api_max_attempts: int = 4
+    api_retry_base_delay: float = 0.5
+    api_timeout: float = 10.0
+    max_concurrent_users: int = 16
+    inbox_poll_interval: float = 2.0
+    shutdown_grace: float = 5.0
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    http_session: aiohttp.ClientSession | None = None,
+    handle: Handle = dispatch.handle,
+    scheduler: SchedulerState | None = None,
+    tuning: Tuning | None = None,
+) -> web.Application:
+    """The bot's aiohttp application.
+
+    ``http_session`` is used for WeCom API calls when given (and then left open); otherwise
+    the app opens and closes its own. ``handle`` is what the inbox worker runs for each message.
+    ``scheduler`` is only reported by ``/healthz`` (``None``: "absent").
+    """
+    tuning = tuning or Tuning()
+    app = web.Application()
+    app[SETTINGS] = settings
+    app[CLOCK] = clock
+    app[CRYPTO] = _callback_crypto(settings)
+    app[METRICS] = Metrics()
+    app[SCHEDULER] = scheduler
+    app.cleanup_ctx.extend(
+        [
+            _database,
+            partial(_wecom_client, http_session=http_session, tuning=tuning),
+            partial(_workers, handle=handle, tuning=tuning),
+        ]
+    )
+    callback.add_routes(app)
+    health.add_routes(app)
+    return app
+
+
+def run_alert_scheduler(app: web.Application) -> AlertScheduler:
+    """Run the alert schedule (DESIGN §6) with ``app``: started last, stopped first."""
+    scheduler = create_scheduler(
+        partial(new_uow, app),
+        app[SETTINGS],
+        clock=app[CLOCK],
+        on_approvals_expired=announce_expired,
+    )
+    app[SCHEDULER] = scheduler
+    app.cleanup_ctx.append(partial(_scheduler, scheduler=scheduler))
+    return scheduler
+
+
+def _callback_crypto(settings: Settings) -> CallbackCrypto:
+    token = settings.wecom_token.get_secret_value()
+    aes_key = settings.wecom_aes_key.get_secret_value()
+    return CallbackCrypto(token, aes_key, settings.wecom_corp_id)
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    engine = create_engine(app[SETTINGS].database_url)
+    try:
+        await schema.upgrade(engine)
+        app[ENGINE] = engine
+        app[SESSIONS] = create_sessionmaker(engine)
+        yield
+    finally:
+        await engine.dispose()
+
+
+async def _wecom_client(
+    app: web.Application, *, http_session: aiohttp.ClientSession | None, tuning: Tuning
+) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    session = http_session or aiohttp.ClientSession()
+    try:
+        app[WECOM] = WeComClient(
+            session,
+            settings.wecom_api_base,
+            settings.wecom_corp_id,
+            settings.wecom_secret,
+            settings.wecom_agent_id,
+            app[CLOCK],
+            max_attempts=tuning.api_max_attempts,
+            retry_base_delay=tuning.api_retry_base_delay,
+            request_timeout=tuning.api_timeout,
+        )
+        yield
+    finally:
+        if http_session is None:
+            await session.close()
+
+
+async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> AsyncIterator[None]:
+    metrics = app[METRICS]
+    delivery = DeliveryWorker(
+        partial(new_uow, app),
+        WeComSender(app[WECOM]),
+        app[CLOCK],
+        tuning.delivery,
+        on_result=metrics.delivery,
+    )
+    inbox = InboxWorker(
+        partial(new_uow, app),
+        handle,
+        max_users=tuning.max_concurrent_users,
+        poll_interval=tuning.inbox_poll_interval,
+        on_handled=metrics.handling_seconds.observe,
+        after_commit=delivery.wake,
+    )
+    workers = Workers(inbox, delivery)
+    app[WORKERS] = workers
+    workers.start()
+    try:
+        yield
+    finally:
+        await workers.stop(tuning.shutdown_grace)
+
+
+async def _scheduler(app: web.Application, *, scheduler: AlertScheduler) -> AsyncIterator[None]:
+    scheduler.start()
+    try:
+        yield
+    finally:
+        scheduler.shutdown()

@@ -1,0 +1,42 @@
+"""The typed keys of the aiohttp application's state (set by ``bot.app``, read by the routes)."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.metrics import Metrics
+from bot.wecom_api import WeComClient
+from bot.wecom_crypto import CallbackCrypto
+from bot.workers import Workers
+from config import Settings
+from core.clock import Clock
+from core.uow import UnitOfWork
+
+
+class SchedulerState(Protocol):
+    """What ``/healthz`` needs of the alert scheduler: a JSON-able state."""
+
+    def state(self) -> str | dict[str, Any]: ...
+
+
+SETTINGS = web.AppKey("jxc_settings", Settings)
+CLOCK: web.AppKey[Clock] = web.AppKey("jxc_clock")
+CRYPTO = web.AppKey("jxc_crypto", CallbackCrypto)
+METRICS = web.AppKey("jxc_metrics", Metrics)
+SCHEDULER: web.AppKey[SchedulerState | None] = web.AppKey("jxc_scheduler")
+ENGINE = web.AppKey("jxc_engine", AsyncEngine)
+SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("jxc_sessions")
+WECOM = web.AppKey("jxc_wecom", WeComClient)
+WORKERS = web.AppKey("jxc_workers", Workers)
+
+
+def new_uow(app: web.Application) -> UnitOfWork:
+    """A unit of work on the app's database, clock and settings (one per transaction)."""
+    settings = app[SETTINGS]
+    return UnitOfWork(
+        app[SESSIONS], clock=app[CLOCK], tz=ZoneInfo(settings.timezone), settings=settings
+    )

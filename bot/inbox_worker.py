@@ -1,0 +1,191 @@
+"""The inbox worker: hands stored messages to the handlers, in order per user.
+
+One task per user with pending messages (at most ``max_users`` at once) works through that
+user's messages oldest first, so one user's commands never overtake each other while different
+users are served side by side. Each message is handled and marked ``done`` in one transaction,
+together with the replies the handlers put in the outbox: a crash anywhere before the commit
+leaves the message pending and unanswered, and it is handled after restart (the first scan).
+
+A handler that raises something unexpected gets the message marked ``failed``; the user is told
+"系统繁忙" with a short error id that is logged next to the traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from dataclasses import dataclass
+from functools import partial
+
+from bot.wecom_messages import CardClick, TextMessage, message_from_payload
+from core import inbox, outbox
+from core.models import InboxMessage
+from core.uow import UnitOfWork, in_transaction
+from handlers.inbound import Inbound
+
+log = logging.getLogger(__name__)
+
+Handle = Callable[[UnitOfWork, Inbound], Awaitable[None]]
+BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
+
+
+def inbound_from_row(row: InboxMessage) -> Inbound:
+    message = message_from_payload(row.kind, row.payload)
+    if isinstance(message, TextMessage):
+        return Inbound(row.from_user, "text", row.dedupe_key, text=message.content)
+    if isinstance(message, CardClick):
+        return Inbound(
+            row.from_user,
+            "card_click",
+            row.dedupe_key,
+            task_id=message.task_id,
+            event_key=message.event_key,
+            response_code=message.response_code,
+        )
+    return Inbound(row.from_user, "other", row.dedupe_key)
+
+
+@dataclass(frozen=True)
+class _Claim:
+    row_id: int
+    userid: str
+
+
+def _ignore_latency(_seconds: float) -> None:
+    return None
+
+
+def _nothing() -> None:
+    return None
+
+
+class InboxWorker:
+    def __init__(
+        self,
+        new_uow: Callable[[], UnitOfWork],
+        handle: Handle,
+        *,
+        max_users: int = 16,
+        poll_interval: float = 2.0,
+        on_handled: Callable[[float], None] = _ignore_latency,
+        after_commit: Callable[[], None] = _nothing,
+    ) -> None:
+        self._new_uow = new_uow
+        self._handle = handle
+        self._max_users = max_users
+        # Rows stored by another instance, or left behind by one that died, are found by polling.
+        self._poll_interval = poll_interval
+        self._on_handled = on_handled
+        self._after_commit = after_commit
+        self._wake = asyncio.Event()
+        self._users: dict[str, asyncio.Task[int]] = {}
+        self._stopping = False
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self) -> None:
+        """Let each user's task finish the message in hand, then return from ``run``."""
+        self._stopping = True
+        self._wake.set()
+
+    def abort(self) -> None:
+        """Cancel the users' tasks now, rolling back the messages in hand.
+
+        Call it before cancelling ``run``: on SQLite a scan in ``run`` may be waiting for the
+        write lock that one of these tasks holds, and cannot unwind until that task lets go.
+        """
+        for task in self._users.values():
+            task.cancel()
+
+    async def run(self) -> None:
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                await self._start_users()
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(self._poll_interval):
+                        await self._wake.wait()
+        except asyncio.CancelledError:
+            self.abort()
+            raise
+        finally:
+            await asyncio.gather(*self._users.values(), return_exceptions=True)
+
+    async def _start_users(self) -> None:
+        try:
+            users = await in_transaction(
+                self._new_uow(), lambda uow: inbox.users_with_pending(uow.session)
+            )
+        except Exception:
+            log.exception("inbox_scan_failed")
+            return
+        for user in users:
+            if len(self._users) >= self._max_users:
+                return
+            if user not in self._users:
+                task = asyncio.create_task(self._serve_user(user), name=f"jxc-inbox-{user}")
+                task.add_done_callback(partial(self._user_done, user))
+                self._users[user] = task
+
+    def _user_done(self, user: str, task: asyncio.Task[int]) -> None:
+        del self._users[user]
+        # Messages that came in meanwhile may have found this user busy: look again. A task
+        # that handled nothing (another instance has the user) does not, or it would spin.
+        if not task.cancelled() and task.result():
+            self._wake.set()
+
+    async def _serve_user(self, user: str) -> int:
+        handled = 0
+        try:
+            while not self._stopping and await self._handle_next(user):
+                handled += 1
+        except Exception:
+            log.exception("inbox_user_task_failed", extra={"userid": user})
+        return handled
+
+    async def _handle_next(self, user: str) -> bool:
+        """Handle the user's oldest pending message; False when there is none to handle."""
+        claim: list[_Claim] = []
+
+        async def work(uow: UnitOfWork) -> bool:
+            row = await inbox.claim_next(uow.session, user)
+            if row is None:
+                return False
+            claim[:] = [_Claim(row.id, row.from_user)]
+            await self._handle(uow, inbound_from_row(row))
+            inbox.mark_done(row, uow.now())
+            return True
+
+        started = time.perf_counter()
+        try:
+            handled = await in_transaction(self._new_uow(), work)
+        except Exception as error:
+            if not claim:
+                raise
+            await self._fail(claim[0], error)
+            handled = True
+        if handled:
+            self._on_handled(time.perf_counter() - started)
+            self._after_commit()
+        return handled
+
+    async def _fail(self, claim: _Claim, error: Exception) -> None:
+        error_id = secrets.token_hex(2).upper()
+        log.error(
+            "inbox_handler_failed",
+            exc_info=error,
+            extra={"error_id": error_id, "inbox_id": claim.row_id, "userid": claim.userid},
+        )
+        reason = f"{error_id} {type(error).__name__}: {error}"
+
+        async def work(uow: UnitOfWork) -> None:
+            if await inbox.settle(uow.session, claim.row_id, inbox.FAILED, uow.now(), reason):
+                payload = outbox.text_payload(BUSY_REPLY.format(error_id=error_id))
+                await outbox.enqueue(uow, "user", claim.userid, payload)
+
+        await in_transaction(self._new_uow(), work)

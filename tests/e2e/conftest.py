@@ -1,0 +1,29 @@
+"""End-to-end fixtures: the fake WeCom, the real bot app on a seeded SQLite shop, and its chat."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.fake_wecom import FakeWeCom
+from tests.support.bot_harness import BotHarness, Chat, new_fake, running_bot
+from tests.support.ledger import seed_shop
+
+
+@pytest.fixture
+async def fake_wecom() -> AsyncIterator[FakeWeCom]:
+    async with new_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def bot(sqlite_url: str, fake_wecom: FakeWeCom) -> AsyncIterator[BotHarness]:
+    async with running_bot(sqlite_url, fake_wecom) as harness:
+        await seed_shop(harness.uow())
+        yield harness
+
+
+@pytest.fixture
+def chat(bot: BotHarness) -> Chat:
+    return bot.chat

@@ -1,0 +1,245 @@
+"""Outbox claiming and the delivery worker on a real SQLite file and a real PostgreSQL database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Mapping
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core import outbox
+from core.clock import utcnow
+from core.db import create_engine, create_sessionmaker
+from core.models import OutboxMessage
+from core.uow import UnitOfWork, in_transaction
+from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker
+from tests.support.clock import ManualClock
+
+POLICY = DeliveryPolicy(retry_base=timedelta(seconds=10), max_attempts=3)
+SECOND = timedelta(seconds=1)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    # ``outbox.enqueue`` stamps rows with the wall clock; start a little after it.
+    return ManualClock(utcnow() + timedelta(minutes=1))
+
+
+def uow_factory(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+    sessions = create_sessionmaker(engine)
+    return lambda: UnitOfWork(sessions, clock=clock)
+
+
+@pytest.fixture
+def new_uow(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+    return uow_factory(engine, clock)
+
+
+class RecordingSender:
+    """Records what it sends; raises the queued failures first; is slow to send ``slow`` texts."""
+
+    def __init__(self, *failures: DeliveryFailed, slow: frozenset[str] = frozenset()) -> None:
+        self.failures = list(failures)
+        self.slow = slow
+        self.sent: list[tuple[str, str, str]] = []
+
+    async def send(self, channel: str, target: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        # A slow answer, or at least a chance for concurrent sends to interleave.
+        await asyncio.sleep(0.05 if payload["text"]["content"] in self.slow else 0)
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((channel, target, payload["text"]["content"]))
+        return {"errcode": 0, "errmsg": "ok", "response_code": f"code-{len(self.sent)}"}
+
+
+async def enqueue(new_uow: Callable[[], UnitOfWork], *rows: tuple[str, str, str]) -> None:
+    async def work(uow: UnitOfWork) -> None:
+        for channel, target, text in rows:
+            await outbox.enqueue(uow, channel, target, outbox.text_payload(text))
+
+    await in_transaction(new_uow(), work)
+
+
+async def stored(new_uow: Callable[[], UnitOfWork]) -> list[OutboxMessage]:
+    async def work(uow: UnitOfWork) -> list[OutboxMessage]:
+        return list(await uow.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+    return await in_transaction(new_uow(), work)
+
+
+def worker(
+    new_uow: Callable[[], UnitOfWork], sender: RecordingSender, clock: ManualClock
+) -> DeliveryWorker:
+    return DeliveryWorker(new_uow, sender, clock, POLICY)
+
+
+async def test_a_due_row_is_sent_once_and_the_api_answer_is_kept(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "clerk1", "hello"))
+    sender = RecordingSender()
+    delivery = worker(new_uow, sender, clock)
+
+    assert await delivery.deliver_due() == 1
+    assert await delivery.deliver_due() == 0
+
+    assert sender.sent == [("user", "clerk1", "hello")]
+    [row] = await stored(new_uow)
+    assert (row.status, row.attempts, row.sent_at) == (outbox.SENT, 1, clock.now)
+    assert row.response == {"errcode": 0, "errmsg": "ok", "response_code": "code-1"}
+    assert row.claimed_until is None
+
+
+async def test_one_targets_rows_are_sent_in_order_while_other_targets_go_alongside(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "b", "b1"), ("user", "a", "a2"))
+    sender = RecordingSender(slow=frozenset({"a1"}))
+
+    await worker(new_uow, sender, clock).deliver_due()
+
+    assert [text for _, _, text in sender.sent] == ["b1", "a1", "a2"]
+
+
+async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "clerk1", "hello"))
+
+    async def claim(uow: UnitOfWork) -> list[int]:
+        rows = await outbox.claim_due(uow.session, clock.now, limit=10, lease=timedelta(minutes=2))
+        return [row.id for row in rows]
+
+    assert len(await in_transaction(new_uow(), claim)) == 1
+    assert await in_transaction(new_uow(), claim) == []
+    clock.advance(minutes=2)
+    assert len(await in_transaction(new_uow(), claim)) == 1
+
+
+async def test_a_retryable_failure_is_retried_after_an_exponential_backoff(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "clerk1", "hello"))
+    busy = DeliveryFailed("WeCom API error -1: system busy", retryable=True)
+    sender = RecordingSender(busy, busy)
+    delivery = worker(new_uow, sender, clock)
+    start = clock.now
+
+    await delivery.deliver_due()
+    [row] = await stored(new_uow)
+    assert (row.attempts, row.next_attempt_at, row.last_error) == (
+        1,
+        start + 10 * SECOND,
+        busy.reason,
+    )
+    clock.advance(seconds=10)
+    await delivery.deliver_due()
+    [row] = await stored(new_uow)
+    assert (row.attempts, row.next_attempt_at) == (2, start + 30 * SECOND)
+    clock.advance(seconds=19)
+    assert await delivery.deliver_due() == 0
+    clock.advance(seconds=1)
+    await delivery.deliver_due()
+
+    [row] = await stored(new_uow)
+    assert (row.status, row.attempts) == (outbox.SENT, 3)
+    assert sender.sent == [("user", "clerk1", "hello")]
+
+
+async def test_a_non_retryable_failure_is_a_dead_letter_at_once_with_the_reason_logged(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    await enqueue(new_uow, ("user", "nobody", "hello"))
+    invalid = DeliveryFailed("WeCom API error 81013: all recipients invalid", retryable=False)
+    delivery = worker(new_uow, RecordingSender(invalid), clock)
+
+    with caplog.at_level(logging.ERROR, logger="notifications.outbox_worker"):
+        await delivery.deliver_due()
+
+    [row] = await stored(new_uow)
+    assert (row.status, row.attempts, row.last_error) == (outbox.DEAD, 1, invalid.reason)
+    [record] = [r for r in caplog.records if r.getMessage() == "outbox_dead_letter"]
+    assert record.__dict__["reason"] == invalid.reason
+    counts = await in_transaction(new_uow(), lambda u: outbox.status_counts(u.session))
+    assert counts == {outbox.DEAD: 1}
+
+
+async def test_retries_end_in_a_dead_letter_after_the_last_attempt(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "clerk1", "hello"))
+    busy = DeliveryFailed("http 502", retryable=True)
+    delivery = worker(new_uow, RecordingSender(busy, busy, busy, busy), clock)
+
+    for _ in range(POLICY.max_attempts):
+        await delivery.deliver_due()
+        clock.advance(hours=1)
+
+    [row] = await stored(new_uow)
+    assert (row.status, row.attempts) == (outbox.DEAD, POLICY.max_attempts)
+
+
+async def test_a_user_gets_at_most_30_messages_a_minute_and_the_rest_wait_in_order(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, *[("user", "clerk1", f"m{n}") for n in range(35)])
+    await enqueue(new_uow, ("user", "clerk2", "other"))
+    sender = RecordingSender()
+    delivery = worker(new_uow, sender, clock)
+
+    await delivery.deliver_due()
+    assert [text for _, _, text in sender.sent if text != "other"] == [f"m{n}" for n in range(30)]
+    assert ("user", "clerk2", "other") in sender.sent
+    clock.advance(seconds=59)
+    assert await delivery.deliver_due() == 0
+    clock.advance(seconds=1)
+    await delivery.deliver_due()
+
+    assert [text for _, _, text in sender.sent if text != "other"] == [f"m{n}" for n in range(35)]
+    assert all(row.status == outbox.SENT and row.attempts == 1 for row in await stored(new_uow))
+
+
+async def test_a_group_robot_gets_at_most_20_messages_a_minute(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, *[("webhook", "robot-key", f"m{n}") for n in range(25)])
+    sender = RecordingSender()
+    delivery = worker(new_uow, sender, clock)
+
+    await delivery.deliver_due()
+    assert len(sender.sent) == 20
+    clock.advance(minutes=1)
+    await delivery.deliver_due()
+    assert len(sender.sent) == 25
+
+
+@pytest.mark.pg
+async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice(
+    pg_url: str, clock: ManualClock
+) -> None:
+    engines = [create_engine(pg_url), create_engine(pg_url)]
+    uows = [uow_factory(engine, clock) for engine in engines]
+    await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
+    policy = DeliveryPolicy(batch_size=10)
+    senders = [RecordingSender(), RecordingSender()]
+    workers = [DeliveryWorker(u, s, clock, policy) for u, s in zip(uows, senders, strict=True)]
+
+    async def drain(worker: DeliveryWorker) -> None:
+        while await worker.deliver_due():
+            pass
+
+    try:
+        await asyncio.gather(*(drain(w) for w in workers))
+    finally:
+        for engine in engines:
+            await engine.dispose()
+
+    sent = Counter(text for sender in senders for _, _, text in sender.sent)
+    assert len(sent) == 400 and set(sent.values()) == {1}
+    assert all(sender.sent for sender in senders)
