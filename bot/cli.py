@@ -6,9 +6,10 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
-from bot import cli_ledger
+from bot import cli_alerts, cli_ledger
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -67,7 +68,36 @@ def build_parser() -> argparse.ArgumentParser:
         audit.add_parser("verify", help="balances = moves, audit chain intact"),
         cli_ledger.audit_verify,
     )
+
+    _command(commands.add_parser("serve", help="run the HTTP server and its workers"), _serve)
+
+    sandbox = commands.add_parser(
+        "sandbox", help="serve + a built-in fake WeCom, demo data and a local chat page"
+    )
+    sandbox.add_argument("--host", help="listen address (default: JXC_HTTP_HOST, 127.0.0.1)")
+    sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
+    sandbox.add_argument("--data-dir", type=Path, help="where sandbox.db lives (default: ./data)")
+    _command(sandbox, _sandbox)
+
+    cli_alerts.add_parser(commands)
+
+    bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
+    bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
+    bench.add_argument("--json", help="also write the results to this file")
+    _command(bench, cli_ledger.bench)
     return parser
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from bot import server  # the whole application; no other command needs to import it
+
+    return await server.command(args)
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from bot.sandbox import command  # the whole application, as for serve
+
+    return await command.command(args)
 
 
 def _command(parser: argparse.ArgumentParser, handler: Command) -> None:

@@ -44,7 +44,7 @@ async def update_cards(
     if decider_name and approval.status in ("approved", "rejected"):
         label = f"{label}·{decider_name}"
     await outbox.enqueue(
-        uow.session,
+        uow,
         "card_update",
         card.target,
         {"userids": card.target.split("|"), "response_code": code, "replace_name": label},

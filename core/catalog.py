@@ -6,7 +6,7 @@ identity map only short-cuts lookups by primary key, and imports ask thousands o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -134,7 +134,7 @@ async def list_users(uow: UnitOfWork) -> list[UserView]:
 
 
 async def users_with_roles(
-    uow: UnitOfWork, warehouse: str, roles: Sequence[Role]
+    uow: UnitOfWork, warehouse: str, roles: Collection[Role]
 ) -> list[UserView]:
     """Active users holding one of ``roles`` who may act in ``warehouse``."""
     return [

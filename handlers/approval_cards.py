@@ -26,7 +26,7 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
     if approvers:
         card = request_card(approval, await ctx.name_of(approval.requested_by), ctx)
         await outbox.enqueue(
-            ctx.uow.session,
+            ctx.uow,
             "user",
             "|".join(user.userid for user in approvers),
             card.to_payload(),
@@ -66,7 +66,7 @@ async def announce(ctx: Context, decision: Decision, text: str) -> None:
 async def tell_requester(ctx: Context, approval: ApprovalView, text: str, topic: str) -> None:
     """One message per request and topic (the outcome; a rejection reason added later)."""
     await outbox.enqueue(
-        ctx.uow.session,
+        ctx.uow,
         "user",
         approval.requested_by,
         outbox.text_payload(text),

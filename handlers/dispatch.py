@@ -51,7 +51,7 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
         text = (await _respond(ctx)).text
     await outbox.enqueue(
-        uow.session, "user", inbound.userid, outbox.text_payload(text), dedupe_key=reply_key
+        uow, "user", inbound.userid, outbox.text_payload(text), dedupe_key=reply_key
     )
 
 

@@ -19,7 +19,7 @@ async def announce_expired(uow: UnitOfWork, expired: list[ApprovalView]) -> None
             subject=SUBJECT_NAMES[approval.subject],
         )
         await outbox.enqueue(
-            uow.session,
+            uow,
             "user",
             approval.requested_by,
             outbox.text_payload(text),

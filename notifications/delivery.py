@@ -69,7 +69,7 @@ async def send(uow: UnitOfWork, target: Target, text: str, key: str) -> int:
     written = 0
     for number, part in enumerate(split_markdown(text), start=1):
         row = await enqueue(
-            uow.session,
+            uow,
             target.channel,
             target.address,
             markdown_payload(part),

@@ -137,3 +137,17 @@ def test_audit_verify_names_the_first_row_edited_behind_the_ledgers_back(
     result = jxc(ledger_db.parent, "audit", "verify")
     assert result.returncode == 1
     assert named in result.stderr
+
+
+def test_alerts_run_delivers_one_rule_through_the_outbox_once(ledger_db: Path) -> None:
+    folder = ledger_db.parent
+    jxc(folder, "warehouses", "set", "MAIN", "--purchasing-chat", "buyers")
+    with sqlite3.connect(ledger_db) as connection:
+        connection.execute("UPDATE items SET reorder_point = 300000 WHERE sku = 'COKE'")
+    first = jxc(folder, "alerts", "run", "low-stock", "--now", "2026-11-27T10:00")
+    again = jxc(folder, "alerts", "run", "low-stock", "--now", "2026-11-27T10:30")
+    assert first.returncode == 0 and "alerted 1" in first.stdout
+    assert "alerted 0" in again.stdout
+    with sqlite3.connect(ledger_db) as connection:
+        rows = connection.execute("SELECT channel, target FROM outbox").fetchall()
+    assert rows == [("appchat", "buyers")]
