@@ -17,6 +17,7 @@ from config import Settings
 from core import schema
 from core.db import create_engine, create_sessionmaker
 from core.uow import UnitOfWork
+from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.postgres import Cluster
 
@@ -134,3 +135,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def uow(engine: AsyncEngine, clock: ManualClock, settings: Settings) -> UnitOfWork:
     return UnitOfWork(create_sessionmaker(engine), clock=clock, settings=settings)
+
+
+@pytest.fixture
+def chat_factory() -> ChatFactory:
+    """How transcript tests talk to the handlers: directly here; over HTTP in ``tests/e2e``."""
+    return Chat

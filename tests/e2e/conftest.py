@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
 from bot.fake_wecom import FakeWeCom
+from core.uow import UnitOfWork
 from tests.support.bot_harness import BotHarness, Chat, new_fake, running_bot
+from tests.support.clock import ManualClock
+from tests.support.http_chat import HttpChat
 from tests.support.ledger import seed_shop
 
 
@@ -27,3 +30,12 @@ async def bot(sqlite_url: str, fake_wecom: FakeWeCom) -> AsyncIterator[BotHarnes
 @pytest.fixture
 def chat(bot: BotHarness) -> Chat:
     return bot.chat
+
+
+@pytest.fixture
+async def chat_factory(
+    database_url: str, clock: ManualClock
+) -> AsyncIterator[Callable[[UnitOfWork], HttpChat]]:
+    """Transcript tests of ``tests/integration`` re-run here over the real wire."""
+    async with new_fake(clock=clock) as fake, running_bot(database_url, fake, clock=clock) as bot:
+        yield lambda uow: HttpChat(bot, uow)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.uow import UnitOfWork
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
 
@@ -16,10 +16,10 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     """A shop where clerk1 asked to sell 5 of 3 cola (SP-…-0001) and to reprice it (…-0002)."""
     await seed_shop(uow)
-    chat = Chat(uow)
+    chat = chat_factory(uow)
     await chat.say("clerk1", "入库 可乐 3")
     await chat.say("clerk1", "销售 可乐 5")
     await chat.say("clerk1", "调价 可乐 3.8")

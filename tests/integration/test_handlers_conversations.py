@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from core.uow import UnitOfWork
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    return Chat(uow)
+    return chat_factory(uow)
 
 
 async def test_ambiguous_name_is_picked_by_number_then_forgotten(chat: Chat) -> None:

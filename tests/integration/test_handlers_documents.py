@@ -11,7 +11,7 @@ import pytest
 from core import documents
 from core.commands import Line, Receive
 from core.uow import UnitOfWork, in_transaction
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
 
@@ -24,9 +24,9 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    return Chat(uow)
+    return chat_factory(uow)
 
 
 async def receive_many(uow: UnitOfWork, clock: ManualClock, count: int) -> None:

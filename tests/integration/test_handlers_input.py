@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.uow import UnitOfWork
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
 
@@ -16,9 +16,9 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    chat = Chat(uow)
+    chat = chat_factory(uow)
     await chat.add_user("buyer1", "purchaser", "MAIN")
     return chat
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core.uow import UnitOfWork
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import seed_shop
 
 
@@ -15,9 +15,9 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    chat = Chat(uow)
+    chat = chat_factory(uow)
     await chat.say("clerk1", "入库 可乐 24")
     return chat
 

@@ -8,14 +8,14 @@ from core import catalog, documents, queries
 from core.uow import UnitOfWork, in_transaction
 from core.views import Posted
 from handlers.inbound import Inbound
-from tests.support.chat import Chat
+from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import seed_shop
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    return Chat(uow)
+    return chat_factory(uow)
 
 
 async def test_clerk_receives_sells_and_sees_remaining_stock(chat: Chat) -> None:

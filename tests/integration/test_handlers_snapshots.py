@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from core.uow import UnitOfWork
-from tests.support.chat import Chat, assert_snapshot
+from tests.support.chat import Chat, ChatFactory, assert_snapshot
 from tests.support.ledger import seed_shop
 
 
@@ -18,9 +18,9 @@ def database_url(sqlite_url: str) -> str:
 
 
 @pytest.fixture
-async def chat(uow: UnitOfWork) -> Chat:
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
-    return Chat(uow)
+    return chat_factory(uow)
 
 
 async def test_help_snapshots(chat: Chat) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -70,6 +71,9 @@ class Chat:
             self.uow,
             lambda uow: catalog.save_user(uow, "test", userid, userid, role, warehouses, active),
         )
+
+
+ChatFactory = Callable[[UnitOfWork], Chat]
 
 
 def assert_snapshot(name: str, text: str) -> None:
