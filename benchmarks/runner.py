@@ -20,7 +20,7 @@ from pathlib import Path
 
 from benchmarks.history import add_history, epoch, seed_items
 from config import Settings
-from core import catalog, documents, queries, schema
+from core import documents, queries, schema, staff
 from core.commands import Line, Receive, Sell
 from core.db import create_engine, create_sessionmaker
 from core.uow import UnitOfWork, in_transaction
@@ -56,7 +56,7 @@ async def ledger(path: Path, history: int) -> AsyncIterator[UnitOfWork]:
 async def fill(uow: UnitOfWork, history: int) -> None:
     async def build(u: UnitOfWork) -> None:
         await seed_items(u)
-        await catalog.save_user(u, "bench", "bench", "压测", "manager", ["MAIN"])
+        await staff.save_user(u, "bench", "bench", "压测", "manager", ["MAIN"])
         await add_history(u, history)
 
     await in_transaction(uow, build)

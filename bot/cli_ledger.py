@@ -13,7 +13,7 @@ from typing import TypeVar
 
 from benchmarks import runner
 from config import Settings
-from core import catalog, importer, queries, schema, verify
+from core import importer, queries, schema, staff, stores, verify
 from core.db import create_engine, create_sessionmaker
 from core.errors import DomainError
 from core.fmt import plain_qty
@@ -55,7 +55,7 @@ async def db_upgrade(args: argparse.Namespace) -> int:
 async def warehouses_add(args: argparse.Namespace) -> int:
     try:
         view = await _run(
-            args.settings, lambda u: catalog.add_warehouse(u, CLI_ACTOR, args.code, args.name)
+            args.settings, lambda u: stores.add_warehouse(u, CLI_ACTOR, args.code, args.name)
         )
     except DomainError as error:
         return _fail(error.message)
@@ -64,7 +64,7 @@ async def warehouses_add(args: argparse.Namespace) -> int:
 
 
 async def warehouses_list(args: argparse.Namespace) -> int:
-    for w in await _run(args.settings, catalog.list_warehouses):
+    for w in await _run(args.settings, stores.list_warehouses):
         targets = f"group={w.group_chat_id or '-'} purchasing={w.purchasing_chat_id or '-'}"
         print(f"{w.code}\t{w.name}\t{targets}\twebhook={'set' if w.webhook_key else '-'}")
     return 0
@@ -80,7 +80,7 @@ async def warehouses_set(args: argparse.Namespace) -> int:
     try:
         view = await _run(
             args.settings,
-            lambda u: catalog.configure_warehouse(
+            lambda u: stores.configure_warehouse(
                 u,
                 CLI_ACTOR,
                 args.code,
@@ -101,7 +101,7 @@ async def users_add(args: argparse.Namespace) -> int:
     try:
         view = await _run(
             args.settings,
-            lambda u: catalog.save_user(
+            lambda u: staff.save_user(
                 u, CLI_ACTOR, args.userid, args.name, args.role, args.warehouse
             ),
         )
@@ -112,7 +112,7 @@ async def users_add(args: argparse.Namespace) -> int:
 
 
 async def users_list(args: argparse.Namespace) -> int:
-    for u in await _run(args.settings, catalog.list_users):
+    for u in await _run(args.settings, staff.list_users):
         state = "" if u.active else "\tinactive"
         print(f"{u.userid}\t{u.name}\t{u.role.value}\t{','.join(u.warehouses)}{state}")
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core import approval_store, catalog, documents, prices
+from core import approval_store, documents, pending, prices, staff
 from core.approval_store import PENDING, approval_view
 from core.doctypes import DocStatus
 from core.documents_view import load_document
@@ -110,7 +110,7 @@ async def expire_due(uow: UnitOfWork) -> list[ApprovalView]:
 async def _check_decider(uow: UnitOfWork, approval: Approval, decider: str) -> None:
     if decider == approval.requested_by:
         raise PermissionDenied("不能审批自己提交的申请，请由其他店长或管理员审批")
-    user = await catalog.find_user(uow, decider)
+    user = await staff.find_user(uow, decider)
     if user is None or not user.active or not user.is_approver:
         raise PermissionDenied("只有店长或管理员可以审批")
     if not user.can_act_in(approval.warehouse.code):
@@ -124,7 +124,7 @@ async def _changed_since_request(uow: UnitOfWork, approval: Approval) -> bool:
     document = await load_document(uow, approval.document.number, lock=True)
     if document.version != approval.seen_versions.get("document"):
         return True
-    return await documents.balances_changed_since(uow, approval.seen_versions)
+    return await pending.balances_changed_since(uow, approval.seen_versions)
 
 
 async def _apply(uow: UnitOfWork, approval: Approval, decider: str) -> Posted | PriceChanged:

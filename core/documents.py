@@ -6,26 +6,23 @@ stored as ``pending`` with no moves and an approval request, or refused with not
 
 from __future__ import annotations
 
-from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import approval_store, batches, catalog, ledger
+from core import approval_store, batches, catalog, ledger, pending, staff
 from core.commands import DocumentCommand, ReturnSale, Transfer
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.documents_view import document_view, load_document
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
-from core.fmt import plain_qty
 from core.models import Batch, Document, DocumentLine, StockBalance, Warehouse
 from core.numbering import next_number
 from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
 from core.policy import Reason, WarehousePolicy, approval_reasons
 from core.uow import UnitOfWork
 from core.validation import resolve_lines
-from core.views import BalanceView, Change, NeedsApproval, Posted
+from core.views import BalanceView, NeedsApproval, Posted
 
 PARTNER_KIND = {
     DocType.RECEIPT: "supplier",
@@ -73,8 +70,8 @@ async def submit(
             warehouse=warehouse,
             requested_by=cmd.actor,
             reason="；".join(r.text for r in reasons),
-            changes=_stock_changes(plan, balances),
-            seen_versions=seen_versions(document, balances),
+            changes=pending.stock_changes(plan, balances),
+            seen_versions=pending.seen_versions(document, balances),
             document=document,
             idempotency_key=cmd.idempotency_key,
         )
@@ -104,25 +101,6 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         await _return_batches(uow, original, lines),
     )
     return await _post(uow, document, plan, balances, decided_by)
-
-
-async def balances_changed_since(uow: UnitOfWork, seen: dict[str, Any]) -> bool:
-    """True when any balance the request saw was changed, or a new one appeared."""
-    pairs = {(int(i), int(w)) for i, w in seen.get("pairs", [])}
-    current = await batches.locked_balances(uow, pairs)
-    now = {str(b.id): b.version for group in current.values() for b in group}
-    before: dict[str, int] = seen.get("balances", {})
-    return now != before
-
-
-def seen_versions(
-    document: Document, balances: dict[tuple[int, int], list[StockBalance]]
-) -> dict[str, Any]:
-    return {
-        "document": document.version,
-        "pairs": sorted([item_id, wh_id] for item_id, wh_id in balances),
-        "balances": {str(b.id): b.version for group in balances.values() for b in group},
-    }
 
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
@@ -180,7 +158,7 @@ async def _post(
 
 
 async def _actor_role(uow: UnitOfWork, cmd: DocumentCommand, warehouse: Warehouse) -> Role:
-    user = await catalog.find_user(uow, cmd.actor)
+    user = await staff.find_user(uow, cmd.actor)
     if user is None or not user.active:
         raise PermissionDenied("你还没有开通 JXC Bot 权限，请联系管理员开通")
     if user.role is Role.AUDITOR:
@@ -266,22 +244,3 @@ async def _create_document(
     )
     uow.session.add(document)
     return document
-
-
-def _stock_changes(plan: Plan, balances: dict[tuple[int, int], list[StockBalance]]) -> list[Change]:
-    """Book stock before → after for each item and warehouse the request would touch."""
-    delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    labels: dict[tuple[int, int], str] = {}
-    for move in plan.moves:
-        key = (move.item.id, move.warehouse.id)
-        delta[key] += move.qty
-        labels[key] = f"{move.item.name}@{move.warehouse.code}"
-    for short in plan.shortfalls:
-        key = (short.item.id, short.warehouse.id)
-        delta[key] -= short.needed - short.available
-        labels[key] = f"{short.item.name}@{short.warehouse.code}"
-    changes = []
-    for key, change in delta.items():
-        before = sum((b.qty for b in balances.get(key, [])), Decimal(0))
-        changes.append(Change(labels[key], plain_qty(before), plain_qty(before + change)))
-    return changes

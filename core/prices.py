@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import approval_store, catalog
+from core import approval_store, catalog, staff
 from core.commands import ChangePrice
 from core.doctypes import Role
 from core.errors import InvalidInput, PermissionDenied
@@ -19,7 +19,7 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
     ):
         return NeedsApproval(earlier, replayed=True)
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
-    user = await catalog.find_user(uow, cmd.actor)
+    user = await staff.find_user(uow, cmd.actor)
     if user is None or not user.active or user.role is Role.AUDITOR:
         raise PermissionDenied("你没有调价权限，请联系管理员")
     item = await catalog.item_by_sku(uow, cmd.item)

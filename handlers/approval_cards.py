@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import approval_notices, catalog, outbox
+from core import approval_notices, outbox, staff
 from core.approval_store import SUBJECT_NAMES
 from core.approvals import Decision
 from core.doctypes import APPROVER_ROLES
@@ -20,7 +20,7 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
     """Send the card to every approver but the requester; returns their names."""
     approvers = [
         user
-        for user in await catalog.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
+        for user in await staff.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
         if user.userid != approval.requested_by
     ]
     if approvers:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from core import catalog, outbox
+from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.uow import UnitOfWork
 from handlers import approvals, documents, inventory, orders, picks, stock
@@ -44,7 +44,7 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     reply_key = bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
     if await outbox.exists(uow.session, reply_key):
         return
-    user = await catalog.find_user(uow, inbound.userid)
+    user = await staff.find_user(uow, inbound.userid)
     if user is None or not user.active:
         text = render("errors/unknown_user.j2")
     else:

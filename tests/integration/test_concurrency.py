@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core import catalog, documents, queries, verify
+from core import documents, queries, stores, verify
 from core.commands import Line, Receive, Sell
 from core.errors import InsufficientStock
 from core.uow import UnitOfWork
@@ -33,7 +33,8 @@ async def sell_one(uow: UnitOfWork, n: int) -> Posted | NeedsApproval | Insuffic
 async def fifty_sales_of_ten_units(uow: UnitOfWork, policy: str) -> list[object]:
     await seed_shop(uow)
     await run(
-        uow, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy)
+        uow,
+        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
     )
     await run(
         uow,

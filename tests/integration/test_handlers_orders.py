@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core import catalog, documents, queries
+from core import documents, queries, stores
 from core.uow import UnitOfWork, in_transaction
 from core.views import Posted
 from handlers.inbound import Inbound
@@ -51,7 +51,7 @@ async def test_sale_beyond_stock_opens_an_approval_with_the_numbers(chat: Chat) 
 async def test_sale_beyond_stock_is_refused_where_negative_stock_is_forbidden(chat: Chat) -> None:
     await in_transaction(
         chat.uow,
-        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
     )
     await chat.say("clerk1", "入库 可乐 3")
     reply = await chat.say("clerk1", "销售 可乐 5")

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 
-from core import documents, queries
+from core import documents, queries, stores
 from core.commands import (
     Adjust,
     Count,
@@ -130,11 +130,10 @@ async def test_negative_stock_policy_approve_opens_a_request(shop: UnitOfWork) -
 
 
 async def test_negative_stock_policy_forbid_refuses_with_numbers(shop: UnitOfWork) -> None:
-    from core import catalog
 
     await run(
         shop,
-        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
     )
     await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "3"))))
     with pytest.raises(InsufficientStock, match="现有 3 瓶，需要 5 瓶"):
@@ -143,11 +142,10 @@ async def test_negative_stock_policy_forbid_refuses_with_numbers(shop: UnitOfWor
 
 
 async def test_negative_stock_policy_allow_posts_below_zero(shop: UnitOfWork) -> None:
-    from core import catalog
 
     await run(
         shop,
-        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
     )
     result = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "2"))))
     assert isinstance(result, Posted)
@@ -309,11 +307,10 @@ async def test_unknown_user_auditor_and_foreign_warehouse_are_refused(shop: Unit
 async def test_negative_stock_of_a_shelf_life_item_keeps_one_default_batch_across_days(
     shop: UnitOfWork, clock: ManualClock
 ) -> None:
-    from core import catalog
 
     await run(
         shop,
-        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
     )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "2"))))
     clock.advance(days=1)

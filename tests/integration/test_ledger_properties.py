@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from core import approvals, catalog, documents, verify
+from core import approvals, documents, stores, verify
 from core.commands import COMMANDS, Line, Transfer
 from core.db import create_engine, create_sessionmaker
 from core.doctypes import DocType
@@ -55,7 +55,7 @@ async def scenario(
         await seed_shop(uow)
         await run(
             uow,
-            lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
+            lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
         )
         approved_negative: set[str] = set()
         for kind, sku, qty, actor, decision, hours in ops:

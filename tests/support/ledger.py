@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeVar
 
-from core import catalog
+from core import staff, stores
 from core.models import Item
 from core.uow import UnitOfWork, in_transaction
 
@@ -53,8 +53,8 @@ async def seed_shop(uow: UnitOfWork) -> None:
                     batch_tracked=shelf is not None,
                 )
             )
-        await catalog.add_warehouse(uow, "test", "B1", "二号店")
+        await stores.add_warehouse(uow, "test", "B1", "二号店")
         for userid, name, role, warehouses in USERS:
-            await catalog.save_user(uow, "test", userid, name, role, warehouses)
+            await staff.save_user(uow, "test", userid, name, role, warehouses)
 
     await run(uow, work)

@@ -1,0 +1,11 @@
+"""Bulk imports: the item catalogue and the document history of an old system.
+
+Both are all-or-nothing: every row is checked first, errors are reported with their line
+numbers, and nothing is written unless every row is good.
+"""
+
+from core.errors import ImportFailed
+from core.importer.history import import_documents
+from core.importer.items import ItemImport, import_items, unit_precision
+
+__all__ = ["ImportFailed", "ItemImport", "import_documents", "import_items", "unit_precision"]
