@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.wecom_messages import CardClick, TextMessage, message_from_payload
-from core import inbox, outbox
+from core import inbox, outbox, staff
+from core.doctypes import Role
 from core.models import InboxMessage
 from core.uow import UnitOfWork, in_transaction
 from handlers.inbound import Inbound
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 
 Handle = Callable[[UnitOfWork, Inbound], Awaitable[None]]
 BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
+ADMIN_NOTE = "JXC Bot 处理 {userid} 的消息时出错（编号 {error_id}，{error}），详情见服务器日志。"
 
 
 def inbound_from_row(row: InboxMessage) -> Inbound:
@@ -187,5 +189,14 @@ class InboxWorker:
             if await inbox.settle(uow.session, claim.row_id, inbox.FAILED, uow.now(), reason):
                 payload = outbox.text_payload(BUSY_REPLY.format(error_id=error_id))
                 await outbox.enqueue(uow, "user", claim.userid, payload)
+                await _tell_admins(uow, claim.userid, error_id, type(error).__name__)
 
         await in_transaction(self._new_uow(), work)
+
+
+async def _tell_admins(uow: UnitOfWork, userid: str, error_id: str, error: str) -> None:
+    """Someone who can look at the logs hears of every failure, not only the user."""
+    admins = [u.userid for u in await staff.list_users(uow) if u.active and u.role is Role.ADMIN]
+    if admins:
+        note = ADMIN_NOTE.format(userid=userid, error_id=error_id, error=error)
+        await outbox.enqueue(uow, "user", "|".join(admins), outbox.text_payload(note))

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import Handle, InboxWorker
-from core import inbox, outbox
+from core import inbox, outbox, staff
 from core.db import create_engine, create_sessionmaker
 from core.models import InboxMessage, OutboxMessage
 from core.uow import UnitOfWork, in_transaction
@@ -132,15 +132,19 @@ async def test_a_crashing_handler_fails_the_message_and_tells_the_user_an_error_
         await echo([])(uow, inbound)  # rolled back with the failure
         raise RuntimeError("boom")
 
+    await in_transaction(
+        new_uow(), lambda u: staff.save_user(u, "test", "boss", "老板", "admin", ["MAIN"])
+    )
     await receive(new_uow, "a", "入库 可乐 24")
     with caplog.at_level(logging.ERROR, logger="bot.inbox_worker"):
         async with running(InboxWorker(new_uow, handle, poll_interval=0.05)):
             await wait_until_handled(new_uow)
 
-    [(target, text)] = await replies(new_uow)
+    [(target, text), (admin, note)] = await replies(new_uow)
     match = re.fullmatch(r"系统繁忙，请稍后再试（编号 ([0-9A-F]{4})）", text)
     assert target == "a" and match is not None
     error_id = match.group(1)
+    assert admin == "boss" and f"编号 {error_id}，RuntimeError" in note
     [record] = [r for r in caplog.records if r.getMessage() == "inbox_handler_failed"]
     assert record.__dict__["error_id"] == error_id and record.exc_info is not None
     row = await in_transaction(new_uow(), lambda u: u.session.scalar(select(InboxMessage)))
