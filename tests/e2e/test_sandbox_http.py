@@ -1,0 +1,133 @@
+"""The sandbox's routes over HTTP, as the chat page uses them: say, click, run a rule, listen."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from bot.sandbox.demo_data import PURCHASING_CHAT, STORE_CHAT
+from bot.sandbox.runner import running_sandbox
+from bot.sandbox.state import Sandbox
+from notifications.registry import RULES
+from tests.support.bot_harness import FAST
+from tests.support.sandbox import Event, EventStream, seeded_copy, settings_for
+
+
+@pytest.fixture
+def data_dir(tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> Path:
+    return seeded_copy(tmp_path_factory, tmp_path / "data")
+
+
+@pytest.fixture
+async def sandbox(data_dir: Path) -> AsyncIterator[Sandbox]:
+    async with running_sandbox(settings_for(data_dir), tuning=FAST) as running:
+        yield running
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as session:
+        yield session
+
+
+async def post(http: aiohttp.ClientSession, url: str, body: dict[str, Any]) -> int:
+    async with http.post(url, json=body) as answer:
+        return answer.status
+
+
+def said(chat: str, kind: str, sender: str = "bot") -> Callable[[Event], bool]:
+    return lambda e: e["chat"] == chat and e["kind"] == kind and e["sender"] == sender
+
+
+async def test_page_and_config_are_served(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
+    async with http.get(sandbox.url) as page:
+        assert page.status == 200
+        assert "JXC Bot 沙盒" in await page.text()
+    async with http.get(sandbox.url + "sandbox/static/app.js") as script:
+        assert script.status == 200
+    async with http.get(sandbox.url + "sandbox/config") as answer:
+        config = await answer.json()
+    assert [p["name"] for p in config["staff"]] == ["小王", "小张", "李姐", "老板", "审计"]
+    assert [g["chat"] for g in config["groups"]] == [
+        f"group:{STORE_CHAT}",
+        f"group:{PURCHASING_CHAT}",
+    ]
+    assert [r["name"] for r in config["rules"]] == list(RULES)
+
+
+async def test_said_text_goes_through_the_callback_and_the_reply_streams_back(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with EventStream(http, sandbox.url) as stream:
+        assert (
+            await post(http, sandbox.url + "sandbox/say", {"userid": "xiaowang", "text": "查 可乐"})
+            == 200
+        )
+        mine = await stream.next(said("user:xiaowang", "text", "me"))
+        reply = await stream.next(said("user:xiaowang", "text"))
+    assert mine["body"]["content"] == "查 可乐"
+    assert "可乐（COKE）售价 ¥3.50" in reply["body"]["content"]
+    assert mine["id"] < reply["id"]
+    assert sandbox.fake.successful("message/send"), "the reply went out through the fake WeCom API"
+
+
+async def test_click_on_the_approval_card_updates_it_for_every_approver(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    say = sandbox.url + "sandbox/say"
+    async with EventStream(http, sandbox.url) as stream:
+        assert await post(http, say, {"userid": "xiaowang", "text": "调价 可乐 3.8"}) == 200
+        card = (await stream.next(said("user:lijie", "card")))["body"]
+        approve = next(b["key"] for b in card["buttons"] if b["text"] == "批准")
+        click = {"userid": "lijie", "task_id": card["task_id"], "key": approve}
+        assert await post(http, sandbox.url + "sandbox/click", click) == 200
+        updates = [await stream.next(said(f"user:{u}", "card_update")) for u in ("lijie", "laoban")]
+        told = await stream.next(lambda e: "已批准" in e["body"].get("content", ""))
+    assert card["title"].startswith("调价审批")
+    assert [u["body"] for u in updates] == [
+        {"task_id": card["task_id"], "replace_name": "已批准·李姐"}
+    ] * 2
+    assert told["chat"] == "user:xiaowang"
+
+
+async def test_rule_button_runs_the_rule_and_its_alert_reaches_the_group(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with EventStream(http, sandbox.url) as stream:
+        async with http.post(sandbox.url + "sandbox/rules/low-stock") as answer:
+            report = await answer.json()
+        alert = await stream.next(said(f"group:{PURCHASING_CHAT}", "markdown"))
+    assert report["rule"] == "low-stock" and report["messages"] >= 1
+    assert "低库存提醒" in alert["body"]["content"]
+
+
+async def test_a_page_from_an_earlier_run_is_told_to_start_over(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with EventStream(http, sandbox.url, last_id="0ld3p0ch.41") as stream:
+        assert (
+            await post(http, sandbox.url + "sandbox/say", {"userid": "lijie", "text": "帮助"})
+            == 200
+        )
+        await stream.next(said("user:lijie", "text"))
+    assert stream.signals == ["reset"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status"),
+    [
+        ("sandbox/say", {"userid": "stranger", "text": "帮助"}, 400),
+        ("sandbox/say", {"userid": "xiaowang", "text": "  "}, 400),
+        ("sandbox/click", {"userid": "lijie", "task_id": "nope", "key": "approve:X"}, 409),
+        ("sandbox/rules/no-such-rule", {}, 404),
+    ],
+)
+async def test_requests_the_page_never_sends_are_refused(
+    sandbox: Sandbox, http: aiohttp.ClientSession, path: str, body: dict[str, Any], status: int
+) -> None:
+    assert await post(http, sandbox.url + path, body) == status
+    assert not sandbox.log.events
