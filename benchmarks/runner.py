@@ -104,7 +104,7 @@ async def timed(uow: UnitOfWork, operation: Operation, repeats: int) -> float:
 
 
 async def run(quick: bool) -> list[Result]:
-    small, large = (100, 20_000) if quick else (100, 200_000)
+    small, large = (1_000, 20_000) if quick else (1_000, 200_000)
     repeats = 30 if quick else 100
     with tempfile.TemporaryDirectory(prefix="jxc-bench-") as folder:
         async with (

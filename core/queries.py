@@ -68,15 +68,25 @@ async def document(uow: UnitOfWork, number: str) -> DocumentView:
 
 async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
     """Stock promised to pending (awaiting approval) outgoing documents, per warehouse."""
+    # Few documents are pending and an item may have many lines: find the pending documents
+    # first (status index), so the cost does not grow with the item's history.
+    pending = list(
+        await uow.session.scalars(
+            select(Document.id).where(
+                Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING)
+            )
+        )
+    )
+    if not pending:
+        return {}
     rows = await uow.session.execute(
         select(Warehouse.code, func.sum(DocumentLine.qty))
         .join(Document, Document.id == DocumentLine.document_id)
         .join(Warehouse, Warehouse.id == Document.warehouse_id)
         .where(
+            DocumentLine.document_id.in_(pending),
             DocumentLine.item_id == item_id,
             DocumentLine.qty > 0,
-            Document.status == DocStatus.PENDING,
-            Document.type.in_(OUTGOING),
         )
         .group_by(Warehouse.code)
     )
