@@ -1,10 +1,13 @@
-"""How numbers read in Chinese replies: money with ¥ and two places, quantities with units."""
+"""How replies read: money with ¥ and two places, quantities with units, long texts in parts."""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
 CENT = Decimal("0.01")
+# WeCom refuses text and markdown messages over 2048 bytes of UTF-8 (a Chinese character is 3).
+MAX_MESSAGE_BYTES = 2048
+CONTINUED = "（续 {part}/{parts}）\n"
 
 
 def money(value: Decimal) -> str:
@@ -20,3 +23,36 @@ def plain_qty(value: Decimal) -> str:
 
 def qty_text(value: Decimal, unit: str) -> str:
     return f"{plain_qty(value)} {unit}"
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE_BYTES) -> list[str]:
+    """Cut at line ends into parts of at most ``limit`` bytes, each but the first marked."""
+    budget = limit - len(CONTINUED.format(part=99, parts=99).encode())
+    parts: list[list[str]] = [[]]
+    size = 0
+    for line in _short_lines(text, budget):
+        cost = len(line.encode()) + 1
+        if parts[-1] and size + cost > budget:
+            parts.append([])
+            size = 0
+        parts[-1].append(line)
+        size += cost
+    texts = ["\n".join(lines) for lines in parts]
+    if len(texts) == 1:
+        return texts
+    return [
+        (CONTINUED.format(part=n, parts=len(texts)) if n > 1 else "") + body
+        for n, body in enumerate(texts, start=1)
+    ]
+
+
+def _short_lines(text: str, budget: int) -> list[str]:
+    """Lines, with any single line longer than the budget cut on character boundaries."""
+    lines = []
+    for line in text.split("\n"):
+        while len(line.encode()) > budget:
+            cut = len(line.encode()[:budget].decode(errors="ignore"))
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return lines

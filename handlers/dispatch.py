@@ -16,6 +16,7 @@ from collections.abc import Awaitable, Callable
 
 from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
+from core.fmt import split_message
 from core.uow import UnitOfWork
 from handlers import approvals, documents, inventory, orders, picks, stock
 from handlers import help as help_commands
@@ -50,9 +51,9 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     else:
         ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
         text = (await _respond(ctx)).text
-    await outbox.enqueue(
-        uow, "user", inbound.userid, outbox.text_payload(text), dedupe_key=reply_key
-    )
+    for number, part in enumerate(split_message(text), start=1):
+        key = reply_key if number == 1 else bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
+        await outbox.enqueue(uow, "user", inbound.userid, outbox.text_payload(part), dedupe_key=key)
 
 
 async def _respond(ctx: Context) -> Reply:

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from core import staff
 from core.doctypes import Role
+from core.fmt import split_message
 from core.outbox import enqueue, markdown_payload
 from core.stores import WarehouseView
 from core.uow import UnitOfWork
-from notifications.render import split_markdown
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 REVIEWERS = (Role.MANAGER, Role.ADMIN, Role.AUDITOR)
@@ -67,7 +67,7 @@ async def send(uow: UnitOfWork, target: Target, text: str, key: str) -> int:
     """Write the message (in parts if long); returns the number of outbox rows written."""
     address = hashlib.sha1(f"{target.channel}:{target.address}".encode()).hexdigest()[:12]
     written = 0
-    for number, part in enumerate(split_markdown(text), start=1):
+    for number, part in enumerate(split_message(text), start=1):
         row = await enqueue(
             uow,
             target.channel,

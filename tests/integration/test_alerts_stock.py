@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from config import Settings
 from core import stores
 from core.commands import Line, Receive, Sell
+from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.models import Item
 from core.uow import UnitOfWork
-from notifications.render import MAX_BYTES
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock

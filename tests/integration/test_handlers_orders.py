@@ -166,3 +166,19 @@ async def test_unexpected_errors_propagate_and_nothing_is_answered(
     with pytest.raises(RuntimeError, match="disk on fire"):
         await chat.say("clerk1", "查 可乐")
     assert await chat.outbox_count() == 0
+
+
+async def test_a_reply_longer_than_wecom_allows_arrives_in_parts(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    from core.models import Item
+
+    async def long_names(u: UnitOfWork) -> None:
+        for n in range(6):
+            u.session.add(Item(sku=f"LONG{n}", name=f"长名商品{n}" + "特" * 150, unit="个"))
+
+    await in_transaction(uow, long_names)
+    order = ", ".join(f"LONG{n} 1" for n in range(6))
+    reply = await chat.say("mgr1", f"入库 {order}")
+    assert "（续 2/" in reply
+    assert reply.count("长名商品") >= 6
