@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_ledger
+from bot import cli_alerts, cli_archive, cli_ledger
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
         audit.add_parser("verify", help="balances = moves, audit chain intact"),
         cli_ledger.audit_verify,
     )
+
+    archive = commands.add_parser("archive", help="move old documents to an archive database")
+    archive.add_argument("--before", required=True, help="shop-local date YYYY-MM-DD")
+    archive.add_argument("--archive-url", help="default: sqlite archive.db in the data dir")
+    _command(archive, cli_archive.archive)
 
     _command(commands.add_parser("serve", help="run the HTTP server and its workers"), _serve)
 
