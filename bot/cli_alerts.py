@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
+from core.clock import parse_instant
 from core.errors import DomainError
 from notifications.registry import RULES, run_and_commit
 
@@ -34,7 +35,6 @@ async def run_once(args: argparse.Namespace) -> int:
 
 def _instant(text: str, shop_zone: ZoneInfo) -> datetime:
     try:
-        moment = datetime.fromisoformat(text)
+        return parse_instant(text, shop_zone)
     except ValueError as error:
         raise SystemExit(f"--now: not an ISO 8601 time: {text}") from error
-    return moment if moment.tzinfo else moment.replace(tzinfo=shop_zone)

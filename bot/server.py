@@ -28,8 +28,9 @@ async def serve(settings: Settings) -> None:
     app = create_app(settings)
     run_alert_scheduler(app)
     runner = web.AppRunner(app)
-    await runner.setup()
     try:
+        # Inside the try: a startup step that fails still closes the steps before it.
+        await runner.setup()
         site = web.TCPSite(runner, settings.http_host, settings.http_port)
         await site.start()
         log.info("serving", extra={"host": settings.http_host, "port": settings.http_port})

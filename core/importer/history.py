@@ -7,12 +7,13 @@ warehouse and positive rows at the destination.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 
 from core import documents
+from core.clock import parse_instant
 from core.commands import COMMANDS, DocumentCommand, Line, Transfer
 from core.doctypes import DocType
 from core.errors import DomainError, ImportFailed
@@ -62,7 +63,9 @@ def _drafts(
         doc_type = row["type"].lower()
         if doc_type not in IMPORTABLE_TYPES:
             errors.add(line_no, f"type “{row['type']}” 应为 {', '.join(sorted(IMPORTABLE_TYPES))}")
-        posted_at = errors.parse(line_no, "posted_at", row["posted_at"], lambda t: _instant(t, uow))
+        posted_at = errors.parse(
+            line_no, "posted_at", row["posted_at"], lambda t: parse_instant(t, uow.tz)
+        )
         qty = errors.parse(line_no, "qty", row["qty"], decimal_text)
         price = (
             errors.parse(line_no, "price", row["price"], decimal_text) if row.get("price") else None
@@ -100,13 +103,6 @@ def _drafts(
         line = Line(row["sku"], qty, price, row.get("lot") or None, expiry)
         draft.lines.append((row["warehouse"].upper(), row["sku"], line))
     return drafts
-
-
-def _instant(text: str, uow: UnitOfWork) -> datetime:
-    parsed = datetime.fromisoformat(text)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=uow.tz)
-    return parsed.astimezone(UTC)
 
 
 async def _check_references(
