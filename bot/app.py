@@ -17,6 +17,7 @@ from aiohttp import web
 
 from bot import callback, health
 from bot.appkeys import (
+    ARCHIVE,
     CLOCK,
     CRYPTO,
     ENGINE,
@@ -37,6 +38,7 @@ from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
 from core import schema
+from core.archive_db import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
 from core.db import create_engine, create_sessionmaker
 from handlers import dispatch
@@ -113,12 +115,16 @@ def _callback_crypto(settings: Settings) -> CallbackCrypto:
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
     engine = create_engine(app[SETTINGS].database_url)
+    # Opened, not created: the archive exists once `jxc archive` has run (read by 单据 <号>).
+    archive = ArchiveDatabase.open(archive_url(app[SETTINGS]))
     try:
         await schema.upgrade(engine)
         app[ENGINE] = engine
         app[SESSIONS] = create_sessionmaker(engine)
+        app[ARCHIVE] = archive
         yield
     finally:
+        await archive.dispose()
         await engine.dispose()
 
 

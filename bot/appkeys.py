@@ -13,6 +13,7 @@ from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
+from core.archive_db import ArchiveDatabase
 from core.clock import Clock
 from core.uow import UnitOfWork
 
@@ -30,13 +31,18 @@ METRICS = web.AppKey("jxc_metrics", Metrics)
 SCHEDULER: web.AppKey[SchedulerState | None] = web.AppKey("jxc_scheduler")
 ENGINE = web.AppKey("jxc_engine", AsyncEngine)
 SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("jxc_sessions")
+ARCHIVE = web.AppKey("jxc_archive", ArchiveDatabase)
 WECOM = web.AppKey("jxc_wecom", WeComClient)
 WORKERS = web.AppKey("jxc_workers", Workers)
 
 
 def new_uow(app: web.Application) -> UnitOfWork:
-    """A unit of work on the app's database, clock and settings (one per transaction)."""
+    """A unit of work on the app's database, archive, clock and settings (one per transaction)."""
     settings = app[SETTINGS]
     return UnitOfWork(
-        app[SESSIONS], clock=app[CLOCK], tz=ZoneInfo(settings.timezone), settings=settings
+        app[SESSIONS],
+        clock=app[CLOCK],
+        tz=ZoneInfo(settings.timezone),
+        settings=settings,
+        archive=app[ARCHIVE],
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_archive, cli_ledger
+from bot import cli_alerts, cli_archive, cli_documents, cli_ledger
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -71,8 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     archive = commands.add_parser("archive", help="move old documents to an archive database")
     archive.add_argument("--before", required=True, help="shop-local date YYYY-MM-DD")
-    archive.add_argument("--archive-url", help="default: sqlite archive.db in the data dir")
+    archive.add_argument(
+        "--archive-url",
+        help="default: JXC_ARCHIVE_URL, else schema jxc_archive (PostgreSQL) or archive.db",
+    )
     _command(archive, cli_archive.archive)
+
+    one = commands.add_parser("document", help="one document by its number")
+    one.add_argument("number")
+    one.add_argument("--archive", action="store_true", help="look in the archive too")
+    _command(one, cli_documents.document)
+    listing = commands.add_parser("documents", help="documents, newest first")
+    listing.add_argument("--date", help="shop-local date YYYY-MM-DD")
+    listing.add_argument("--archive", action="store_true", help="also list archived documents")
+    _command(listing, cli_documents.documents)
 
     _command(commands.add_parser("serve", help="run the HTTP server and its workers"), _serve)
 

@@ -6,17 +6,13 @@ import argparse
 import sys
 from datetime import date
 
-from sqlalchemy.engine import make_url
+from tqdm import tqdm
 
-from bot.cli_ledger import unit_of_work
+from bot.cli_documents import open_ledger
 from config import Settings
 from core import archive as archiving
-from core.db import create_engine
-
-
-def archive_url(settings: Settings) -> str:
-    """The default archive: ``archive.db`` beside the other data files."""
-    return f"sqlite+aiosqlite:///{settings.data_dir / 'archive.db'}"
+from core import archive_db
+from core.archive_db import ArchiveDatabase
 
 
 async def archive(args: argparse.Namespace) -> int:
@@ -26,17 +22,29 @@ async def archive(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"--before: not a date (YYYY-MM-DD): {args.before}", file=sys.stderr)
         return 1
-    url = args.archive_url or archive_url(settings)
-    if make_url(url) == make_url(settings.database_url):
-        print("--archive-url must name another database than the live one", file=sys.stderr)
-        return 1
-    if args.archive_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url)
+    url = args.archive_url or archive_db.archive_url(settings)
     try:
-        async with unit_of_work(settings) as uow:
-            report = await archiving.archive_before(uow, engine, before)
+        if archive_db.is_live(url, settings.database_url):
+            print("the archive must not be the live tables", file=sys.stderr)
+            return 1
+        database = ArchiveDatabase.open(url)
+    except ValueError as error:
+        print(f"archive: {error}", file=sys.stderr)
+        return 1
+    # No bar when stderr is not a terminal (disable=None): logs and pipes stay clean.
+    bar = tqdm(desc="archiving", unit="doc", file=sys.stderr, disable=None)
+    try:
+        async with open_ledger(settings, archive=False) as uow:
+            report = await archiving.archive_before(
+                uow, database, before, on_progress=lambda done, total: _advance(bar, done, total)
+            )
     finally:
-        await engine.dispose()
+        bar.close()
+        await database.dispose()
     print(report.summary())
     return 0
+
+
+def _advance(bar: tqdm[None], done: int, total: int) -> None:
+    bar.total = total
+    bar.update(done - bar.n)

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     approval_ttl_hours: int = 24
 
     data_dir: Path = Path("./data")
+    # None: PostgreSQL archives into schema ``jxc_archive`` of the live database, SQLite into
+    # ``archive.db`` in ``data_dir`` (see ``core.archive_db``).
+    archive_url: str | None = None
 
     @classmethod
     def settings_customise_sources(

@@ -6,20 +6,23 @@ Its lines, its stock moves and the approvals about it go with it. Kept back, so 
 open breaks: pending documents, documents with a pending approval, and sales that a pending
 return names as its original. Returns against an archived sale can no longer cite it.
 
-Order, so a crash loses nothing: the archive is written and committed first (rows already
-there are skipped by id), then the live rows are deleted in one transaction. That transaction
-also carries the archived moves forward: per (item, warehouse, batch) whose archived moves sum
-to non-zero, one move of exactly that sum on the posted ``adjustment`` document ``QC-<DATE>``
-(期初), dated just before DATE. Balances are not touched: they still equal the sum of moves.
-A second run with the same DATE adds to that document instead of archiving it.
+Documents go a chunk at a time (oldest ids first), so memory and lock times do not grow with
+the archive. Order per chunk, so a crash loses nothing: the chunk is written to the archive and
+committed first (rows already there are skipped by id), then its live rows are deleted in one
+transaction. That transaction also carries the chunk's moves forward: per (item, warehouse,
+batch) whose moves sum to non-zero, one move of exactly that sum on the posted ``adjustment``
+document ``QC-<DATE>`` (期初), dated just before DATE. Balances are not touched: after every
+commit they still equal the sum of moves. A second run with the same DATE adds to that
+document instead of archiving it, and a run cut short is finished by running it again.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 from sqlalchemy import (
@@ -36,7 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
-from core import schema
+from core.archive_db import ArchiveDatabase
 from core.carry_forward import (
     ACTOR,
     BalanceKey,
@@ -59,8 +62,13 @@ from core.models import (
 )
 from core.uow import UnitOfWork, in_transaction
 
-CHUNK = 500
+DOCUMENTS_PER_CHUNK = 5_000
+ROWS_PER_INSERT = 500
 REFERENCE_TABLES: tuple[Any, ...] = (Warehouse, Partner, Item, Batch)
+COUNTED = ("documents", "lines", "moves", "approvals")
+
+# Called after each chunk with the documents done so far and the total to do.
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -82,16 +90,49 @@ class ArchiveReport:
         )
 
 
-async def archive_before(uow: UnitOfWork, archive: AsyncEngine, before: date) -> ArchiveReport:
-    """Copy final documents before ``before`` into ``archive``, then remove them from live."""
-    await schema.upgrade(archive)
+@dataclass
+class _Removed:
+    """What one chunk's live transaction removed and carried forward."""
+
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
+    carried: set[BalanceKey] = field(default_factory=set)
+    opening: str | None = None
+
+    def add(self, other: _Removed) -> None:
+        for name in COUNTED:
+            self.counts[name] += other.counts[name]
+        self.carried |= other.carried
+        self.opening = other.opening or self.opening
+
+
+async def archive_before(
+    uow: UnitOfWork,
+    archive: ArchiveDatabase,
+    before: date,
+    *,
+    chunk: int = DOCUMENTS_PER_CHUNK,
+    on_progress: Progress | None = None,
+) -> ArchiveReport:
+    """Move final documents before ``before`` into ``archive``, ``chunk`` documents at a time."""
+    await archive.prepare()
     async with uow.fresh() as live:
-        ids = list((await live.session.scalars(_candidates(live, before))).all())
-        if not ids:
-            return ArchiveReport(before)
-        async with archive.begin() as target:
-            await _copy(live.session, target, ids)
-    return await in_transaction(uow, lambda u: _remove(u, before, ids))
+        total = await live.session.scalar(
+            select(func.count()).select_from(_candidates(live, before).subquery())
+        )
+    if not total:
+        return ArchiveReport(before)
+    await _copy_references(uow, archive.engine)
+    done, last_id = 0, 0
+    result = _Removed()
+    while ids := await _next_chunk(uow, before, last_id, chunk):
+        await _copy_documents(uow, archive.engine, ids)
+        result.add(await in_transaction(uow, partial(_remove, before=before, ids=ids)))
+        done, last_id = done + len(ids), ids[-1]
+        if on_progress is not None:
+            on_progress(done, max(total, done))
+    return ArchiveReport(
+        before, carried=len(result.carried), opening=result.opening, **result.counts
+    )
 
 
 def _candidates(uow: UnitOfWork, before: date) -> Select[int]:
@@ -102,17 +143,24 @@ def _candidates(uow: UnitOfWork, before: date) -> Select[int]:
     open_approval = exists().where(
         Approval.document_id == Document.id, Approval.status == DocStatus.PENDING
     )
-    return (
-        select(Document.id)
-        .where(
-            Document.status != DocStatus.PENDING,
-            func.coalesce(Document.posted_at, Document.created_at) < cutoff(before, uow.tz),
-            Document.number != opening_number(before),
-            ~open_approval,
-            Document.number.not_in(waiting_returns),
-        )
-        .order_by(Document.id)
+    return select(Document.id).where(
+        Document.status != DocStatus.PENDING,
+        func.coalesce(Document.posted_at, Document.created_at) < cutoff(before, uow.tz),
+        Document.number != opening_number(before),
+        ~open_approval,
+        Document.number.not_in(waiting_returns),
     )
+
+
+async def _next_chunk(uow: UnitOfWork, before: date, after_id: int, size: int) -> list[int]:
+    async with uow.fresh() as live:
+        statement = (
+            _candidates(live, before)
+            .where(Document.id > after_id)
+            .order_by(Document.id)
+            .limit(size)
+        )
+        return list((await live.session.scalars(statement)).all())
 
 
 def _owned(ids: Sequence[int]) -> list[tuple[Any, ColumnElement[bool]]]:
@@ -125,58 +173,57 @@ def _owned(ids: Sequence[int]) -> list[tuple[Any, ColumnElement[bool]]]:
     ]
 
 
-async def _copy(live: AsyncSession, target: AsyncConnection, ids: list[int]) -> None:
-    # Reference rows are copied whole (they are small) so every foreign key resolves.
-    for model in REFERENCE_TABLES:
-        await _copy_rows(live, target, model.__table__, select(model.__table__))
-    for chunk in _chunks(ids):
-        for model, where in _owned(chunk):
-            await _copy_rows(live, target, model.__table__, select(model.__table__).where(where))
+async def _copy_references(uow: UnitOfWork, archive: AsyncEngine) -> None:
+    """Warehouses, partners, items and batches, so every archived foreign key resolves."""
+    async with uow.fresh() as live, archive.begin() as target:
+        for model in REFERENCE_TABLES:
+            await _copy_rows(live.session, target, model.__table__, select(model.__table__))
+
+
+async def _copy_documents(uow: UnitOfWork, archive: AsyncEngine, ids: Sequence[int]) -> None:
+    async with uow.fresh() as live, archive.begin() as target:
+        for model, where in _owned(ids):
+            table = model.__table__
+            await _copy_rows(live.session, target, table, select(table).where(where))
 
 
 async def _copy_rows(
     live: AsyncSession, target: AsyncConnection, table: Table, query: Select[Any]
 ) -> None:
-    rows = [dict(row._mapping) for row in await live.execute(query.order_by(table.c.id))]
     dialect = postgresql if target.dialect.name == "postgresql" else sqlite
-    for start in range(0, len(rows), CHUNK):
-        statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["id"])
-        await target.execute(statement, rows[start : start + CHUNK])
+    statement = dialect.insert(table).on_conflict_do_nothing(index_elements=["id"])
+    rows = await live.stream(
+        query.order_by(table.c.id).execution_options(yield_per=ROWS_PER_INSERT)
+    )
+    async for partition in rows.partitions():
+        await target.execute(statement, [dict(row._mapping) for row in partition])
 
 
-async def _remove(uow: UnitOfWork, before: date, ids: list[int]) -> ArchiveReport:
+async def _remove(uow: UnitOfWork, *, before: date, ids: list[int]) -> _Removed:
+    # Checked again: only documents still archivable, and already in the archive, go.
+    still = _candidates(uow, before).where(Document.id.in_(ids))
+    current = list((await uow.session.scalars(still)).all())
+    removed = _Removed()
+    if not current:
+        return removed
     carry: dict[BalanceKey, Carry] = defaultdict(Carry)
-    counts = dict.fromkeys(("documents", "lines", "moves", "approvals"), 0)
-    for chunk in _chunks(ids):
-        # Checked again: only documents still archivable, and already in the archive, go.
-        still = _candidates(uow, before).where(Document.id.in_(chunk))
-        current = list((await uow.session.scalars(still)).all())
-        await add_carry(uow, carry, current)
-        for (model, where), name in zip(
-            reversed(_owned(current)), ("approvals", "moves", "lines", "documents"), strict=True
-        ):
-            result = await uow.session.execute(
-                delete(model).where(where).execution_options(synchronize_session=False)
-            )
-            counts[name] += result.rowcount if isinstance(result, CursorResult) else 0
+    await add_carry(uow, carry, current)
+    for (model, where), name in zip(reversed(_owned(current)), reversed(COUNTED), strict=True):
+        result = await uow.session.execute(
+            delete(model).where(where).execution_options(synchronize_session=False)
+        )
+        removed.counts[name] = result.rowcount if isinstance(result, CursorResult) else 0
     carried = {key: c for key, c in carry.items() if c.qty != 0}
-    opening = await carry_forward(uow, before, carried) if carried else None
-    report = ArchiveReport(before, carried=len(carried), opening=opening, **counts)
-    uow.record(ACTOR, "archive.run", f"archive:{before}", _audit_payload(report))
-    return report
-
-
-def _audit_payload(report: ArchiveReport) -> dict[str, Any]:
-    return {
-        "before": report.before.isoformat(),
-        "documents": report.documents,
-        "lines": report.lines,
-        "moves": report.moves,
-        "approvals": report.approvals,
-        "carried": report.carried,
-        "opening": report.opening,
+    if carried:
+        removed.opening = await carry_forward(uow, before, carried)
+        removed.carried = set(carried)
+    payload = {
+        "before": before.isoformat(),
+        "first_id": current[0],
+        "last_id": current[-1],
+        **removed.counts,
+        "carried": len(carried),
+        "opening": removed.opening,
     }
-
-
-def _chunks(ids: Sequence[int]) -> list[Sequence[int]]:
-    return [ids[start : start + CHUNK] for start in range(0, len(ids), CHUNK)]
+    uow.record(ACTOR, "archive.run", f"archive:{before}", payload)
+    return removed

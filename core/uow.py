@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from config import Settings
 from core import audit
+from core.archive_db import ArchiveDatabase
 from core.clock import Clock, utcnow
 from core.errors import ConcurrencyConflict
 
@@ -37,11 +38,14 @@ class UnitOfWork:
         clock: Clock = utcnow,
         tz: ZoneInfo = SHANGHAI,
         settings: Settings | None = None,
+        archive: ArchiveDatabase | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.tz = tz
         self.settings = settings or Settings()
+        # Where ``jxc archive`` moved old documents, for reading them back (None: nowhere).
+        self.archive = archive
         self._session: AsyncSession | None = None
         self._audit: list[audit.Entry] = []
 
@@ -51,7 +55,7 @@ class UnitOfWork:
 
     def with_clock(self, clock: Clock) -> UnitOfWork:
         """The same database seen at another time (history being recorded as it happened)."""
-        return UnitOfWork(self._sessions, clock, self.tz, self.settings)
+        return UnitOfWork(self._sessions, clock, self.tz, self.settings, self.archive)
 
     @property
     def session(self) -> AsyncSession:

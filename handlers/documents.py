@@ -1,10 +1,11 @@
-"""单据: documents newest first, ten a chat page, continued by 下一页; or one by its number."""
+"""单据: documents newest first, ten a chat page, continued by 下一页; or one by its number,
+looked up in the archive too when it is no longer in the live ledger."""
 
 from __future__ import annotations
 
 import re
 
-from core import queries
+from core import archive_reader, queries
 from core.errors import PermissionDenied
 from core.queries import DocumentFilter
 from handlers import conversation, doc_filters
@@ -59,9 +60,12 @@ async def _page(ctx: Context, filters: DocumentFilter, cursor: str | None, shown
 
 
 async def _one(ctx: Context, number: str) -> Reply:
-    document = await queries.document(ctx.uow, number)
+    found = await archive_reader.find_document(ctx.uow, number)
+    document = found.document
     visible = ctx.visible_warehouses
     if visible is not None and not {document.warehouse, document.to_warehouse} & set(visible):
         raise PermissionDenied(f"你没有仓库 {document.warehouse} 的权限，不能查看 {number}")
     author = await ctx.name_of(document.created_by)
-    return ctx.render("documents/detail.j2", document=document, author=author)
+    return ctx.render(
+        "documents/detail.j2", document=document, author=author, archived=found.archived
+    )

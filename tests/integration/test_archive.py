@@ -13,13 +13,15 @@ from pathlib import Path
 from unittest.mock import patch
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.cli import main
-from core import approvals, archive, documents, queries, verify
+from config import Settings
+from core import approvals, archive, archive_db, archive_reader, documents, queries, verify
+from core.archive_db import ArchiveDatabase
 from core.commands import Line, Receive, Sell, Transfer
-from core.db import create_engine, create_sessionmaker
+from core.db import create_sessionmaker
 from core.models import Approval, AuditLog, Document, DocumentLine, StockMove
 from core.queries import DocumentFilter
 from core.uow import UnitOfWork
@@ -42,10 +44,10 @@ class Shop:
 
 
 @pytest.fixture
-async def archive_engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'archive.db'}")
-    yield engine
-    await engine.dispose()
+async def sqlite_archive(tmp_path: Path) -> AsyncIterator[ArchiveDatabase]:
+    database = ArchiveDatabase.open(f"sqlite+aiosqlite:///{tmp_path / 'archive.db'}")
+    yield database
+    await database.dispose()
 
 
 async def submit(uow: UnitOfWork, cmd: Receive | Sell | Transfer) -> Posted | NeedsApproval:
@@ -132,14 +134,14 @@ async def counts(session: AsyncSession) -> dict[str, int]:
     }
 
 
-async def row_counts(engine: AsyncEngine) -> dict[str, int]:
-    async with create_sessionmaker(engine)() as session:
+async def row_counts(database: ArchiveDatabase) -> dict[str, int]:
+    async with database.sessions() as session:
         return await counts(session)
 
 
-async def archived(engine: AsyncEngine, number: str) -> tuple[int, int, int]:
+async def archived(database: ArchiveDatabase, number: str) -> tuple[int, int, int]:
     """Lines, moves and approvals of document ``number`` in the archive."""
-    async with create_sessionmaker(engine)() as session:
+    async with database.sessions() as session:
         doc_id = await session.scalar(select(Document.id).where(Document.number == number))
         assert doc_id is not None, f"{number} not in the archive"
         counts = [
@@ -152,13 +154,13 @@ async def archived(engine: AsyncEngine, number: str) -> tuple[int, int, int]:
 
 
 async def test_archiving_keeps_stock_and_verify_and_moves_old_documents_out(
-    shop: Shop, archive_engine: AsyncEngine
+    shop: Shop, sqlite_archive: ArchiveDatabase
 ) -> None:
     uow = shop.uow
     stock_before = await stock_levels(uow)
     kept_before = await views(uow, shop.kept)
 
-    report = await archive.archive_before(uow, archive_engine, BEFORE)
+    report = await archive.archive_before(uow, sqlite_archive, BEFORE)
 
     assert report.documents == len(shop.old) and report.approvals == 1
     assert report.opening == "QC-20261127" and report.carried > 0
@@ -168,15 +170,15 @@ async def test_archiving_keeps_stock_and_verify_and_moves_old_documents_out(
     assert numbers == {*shop.kept, "QC-20261127"}
     assert await views(uow, shop.kept) == kept_before
     for number in shop.old:
-        lines, moves, approvals_ = await archived(archive_engine, number)
+        lines, moves, approvals_ = await archived(sqlite_archive, number)
         assert lines >= 1
         assert moves >= 1 if number != shop.old[-1] else (moves, approvals_) == (0, 1)
 
 
 async def test_opening_document_carries_exactly_the_archived_sums(
-    shop: Shop, archive_engine: AsyncEngine
+    shop: Shop, sqlite_archive: ArchiveDatabase
 ) -> None:
-    await archive.archive_before(shop.uow, archive_engine, BEFORE)
+    await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
     opening = await run(shop.uow, lambda u: queries.document(u, "QC-20261127"))
     assert opening.type == "adjustment" and opening.status == "posted"
     assert opening.created_by == "archive" and "期初结转" in opening.note
@@ -188,9 +190,9 @@ async def test_opening_document_carries_exactly_the_archived_sums(
 
 
 async def test_pending_sale_stays_live_and_still_posts_when_approved(
-    shop: Shop, archive_engine: AsyncEngine
+    shop: Shop, sqlite_archive: ArchiveDatabase
 ) -> None:
-    await archive.archive_before(shop.uow, archive_engine, BEFORE)
+    await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
     decision = await run(
         shop.uow, lambda u: approvals.decide(u, shop.pending_approval, "mgr1", approve=True)
     )
@@ -199,28 +201,98 @@ async def test_pending_sale_stays_live_and_still_posts_when_approved(
     assert await run(shop.uow, verify.first_problem) is None
 
 
-async def test_second_run_changes_nothing(shop: Shop, archive_engine: AsyncEngine) -> None:
-    await archive.archive_before(shop.uow, archive_engine, BEFORE)
+async def test_second_run_changes_nothing(shop: Shop, sqlite_archive: ArchiveDatabase) -> None:
+    await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
     live_before = await run(shop.uow, lambda u: counts(u.session))
-    archive_before = await row_counts(archive_engine)
+    archive_before = await row_counts(sqlite_archive)
 
-    again = await archive.archive_before(shop.uow, archive_engine, BEFORE)
+    again = await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
 
     assert (again.documents, again.moves, again.opening) == (0, 0, None)
     assert await run(shop.uow, lambda u: counts(u.session)) == live_before
-    assert await row_counts(archive_engine) == archive_before
+    assert await row_counts(sqlite_archive) == archive_before
 
 
 async def test_sale_after_archiving_consumes_carried_batches_fefo(
-    shop: Shop, archive_engine: AsyncEngine
+    shop: Shop, sqlite_archive: ArchiveDatabase
 ) -> None:
-    await archive.archive_before(shop.uow, archive_engine, BEFORE)
+    await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
     # M1 (expires first) has 10 - 3 - 2 = 5 left, M2 has 10: selling 6 empties M1.
     await posted(shop.uow, Sell(warehouse="MAIN", actor="clerk1", lines=(line("MILK", "6"),)))
     milk = await run(shop.uow, lambda u: queries.stock_of(u, "MILK", "MAIN"))
     lots = {b.lot: b.qty for w in milk.warehouses for b in w.batches}
     assert lots.get("M1", Decimal(0)) == 0 and lots["M2"] == Decimal("9")
     assert await run(shop.uow, verify.first_problem) is None
+
+
+async def test_progress_is_reported_after_each_chunk_with_increasing_counts(
+    shop: Shop, sqlite_archive: ArchiveDatabase
+) -> None:
+    calls: list[tuple[int, int]] = []
+
+    report = await archive.archive_before(
+        shop.uow, sqlite_archive, BEFORE, chunk=4, on_progress=lambda *args: calls.append(args)
+    )
+
+    assert calls == [(4, len(shop.old)), (len(shop.old), len(shop.old))]
+    assert report.documents == len(shop.old) and report.opening == "QC-20261127"
+    assert await live_numbers(shop.uow) == {*shop.kept, "QC-20261127"}
+    assert await run(shop.uow, verify.first_problem) is None
+
+
+async def test_chunked_run_carries_the_same_sums_as_one_chunk(
+    shop: Shop, sqlite_archive: ArchiveDatabase
+) -> None:
+    stock_before = await stock_levels(shop.uow)
+    await archive.archive_before(shop.uow, sqlite_archive, BEFORE, chunk=1)
+    opening = await run(shop.uow, lambda u: queries.document(u, "QC-20261127"))
+    assert {ln.sku: ln.qty for ln in opening.lines} == {
+        "COKE": Decimal("19"),
+        "MILK": Decimal("17"),
+    }
+    assert await stock_levels(shop.uow) == stock_before
+    assert await run(shop.uow, verify.first_problem) is None
+
+
+@pytest.mark.parametrize(
+    "database_url", [pytest.param("postgresql", marks=pytest.mark.pg)], indirect=True
+)
+async def test_postgresql_archives_into_a_schema_of_the_live_database(
+    shop: Shop, settings: Settings, engine: AsyncEngine
+) -> None:
+    url = archive_db.archive_url(settings)
+    assert url.endswith("?schema=jxc_archive")
+    database = ArchiveDatabase.open(url)
+    try:
+        report = await archive.archive_before(shop.uow, database, BEFORE)
+        assert report.documents == len(shop.old)
+        for number in shop.old[:-1]:
+            assert (await archived(database, number))[1] >= 1
+        found = await run(
+            UnitOfWork(create_sessionmaker(engine), settings=settings, archive=database),
+            lambda u: archive_reader.find_document(u, shop.old[0]),
+        )
+    finally:
+        await database.dispose()
+    assert found.archived and found.document.number == shop.old[0]
+    assert await run(shop.uow, verify.first_problem) is None
+    assert await live_numbers(shop.uow) == {*shop.kept, "QC-20261127"}
+    tables = await run(shop.uow, schema_tables)
+    assert {"documents", "stock_moves", "alembic_version"} <= tables["jxc_archive"]
+    assert tables["jxc_archive"] <= tables["public"]
+
+
+async def schema_tables(uow: UnitOfWork) -> dict[str, set[str]]:
+    rows = await uow.session.execute(
+        text(
+            "SELECT table_schema, table_name FROM information_schema.tables"
+            " WHERE table_schema IN ('public', 'jxc_archive')"
+        )
+    )
+    tables: dict[str, set[str]] = {"public": set(), "jxc_archive": set()}
+    for schema, name in rows:
+        tables[schema].add(name)
+    return tables
 
 
 def jxc(tmp_path: Path, *args: str) -> tuple[int, str, str]:

@@ -24,10 +24,14 @@ class Result:
     stderr: str
 
 
-def jxc(tmp_path: Path, *args: str) -> Result:
+def jxc(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
     """Run the CLI in-process (each call its own event loop, as from a shell)."""
     out, err = io.StringIO(), io.StringIO()
-    env = {"JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}"}
+    env = {
+        "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
+        "JXC_DATA_DIR": str(tmp_path / "data"),
+        **(env or {}),
+    }
     with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
         os.environ.pop("JXC_CONFIG", None)
         code = main(list(args))
@@ -151,3 +155,43 @@ def test_alerts_run_delivers_one_rule_through_the_outbox_once(ledger_db: Path) -
     with sqlite3.connect(ledger_db) as connection:
         rows = connection.execute("SELECT channel, target FROM outbox").fetchall()
     assert rows == [("appchat", "buyers")]
+
+
+def test_archived_documents_are_found_by_number_and_listed_with_archive(ledger_db: Path) -> None:
+    folder = ledger_db.parent
+    assert jxc(folder, "archive", "--before", "2026-11-02").returncode == 0
+
+    live_only = jxc(folder, "document", "OLD-1")
+    assert live_only.returncode == 1 and "没有编号为 OLD-1 的单据" in live_only.stderr
+    found = jxc(folder, "document", "OLD-1", "--archive")
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.splitlines()
+    assert lines[0] == "OLD-1\treceipt\tposted\tarchived"
+    assert "partner\t供应商甲" in lines
+    assert "  COKE\t可乐\t24 瓶\tprice 2\tlot -\texpiry -" in lines
+    assert lines[-1] == "total\t88.00"
+    assert jxc(folder, "document", "OLD-2", "--archive").stdout.startswith("OLD-2\tsale\tposted\n")
+
+    day = ["documents", "--date", "2026-11-01"]
+    assert [row.split("\t")[0] for row in jxc(folder, *day).stdout.splitlines()] == ["QC-20261102"]
+    assert jxc(folder, *day, "--archive").stdout.splitlines() == [
+        "QC-20261102\tadjustment\tposted\t2026-11-01 23:59\tMAIN\t0.00\t-",
+        "OLD-1\treceipt\tposted\t2026-11-01 09:00\tMAIN\t88.00\t供应商甲\tarchived",
+    ]
+    everything = jxc(folder, "documents", "--archive").stdout.splitlines()
+    assert [row.split("\t")[0] for row in everything] == ["OLD-3", "OLD-2", "QC-20261102", "OLD-1"]
+
+
+def test_archive_url_setting_is_where_archive_writes_and_document_reads(ledger_db: Path) -> None:
+    folder = ledger_db.parent
+    setting = {"JXC_ARCHIVE_URL": f"sqlite+aiosqlite:///{folder / 'history.db'}"}
+    assert jxc(folder, "archive", "--before", "2026-11-02", env=setting).returncode == 0
+    assert (folder / "history.db").is_file() and not (folder / "data" / "archive.db").exists()
+    assert jxc(folder, "document", "OLD-1", "--archive", env=setting).returncode == 0
+    assert jxc(folder, "document", "OLD-1", "--archive").returncode == 1
+
+
+def test_archive_refuses_the_live_database_as_its_archive(ledger_db: Path) -> None:
+    live = f"sqlite+aiosqlite:///{ledger_db}"
+    result = jxc(ledger_db.parent, "archive", "--before", "2026-11-02", "--archive-url", live)
+    assert result.returncode == 1 and "live" in result.stderr

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import documents
+from config import Settings
+from core import archive as archiving
+from core import archive_db, documents
+from core.archive_db import ArchiveDatabase
 from core.commands import Line, Receive
+from core.db import create_sessionmaker
 from core.uow import UnitOfWork, in_transaction
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
@@ -19,8 +26,16 @@ NUMBER = re.compile(r"^[A-Z]{2}-\d{8}-\d{4}", re.MULTILINE)
 
 
 @pytest.fixture
-def database_url(sqlite_url: str) -> str:
-    return sqlite_url
+def database_url(request: pytest.FixtureRequest) -> str:
+    """SQLite, unless a test is parametrized with ``"pg_url"`` too."""
+    return str(request.getfixturevalue(getattr(request, "param", "sqlite_url")))
+
+
+@pytest.fixture(autouse=True)
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The data dir (where a SQLite ledger's archive goes) for the test and the app alike."""
+    monkeypatch.setenv("JXC_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "data"
 
 
 @pytest.fixture
@@ -155,3 +170,43 @@ async def test_transfer_is_visible_in_the_receiving_warehouse(chat: Chat) -> Non
     await chat.say("boss", "入库 可乐 5")
     await chat.say("boss", "调拨 可乐 2 到 B1")
     assert "调拨单 DB-20261126-0001（MAIN → B1）" in await chat.say("mgr2", "单据 DB-20261126-0001")
+
+
+@pytest.fixture
+async def archived_chat(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings, chat_factory: ChatFactory
+) -> AsyncIterator[Chat]:
+    """A chat whose ledger can read the archive (where the app's settings put it)."""
+    archive = ArchiveDatabase.open(archive_db.archive_url(settings))
+    uow = UnitOfWork(create_sessionmaker(engine), clock=clock, settings=settings, archive=archive)
+    await seed_shop(uow)
+    yield chat_factory(uow)
+    await archive.dispose()
+
+
+@pytest.mark.parametrize(
+    "database_url", ["sqlite_url", pytest.param("pg_url", marks=pytest.mark.pg)], indirect=True
+)
+async def test_archived_document_is_still_shown_by_number_marked_archived(
+    archived_chat: Chat, clock: ManualClock
+) -> None:
+    await seed_week(archived_chat, clock)
+    archive = archived_chat.uow.archive
+    assert archive is not None
+    report = await archiving.archive_before(archived_chat.uow, archive, date(2026, 11, 21))
+    assert report.documents == 2
+
+    reply = await archived_chat.say("clerk1", "单据 XS-20261120-0001")
+
+    assert reply.splitlines() == [
+        "销售单 XS-20261120-0001（MAIN）【已归档】",
+        "已过账，小王 11-20 10:00",
+        "客户：李四",
+        "可乐 1 瓶 × ¥3.50 = ¥3.50",
+        "合计 ¥3.50",
+    ]
+    assert "【已归档】" not in await archived_chat.say("clerk1", "单据 XS-20261126-0001")
+    assert "你没有仓库 MAIN 的权限" in await archived_chat.say("mgr2", "单据 XS-20261120-0001")
+    assert "没有编号为 XS-20261119-0001 的单据" in await archived_chat.say(
+        "clerk1", "单据 XS-20261119-0001"
+    )
