@@ -7,13 +7,15 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import AuditHead, AuditLog
 
+LOG = cast(Table, AuditLog.__table__)
+HEADS = cast(Table, AuditHead.__table__)
 GENESIS = "0" * 64
 HEAD_ID = 1
 
@@ -56,26 +58,30 @@ def chain_hash(prev_hash: str, content: str) -> str:
 
 async def append(session: AsyncSession, entries: list[Entry]) -> None:
     """Append entries after the current head, holding the head row lock until commit."""
-    head = await session.scalar(select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update())
-    if head is None:
+    await session.flush()
+    connection = await session.connection()
+    prev = await connection.scalar(
+        select(HEADS.c.last_hash).where(HEADS.c.id == HEAD_ID).with_for_update()
+    )
+    if prev is None:
         raise RuntimeError("audit_head row missing: run `jxc db upgrade`")
-    prev = head.last_hash
+    rows = []
     for entry in entries:
         # Hash the instant as it will be read back: UTC, to the microsecond.
         at = entry.at.astimezone(UTC)
         payload = _jsonable(entry.payload)
         digest = chain_hash(prev, canonical(at, entry.actor, entry.action, entry.subject, payload))
-        session.add(
-            AuditLog(
-                at=at,
-                actor=entry.actor,
-                action=entry.action,
-                subject=entry.subject,
-                payload=payload,
-                prev_hash=prev,
-                hash=digest,
-            )
+        rows.append(
+            {
+                "at": at,
+                "actor": entry.actor,
+                "action": entry.action,
+                "subject": entry.subject,
+                "payload": payload,
+                "prev_hash": prev,
+                "hash": digest,
+            }
         )
         prev = digest
-    head.last_hash = prev
-    await session.flush()
+    await connection.execute(insert(LOG), rows)
+    await connection.execute(update(HEADS).where(HEADS.c.id == HEAD_ID).values(last_hash=prev))

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select, tuple_
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager
 
 from core.errors import InvalidInput
 from core.models import Batch, Item, StockBalance, StockMove
@@ -76,9 +76,10 @@ async def locked_balances(
         return result
     rows = await uow.session.scalars(
         select(StockBalance)
+        .join(StockBalance.batch)
         .where(tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(sorted(pairs)))
         .order_by(StockBalance.id)
-        .options(selectinload(StockBalance.batch))
+        .options(contains_eager(StockBalance.batch))
         .with_for_update(of=StockBalance)
     )
     for balance in rows:

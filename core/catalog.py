@@ -6,6 +6,8 @@ identity map only short-cuts lookups by primary key, and imports ask thousands o
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from sqlalchemy import func, or_, select
 
 from core.errors import AmbiguousItem, InvalidInput, NotFound
@@ -16,13 +18,20 @@ DEFAULT_WAREHOUSE = "MAIN"
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
-    cache: dict[str, Item] = uow.session.info.setdefault("items_by_sku", {})
+    cache = await items_by_sku(uow, [sku])
     if sku not in cache:
-        item = await uow.session.scalar(select(Item).where(Item.sku == sku))
-        if item is None:
-            raise NotFound(f"没有编码为 {sku} 的商品")
-        cache[sku] = item
+        raise NotFound(f"没有编码为 {sku} 的商品")
     return cache[sku]
+
+
+async def items_by_sku(uow: UnitOfWork, skus: Collection[str]) -> dict[str, Item]:
+    """The session's memo of items by sku, with ``skus`` looked up in one query if new."""
+    cache: dict[str, Item] = uow.session.info.setdefault("items_by_sku", {})
+    missing = [sku for sku in skus if sku not in cache]
+    if missing:
+        found = await uow.session.scalars(select(Item).where(Item.sku.in_(missing)))
+        cache.update((item.sku, item) for item in found)
+    return cache
 
 
 async def resolve_item(uow: UnitOfWork, query: str) -> Item:

@@ -6,9 +6,12 @@ stored as ``pending`` with no moves and an approval request, or refused with not
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import approval_store, batches, catalog, ledger, pending, staff
@@ -16,13 +19,16 @@ from core.commands import DocumentCommand, ReturnSale, Transfer
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.documents_view import document_view, load_document
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
-from core.models import Batch, Document, DocumentLine, StockBalance, Warehouse
+from core.models import Batch, Document, DocumentLine, Partner, StockBalance, Warehouse
 from core.numbering import next_number
 from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
-from core.policy import Reason, WarehousePolicy, approval_reasons
+from core.policy import WarehousePolicy, approval_reasons
 from core.uow import UnitOfWork
 from core.validation import resolve_lines
-from core.views import BalanceView, NeedsApproval, Posted
+from core.views import BalanceView, DocumentView, LineView, NeedsApproval, Posted
+
+DOCUMENTS = cast(Table, Document.__table__)
+LINES = cast(Table, DocumentLine.__table__)
 
 PARTNER_KIND = {
     DocType.RECEIPT: "supplier",
@@ -61,22 +67,25 @@ async def submit(
         if enforce_policy
         else []
     )
-    document = await _create_document(uow, cmd, warehouse, to_warehouse, original, lines, reasons)
-    if reasons:
-        await uow.session.flush()
-        approval = await approval_store.open_request(
-            uow,
-            subject=reasons[0].subject,
-            warehouse=warehouse,
-            requested_by=cmd.actor,
-            reason="；".join(r.text for r in reasons),
-            changes=pending.stock_changes(plan, balances),
-            seen_versions=pending.seen_versions(document, balances),
-            document=document,
-            idempotency_key=cmd.idempotency_key,
-        )
-        return NeedsApproval(approval)
-    return await _post(uow, document, plan, balances, cmd.actor)
+    kind = PARTNER_KIND.get(cmd.doc_type)
+    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
+    header = _Header(cmd, warehouse, to_warehouse, partner, original)
+    if not reasons:
+        return await _post_new(uow, header, lines, plan, balances)
+    created = await _insert_document(uow, header, lines, DocStatus.PENDING, None)
+    document = await uow.session.get_one(Document, created.document_id)
+    approval = await approval_store.open_request(
+        uow,
+        subject=reasons[0].subject,
+        warehouse=warehouse,
+        requested_by=cmd.actor,
+        reason="；".join(r.text for r in reasons),
+        changes=pending.stock_changes(plan, balances),
+        seen_versions=pending.seen_versions(document, balances),
+        document=document,
+        idempotency_key=cmd.idempotency_key,
+    )
+    return NeedsApproval(approval)
 
 
 async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
@@ -100,7 +109,25 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         document.to_warehouse,
         await _return_batches(uow, original, lines),
     )
-    return await _post(uow, document, plan, balances, decided_by)
+    posted_at = document.posted_at or uow.now()
+    result = ledger.balances_after(plan, balances)
+    posting = ledger.Posting(
+        document.id,
+        {line.line_no: line.id for line in document.lines},
+        _purchase_costs(document.type, lines),
+    )
+    await ledger.post_plan(uow, posting, plan, balances, posted_at, decided_by)
+    document.status = DocStatus.POSTED
+    document.posted_at = posted_at
+    document.result = _stored_result(result)
+    try:
+        await uow.session.flush()
+    except StaleDataError as error:
+        raise ConcurrencyConflict(str(error)) from error
+    _record_post(
+        uow, decided_by, document.number, document.type, document.warehouse.code, lines, plan
+    )
+    return Posted(document_view(document), result)
 
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
@@ -124,37 +151,57 @@ async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
     return NeedsApproval(approval, replayed=True)
 
 
-async def _post(
+async def _post_new(
     uow: UnitOfWork,
-    document: Document,
+    header: _Header,
+    lines: list[PlanLine],
     plan: Plan,
     balances: dict[tuple[int, int], list[StockBalance]],
-    actor: str,
 ) -> Posted:
-    posted_at = document.posted_at or uow.now()
-    line_rows = {line.line_no: line for line in document.lines}
-    result = ledger.apply_plan(uow, document, line_rows, plan, balances, posted_at, actor)
-    document.status = DocStatus.POSTED
-    document.posted_at = posted_at
-    document.result = {
-        "balances": [[b.sku, b.name, b.unit, b.warehouse, str(b.qty)] for b in result]
-    }
-    try:
-        await uow.session.flush()
-    except StaleDataError as error:
-        raise ConcurrencyConflict(str(error)) from error
+    """The hot path: a document posted at once, written with Core statements."""
+    posted_at = header.cmd.posted_at or uow.now()
+    result = ledger.balances_after(plan, balances)
+    created = await _insert_document(uow, header, lines, DocStatus.POSTED, posted_at, result)
+    posting = ledger.Posting(
+        created.document_id, created.line_ids, _purchase_costs(header.cmd.doc_type, lines)
+    )
+    await ledger.post_plan(uow, posting, plan, balances, posted_at, header.cmd.actor)
+    cmd = header.cmd
+    _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
+    return Posted(header.view(created, lines, posted_at), result)
+
+
+def _record_post(
+    uow: UnitOfWork,
+    actor: str,
+    number: str,
+    doc_type: str,
+    warehouse: str,
+    lines: list[PlanLine],
+    plan: Plan,
+) -> None:
     uow.record(
         actor,
         "document.post",
-        f"document:{document.number}",
+        f"document:{number}",
         {
-            "type": document.type,
-            "warehouse": document.warehouse.code,
-            "lines": [[ln.item.sku, str(ln.qty)] for ln in document.lines],
+            "type": doc_type,
+            "warehouse": warehouse,
+            "lines": [[ln.item.sku, str(ln.qty)] for ln in lines],
             "moves": len(plan.moves),
         },
     )
-    return Posted(document_view(document), result)
+
+
+def _stored_result(balances: tuple[BalanceView, ...]) -> dict[str, Any]:
+    """What a replay of the same idempotency key answers with."""
+    return {"balances": [[b.sku, b.name, b.unit, b.warehouse, str(b.qty)] for b in balances]}
+
+
+def _purchase_costs(doc_type: str, lines: list[PlanLine]) -> dict[int, Decimal]:
+    if doc_type != DocType.RECEIPT:
+        return {}
+    return {ln.line_no: ln.price for ln in lines if ln.price is not None}
 
 
 async def _actor_role(uow: UnitOfWork, cmd: DocumentCommand, warehouse: Warehouse) -> Role:
@@ -206,41 +253,98 @@ async def _return_batches(
     return found
 
 
-async def _create_document(
+@dataclass(frozen=True)
+class _Header:
+    cmd: DocumentCommand
+    warehouse: Warehouse
+    to_warehouse: Warehouse | None
+    partner: Partner | None
+    original: Document | None
+
+    def view(self, created: _Created, lines: list[PlanLine], posted_at: datetime) -> DocumentView:
+        cmd = self.cmd
+        return DocumentView(
+            id=created.document_id,
+            number=created.number,
+            type=cmd.doc_type.value,
+            status=DocStatus.POSTED,
+            warehouse=self.warehouse.code,
+            to_warehouse=None if self.to_warehouse is None else self.to_warehouse.code,
+            partner=None if self.partner is None else self.partner.name,
+            created_by=cmd.actor,
+            created_at=created.created_at,
+            posted_at=posted_at,
+            original_number=None if self.original is None else self.original.number,
+            note=cmd.note,
+            lines=tuple(
+                LineView(
+                    ln.item.sku, ln.item.name, ln.item.unit, ln.qty, ln.price, ln.lot, ln.expiry
+                )
+                for ln in lines
+            ),
+        )
+
+
+def _line_view(line: PlanLine) -> LineView:
+    item = line.item
+    return LineView(item.sku, item.name, item.unit, line.qty, line.price, line.lot, line.expiry)
+
+
+@dataclass(frozen=True)
+class _Created:
+    document_id: int
+    number: str
+    created_at: datetime
+    line_ids: dict[int, int]
+
+
+async def _insert_document(
     uow: UnitOfWork,
-    cmd: DocumentCommand,
-    warehouse: Warehouse,
-    to_warehouse: Warehouse | None,
-    original: Document | None,
+    header: _Header,
     lines: list[PlanLine],
-    reasons: list[Reason],
-) -> Document:
-    kind = PARTNER_KIND.get(cmd.doc_type)
-    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
-    document = Document(
-        number=cmd.number or await next_number(uow, DOC_PREFIX[cmd.doc_type]),
-        type=cmd.doc_type.value,
-        status=DocStatus.PENDING if reasons else DocStatus.POSTED,
-        warehouse=warehouse,
-        to_warehouse=to_warehouse,
-        partner=partner,
-        created_by=cmd.actor,
-        created_at=cmd.posted_at or uow.now(),
-        posted_at=cmd.posted_at,
-        idempotency_key=cmd.idempotency_key,
-        original_number=None if original is None else original.number,
-        note=cmd.note,
-        lines=[
-            DocumentLine(
-                line_no=ln.line_no,
-                item=ln.item,
-                qty=ln.qty,
-                price=ln.price,
-                lot=ln.lot,
-                expiry=ln.expiry,
-            )
+    status: DocStatus,
+    posted_at: datetime | None,
+    result: tuple[BalanceView, ...] | None = None,
+) -> _Created:
+    cmd = header.cmd
+    number = cmd.number or await next_number(uow, DOC_PREFIX[cmd.doc_type])
+    created_at = cmd.posted_at or uow.now()
+    connection = await uow.connection()
+    document_id = await connection.scalar(
+        insert(DOCUMENTS)
+        .values(
+            number=number,
+            type=cmd.doc_type.value,
+            status=status.value,
+            warehouse_id=header.warehouse.id,
+            to_warehouse_id=None if header.to_warehouse is None else header.to_warehouse.id,
+            partner_id=None if header.partner is None else header.partner.id,
+            created_by=cmd.actor,
+            created_at=created_at,
+            posted_at=posted_at,
+            idempotency_key=cmd.idempotency_key,
+            original_number=None if header.original is None else header.original.number,
+            note=cmd.note,
+            result=None if result is None else _stored_result(result),
+            version=1,
+        )
+        .returning(DOCUMENTS.c.id)
+    )
+    assert document_id is not None
+    # Returning the line number with the id lets the driver insert every line at once.
+    line_ids = await connection.execute(
+        insert(LINES).returning(LINES.c.line_no, LINES.c.id),
+        [
+            {
+                "document_id": document_id,
+                "line_no": ln.line_no,
+                "item_id": ln.item.id,
+                "qty": ln.qty,
+                "price": ln.price,
+                "lot": ln.lot,
+                "expiry": ln.expiry,
+            }
             for ln in lines
         ],
     )
-    uow.session.add(document)
-    return document
+    return _Created(document_id, number, created_at, {row.line_no: row.id for row in line_ids})

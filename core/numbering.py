@@ -20,5 +20,5 @@ async def next_number(uow: UnitOfWork, prefix: str) -> str:
         )
         .returning(NumberSequence.last)
     )
-    last = (await uow.session.execute(statement)).scalar_one()
+    last = (await (await uow.connection()).execute(statement)).scalar_one()
     return f"{prefix}-{day}-{last:04d}"

@@ -5,14 +5,17 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import selectinload
 
 from core.catalog import DEFAULT_WAREHOUSE, warehouse_by_code
 from core.doctypes import APPROVER_ROLES, ROLE_NAMES, Role
 from core.errors import InvalidInput
-from core.models import User
+from core.models import User, UserWarehouse, Warehouse
 from core.uow import UnitOfWork
+
+# Session-info key of the memo of users by WeCom userid.
+USERS_MEMO = "users_by_userid"
 
 
 @dataclass(frozen=True)
@@ -46,10 +49,32 @@ def user_view(user: User) -> UserView:
 
 
 async def find_user(uow: UnitOfWork, userid: str) -> UserView | None:
-    user = await uow.session.scalar(
-        select(User).where(User.userid == userid).options(selectinload(User.warehouses))
+    """Memoised in the session: a batch of postings by the same clerks asks again and again."""
+    cache: dict[str, UserView | None] = uow.session.info.setdefault(USERS_MEMO, {})
+    if userid not in cache:
+        rows = (
+            await (await uow.connection()).execute(
+                select(User.userid, User.name, User.role, User.active, Warehouse.code)
+                .outerjoin(UserWarehouse, UserWarehouse.user_id == User.id)
+                .outerjoin(Warehouse, Warehouse.id == UserWarehouse.warehouse_id)
+                .where(User.userid == userid)
+            )
+        ).all()
+        cache[userid] = None if not rows else _view_of_rows(rows)
+    return cache[userid]
+
+
+def _view_of_rows(rows: Sequence[Row[str, str, str, bool, str]]) -> UserView:
+    """One row per warehouse of the user; an outer join gives a None code when there is none."""
+    first = rows[0]
+    codes = sorted(row.code for row in rows if row.code is not None)
+    return UserView(
+        userid=first.userid,
+        name=first.name,
+        role=Role(first.role),
+        warehouses=tuple(codes),
+        active=first.active,
     )
-    return None if user is None else user_view(user)
 
 
 async def list_users(uow: UnitOfWork) -> list[UserView]:
@@ -94,5 +119,6 @@ async def save_user(
     user.name, user.role, user.active = name, parsed_role.value, active
     user.warehouses = bound
     await uow.session.flush()
+    uow.session.info.pop(USERS_MEMO, None)
     uow.record(actor, "user.save", f"user:{userid}", {"name": name, "role": role, "wh": codes})
     return user_view(user)

@@ -30,6 +30,7 @@ BUYING_PRICE = frozenset({DocType.RECEIPT, DocType.PURCHASE_RETURN})
 async def resolve_lines(uow: UnitOfWork, cmd: DocumentCommand) -> list[PlanLine]:
     if not cmd.lines:
         raise InvalidInput("单据至少要有一行商品，例如：销售 可乐 2")
+    await catalog.items_by_sku(uow, {line.item for line in cmd.lines})
     lines = []
     for number, line in enumerate(cmd.lines, start=1):
         item = await catalog.item_by_sku(uow, line.item)
