@@ -9,6 +9,7 @@ app starts: the engine, the HTTP session, the API client and the workers live in
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -19,6 +20,7 @@ from bot import callback, health
 from bot.appkeys import (
     ARCHIVE,
     CLOCK,
+    COMMITTER,
     CRYPTO,
     ENGINE,
     METRICS,
@@ -40,7 +42,9 @@ from config import Settings
 from core import schema
 from core.archive_db import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
-from core.db import create_engine, create_sessionmaker
+from core.db import create_engine, create_sessionmaker, is_postgres
+from core.db_thread import DatabaseThread
+from core.group_commit import GroupCommitter
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
 from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
@@ -85,6 +89,7 @@ def create_app(
     app.cleanup_ctx.extend(
         [
             _database,
+            _group_commit,
             partial(_wecom_client, http_session=http_session, tuning=tuning),
             partial(_workers, handle=handle, tuning=tuning),
         ]
@@ -128,6 +133,16 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         await engine.dispose()
 
 
+async def _group_commit(app: web.Application) -> AsyncIterator[None]:
+    """Chat messages of different users share transactions; on SQLite, on the database thread."""
+    async with AsyncExitStack() as stack:
+        thread = None
+        if not is_postgres(app[ENGINE]):
+            thread = await stack.enter_async_context(DatabaseThread(app[SETTINGS].database_url))
+        app[COMMITTER] = await stack.enter_async_context(GroupCommitter(new_uow(app), thread))
+        yield
+
+
 async def _wecom_client(
     app: web.Application, *, http_session: aiohttp.ClientSession | None, tuning: Tuning
 ) -> AsyncIterator[None]:
@@ -167,6 +182,7 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
         poll_interval=tuning.inbox_poll_interval,
         on_handled=metrics.handling_seconds.observe,
         after_commit=delivery.wake,
+        transact=app[COMMITTER].run,
     )
     workers = Workers(inbox, delivery)
     app[WORKERS] = workers

@@ -15,6 +15,7 @@ from bot.workers import Workers
 from config import Settings
 from core.archive_db import ArchiveDatabase
 from core.clock import Clock
+from core.group_commit import GroupCommitter
 from core.uow import UnitOfWork
 
 
@@ -34,6 +35,7 @@ SESSIONS: web.AppKey[async_sessionmaker[AsyncSession]] = web.AppKey("jxc_session
 ARCHIVE = web.AppKey("jxc_archive", ArchiveDatabase)
 WECOM = web.AppKey("jxc_wecom", WeComClient)
 WORKERS = web.AppKey("jxc_workers", Workers)
+COMMITTER = web.AppKey("jxc_committer", GroupCommitter)
 
 
 def new_uow(app: web.Application) -> UnitOfWork:

@@ -6,6 +6,9 @@ users are served side by side. Each message is handled and marked ``done`` in on
 together with the replies the handlers put in the outbox: a crash anywhere before the commit
 leaves the message pending and unanswered, and it is handled after restart (the first scan).
 
+With a ``transact`` (the app passes its group committer) the messages of different users
+share transactions, each in its own savepoint: the same guarantees, one commit for many.
+
 A handler that raises something unexpected gets the message marked ``failed``; the user is told
 "系统繁忙" with a short error id that is logged next to the traceback.
 """
@@ -31,6 +34,7 @@ from handlers.inbound import Inbound
 log = logging.getLogger(__name__)
 
 Handle = Callable[[UnitOfWork, Inbound], Awaitable[None]]
+Transact = Callable[[Callable[[UnitOfWork], Awaitable[bool]]], Awaitable[bool]]
 BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
 ADMIN_NOTE = "JXC Bot 处理 {userid} 的消息时出错（编号 {error_id}，{error}），详情见服务器日志。"
 
@@ -75,9 +79,11 @@ class InboxWorker:
         poll_interval: float = 2.0,
         on_handled: Callable[[float], None] = _ignore_latency,
         after_commit: Callable[[], None] = _nothing,
+        transact: Transact | None = None,
     ) -> None:
         self._new_uow = new_uow
         self._handle = handle
+        self._transact = transact or self._own_transaction
         self._max_users = max_users
         # Rows stored by another instance, or left behind by one that died, are found by polling.
         self._poll_interval = poll_interval
@@ -89,6 +95,9 @@ class InboxWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def _own_transaction(self, work: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
+        return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
         """Let each user's task finish the message in hand, then return from ``run``."""
@@ -165,7 +174,7 @@ class InboxWorker:
 
         started = time.perf_counter()
         try:
-            handled = await in_transaction(self._new_uow(), work)
+            handled = await self._transact(work)
         except Exception as error:
             if not claim:
                 raise

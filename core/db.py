@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -13,19 +14,25 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from core.sqlite_inline import InlineConnection
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
 
     SQLite allows one writer. A deferred transaction that reads and then writes fails with
     "database is locked" when another writer got in between; ``BEGIN IMMEDIATE`` makes the
     second writer wait (``busy_timeout``) instead, so posting never sees a stale balance.
     """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_async_engine(url, **kwargs)
+    if inline:
+        kwargs["async_creator"] = partial(InlineConnection.open, parsed.database or ":memory:")
     engine = create_async_engine(url, **kwargs)
-    if make_url(url).get_backend_name() == "sqlite":
-        _configure_sqlite(engine)
+    _configure_sqlite(engine)
     return engine
 
 
@@ -34,7 +41,8 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        if dbapi_connection.isolation_level is not None:
+            dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")

@@ -57,6 +57,10 @@ class UnitOfWork:
         """The same database seen at another time (history being recorded as it happened)."""
         return UnitOfWork(self._sessions, clock, self.tz, self.settings, self.archive)
 
+    def using(self, sessions: async_sessionmaker[AsyncSession]) -> UnitOfWork:
+        """The same database through other sessions (the database thread's, say)."""
+        return UnitOfWork(sessions, self.clock, self.tz, self.settings, self.archive)
+
     @property
     def session(self) -> AsyncSession:
         if self._session is None:

@@ -64,13 +64,15 @@ async def test_a_killed_server_answers_each_message_exactly_once_after_restart(
 ) -> None:
     answered = {"clerk1": asyncio.Event(), "clerk2": asyncio.Event()}
     stuck = asyncio.Event()
+    loop = asyncio.get_running_loop()
 
     async def handle_or_hang(uow: UnitOfWork, inbound: Inbound) -> None:
+        # Handlers run on the database thread (SQLite): events are set on the test's loop.
         await dispatch.handle(uow, inbound)
         if inbound.userid in answered:
-            answered[inbound.userid].set()
+            loop.call_soon_threadsafe(answered[inbound.userid].set)
             return
-        stuck.set()  # reply written, transaction still open: the server dies here
+        loop.call_soon_threadsafe(stuck.set)  # reply written, transaction open: server dies
         await asyncio.Event().wait()
 
     # The first server cannot reach WeCom, so its replies pile up in the outbox.
