@@ -112,11 +112,15 @@ async def list_documents(
     statement = _filtered(select(Document), filters)
     if cursor is not None:
         created_at, doc_id = _decode_cursor(cursor)
+        # The first bound is implied by the second; it is there for the planner, which
+        # turns it into a range on (created_at, id) and starts at the cursor. Without it
+        # SQLite scans the index from the newest row, and page 10 000 costs 100 000 rows.
         statement = statement.where(
+            Document.created_at <= created_at,
             or_(
                 Document.created_at < created_at,
                 and_(Document.created_at == created_at, Document.id < doc_id),
-            )
+            ),
         )
     statement = (
         statement.order_by(Document.created_at.desc(), Document.id.desc())
@@ -126,7 +130,7 @@ async def list_documents(
     rows: list[Document] = list((await uow.session.scalars(statement)).all())
     more = len(rows) > limit
     rows = rows[:limit]
-    next_cursor = _encode_cursor(rows[-1]) if more else None
+    next_cursor = cursor_after(rows[-1]) if more else None
     return Page(tuple(document_view(d) for d in rows), next_cursor)
 
 
@@ -154,7 +158,8 @@ def _filtered(statement: Select[Any], f: DocumentFilter) -> Select[Any]:
     return statement
 
 
-def _encode_cursor(document: Document) -> str:
+def cursor_after(document: Document) -> str:
+    """The cursor of the page that starts after ``document`` in the list's order."""
     raw = json.dumps([document.created_at.isoformat(), document.id])
     return base64.urlsafe_b64encode(raw.encode()).decode()
 

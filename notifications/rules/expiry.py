@@ -33,6 +33,12 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
+    candidates = await expiry_candidates(run, today)
+    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)
+
+
+async def expiry_candidates(run: RuleRun, today: date) -> list[Candidate]:
+    """Batches that reached a bucket: the scan, apart from announcing."""
     horizons = [max(run.settings.expiry_days, default=0)] + [
         max(days, default=0) for days in run.settings.expiry_days_by_category.values()
     ]
@@ -44,4 +50,4 @@ async def expiry(run: RuleRun) -> RuleReport:
             fact = ExpiringBatch(batch, bucket, (batch.expiry - today).days)
             subject = f"{batch.warehouse}:{batch.sku}:{batch.batch_id}"
             candidates.append(Candidate(subject, f"d{bucket}", batch.warehouse, fact))
-    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)
+    return candidates

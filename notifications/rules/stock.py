@@ -30,16 +30,18 @@ def suggested_order(level: StockLevel) -> Decimal:
     return max(2 * level.reorder_point - level.available, level.reorder_point)
 
 
-async def low_stock(run: RuleRun) -> RuleReport:
-    levels = await analytics.stock_levels(run.uow)
-    candidates = [
+async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
+    """Items at or under their reorder point: the scan, apart from announcing."""
+    return [
         Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, LowItem(lv, suggested_order(lv)))
-        for lv in levels
-        if lv.reorder_point > 0 and lv.available <= lv.reorder_point
+        for lv in await analytics.stock_levels(run.uow, low_only=True)
     ]
+
+
+async def low_stock(run: RuleRun) -> RuleReport:
     return await announce(
         run,
-        candidates,
+        await low_stock_candidates(run),
         route=delivery.purchasing,
         template="low_stock.j2",
         quiet=run.settings.quiet_period,
