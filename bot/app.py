@@ -59,7 +59,8 @@ class Tuning:
     api_max_attempts: int = 4
     api_retry_base_delay: float = 0.5
     api_timeout: float = 10.0
-    max_concurrent_users: int = 16
+    # Users served at once: their messages share group commits, so more means bigger batches.
+    max_concurrent_users: int = 64
     inbox_poll_interval: float = 2.0
     shutdown_grace: float = 5.0
 
@@ -174,6 +175,7 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
         app[CLOCK],
         tuning.delivery,
         on_result=metrics.delivery,
+        transact=app[COMMITTER].run,
     )
     inbox = InboxWorker(
         partial(new_uow, app),

@@ -3,6 +3,8 @@
 A POST is answered as soon as the message is stored in the inbox: WeCom gives up after about
 5 s and sends the message again, so no ledger work happens before the answer. An empty 200
 tells WeCom "received, no passive reply"; replies go out through the API (the outbox).
+The insert goes through the app's group committer: a burst of callbacks shares one commit
+(each in its own savepoint), and none is answered before the commit that made it durable.
 A refused request gets a 4xx with a short reason and stores nothing.
 
 The GET check is not refused for its age: answering it again changes nothing, only someone
@@ -17,11 +19,11 @@ from collections.abc import Mapping
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.appkeys import CLOCK, CRYPTO, METRICS, WORKERS, new_uow
+from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, WORKERS
 from bot.wecom_crypto import MAX_BODY_BYTES, CallbackRejected, is_fresh
 from bot.wecom_messages import CallbackMessage, parse_message
 from core import inbox
-from core.uow import UnitOfWork, in_transaction
+from core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ async def receive(request: web.Request) -> web.Response:
     except CallbackRejected as rejected:
         return _refuse(request, rejected)
     try:
-        stored = await in_transaction(new_uow(app), lambda uow: _store(uow, message))
+        stored = await app[COMMITTER].run(lambda uow: _store(uow, message))
     except (SQLAlchemyError, OSError):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")

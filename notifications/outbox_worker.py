@@ -9,6 +9,11 @@
   the next window instead of being sent: 30 messages a minute per user, 20 per group robot.
   The counts are kept in this process; several instances share the limit only roughly.
 - Rows of one target are sent in id order; different targets are sent concurrently.
+- Every transaction (claiming a batch, recording an outcome) goes through ``transact`` when
+  one is given: the app passes its group committer, so the outcomes of a batch sent at once
+  share a commit with each other and with the chat's other writes instead of queueing for
+  SQLite's write lock one by one. Each outcome is still committed before the next row of its
+  target is sent.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,6 +35,8 @@ from core.uow import UnitOfWork, in_transaction
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class DeliveryFailed(Exception):
@@ -69,6 +76,7 @@ class DeliveryPolicy:
 
 ResultHook = Callable[[str], None]
 _Write = Callable[[AsyncSession], Awaitable[bool]]
+Transact = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
 
 
 def _ignore(_result: str) -> None:
@@ -83,8 +91,10 @@ class DeliveryWorker:
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         on_result: ResultHook = _ignore,
+        transact: Transact[Any] | None = None,
     ) -> None:
         self._new_uow = new_uow
+        self._transact = transact or self._own_transaction
         self._sender = sender
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -98,6 +108,9 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
+
+    async def _own_transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from ``run``."""
@@ -122,8 +135,7 @@ class DeliveryWorker:
         """One pass: claim a batch of due rows and deliver them; returns how many were claimed."""
         now = self._clock()
         policy = self.policy
-        rows = await in_transaction(
-            self._new_uow(),
+        rows: list[OutboxMessage] = await self._transact(
             lambda uow: outbox.claim_due(
                 uow.session, now, limit=policy.batch_size, lease=policy.lease
             ),
@@ -136,9 +148,7 @@ class DeliveryWorker:
 
     async def _until_next_due(self, longest: float) -> float:
         now = self._clock()
-        due = await in_transaction(
-            self._new_uow(), lambda uow: outbox.next_due_at(uow.session, now)
-        )
+        due = await self._transact(lambda uow: outbox.next_due_at(uow.session, now))
         return longest if due is None else min(longest, max((due - now).total_seconds(), 0.0))
 
     async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
@@ -186,7 +196,7 @@ class DeliveryWorker:
         await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
     async def _record(self, row: OutboxMessage, result: str, write: _Write) -> None:
-        recorded = await in_transaction(self._new_uow(), lambda uow: write(uow.session))
+        recorded = await self._transact(lambda uow: write(uow.session))
         if not recorded:
             log.warning(
                 "outbox_row_changed_under_us", extra={"outbox_id": row.id, "result": result}
