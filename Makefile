@@ -5,7 +5,7 @@ HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
 RUNTIME := $(VENV)/.runtime-$(HASH)
 DEV := $(VENV)/.dev-$(HASH)
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-quick clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ test: lint
 	$(BIN)/pytest -q
 
 bench: $(RUNTIME)
-	$(BIN)/jxc bench
+	$(BIN)/jxc bench --json bench.json
+
+# Small data and few repeats: CI runs it so the benchmarks keep working.
+bench-quick: $(RUNTIME)
+	$(BIN)/jxc bench --quick
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

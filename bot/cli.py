@@ -101,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
     bench.add_argument("--json", help="also write the results to this file")
+    bench.add_argument("--pg-url", help="PostgreSQL admin URL (default: start a throwaway one)")
     _command(bench, cli_ledger.bench)
     return parser
 

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
 
-from benchmarks import runner
+from benchmarks import report, runner
 from config import Settings
 from core import importer, queries, schema, staff, stores, verify
 from core.db import create_engine, create_sessionmaker
@@ -162,8 +162,8 @@ async def audit_verify(args: argparse.Namespace) -> int:
 
 
 async def bench(args: argparse.Namespace) -> int:
-    results = await runner.run(quick=args.quick)
-    print(runner.report(results))
+    results = await runner.run(quick=args.quick, pg_url=args.pg_url)
+    print(report.table(results))
     if args.json:
-        runner.save(results, Path(args.json))
+        report.save(results, Path(args.json))
     return 0

@@ -13,13 +13,13 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from benchmarks.pg_cluster import Cluster
 from config import Settings
 from core import schema
 from core.db import create_engine, create_sessionmaker
 from core.uow import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
-from tests.support.postgres import Cluster
 
 _counter = itertools.count()
 

@@ -1,6 +1,6 @@
-"""A throwaway PostgreSQL cluster for the test session (initdb + pg_ctl in a temp dir).
+"""A throwaway PostgreSQL cluster (initdb + pg_ctl in a temp dir) for tests and benchmarks.
 
-Used when ``JXC_TEST_PG_URL`` is not set. PostgreSQL refuses to run as root, so as root the
+Used when no server URL is given. PostgreSQL refuses to run as root, so as root the
 cluster runs as the ``postgres`` system user that Debian's package creates.
 """
 
