@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager
 
 from core.errors import InvalidInput
@@ -62,6 +62,21 @@ async def _batch(uow: UnitOfWork, item: Item, lot: str) -> Batch | None:
     return await uow.session.scalar(select(Batch).where(Batch.item_id == item.id, Batch.lot == lot))
 
 
+# Built once: every posting runs it, and building it costs as much as running it.
+_LOCKED_BALANCES = (
+    select(StockBalance)
+    .join(StockBalance.batch)
+    .where(
+        tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(
+            bindparam("pairs", expanding=True)
+        )
+    )
+    .order_by(StockBalance.id)
+    .options(contains_eager(StockBalance.batch))
+    .with_for_update(of=StockBalance)
+)
+
+
 async def locked_balances(
     uow: UnitOfWork, pairs: set[tuple[int, int]]
 ) -> dict[tuple[int, int], list[StockBalance]]:
@@ -74,14 +89,7 @@ async def locked_balances(
     result: dict[tuple[int, int], list[StockBalance]] = {pair: [] for pair in pairs}
     if not pairs:
         return result
-    rows = await uow.session.scalars(
-        select(StockBalance)
-        .join(StockBalance.batch)
-        .where(tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(sorted(pairs)))
-        .order_by(StockBalance.id)
-        .options(contains_eager(StockBalance.batch))
-        .with_for_update(of=StockBalance)
-    )
+    rows = await uow.session.scalars(_LOCKED_BALANCES, {"pairs": sorted(pairs)})
     for balance in rows:
         result[(balance.item_id, balance.warehouse_id)].append(balance)
     for balances in result.values():

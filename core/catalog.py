@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 
 from core.errors import AmbiguousItem, InvalidInput, NotFound
 from core.models import Item, Partner, Warehouse
 from core.uow import UnitOfWork
 
 DEFAULT_WAREHOUSE = "MAIN"
+_ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
@@ -29,7 +30,7 @@ async def items_by_sku(uow: UnitOfWork, skus: Collection[str]) -> dict[str, Item
     cache: dict[str, Item] = uow.session.info.setdefault("items_by_sku", {})
     missing = [sku for sku in skus if sku not in cache]
     if missing:
-        found = await uow.session.scalars(select(Item).where(Item.sku.in_(missing)))
+        found = await uow.session.scalars(_ITEMS_BY_SKU, {"skus": missing})
         cache.update((item.sku, item) for item in found)
     return cache
 

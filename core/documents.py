@@ -29,6 +29,10 @@ from core.views import BalanceView, DocumentView, LineView, NeedsApproval, Poste
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
+# Built once (constructing a statement costs about as much as running it). Returning the
+# line number with the id lets the driver insert all lines in one statement.
+_INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
+_INSERT_LINES = insert(LINES).returning(LINES.c.line_no, LINES.c.id)
 
 PARTNER_KIND = {
     DocType.RECEIPT: "supplier",
@@ -311,29 +315,27 @@ async def _insert_document(
     created_at = cmd.posted_at or uow.now()
     connection = await uow.connection()
     document_id = await connection.scalar(
-        insert(DOCUMENTS)
-        .values(
-            number=number,
-            type=cmd.doc_type.value,
-            status=status.value,
-            warehouse_id=header.warehouse.id,
-            to_warehouse_id=None if header.to_warehouse is None else header.to_warehouse.id,
-            partner_id=None if header.partner is None else header.partner.id,
-            created_by=cmd.actor,
-            created_at=created_at,
-            posted_at=posted_at,
-            idempotency_key=cmd.idempotency_key,
-            original_number=None if header.original is None else header.original.number,
-            note=cmd.note,
-            result=None if result is None else _stored_result(result),
-            version=1,
-        )
-        .returning(DOCUMENTS.c.id)
+        _INSERT_DOCUMENT,
+        {
+            "number": number,
+            "type": cmd.doc_type.value,
+            "status": status.value,
+            "warehouse_id": header.warehouse.id,
+            "to_warehouse_id": None if header.to_warehouse is None else header.to_warehouse.id,
+            "partner_id": None if header.partner is None else header.partner.id,
+            "created_by": cmd.actor,
+            "created_at": created_at,
+            "posted_at": posted_at,
+            "idempotency_key": cmd.idempotency_key,
+            "original_number": None if header.original is None else header.original.number,
+            "note": cmd.note,
+            "result": None if result is None else _stored_result(result),
+            "version": 1,
+        },
     )
     assert document_id is not None
-    # Returning the line number with the id lets the driver insert every line at once.
     line_ids = await connection.execute(
-        insert(LINES).returning(LINES.c.line_no, LINES.c.id),
+        _INSERT_LINES,
         [
             {
                 "document_id": document_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from core.catalog import DEFAULT_WAREHOUSE, warehouse_by_code
@@ -16,6 +16,12 @@ from core.uow import UnitOfWork
 
 # Session-info key of the memo of users by WeCom userid.
 USERS_MEMO = "users_by_userid"
+_USER_WITH_WAREHOUSES = (
+    select(User.userid, User.name, User.role, User.active, Warehouse.code)
+    .outerjoin(UserWarehouse, UserWarehouse.user_id == User.id)
+    .outerjoin(Warehouse, Warehouse.id == UserWarehouse.warehouse_id)
+    .where(User.userid == bindparam("userid"))
+)
 
 
 @dataclass(frozen=True)
@@ -52,14 +58,8 @@ async def find_user(uow: UnitOfWork, userid: str) -> UserView | None:
     """Memoised in the session: a batch of postings by the same clerks asks again and again."""
     cache: dict[str, UserView | None] = uow.session.info.setdefault(USERS_MEMO, {})
     if userid not in cache:
-        rows = (
-            await (await uow.connection()).execute(
-                select(User.userid, User.name, User.role, User.active, Warehouse.code)
-                .outerjoin(UserWarehouse, UserWarehouse.user_id == User.id)
-                .outerjoin(Warehouse, Warehouse.id == UserWarehouse.warehouse_id)
-                .where(User.userid == userid)
-            )
-        ).all()
+        connection = await uow.connection()
+        rows = (await connection.execute(_USER_WITH_WAREHOUSES, {"userid": userid})).all()
         cache[userid] = None if not rows else _view_of_rows(rows)
     return cache[userid]
 

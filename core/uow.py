@@ -47,6 +47,7 @@ class UnitOfWork:
         # Where ``jxc archive`` moved old documents, for reading them back (None: nowhere).
         self.archive = archive
         self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
         self._audit: list[audit.Entry] = []
 
     def fresh(self) -> UnitOfWork:
@@ -80,6 +81,7 @@ class UnitOfWork:
 
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
+        self._connection = None
         self._audit = []
         return self
 
@@ -95,6 +97,7 @@ class UnitOfWork:
         finally:
             await session.close()
             self._session = None
+            self._connection = None
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
@@ -115,8 +118,12 @@ class UnitOfWork:
         Statements run on it skip the ORM's execution layer (several times the cost of a
         small statement); pending ORM changes are flushed first so they see them.
         """
-        await self.session.flush()
-        return await self.session.connection()
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        if self._connection is None:
+            self._connection = await session.connection()
+        return self._connection
 
     def record(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> None:
         """Queue an audit entry; it is chained and written by ``commit``."""
@@ -127,6 +134,7 @@ class UnitOfWork:
             await audit.append(self.session, self._audit)
             self._audit = []
         await self.session.commit()
+        self._connection = None
 
 
 async def in_transaction(
