@@ -7,19 +7,22 @@ app does; on PostgreSQL on the event loop.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event, func, select
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
 
 from core import documents, queries, stores, verify
 from core.commands import Line, Receive, Sell
+from core.db import create_engine, create_sessionmaker
 from core.db_thread import DatabaseThread
 from core.errors import ConcurrencyConflict, InsufficientStock, NotFound
 from core.group_commit import GroupCommitter
-from core.models import AuditLog, Document
+from core.models import AuditLog, Document, Warehouse
 from core.uow import UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
@@ -140,3 +143,44 @@ async def test_one_idempotency_key_twice_in_one_batch_posts_one_document(
 
     assert await run(uow, sales) == 1
     assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(7)
+
+
+async def test_a_database_error_in_one_request_leaves_the_others_committed(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    async def duplicate_warehouse(u: UnitOfWork) -> None:
+        u.session.add(Warehouse(code="MAIN", name="重复"))
+        await u.session.flush()
+
+    failed, posted = await asyncio.gather(
+        committer.run(duplicate_warehouse),
+        submit(committer, sale("clerk1", "COKE", 1)),
+        return_exceptions=True,
+    )
+    assert isinstance(failed, IntegrityError)
+    assert isinstance(posted, Posted)
+    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(9)
+
+
+async def test_a_lock_wait_on_the_database_thread_does_not_stall_the_event_loop(
+    sqlite_url: str,
+) -> None:
+    engine = create_engine(sqlite_url)
+    uow = UnitOfWork(create_sessionmaker(engine))
+    await seed_shop(uow)
+    path = make_url(sqlite_url).database
+    assert path is not None
+    other_process = sqlite3.connect(path, isolation_level=None)
+    other_process.execute("BEGIN IMMEDIATE")  # holds SQLite's write lock
+    ticks = 0
+    async with DatabaseThread(sqlite_url) as thread, GroupCommitter(uow, thread) as committer:
+        receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(5)),))
+        waiting = asyncio.create_task(committer.run(lambda u: documents.submit(u, receipt)))
+        while ticks < 20:  # the loop keeps running while the database thread waits
+            await asyncio.sleep(0.01)
+            ticks += 1
+        assert not waiting.done()
+        other_process.execute("COMMIT")
+        assert isinstance(await waiting, Posted)
+    other_process.close()
+    await engine.dispose()
