@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import asyncpg
+
 
 def find_bin(name: str) -> str | None:
     found = shutil.which(name)
@@ -73,3 +75,14 @@ class Cluster:
 
     def _run(self, *args: str) -> None:
         subprocess.run([*self.runas, *args], check=True, capture_output=True, cwd=self.root)
+
+
+async def recreate_database(admin_url: str, name: str) -> str:
+    """An empty database ``name`` (dropped first if it exists); its plain URL."""
+    admin = await asyncpg.connect(admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"

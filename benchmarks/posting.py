@@ -23,6 +23,7 @@ from pathlib import Path
 
 import asyncpg
 
+from benchmarks.pg_cluster import recreate_database
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from config import Settings
@@ -80,8 +81,8 @@ async def _sqlite(env: BenchEnv, sizes: Sizes) -> Measurement:
 
 async def _postgres(env: BenchEnv, sizes: Sizes, admin_url: str) -> Measurement:
     env.log(f"posting on PostgreSQL: {sizes.orders} orders by {sizes.clerks} clerks")
-    project_url = await _fresh_database(admin_url, "jxc_bench_posting")
-    baseline_url = await _fresh_database(admin_url, "jxc_bench_posting_raw")
+    project_url = await recreate_database(admin_url, "jxc_bench_posting")
+    baseline_url = await recreate_database(admin_url, "jxc_bench_posting_raw")
     project = await _project(_asyncpg_url(project_url), sizes)
     await _seed(_asyncpg_url(baseline_url))
     baseline = await _raw_asyncpg_loop(baseline_url, sizes)
@@ -312,16 +313,6 @@ async def _raw_asyncpg_order(db: asyncpg.Connection, actor: str, skus: list[str]
         row = _audit_row(prev, now, actor, number, skus)
         await db.execute(_numbered(INSERT_AUDIT), *row)
         await db.execute(_numbered(UPDATE_AUDIT_HEAD), row[-1])
-
-
-async def _fresh_database(admin_url: str, name: str) -> str:
-    admin = await asyncpg.connect(admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 def _asyncpg_url(url: str) -> str:

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import approval_store, batches, catalog, ledger, pending, staff
 from core.commands import DocumentCommand, ReturnSale, Transfer
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
-from core.documents_view import document_view, load_document
+from core.documents_view import document_view, line_view, load_document
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Batch, Document, DocumentLine, Partner, StockBalance, Warehouse
 from core.numbering import next_number
@@ -25,7 +25,7 @@ from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
 from core.policy import WarehousePolicy, approval_reasons
 from core.uow import UnitOfWork
 from core.validation import resolve_lines
-from core.views import BalanceView, DocumentView, LineView, NeedsApproval, Posted
+from core.views import BalanceView, DocumentView, NeedsApproval, Posted
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
@@ -280,18 +280,8 @@ class _Header:
             posted_at=posted_at,
             original_number=None if self.original is None else self.original.number,
             note=cmd.note,
-            lines=tuple(
-                LineView(
-                    ln.item.sku, ln.item.name, ln.item.unit, ln.qty, ln.price, ln.lot, ln.expiry
-                )
-                for ln in lines
-            ),
+            lines=tuple(line_view(ln) for ln in lines),
         )
-
-
-def _line_view(line: PlanLine) -> LineView:
-    item = line.item
-    return LineView(item.sku, item.name, item.unit, line.qty, line.price, line.lot, line.expiry)
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from core.errors import NotFound
 from core.models import Document, DocumentLine
+from core.planning import PlanLine
 from core.uow import UnitOfWork
 from core.views import DocumentView, LineView
 
@@ -45,16 +46,11 @@ def document_view(document: Document) -> DocumentView:
         posted_at=document.posted_at,
         original_number=document.original_number,
         note=document.note,
-        lines=tuple(
-            LineView(
-                sku=line.item.sku,
-                name=line.item.name,
-                unit=line.item.unit,
-                qty=line.qty,
-                price=line.price,
-                lot=line.lot,
-                expiry=line.expiry,
-            )
-            for line in document.lines
-        ),
+        lines=tuple(line_view(line) for line in document.lines),
     )
+
+
+def line_view(line: DocumentLine | PlanLine) -> LineView:
+    """A line as shown, whether stored already or still being posted."""
+    item = line.item
+    return LineView(item.sku, item.name, item.unit, line.qty, line.price, line.lot, line.expiry)

@@ -13,7 +13,7 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.pg_cluster import Cluster
+from benchmarks.pg_cluster import Cluster, recreate_database
 from config import Settings
 from core import schema
 from core.db import create_engine, create_sessionmaker
@@ -58,12 +58,7 @@ def pg_template(pg_admin_url: str) -> str:
     name = f"jxc_template_{os.getpid()}"
 
     async def build() -> None:
-        admin = await asyncpg.connect(pg_admin_url)
-        try:
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
-            await admin.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await admin.close()
+        await recreate_database(pg_admin_url, name)
         engine = create_engine(_async_url(pg_admin_url, name))
         await schema.upgrade(engine)
         await engine.dispose()
