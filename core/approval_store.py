@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from core.doctypes import APPROVAL_PREFIX
@@ -18,6 +18,7 @@ from core.uow import UnitOfWork
 from core.views import ApprovalView, Change
 
 PENDING = "pending"
+_NUMBER_BY_KEY = select(Approval.number).where(Approval.idempotency_key == bindparam("key"))
 APPROVAL_LOAD = (
     selectinload(Approval.warehouse),
     selectinload(Approval.item),
@@ -117,9 +118,7 @@ def approval_view(approval: Approval) -> ApprovalView:
 
 
 async def by_idempotency_key(uow: UnitOfWork, key: str) -> ApprovalView | None:
-    number = await uow.session.scalar(
-        select(Approval.number).where(Approval.idempotency_key == key)
-    )
+    number = await uow.session.scalar(_NUMBER_BY_KEY, {"key": key})
     return None if number is None else await load_view(uow, number)
 
 

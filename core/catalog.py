@@ -16,6 +16,19 @@ from core.uow import UnitOfWork
 
 DEFAULT_WAREHOUSE = "MAIN"
 _ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
+# Sku, barcode or exact name in one indexed query; ``resolve_item`` applies that priority.
+_EXACT_MATCHES = (
+    select(Item)
+    .where(
+        or_(
+            Item.sku == bindparam("query"),
+            Item.barcode == bindparam("query"),
+            Item.name == bindparam("query"),
+        )
+    )
+    .order_by(Item.sku)
+    .limit(50)
+)
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
@@ -40,12 +53,13 @@ async def resolve_item(uow: UnitOfWork, query: str) -> Item:
     query = query.strip()
     if not query:
         raise InvalidInput("请写出商品名称、编码或条码，例如：查 可乐")
-    for column in (Item.sku, Item.barcode, Item.name):
-        found = (await uow.session.scalars(select(Item).where(column == query).limit(2))).all()
+    exact = (await uow.session.scalars(_EXACT_MATCHES, {"query": query})).all()
+    for attribute in ("sku", "barcode", "name"):
+        found = [item for item in exact if getattr(item, attribute) == query]
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
-            raise AmbiguousItem(query, [(i.sku, i.name) for i in found])
+            raise AmbiguousItem(query, [(i.sku, i.name) for i in found[:10]])
     pattern = f"%{_escape_like(query)}%"
     matches = (
         await uow.session.scalars(

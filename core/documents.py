@@ -11,7 +11,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import approval_store, batches, catalog, ledger, pending, staff
@@ -33,6 +33,7 @@ LINES = cast(Table, DocumentLine.__table__)
 # line number with the id lets the driver insert all lines in one statement.
 _INSERT_DOCUMENT = insert(DOCUMENTS).returning(DOCUMENTS.c.id)
 _INSERT_LINES = insert(LINES).returning(LINES.c.line_no, LINES.c.id)
+_NUMBER_BY_KEY = select(Document.number).where(Document.idempotency_key == bindparam("key"))
 
 PARTNER_KIND = {
     DocType.RECEIPT: "supplier",
@@ -136,9 +137,7 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
     """The first result of an idempotency key, if that request was already taken."""
-    number = await uow.session.scalar(
-        select(Document.number).where(Document.idempotency_key == key)
-    )
+    number = await uow.session.scalar(_NUMBER_BY_KEY, {"key": key})
     if number is None:
         approval = await approval_store.by_idempotency_key(uow, key)
         return None if approval is None else NeedsApproval(approval, replayed=True)

@@ -18,13 +18,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, or_, select, update
+from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.models import OutboxMessage
 from core.uow import UnitOfWork
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
+# Built once: every chat message checks its reply key.
+_ID_BY_KEY = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == bindparam("key"))
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
@@ -45,12 +47,8 @@ async def enqueue(
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     session = uow.session
-    if dedupe_key is not None:
-        existing = await session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-        )
-        if existing is not None:
-            return None
+    if dedupe_key is not None and await exists(session, dedupe_key):
+        return None
     now = uow.now()
     row = OutboxMessage(
         channel=channel,
@@ -66,9 +64,7 @@ async def enqueue(
 
 
 async def exists(session: AsyncSession, dedupe_key: str) -> bool:
-    found = await session.scalar(
-        select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key)
-    )
+    found = await session.scalar(_ID_BY_KEY, {"key": dedupe_key})
     return found is not None
 
 

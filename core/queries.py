@@ -9,8 +9,8 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy.orm import contains_eager
 
 from core import catalog
 from core.batches import is_expired
@@ -23,22 +23,26 @@ from core.views import BatchStock, DocumentView, ItemStock, Page, WarehouseStock
 
 MAX_PAGE = 50
 OUTGOING = (DocType.SALE, DocType.PURCHASE_RETURN, DocType.TRANSFER, DocType.WRITEOFF)
+# Built once: 查 runs them for every question.
+_BALANCES_OF_ITEM = (
+    select(StockBalance, Warehouse.code)
+    .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+    .join(StockBalance.batch)
+    .where(StockBalance.item_id == bindparam("item"))
+    .options(contains_eager(StockBalance.batch))
+)
+_PENDING_OUTGOING = select(Document.id).where(
+    Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING)
+)
 
 
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
     item = await catalog.resolve_item(uow, query)
-    statement = (
-        select(StockBalance, Warehouse.code)
-        .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-        .where(StockBalance.item_id == item.id)
-        .options(selectinload(StockBalance.batch))
-    )
-    if warehouse is not None:
-        code = (await catalog.warehouse_by_code(uow, warehouse)).code
-        statement = statement.where(Warehouse.code == code)
+    only = None if warehouse is None else (await catalog.warehouse_by_code(uow, warehouse)).code
     grouped: dict[str, list[StockBalance]] = {}
-    for balance, code in (await uow.session.execute(statement)).all():
-        grouped.setdefault(code, []).append(balance)
+    for balance, code in (await uow.session.execute(_BALANCES_OF_ITEM, {"item": item.id})).all():
+        if only is None or code == only:
+            grouped.setdefault(code, []).append(balance)
     reserved = await _reserved(uow, item.id)
     today = uow.today()
     warehouses = []
@@ -70,13 +74,7 @@ async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
     """Stock promised to pending (awaiting approval) outgoing documents, per warehouse."""
     # Few documents are pending and an item may have many lines: find the pending documents
     # first (status index), so the cost does not grow with the item's history.
-    pending = list(
-        await uow.session.scalars(
-            select(Document.id).where(
-                Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING)
-            )
-        )
-    )
+    pending = list(await uow.session.scalars(_PENDING_OUTGOING))
     if not pending:
         return {}
     rows = await uow.session.execute(
