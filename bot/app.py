@@ -175,7 +175,8 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
         app[CLOCK],
         tuning.delivery,
         on_result=metrics.delivery,
-        transact=app[COMMITTER].run,
+        # Each of delivery's transactions is one claim or one outcome: no savepoint needed.
+        transact=partial(app[COMMITTER].run, savepoint=False),
     )
     inbox = InboxWorker(
         partial(new_uow, app),

@@ -54,7 +54,7 @@ async def receive(request: web.Request) -> web.Response:
     except CallbackRejected as rejected:
         return _refuse(request, rejected)
     try:
-        stored = await app[COMMITTER].run(lambda uow: _store(uow, message))
+        stored = await app[COMMITTER].run(lambda uow: _store(uow, message), savepoint=False)
     except (SQLAlchemyError, OSError):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")

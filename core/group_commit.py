@@ -42,6 +42,7 @@ MAX_BATCH = 64
 class _Request:
     work: Work[Any]
     done: asyncio.Future[Any]
+    savepoint: bool = True
 
 
 @dataclass
@@ -87,12 +88,18 @@ class GroupCommitter:
         while not self._queue.empty():
             self._queue.get_nowait().done.cancel()
 
-    async def run(self, work: Work[T]) -> T:
-        """``work`` in a savepoint of the next shared transaction; its result once committed."""
+    async def run(self, work: Work[T], *, savepoint: bool = True) -> T:
+        """``work`` in a savepoint of the next shared transaction; its result once committed.
+
+        ``savepoint=False`` is for a work of one statement (storing a callback, recording a
+        delivery): it saves the SAVEPOINT and RELEASE round trips, and should it fail after
+        all, the whole batch runs again request by request (on PostgreSQL a failed statement
+        spoils the transaction it is in).
+        """
         if self._task is None:
             raise RuntimeError("group committer is not running")
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Request(work, done))
+        self._queue.put_nowait(_Request(work, done, savepoint))
         return await done
 
     async def _write(self) -> None:
@@ -141,6 +148,9 @@ class GroupCommitter:
 
 
 async def _attempt(uow: UnitOfWork, request: _Request) -> _Outcome:
+    if not request.savepoint:
+        # An error escapes and fails the shared transaction: see ``run``.
+        return _Outcome(request, await request.work(uow))
     try:
         async with uow.savepoint():
             return _Outcome(request, await request.work(uow))

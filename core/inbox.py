@@ -20,7 +20,7 @@ import hashlib
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +29,33 @@ from core.models import InboxMessage
 PENDING = "pending"
 DONE = "done"
 FAILED = "failed"
+
+
+def _insert_once(dialect: Any) -> Any:
+    return (
+        dialect.insert(InboxMessage)
+        .values(
+            dedupe_key=bindparam("dedupe_key"),
+            from_user=bindparam("from_user"),
+            kind=bindparam("kind"),
+            payload=bindparam("payload", type_=InboxMessage.payload.type),
+            received_at=bindparam("received_at", type_=InboxMessage.received_at.type),
+            status=PENDING,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=[InboxMessage.dedupe_key])
+        .returning(InboxMessage.id)
+    )
+
+
+# Built once: every callback and every handled message runs one of them.
+_RECEIVE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
+_OLDEST_PENDING = (
+    select(InboxMessage)
+    .where(InboxMessage.from_user == bindparam("from_user"), InboxMessage.status == PENDING)
+    .order_by(InboxMessage.id)
+    .limit(1)
+)
 
 
 def _is_postgres(session: AsyncSession) -> bool:
@@ -45,22 +72,15 @@ async def receive(
     received_at: datetime,
 ) -> bool:
     """Store a received message; False when its dedupe key is already stored."""
-    insert = postgresql.insert if _is_postgres(session) else sqlite.insert
-    statement = (
-        insert(InboxMessage)
-        .values(
-            dedupe_key=dedupe_key,
-            from_user=from_user,
-            kind=kind,
-            payload=payload,
-            received_at=received_at,
-            status=PENDING,
-            attempts=0,
-        )
-        .on_conflict_do_nothing(index_elements=[InboxMessage.dedupe_key])
-        .returning(InboxMessage.id)
-    )
-    inserted = await session.scalar(statement)
+    statement = _RECEIVE["postgresql" if _is_postgres(session) else "sqlite"]
+    values = {
+        "dedupe_key": dedupe_key,
+        "from_user": from_user,
+        "kind": kind,
+        "payload": payload,
+        "received_at": received_at,
+    }
+    inserted = await session.scalar(statement, values)
     return inserted is not None
 
 
@@ -92,12 +112,7 @@ async def claim_next(session: AsyncSession, from_user: str) -> InboxMessage | No
         )
         if not locked:
             return None
-    return await session.scalar(
-        select(InboxMessage)
-        .where(InboxMessage.from_user == from_user, InboxMessage.status == PENDING)
-        .order_by(InboxMessage.id)
-        .limit(1)
-    )
+    return await session.scalar(_OLDEST_PENDING, {"from_user": from_user})
 
 
 def mark_done(row: InboxMessage, now: datetime) -> None:

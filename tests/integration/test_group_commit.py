@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -184,3 +184,21 @@ async def test_a_lock_wait_on_the_database_thread_does_not_stall_the_event_loop(
         assert isinstance(await waiting, Posted)
     other_process.close()
     await engine.dispose()
+
+
+async def test_a_failing_request_without_savepoint_sends_the_batch_round_alone(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    async def duplicate_warehouse(u: UnitOfWork) -> None:
+        await u.session.execute(insert(Warehouse).values(code="MAIN", name="重复"))
+
+    posted, failed, again = await asyncio.gather(
+        submit(committer, sale("clerk1", "COKE", 1)),
+        committer.run(duplicate_warehouse, savepoint=False),
+        submit(committer, sale("clerk2", "COKE", 2)),
+        return_exceptions=True,
+    )
+    assert isinstance(failed, IntegrityError)
+    assert isinstance(posted, Posted) and isinstance(again, Posted)
+    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(7)
+    assert await run(uow, verify.first_problem) is None
