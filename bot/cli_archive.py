@@ -8,7 +8,7 @@ from datetime import date
 
 from tqdm import tqdm
 
-from bot.cli_documents import open_ledger
+from bot.cli_ledger import unit_of_work
 from config import Settings
 from core import archive as archiving
 from core import archive_db
@@ -34,7 +34,7 @@ async def archive(args: argparse.Namespace) -> int:
     # No bar when stderr is not a terminal (disable=None): logs and pipes stay clean.
     bar = tqdm(desc="archiving", unit="doc", file=sys.stderr, disable=None)
     try:
-        async with open_ledger(settings, archive=False) as uow:
+        async with unit_of_work(settings) as uow:
             report = await archiving.archive_before(
                 uow, database, before, on_progress=lambda done, total: _advance(bar, done, total)
             )

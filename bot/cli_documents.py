@@ -5,15 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from config import Settings
-from core import archive_db, archive_reader, queries
-from core.archive_db import ArchiveDatabase
+from bot.cli_ledger import unit_of_work
+from core import archive_reader, queries
 from core.carry_forward import cutoff
-from core.db import create_engine, create_sessionmaker
 from core.errors import DomainError
 from core.fmt import plain_qty
 from core.queries import MAX_PAGE, DocumentFilter
@@ -24,7 +21,7 @@ Pages = Callable[[UnitOfWork, DocumentFilter, str | None], Awaitable[Page[Docume
 
 
 async def document(args: argparse.Namespace) -> int:
-    async with open_ledger(args.settings, archive=args.archive) as uow, uow.fresh() as live:
+    async with unit_of_work(args.settings, archive=args.archive) as uow, uow.fresh() as live:
         try:
             found = await archive_reader.find_document(live, args.number)
         except DomainError as error:
@@ -61,27 +58,13 @@ async def documents(args: argparse.Namespace) -> int:
             print(f"--date: not a date (YYYY-MM-DD): {args.date}", file=sys.stderr)
             return 1
         filters = DocumentFilter(since=cutoff(day, tz), until=cutoff(day + timedelta(days=1), tz))
-    async with open_ledger(args.settings, archive=args.archive) as uow:
+    async with unit_of_work(args.settings, archive=args.archive) as uow:
         async for view in _all(uow, filters, _live):
             print(_row(view, tz))
         if args.archive:
             async for view in _all(uow, filters, _archived):
                 print(f"{_row(view, tz)}\tarchived")
     return 0
-
-
-@asynccontextmanager
-async def open_ledger(settings: Settings, *, archive: bool) -> AsyncIterator[UnitOfWork]:
-    """A unit of work on the live database in shop time, carrying the archive when ``archive``."""
-    async with AsyncExitStack() as stack:
-        engine = create_engine(settings.database_url)
-        stack.push_async_callback(engine.dispose)
-        database = None
-        if archive:
-            database = ArchiveDatabase.open(archive_db.archive_url(settings))
-            stack.push_async_callback(database.dispose)
-        tz = ZoneInfo(settings.timezone)
-        yield UnitOfWork(create_sessionmaker(engine), tz=tz, settings=settings, archive=database)
 
 
 async def _live(uow: UnitOfWork, filters: DocumentFilter, cursor: str | None) -> Page[DocumentView]:

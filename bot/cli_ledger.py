@@ -6,14 +6,16 @@ import argparse
 import asyncio
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TypeVar
+from zoneinfo import ZoneInfo
 
 from benchmarks import report, runner
 from config import Settings
-from core import importer, queries, schema, staff, stores, verify
+from core import archive_db, importer, queries, schema, staff, stores, verify
+from core.archive_db import ArchiveDatabase
 from core.db import create_engine, create_sessionmaker
 from core.errors import DomainError
 from core.fmt import plain_qty
@@ -24,12 +26,17 @@ CLI_ACTOR = "cli"
 
 
 @asynccontextmanager
-async def unit_of_work(settings: Settings) -> AsyncIterator[UnitOfWork]:
-    engine = create_engine(settings.database_url)
-    try:
-        yield UnitOfWork(create_sessionmaker(engine), settings=settings)
-    finally:
-        await engine.dispose()
+async def unit_of_work(settings: Settings, *, archive: bool = False) -> AsyncIterator[UnitOfWork]:
+    """A unit of work on the live database in shop time, carrying the archive when ``archive``."""
+    async with AsyncExitStack() as stack:
+        engine = create_engine(settings.database_url)
+        stack.push_async_callback(engine.dispose)
+        database = None
+        if archive:
+            database = ArchiveDatabase.open(archive_db.archive_url(settings))
+            stack.push_async_callback(database.dispose)
+        tz = ZoneInfo(settings.timezone)
+        yield UnitOfWork(create_sessionmaker(engine), tz=tz, settings=settings, archive=database)
 
 
 async def _run(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
