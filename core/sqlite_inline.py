@@ -91,9 +91,6 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._live.cursor())
 
-    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> InlineCursor:
-        return await self.cursor().execute(sql, parameters)
-
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._live.create_function(*args, **kwargs)
 

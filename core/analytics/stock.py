@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from core.analytics.documents import SalesLine
 from core.doctypes import DocStatus, DocType
 from core.models import (
     Batch,
@@ -183,10 +184,13 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
 
 @dataclass(frozen=True)
 class BelowCost:
+    """An item priced under cost; ``sale`` is a posted sale below cost, when that is the news."""
+
     sku: str
     name: str
     price: Decimal
     cost: Decimal
+    sale: SalesLine | None = None
 
 
 async def items_priced_below_cost(uow: UnitOfWork) -> list[BelowCost]:

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal
 
 from core import analytics
-from core.analytics import LineMoves, SalesLine
+from core.analytics import LineMoves
 from core.doctypes import DocType
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
@@ -52,15 +51,6 @@ async def count_variance(run: RuleRun) -> RuleReport:
     )
 
 
-@dataclass(frozen=True)
-class BelowCost:
-    sku: str
-    name: str
-    price: Decimal
-    cost: Decimal
-    sale: SalesLine | None = None
-
-
 async def price_below_cost(run: RuleRun) -> RuleReport:
     candidates = await _priced_below_cost(run) + await _sold_below_cost(run)
     return await announce(
@@ -77,7 +67,7 @@ async def _priced_below_cost(run: RuleRun) -> list[Candidate]:
             f"{code}:item:{sku}",
             f"{below[sku].price}<{below[sku].cost}",
             code,
-            BelowCost(sku, below[sku].name, below[sku].price, below[sku].cost),
+            below[sku],
         )
         for code, sku in sorted(held)
         if sku in below
@@ -92,7 +82,7 @@ async def _sold_below_cost(run: RuleRun) -> list[Candidate]:
             f"{ln.warehouse}:sale:{ln.document}:{ln.sku}",
             "sold",
             ln.warehouse,
-            BelowCost(ln.sku, ln.name, ln.price, ln.cost, ln),
+            analytics.BelowCost(ln.sku, ln.name, ln.price, ln.cost, ln),
         )
         for ln in lines
         if ln.doc_type == DocType.SALE and ln.qty > 0 and ln.price < ln.cost

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import os
 from collections.abc import AsyncIterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bot.cli import main
 from config import Settings
 from core import approvals, archive, archive_db, archive_reader, documents, queries, verify
 from core.archive_db import ArchiveDatabase
@@ -26,6 +21,7 @@ from core.models import Approval, AuditLog, Document, DocumentLine, StockMove
 from core.queries import DocumentFilter
 from core.uow import UnitOfWork
 from core.views import DocumentView, ItemStock, NeedsApproval, Posted
+from tests.support.cli import jxc
 from tests.support.clock import ManualClock
 from tests.support.ledger import ITEMS, run, seed_shop
 
@@ -293,18 +289,6 @@ async def schema_tables(uow: UnitOfWork) -> dict[str, set[str]]:
     for schema, name in rows:
         tables[schema].add(name)
     return tables
-
-
-def jxc(tmp_path: Path, *args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    env = {
-        "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
-        "JXC_DATA_DIR": str(tmp_path / "data"),
-    }
-    with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
-        os.environ.pop("JXC_CONFIG", None)
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 DOCS_CSV = (

@@ -2,40 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import os
 import sqlite3
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
-from dataclasses import dataclass
 from pathlib import Path
-from unittest.mock import patch
 
 import pytest
 
-from bot.cli import main
-
-
-@dataclass
-class Result:
-    returncode: int
-    stdout: str
-    stderr: str
-
-
-def jxc(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """Run the CLI in-process (each call its own event loop, as from a shell)."""
-    out, err = io.StringIO(), io.StringIO()
-    env = {
-        "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
-        "JXC_DATA_DIR": str(tmp_path / "data"),
-        **(env or {}),
-    }
-    with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
-        os.environ.pop("JXC_CONFIG", None)
-        code = main(list(args))
-    return Result(code, out.getvalue(), err.getvalue())
+from tests.support.cli import jxc
 
 
 def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:

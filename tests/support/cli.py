@@ -1,0 +1,32 @@
+"""Running the ``jxc`` CLI in-process against a SQLite file in a test's folder."""
+
+from __future__ import annotations
+
+import io
+import os
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import NamedTuple
+from unittest.mock import patch
+
+from bot.cli import main
+
+
+class Result(NamedTuple):
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def jxc(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
+    """Run the CLI in-process (each call its own event loop, as from a shell)."""
+    out, err = io.StringIO(), io.StringIO()
+    env = {
+        "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
+        "JXC_DATA_DIR": str(tmp_path / "data"),
+        **(env or {}),
+    }
+    with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
+        os.environ.pop("JXC_CONFIG", None)
+        code = main(list(args))
+    return Result(code, out.getvalue(), err.getvalue())
