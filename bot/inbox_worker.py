@@ -27,6 +27,8 @@ from functools import partial
 from bot.wecom_messages import CardClick, TextMessage, message_from_payload
 from core import inbox, outbox, staff
 from core.doctypes import Role
+from core.error_reason import short_reason
+from core.group_commit import CommitterDied
 from core.models import InboxMessage
 from core.uow import UnitOfWork, in_transaction
 from handlers.inbound import Inbound
@@ -176,7 +178,8 @@ class InboxWorker:
         try:
             handled = await self._transact(work)
         except Exception as error:
-            if not claim:
+            # Without a committer nothing was handled: the row stays pending for the next process.
+            if not claim or isinstance(error, CommitterDied):
                 raise
             await self._fail(claim[0], error)
             handled = True
@@ -192,7 +195,7 @@ class InboxWorker:
             exc_info=error,
             extra={"error_id": error_id, "inbox_id": claim.row_id, "userid": claim.userid},
         )
-        reason = f"{error_id} {type(error).__name__}: {error}"
+        reason = f"{error_id} {short_reason(error)}"
 
         async def work(uow: UnitOfWork) -> None:
             if await inbox.settle(uow.session, claim.row_id, inbox.FAILED, uow.now(), reason):

@@ -160,6 +160,13 @@ async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
     )
 
 
+async def oldest_pending_since(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending row was added (every row is due from then on)."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+    )
+
+
 async def status_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

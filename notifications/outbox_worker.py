@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import outbox
 from core.clock import Clock
+from core.error_reason import short_reason
 from core.models import OutboxMessage
 from core.uow import UnitOfWork, in_transaction
 from notifications.rate_limit import RateLimiter, rate_keys
@@ -171,7 +172,7 @@ class DeliveryWorker:
             await self._failed(row, failure.reason, failure.retryable)
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
-            await self._failed(row, f"{type(error).__name__}: {error}", retryable=True)
+            await self._failed(row, short_reason(error), retryable=True)
         else:
             now = self._clock()
             await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))

@@ -22,6 +22,7 @@ from bot.sandbox import demo_data, routes
 from bot.sandbox.chatlog import follow
 from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
+from config.settings import with_sandbox_wecom
 from core.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
@@ -37,8 +38,8 @@ def sandbox_settings(
     port: int | None = None,
     data_dir: Path | None = None,
 ) -> Settings:
-    """``settings`` with these overrides, and the database in the data directory (created
-    here) unless a database URL was given explicitly."""
+    """``settings`` with these overrides, the sandbox's WeCom app for any secret not set, and
+    the database in the data directory (created here) unless a database URL was given."""
     update: dict[str, object] = {"data_dir": data_dir or settings.data_dir}
     if host is not None:
         update["http_host"] = host
@@ -48,7 +49,7 @@ def sandbox_settings(
         directory = Path(str(update["data_dir"])).resolve()
         directory.mkdir(parents=True, exist_ok=True)
         update["database_url"] = f"sqlite+aiosqlite:///{directory / DATABASE_FILE}"
-    return settings.model_copy(update=update)
+    return with_sandbox_wecom(settings.model_copy(update=update))
 
 
 def new_fake(settings: Settings, clock: Clock = utcnow) -> FakeWeCom:
