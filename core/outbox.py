@@ -167,6 +167,38 @@ async def oldest_pending_since(session: AsyncSession) -> datetime | None:
     )
 
 
+async def rows_with_status(session: AsyncSession, status: str) -> list[OutboxMessage]:
+    """Every row in ``status``, oldest first (``jxc outbox``)."""
+    return list(
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
+        )
+    )
+
+
+async def status_of(session: AsyncSession, row_id: int) -> str | None:
+    """The row's status; None when there is no such row."""
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+
+
+async def resend_dead(session: AsyncSession, now: datetime, row_id: int | None = None) -> list[int]:
+    """Make dead letters (all, or the one ``row_id``) pending and due at ``now``; their ids.
+
+    Their attempts start again from zero, so each gets the whole backoff schedule once more;
+    ``last_error`` stays until the next outcome replaces it.
+    """
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == DEAD)
+        .values(status=PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if row_id is not None:
+        statement = statement.where(OutboxMessage.id == row_id)
+    return sorted(await session.scalars(statement))
+
+
 async def status_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
