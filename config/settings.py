@@ -8,6 +8,8 @@ appear in logs or reprs.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +25,8 @@ from pydantic_settings import (
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jxc.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+AES_KEY_LENGTH = 43
+AES_KEY_BYTES = 32
 
 # The sandbox's WeCom app. These are in the repository, so anyone can sign a callback with
 # them: ``jxc serve`` refuses every one of them.
@@ -103,7 +107,19 @@ def wecom_problems(settings: Settings) -> str | None:
         problems.append(f"{', '.join(missing)} not set")
     if published:
         problems.append(f"{', '.join(published)} equal to the sandbox's published value")
+    aes_key = settings.wecom_aes_key.get_secret_value()
+    if aes_key and not _is_aes_key(aes_key):
+        problems.append("JXC_WECOM_AES_KEY not an EncodingAESKey (43 characters of base64)")
     return "; ".join(problems) or None
+
+
+def _is_aes_key(value: str) -> bool:
+    if len(value) != AES_KEY_LENGTH:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == AES_KEY_BYTES
+    except binascii.Error:
+        return False
 
 
 def with_sandbox_wecom(settings: Settings) -> Settings:

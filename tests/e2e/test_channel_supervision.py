@@ -85,6 +85,17 @@ def test_serve_refuses_a_sandbox_value_and_names_only_what_is_wrong(tmp_path: Pa
     assert SANDBOX_WECOM["wecom_token"] not in line
 
 
+def test_serve_refuses_an_aes_key_wecom_could_not_have_issued(tmp_path: Path) -> None:
+    env = {**OWN_SECRETS, "JXC_WECOM_AES_KEY": "too-short"}
+
+    result = jxc(tmp_path, "serve", env=env)
+
+    assert result.returncode == 2
+    [line] = result.stderr.splitlines()
+    assert "JXC_WECOM_AES_KEY not an EncodingAESKey (43 characters of base64)" in line
+    assert "too-short" not in line
+
+
 def test_the_sandbox_still_runs_on_its_published_values(tmp_path: Path) -> None:
     from bot.sandbox.runner import sandbox_settings
     from config import Settings
