@@ -24,7 +24,8 @@ def short_reason(error: BaseException) -> str:
         detail = _QUOTED.sub("…", _first_line(str(cause)))
         text = f"{type(error).__name__}: {type(cause).__name__}: {detail}"
     else:
-        text = f"{type(error).__name__}: {_first_line(str(error))}"
+        detail = _first_line(str(error))
+        text = f"{type(error).__name__}: {detail}" if detail else type(error).__name__
     return text if len(text) <= MAX_REASON else text[: MAX_REASON - 1] + "…"
 
 

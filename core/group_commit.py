@@ -34,6 +34,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from core.db_thread import DatabaseThread
+from core.error_reason import short_reason
 from core.uow import UnitOfWork, in_transaction, is_retryable
 
 T = TypeVar("T")
@@ -160,7 +161,7 @@ class GroupCommitter:
         error = task.exception()
         if error is None:
             return
-        self._death = f"group commit writer died: {type(error).__name__}: {error}"
+        self._death = f"group commit writer died: {short_reason(error)}"
         log.critical("group_commit_writer_died", exc_info=error)
         waiting = [*self._in_hand, *_drain(self._queue)]
         self._in_hand = []
