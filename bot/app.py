@@ -42,12 +42,16 @@ from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
-from core import schema
-from core.archive_db import ArchiveDatabase, archive_url
+from core import storage
+from core.archive import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
-from core.db import create_engine, create_sessionmaker, is_postgres
-from core.db_thread import DatabaseThread
-from core.group_commit import GroupCommitter
+from core.storage import (
+    DatabaseThread,
+    GroupCommitter,
+    create_engine,
+    create_sessionmaker,
+    is_postgres,
+)
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
 from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
@@ -128,7 +132,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     # Opened, not created: the archive exists once `jxc archive` has run (read by 单据 <号>).
     archive = ArchiveDatabase.open(archive_url(app[SETTINGS]))
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         app[ENGINE] = engine
         app[SESSIONS] = create_sessionmaker(engine)
         app[ARCHIVE] = archive
@@ -142,7 +146,7 @@ async def _group_commit(app: web.Application) -> AsyncIterator[None]:
     """Chat messages of different users share transactions; on SQLite, on the database thread.
 
     Should the committer's writer die, the instance is broken (``BROKEN``): see
-    ``core.group_commit`` for why it is not restarted in place.
+    ``core.storage.group_commit`` for why it is not restarted in place.
     """
     async with AsyncExitStack() as stack:
         thread = None

@@ -13,9 +13,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
-from core import outbox
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import OutboxMessage, UnitOfWork, in_transaction
 
 SHOWN_KEY_CHARS = 4
 

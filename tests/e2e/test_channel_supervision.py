@@ -15,9 +15,8 @@ from bot import server
 from bot.app import create_app
 from bot.fake_wecom import FakeWeCom
 from config.settings import SANDBOX_WECOM
-from core import outbox
-from core.models import OutboxMessage
-from core.uow import UnitOfWork
+from core.messaging import outbox
+from core.storage import OutboxMessage, UnitOfWork
 from handlers.inbound import Inbound
 from tests.support.bot_harness import FAST, TOKEN, bot_settings, running_bot
 from tests.support.cli import jxc

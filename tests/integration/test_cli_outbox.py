@@ -11,10 +11,14 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import select
 
-from core import outbox
-from core.db import create_engine, create_sessionmaker
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import (
+    OutboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 from notifications.outbox_worker import DeliveryWorker
 from tests.integration.test_outbox_delivery import RecordingSender
 from tests.support.cli import jxc

@@ -15,10 +15,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import InboxWorker
-from core import outbox
-from core.db import create_sessionmaker
-from core.models import InboxMessage, OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import (
+    InboxMessage,
+    OutboxMessage,
+    UnitOfWork,
+    create_sessionmaker,
+    in_transaction,
+)
 from handlers.inbound import Inbound
 from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
 from tests.integration.test_inbox_worker import receive, running, wait_until_handled

@@ -9,9 +9,13 @@ from contextlib import AsyncExitStack
 import pytest
 from sqlalchemy import text
 
-from core.db_thread import DatabaseThread, DatabaseThreadDied
-from core.group_commit import CommitterDied, GroupCommitter
-from core.uow import UnitOfWork
+from core.storage import (
+    CommitterDied,
+    DatabaseThread,
+    DatabaseThreadDied,
+    GroupCommitter,
+    UnitOfWork,
+)
 
 # Long enough for any honest request, far below "forever".
 PROMPTLY = 5.0
