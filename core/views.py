@@ -82,6 +82,15 @@ class ApprovalView:
     decision_note: str
     seen_versions: dict[str, Any]
 
+    @property
+    def summary(self) -> str:
+        """One line for lists: a price change is its change (and the requester's reason); a
+        document is why it needs approval."""
+        if self.document is not None:
+            return self.reason
+        changed = "；".join(f"{c.label} {c.before} → {c.after}" for c in self.changes)
+        return f"{changed}（{self.reason}）" if self.reason else changed
+
 
 @dataclass(frozen=True)
 class Posted:
