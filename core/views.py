@@ -132,6 +132,14 @@ class WarehouseStock:
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
 
+    @property
+    def listed_batches(self) -> tuple[BatchStock, ...]:
+        """The lines a reply lists, adding up to ``on_hand``: none when the only stock is
+        unbatched (the total says it all), else every batch, the unbatched one included."""
+        if all(not b.lot and b.expiry is None for b in self.batches):
+            return ()
+        return self.batches
+
 
 @dataclass(frozen=True)
 class ItemStock:
