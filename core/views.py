@@ -114,6 +114,19 @@ class PriceChanged:
 
 
 @dataclass(frozen=True)
+class ItemView:
+    sku: str
+    name: str
+    unit: str
+    barcode: str | None
+    price: Decimal
+    cost: Decimal
+    category: str
+    shelf_life_days: int | None
+    reorder_point: Decimal
+
+
+@dataclass(frozen=True)
 class BatchStock:
     lot: str
     expiry: date | None
