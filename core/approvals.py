@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from core import approval_store, documents, pending, prices, staff
+from core import approval_store, documents, prices, staff
+from core.approval_recheck import recheck
 from core.approval_store import PENDING, approval_view
 from core.doctypes import DocStatus
-from core.documents_view import load_document
 from core.errors import ApprovalError, PermissionDenied
 from core.models import Approval
 from core.uow import UnitOfWork
@@ -44,6 +44,10 @@ class Decision:
     refusal: str | None = None
     # True when this call moved the request out of pending (cards and requester to tell).
     changed: bool = True
+    # True when the request was rewritten with today's numbers and awaits a new decision.
+    refreshed: bool = False
+    # What changed since the request was made ("" when nothing it shows did).
+    what_changed: str = ""
 
 
 async def decide(
@@ -59,15 +63,41 @@ async def decide(
     if not approve:
         await _close(uow, approval, REJECTED, decider, note)
         return Decision(approval_view(approval))
-    if await _changed_since_request(uow, approval):
-        await _close(uow, approval, CONFLICTED, decider, "申请后数据已被修改")
+    check = await recheck(uow, approval)
+    if check.verdict == "void":
+        await _close(uow, approval, CONFLICTED, decider, f"申请后{check.changed}，{check.why}")
         return Decision(
             approval_view(approval),
-            refusal="申请提交后相关库存或价格已被修改，申请已作废，请重新提交",
+            refusal=f"申请提交后{check.changed}，{check.why}。申请已作废，请重新提交",
+            what_changed=check.changed,
+        )
+    if check.verdict == "refresh":
+        await uow.session.flush()
+        uow.record(
+            decider,
+            "approval.refresh",
+            f"approval:{approval.number}",
+            {"changed": check.changed, "changes": approval.payload["changes"]},
+        )
+        view = approval_view(approval)
+        return Decision(
+            view,
+            refusal=_refreshed(view, check.changed),
+            changed=False,
+            refreshed=True,
+            what_changed=check.changed,
         )
     outcome = await _apply(uow, approval, decider)
     await _close(uow, approval, APPROVED, decider, note)
-    return Decision(approval_view(approval), outcome=outcome)
+    return Decision(approval_view(approval), outcome=outcome, what_changed=check.changed)
+
+
+def _refreshed(approval: ApprovalView, changed: str) -> str:
+    now = "；".join(f"{c.label}：{c.before} → {c.after}" for c in approval.changes)
+    return (
+        f"申请提交后{changed}。申请 {approval.number} 已按最新数据更新（{now}），"
+        "未做任何更改；请按新数据重新决定"
+    )
 
 
 async def explain_rejection(uow: UnitOfWork, number: str, decider: str, note: str) -> ApprovalView:
@@ -115,16 +145,6 @@ async def _check_decider(uow: UnitOfWork, approval: Approval, decider: str) -> N
         raise PermissionDenied("只有店长或管理员可以审批")
     if not user.can_act_in(approval.warehouse.code):
         raise PermissionDenied(f"你不是仓库 {approval.warehouse.code} 的店长，不能审批此申请")
-
-
-async def _changed_since_request(uow: UnitOfWork, approval: Approval) -> bool:
-    if approval.item is not None:
-        return prices.item_changed_since(approval.item, approval)
-    assert approval.document is not None
-    document = await load_document(uow, approval.document.number, lock=True)
-    if document.version != approval.seen_versions.get("document"):
-        return True
-    return await pending.balances_changed_since(uow, approval.seen_versions)
 
 
 async def _apply(uow: UnitOfWork, approval: Approval, decider: str) -> Posted | PriceChanged:

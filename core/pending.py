@@ -5,15 +5,21 @@ change) and how its approval checks that nobody changed them meanwhile.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core import batches
+from core import batches, staff
+from core.doctypes import DocType, Role
+from core.documents_view import load_document
 from core.fmt import plain_qty
 from core.models import Document, StockBalance
-from core.planning import Plan
+from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
+from core.policy import Reason, WarehousePolicy, approval_reasons
 from core.uow import UnitOfWork
 from core.views import Change
+
+Balances = dict[tuple[int, int], list[StockBalance]]
 
 
 async def balances_changed_since(uow: UnitOfWork, seen: dict[str, Any]) -> bool:
@@ -52,3 +58,62 @@ def stock_changes(plan: Plan, balances: dict[tuple[int, int], list[StockBalance]
         before = sum((b.qty for b in balances.get(key, [])), Decimal(0))
         changes.append(Change(labels[key], plain_qty(before), plain_qty(before + change)))
     return changes
+
+
+@dataclass(frozen=True)
+class Planned:
+    lines: list[PlanLine]
+    balances: Balances
+    plan: Plan
+
+
+async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
+    """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
+    lines = [
+        PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
+        for line in document.lines
+    ]
+    pairs = {(line.item.id, document.warehouse_id) for line in lines}
+    if document.to_warehouse_id is not None:
+        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
+    balances = await batches.locked_balances(uow, pairs)
+    original = None
+    if document.original_number:
+        original = await load_document(uow, document.original_number)
+    plan = await plan_lines(
+        Planner(uow, DocType(document.type), balances, allow),
+        lines,
+        document.warehouse,
+        document.to_warehouse,
+        await batches.return_batches(uow, original, [line.item for line in lines]),
+    )
+    return Planned(lines, balances, plan)
+
+
+@dataclass(frozen=True)
+class AskedNow:
+    """What a pending document would ask for if it were submitted now."""
+
+    reasons: list[Reason]
+    changes: list[Change]
+    seen_versions: dict[str, Any]
+
+
+async def asked_now(uow: UnitOfWork, document: Document, requested_by: str) -> AskedNow:
+    """Plan the document as its requester's submission would be planned today.
+
+    Raises ``InsufficientStock`` when the warehouse now forbids the shortfall outright.
+    """
+    policy = WarehousePolicy.of(document.warehouse, uow.settings)
+    planned = await plan_pending(
+        uow, document, Allowances(negative=policy.negative_stock == "allow")
+    )
+    user = await staff.find_user(uow, requested_by)
+    role = Role.CLERK if user is None else user.role
+    negative_lines = any(line.qty < 0 for line in planned.lines)
+    reasons = approval_reasons(DocType(document.type), role, negative_lines, planned.plan, policy)
+    return AskedNow(
+        reasons,
+        stock_changes(planned.plan, planned.balances),
+        seen_versions(document, planned.balances),
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core import approval_notices, outbox, staff
 from core.approval_store import SUBJECT_NAMES
 from core.approvals import Decision
@@ -10,9 +12,12 @@ from core.fmt import money
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
 from handlers.render import local_time
-from handlers.router import Context
+from handlers.router import Context, bounded_key
 
 MAX_ROWS = 6
+MAX_NOTE = 120
+# The outbox dedupe key column is 200 characters.
+MAX_KEY = 200
 APPROVE, REJECT = "approve", "reject"
 
 
@@ -33,6 +38,17 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
             dedupe_key=approval_notices.card_key(approval.number),
         )
     return [user.name for user in approvers]
+
+
+async def refresh_request_card(ctx: Context, approval: ApprovalView, changed: str) -> None:
+    """Show every approver the request with today's numbers, still to be decided."""
+    card = request_card(approval, await ctx.name_of(approval.requested_by), ctx)
+    fresh = replace(card, note=f"已按最新数据更新：{changed}"[:MAX_NOTE])
+    response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
+    key = bounded_key(f"approval-card-refresh:{approval.number}:{ctx.inbound.key}", MAX_KEY)
+    await approval_notices.refresh_cards(
+        ctx.uow, approval.number, fresh.to_payload()["card"], response_code, key
+    )
 
 
 def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
