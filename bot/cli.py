@@ -14,7 +14,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import cli_alerts, cli_archive, cli_documents, cli_ledger
 from config import load_settings
-from core import schema
+from core import storage
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -162,9 +162,9 @@ async def _run(args: argparse.Namespace) -> int:
 async def _unready(args: argparse.Namespace) -> str | None:
     """One line on why the command cannot run on this database, and the fix; else None."""
     url = args.settings.database_url
-    shown = schema.sqlite_file(url) or make_url(url).render_as_string(hide_password=True)
+    shown = storage.sqlite_file(url) or make_url(url).render_as_string(hide_password=True)
     try:
-        reason = await schema.unready_reason(url)
+        reason = await storage.unready_reason(url)
     except (OSError, SQLAlchemyError) as error:
         return f"cannot open the database {shown}: {type(error).__name__}: {_first_line(error)}"
     if reason is None:

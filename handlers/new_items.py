@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import new_items
-from core.commands import AddItem
+from core import catalog
+from core.catalog.new_items import EXAMPLE
 from core.errors import InvalidInput
+from core.ledger import AddItem
 from handlers.grammar import normalize, parse_number, parse_price, split_options
 from handlers.router import APPROVERS, Context, Reply, Router
 
 router = Router()
 
-EXAMPLE = new_items.EXAMPLE
 OPTIONS = frozenset({"条码", "售价", "单位", "进价", "分类", "保质期", "补货点", "编码"})
 
 
@@ -34,7 +34,7 @@ async def add_item(ctx: Context, args: str) -> Reply:
         shelf_life_days=_days(found["保质期"]) if "保质期" in found else None,
         reorder_point=_number(found, "补货点"),
     )
-    item = await new_items.add_item(ctx.uow, command)
+    item = await catalog.add_item(ctx.uow, command)
     return ctx.render("items/added.j2", item=item)
 
 

@@ -7,11 +7,10 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core.catalog.units import unit_precision
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.models import Item
-from core.units import unit_precision
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
 

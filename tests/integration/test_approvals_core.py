@@ -6,10 +6,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import approvals, catalog, documents, prices, queries, stores, verify
-from core.commands import ChangePrice, Line, Receive, Sell
+from core import approvals, audit, catalog, ledger
 from core.errors import PermissionDenied
-from core.uow import UnitOfWork
+from core.ledger import ChangePrice, Line, Receive, Sell
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted, PriceChanged
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
@@ -27,7 +27,7 @@ async def ask_price(
     cmd = ChangePrice(
         item="COKE", new_price=Decimal(price), actor=actor, warehouse="MAIN", idempotency_key=key
     )
-    result = await run(uow, lambda u: prices.request_price_change(u, cmd))
+    result = await run(uow, lambda u: approvals.request_price_change(u, cmd))
     return result.approval.number
 
 
@@ -114,13 +114,13 @@ async def test_price_request_already_in_force_is_voided_saying_what_changed(
 async def test_two_managers_approving_at_once_apply_it_once(shop: UnitOfWork) -> None:
     await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(3)),))
         ),
     )
     pending = await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(5)),))
         ),
     )
@@ -130,9 +130,9 @@ async def test_two_managers_approving_at_once_apply_it_once(shop: UnitOfWork) ->
     applied = [r for r in results if isinstance(r.outcome, Posted)]
     assert len(applied) == 1
     assert [r.refusal is not None for r in results].count(True) == 1
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(-2)
-    assert await run(shop, verify.first_problem) is None
+    assert await run(shop, audit.first_problem) is None
 
 
 async def test_negative_sale_by_clerk_posts_once_after_approval(shop: UnitOfWork) -> None:
@@ -142,26 +142,26 @@ async def test_negative_sale_by_clerk_posts_once_after_approval(shop: UnitOfWork
         lines=(Line("COKE", Decimal(-2)),),
         idempotency_key="msg:9",
     )
-    pending = await run(shop, lambda u: documents.submit(u, cmd))
+    pending = await run(shop, lambda u: ledger.submit(u, cmd))
     assert isinstance(pending, NeedsApproval)
-    replay = await run(shop, lambda u: documents.submit(u, cmd))
+    replay = await run(shop, lambda u: ledger.submit(u, cmd))
     assert isinstance(replay, NeedsApproval) and replay.approval.number == pending.approval.number
     decision = await decide(shop, pending.approval.number, "mgr1")
     assert isinstance(decision.outcome, Posted)
     assert decision.outcome.document.status == "posted"
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(2)
-    assert await run(shop, verify.first_problem) is None
+    assert await run(shop, audit.first_problem) is None
 
 
 async def sell(uow: UnitOfWork, sku: str, qty: int, actor: str = "clerk1") -> object:
     cmd = Sell(warehouse="MAIN", actor=actor, lines=(Line(sku, Decimal(qty)),))
-    return await run(uow, lambda u: documents.submit(u, cmd))
+    return await run(uow, lambda u: ledger.submit(u, cmd))
 
 
 async def receive(uow: UnitOfWork, line: Line) -> None:
     await run(
-        uow, lambda u: documents.submit(u, Receive(warehouse="MAIN", actor="boss", lines=(line,)))
+        uow, lambda u: ledger.submit(u, Receive(warehouse="MAIN", actor="boss", lines=(line,)))
     )
 
 
@@ -174,7 +174,7 @@ async def test_stock_that_came_in_meanwhile_lets_the_approval_post_and_says_so(
     decision = await decide(shop, pending.approval.number, "mgr1")
     assert decision.approval.status == "approved" and isinstance(decision.outcome, Posted)
     assert decision.what_changed == "可乐@MAIN 库存 0 → 24，已无需审批"
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(22)
 
 
@@ -195,12 +195,12 @@ async def test_small_sales_meanwhile_refresh_a_negative_stock_sale_instead_of_vo
     assert refreshed.refusal.startswith("申请提交后可乐@MAIN 库存 96 → 91。")
     assert [(c.before, c.after) for c in refreshed.approval.changes] == [("91", "-409")]
     assert refreshed.approval.reason == "库存不足：可乐 现有 91 瓶，需要 500 瓶"
-    assert (await run(shop, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(91)
+    assert (await run(shop, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(91)
 
     approved = await decide(shop, number, "mgr1")
     assert approved.approval.status == "approved" and isinstance(approved.outcome, Posted)
-    assert (await run(shop, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(-409)
-    assert await run(shop, verify.first_problem) is None
+    assert (await run(shop, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(-409)
+    assert await run(shop, audit.first_problem) is None
 
 
 async def test_a_change_that_would_need_another_kind_of_approval_voids_the_request(
@@ -216,7 +216,7 @@ async def test_a_change_that_would_need_another_kind_of_approval_voids_the_reque
     assert decision.refusal is not None
     assert "鲜牛奶@MAIN 库存 3 → 4" in decision.refusal
     assert "现在还需另一种审批：将出售已过期批次：鲜牛奶 批号 L1" in decision.refusal
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK"))
     assert stock.on_hand == Decimal(4)
 
 
@@ -228,7 +228,7 @@ async def test_a_warehouse_that_now_forbids_negative_stock_voids_the_request(
     await receive(shop, Line("COKE", Decimal(1)))
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
     )
     decision = await decide(shop, pending.approval.number, "mgr1")
     assert decision.approval.status == "conflicted"
@@ -259,7 +259,7 @@ async def test_expire_due_closes_old_requests_only(shop: UnitOfWork, clock: Manu
 
 
 async def approval_numbers(uow: UnitOfWork) -> list[str]:
-    from core.approval_store import open_requests
+    from core.approvals import open_requests
 
     return [a.number for a in await open_requests(uow, None)]
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from core.models import AuditLog
-from core.uow import UnitOfWork
+from core.storage import AuditLog, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run, seed_shop
 
