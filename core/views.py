@@ -81,6 +81,8 @@ class ApprovalView:
     decided_at: datetime | None
     decision_note: str
     seen_versions: dict[str, Any]
+    # How many times the request was refreshed with newer numbers (its cards carry it).
+    revision: int = 0
 
     @property
     def summary(self) -> str:

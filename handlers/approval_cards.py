@@ -65,10 +65,17 @@ def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
         description=approval.reason,
         rows=tuple(rows),
         buttons=(
-            CardButton("批准", f"{APPROVE}:{approval.number}", 1),
-            CardButton("驳回", f"{REJECT}:{approval.number}", 2),
+            CardButton("批准", button_key(APPROVE, approval), 1),
+            CardButton("驳回", button_key(REJECT, approval), 2),
         ),
     )
+
+
+def button_key(action: str, approval: ApprovalView) -> str:
+    """``approve:SP-…``; a refreshed request's cards add ``@revision``, so a click on a card
+    drawn before the refresh is known for what it is."""
+    key = f"{action}:{approval.number}"
+    return f"{key}@{approval.revision}" if approval.revision else key
 
 
 async def announce(ctx: Context, decision: Decision, text: str) -> None:

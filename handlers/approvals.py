@@ -69,14 +69,20 @@ async def withdraw(ctx: Context, args: str) -> Reply:
 
 
 async def on_card_click(ctx: Context) -> Reply:
-    action, _, number = ctx.inbound.event_key.partition(":")
-    if action not in CLICK_ACTIONS or not number:
+    action, _, target = ctx.inbound.event_key.partition(":")
+    number, _, revision = target.partition("@")
+    if action not in CLICK_ACTIONS or not number or not (revision or "0").isdigit():
         return ctx.render("approvals/unknown_click.j2")
-    return await decide(ctx, number, approve=CLICK_ACTIONS[action], note="")
+    approve = CLICK_ACTIONS[action]
+    return await decide(ctx, number, approve=approve, note="", revision=int(revision or 0))
 
 
-async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
-    decision = await approvals.decide(ctx.uow, number, ctx.user.userid, approve=approve, note=note)
+async def decide(
+    ctx: Context, number: str, *, approve: bool, note: str, revision: int | None = None
+) -> Reply:
+    decision = await approvals.decide(
+        ctx.uow, number, ctx.user.userid, approve=approve, note=note, revision=revision
+    )
     if decision.refreshed:
         await approval_cards.refresh_request_card(ctx, decision.approval, decision.what_changed)
     elif decision.changed:

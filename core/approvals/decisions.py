@@ -51,8 +51,17 @@ class Decision:
 
 
 async def decide(
-    uow: UnitOfWork, number: str, decider: str, *, approve: bool, note: str = ""
+    uow: UnitOfWork,
+    number: str,
+    decider: str,
+    *,
+    approve: bool,
+    note: str = "",
+    revision: int | None = None,
 ) -> Decision:
+    """Approve or reject a request. ``revision`` is that of the card clicked (None for a
+    typed decision): an approval from a card showing numbers since refreshed is not taken.
+    """
     approval = await records.load(uow, number, lock=True)
     if approval.status != PENDING:
         return Decision(approval_view(approval), refusal=_already_decided(approval), changed=False)
@@ -63,6 +72,9 @@ async def decide(
     if not approve:
         await _close(uow, approval, REJECTED, decider, note)
         return Decision(approval_view(approval))
+    current = approval_view(approval)
+    if revision is not None and revision != current.revision:
+        return Decision(current, refusal=_stale_card(current), changed=False)
     check = await recheck(uow, approval)
     if check.verdict == "void":
         await _close(uow, approval, CONFLICTED, decider, f"申请后{check.changed}，{check.why}")
@@ -72,6 +84,7 @@ async def decide(
             what_changed=check.changed,
         )
     if check.verdict == "refresh":
+        approval.payload = {**approval.payload, "revision": current.revision + 1}
         await uow.session.flush()
         uow.record(
             decider,
@@ -90,6 +103,14 @@ async def decide(
     outcome = await _apply(uow, approval, decider)
     await _close(uow, approval, APPROVED, decider, note)
     return Decision(approval_view(approval), outcome=outcome, what_changed=check.changed)
+
+
+def _stale_card(approval: ApprovalView) -> str:
+    now = "；".join(f"{c.label}：{c.before} → {c.after}" for c in approval.changes)
+    return (
+        f"申请 {approval.number} 的数据已更新（{now}），你点的是更新前的卡片，未做任何更改；"
+        "请在更新后的卡片上重新决定"
+    )
 
 
 def _refreshed(approval: ApprovalView, changed: str) -> str:

@@ -167,10 +167,17 @@ async def test_sales_meanwhile_refresh_the_card_and_the_approver_decides_on_the_
     assert {"keyname": "可乐@MAIN", "value": "91 → -409"} in card["horizontal_content_list"]
     assert card["main_title"]["desc"] == "库存不足：可乐 现有 91 瓶，需要 500 瓶"
     assert card["sub_title_text"] == "已按最新数据更新：可乐@MAIN 库存 96 → 91"
-    assert [b["text"] for b in card["button_list"]] == ["批准", "驳回"]
+    assert [(b["text"], b["key"]) for b in card["button_list"]] == [
+        ("批准", f"approve:{PRICE_REQUEST}@1"),
+        ("驳回", f"reject:{PRICE_REQUEST}@1"),
+    ]
     assert (await bot.run(lambda u: ledger.stock_of(u, "COKE"))).on_hand == 91
 
-    [approved] = await chat.click("boss", task, f"approve:{PRICE_REQUEST}")
+    [stale] = await chat.click("boss", task, f"approve:{PRICE_REQUEST}")
+    assert "你点的是更新前的卡片，未做任何更改" in stale and "可乐@MAIN：91 → -409" in stale
+    assert (await bot.run(lambda u: ledger.stock_of(u, "COKE"))).on_hand == 91
+
+    [approved] = await chat.click("boss", task, f"approve:{PRICE_REQUEST}@1")
     assert f"已批准 {PRICE_REQUEST}" in approved and "库存：可乐 -409 瓶（MAIN）" in approved
     assert fake_wecom.card_updates()[-1]["button"]["replace_name"] == "已批准·老板"
     assert any("已批准（老板）" in text for text in chat.received("clerk1"))

@@ -272,3 +272,27 @@ async def test_only_the_requester_may_cancel(shop: UnitOfWork) -> None:
     assert cancelled.status == "cancelled"
     late = await decide(shop, number, "mgr1")
     assert late.refusal is not None and "已撤回" in late.refusal
+
+
+async def test_an_approval_from_a_card_drawn_before_the_refresh_is_not_taken(
+    shop: UnitOfWork,
+) -> None:
+    await receive(shop, Line("COKE", Decimal(10)))
+    pending = await sell(shop, "COKE", 20)
+    assert isinstance(pending, NeedsApproval) and pending.approval.revision == 0
+    number = pending.approval.number
+    await sell(shop, "COKE", 1, actor="clerk2")
+    refreshed = await decide(shop, number, "mgr1")
+    assert refreshed.refreshed and refreshed.approval.revision == 1
+
+    async def click(revision: int, approve: bool) -> approvals.Decision:
+        return await run(
+            shop,
+            lambda u: approvals.decide(u, number, "boss", approve=approve, revision=revision),
+        )
+
+    stale = await click(0, approve=True)
+    assert stale.approval.status == "pending" and not stale.changed
+    assert stale.refusal is not None and "更新前的卡片" in stale.refusal
+    rejected = await click(0, approve=False)
+    assert rejected.approval.status == "rejected"
