@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
@@ -19,7 +21,10 @@ from core.storage import OutboxMessage, UnitOfWork, in_transaction
 SHOWN_KEY_CHARS = 4
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[argparse.ArgumentParser, Callable[..., Any]], None],
+) -> None:
     parser = commands.add_parser(
         "outbox", help="pending messages and dead letters; resend dead letters"
     )
@@ -27,10 +32,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     resend = parser.add_mutually_exclusive_group()
     resend.add_argument("--retry", type=int, metavar="ID", help="resend the dead letter ID")
     resend.add_argument("--retry-dead", action="store_true", help="resend every dead letter")
-    parser.set_defaults(handler=command)
+    command(parser, outbox_command)
 
 
-async def command(args: argparse.Namespace) -> int:
+async def outbox_command(args: argparse.Namespace) -> int:
     async with unit_of_work(args.settings) as uow:
         if args.retry is not None:
             return await _resend_one(uow, args.retry)

@@ -57,6 +57,8 @@ from core.storage.schema import (
     MIGRATIONS,
     alembic_config,
     current_revision,
+    sqlite_file,
+    unready_reason,
     upgrade,
 )
 from core.storage.sqlite_inline import (
@@ -123,5 +125,7 @@ __all__ = [
     "is_retryable",
     "log",
     "short_reason",
+    "sqlite_file",
+    "unready_reason",
     "upgrade",
 ]
