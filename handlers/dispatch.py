@@ -18,7 +18,7 @@ from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.uow import UnitOfWork
-from handlers import approvals, documents, inventory, orders, picks, stock
+from handlers import approvals, documents, inventory, orders, picks, reports, stock
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -32,6 +32,7 @@ ROUTER = Router().include(
     inventory.router,
     documents.router,
     approvals.router,
+    reports.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.
@@ -47,13 +48,19 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         return
     user = await staff.find_user(uow, inbound.userid)
     if user is None or not user.active:
-        text = render("errors/unknown_user.j2")
+        reply = Reply(render("errors/unknown_user.j2"))
     else:
         ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
-        text = (await _respond(ctx)).text
-    for number, part in enumerate(split_message(text), start=1):
+        reply = await _respond(ctx)
+    payload = outbox.markdown_payload if reply.markdown else outbox.text_payload
+    parts = split_message(reply.text)
+    for number, part in enumerate(parts, start=1):
         key = reply_key if number == 1 else bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
-        await outbox.enqueue(uow, "user", inbound.userid, outbox.text_payload(part), dedupe_key=key)
+        await outbox.enqueue(uow, "user", inbound.userid, payload(part), dedupe_key=key)
+    for number, attached in enumerate(reply.attachments, start=len(parts) + 1):
+        key = bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
+        media = outbox.media_payload(attached.kind, attached.path, attached.name)
+        await outbox.enqueue(uow, "user", inbound.userid, media, dedupe_key=key)
 
 
 async def _respond(ctx: Context) -> Reply:
