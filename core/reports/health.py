@@ -142,8 +142,12 @@ class HealthReport:
 
     @property
     def is_empty(self) -> bool:
+        """Nothing happened to stock: no sales, counts, losses, findings or stock held.
+
+        Audit entries alone (staff set up, settings changed) give nothing to check.
+        """
         return not (self.sale_documents or self.findings or self.counts or self.losses) and not (
-            self.slow or self.expiry or self.audit_entries
+            self.slow or self.expiry
         )
 
     @property
