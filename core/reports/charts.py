@@ -126,6 +126,33 @@ def accuracy_by_week(weeks: Sequence[date], rates: Sequence[Decimal], path: Path
     return _save(figure, path)
 
 
+def digest_chart(report: HealthReport, title: str, path: Path) -> Path:
+    """The daily digest's one picture: sales of the report's days beside loss by category."""
+    font = cjk_font()
+    figure = Figure(figsize=(WIDTH_IN * 1.25, HEIGHT_IN), dpi=DPI)
+    sales, loss = figure.subplots(1, 2, width_ratios=(3, 2))
+    figure.suptitle(title, fontproperties=font, fontsize=14)
+    days = sorted(report.daily_sales)
+    values = [float(report.daily_sales[d]) for d in days]
+    _title(sales, "销售额（元）", font)
+    sales.bar([f"{d:%m-%d}" for d in days], values, color=COLOURS[0])
+    sales.tick_params(axis="x", labelrotation=60, labelsize=8)
+    _label_ticks(sales, font)
+    _title(loss, "损耗率", font)
+    rated = sorted(
+        ((c, float(t.rate)) for c, t in report.losses.items() if t.rate is not None),
+        key=lambda cr: -cr[1],
+    )[:6]
+    if rated:
+        bars = loss.bar([c for c, _ in rated], [r for _, r in rated], color=COLOURS[1])
+        loss.bar_label(bars, labels=[f"{r:.1%}" for _, r in rated], fontproperties=font)
+        loss.yaxis.set_major_formatter(PercentFormatter(1.0))
+        _label_ticks(loss, font)
+    else:
+        _empty(loss, font)
+    return _save(figure, path)
+
+
 def health_charts(report: HealthReport, folder: Path) -> list[Chart]:
     """The three pictures of a health check, as PNG files in ``folder``."""
     days = sorted(report.daily_sales)
