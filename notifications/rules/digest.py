@@ -60,7 +60,7 @@ async def digest(run: RuleRun) -> RuleReport:
     candidates = [Candidate(code, day.isoformat(), code, t) for code, t in totals.items()]
     report = await announce(run, candidates, route=delivery.group, template="digest.j2", day=day)
     for code in report.alerted:
-        report.messages += await _send_chart(run, code, day)
+        report.attachments += await _send_chart(run, code, day)
     return report
 
 

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from core import analytics
 from core.analytics import BatchStock
+from core.reports.lists import write_expiry_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
+from notifications.rules.lists import send_lists
 from notifications.settings import AlertSettings
 
 
@@ -34,7 +37,15 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
     candidates = await expiry_candidates(run, today)
-    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)
+    report = await announce(
+        run, candidates, route=delivery.group, template="expiry.j2", today=today
+    )
+
+    def write(facts: list[ExpiringBatch], path: Path) -> Path:
+        return write_expiry_list([f.batch for f in facts], today, path, run.tz)
+
+    await send_lists(run, report, candidates, delivery.group, "临期过期清单", write)
+    return report
 
 
 async def expiry_candidates(run: RuleRun, today: date) -> list[Candidate]:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
+from core.reports.lists import write_low_stock_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
+from notifications.rules.lists import send_lists
 
 
 @dataclass(frozen=True)
@@ -39,14 +42,21 @@ async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
 
 
 async def low_stock(run: RuleRun) -> RuleReport:
-    return await announce(
+    candidates = await low_stock_candidates(run)
+    report = await announce(
         run,
-        await low_stock_candidates(run),
+        candidates,
         route=delivery.purchasing,
         template="low_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )
+
+    def write(facts: list[LowItem], path: Path) -> Path:
+        return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
+
+    await send_lists(run, report, candidates, delivery.purchasing, "低库存补货清单", write)
+    return report
 
 
 @dataclass(frozen=True)
