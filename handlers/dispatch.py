@@ -18,7 +18,7 @@ from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.uow import UnitOfWork
-from handlers import approvals, documents, inventory, orders, picks, reports, stock
+from handlers import alert_cards, approvals, documents, inventory, orders, picks, reports, stock
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -65,6 +65,8 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
 
 async def _respond(ctx: Context) -> Reply:
     if ctx.inbound.kind == "card_click":
+        if alert_cards.is_alert_click(ctx.inbound.event_key):
+            return await _guarded(ctx, alert_cards.on_click)
         return await _guarded(ctx, approvals.on_card_click)
     if ctx.inbound.kind != "text":
         return ctx.render("errors/not_text.j2")

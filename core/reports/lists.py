@@ -37,6 +37,13 @@ LOW_STOCK_COLUMNS = (
 )
 
 
+def suggested_order(level: StockLevel) -> Decimal:
+    """``reorder_qty`` when set, else enough to bring availability up to twice the point."""
+    if level.reorder_qty > 0:
+        return level.reorder_qty
+    return max(2 * level.reorder_point - level.available, level.reorder_point)
+
+
 def write_expiry_list(batches: Sequence[BatchStock], today: date, path: Path, tz: ZoneInfo) -> Path:
     """Every batch, soonest expiry first."""
     with XlsxBook(path, tz) as book:

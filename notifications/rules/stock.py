@@ -13,9 +13,12 @@ from pathlib import Path
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
-from core.reports.lists import write_low_stock_list
+from core.fmt import plain_qty
+from core.reports.lists import suggested_order, write_low_stock_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
+from notifications.rules import alert_cards
+from notifications.rules.alert_cards import send_cards
 from notifications.rules.announce import Candidate, announce
 from notifications.rules.lists import send_lists
 
@@ -24,13 +27,6 @@ from notifications.rules.lists import send_lists
 class LowItem:
     level: StockLevel
     suggested: Decimal
-
-
-def suggested_order(level: StockLevel) -> Decimal:
-    """``reorder_qty`` when set, else enough to bring availability up to twice the point."""
-    if level.reorder_qty > 0:
-        return level.reorder_qty
-    return max(2 * level.reorder_point - level.available, level.reorder_point)
 
 
 async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
@@ -56,7 +52,15 @@ async def low_stock(run: RuleRun) -> RuleReport:
         return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
 
     await send_lists(run, report, candidates, delivery.purchasing, "低库存补货清单", write)
+    urgent = sorted(candidates, key=lambda c: c.fact.level.available - c.fact.level.reorder_point)
+    describe = "{count} 个商品到了补货点，最缺的 {top} 个："
+    await send_cards(run, report, urgent, alert_cards.LOW_STOCK, describe, _card_line)
     return report
+
+
+def _card_line(fact: LowItem) -> tuple[str, str]:
+    lv = fact.level
+    return lv.name, f"可用 {plain_qty(lv.available)}，建议订 {plain_qty(fact.suggested)} {lv.unit}"
 
 
 @dataclass(frozen=True)
