@@ -131,7 +131,7 @@ async def test_low_stock_sends_the_full_reorder_list_as_an_xlsx_file(
     restock = (Line("COKE", Decimal(3)), Line("MILK", Decimal(1)))
     await post(uow, Receive(warehouse="MAIN", actor="boss", lines=restock))
     report = await rule(uow, "low-stock", clock.now)
-    assert report.attachments == 1
+    assert report.attachments == 2  # the list, and the card to the staff
 
     async def files(u: UnitOfWork) -> list[OutboxMessage]:
         rows = await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
