@@ -7,6 +7,7 @@ import asyncio
 import os
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,8 @@ from core import reports
 from core.errors import DomainError
 
 
-def add_parsers(commands: Any) -> None:
+def add_parsers(commands: Any, command: Callable[[Any, Callable[..., Any]], None]) -> None:
+    """``command(parser, handler)`` registers a handler the way every ``jxc`` command is."""
     export = commands.add_parser(
         "export", help="documents, lines, audit log, stock or partners of a period to .xlsx/.csv"
     )
@@ -29,8 +31,8 @@ def add_parsers(commands: Any) -> None:
     export.add_argument("--to", dest="last", required=True, help="shop-local YYYY-MM-DD")
     export.add_argument("--warehouse", help="one warehouse code (not for audit)")
     export.add_argument("file", type=Path, help="FILE.xlsx or FILE.csv")
-    export.set_defaults(handler=export_command)
-    add_health_parser(commands)
+    command(export, export_command)
+    add_health_parser(commands, command)
 
 
 def _fail(message: str) -> int:
@@ -68,7 +70,7 @@ async def export_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_health_parser(commands: Any) -> None:
+def add_health_parser(commands: Any, command: Callable[[Any, Callable[..., Any]], None]) -> None:
     health = commands.add_parser(
         "health", help="health check: one workbook, PNG charts and a summary in DIR"
     )
@@ -76,7 +78,7 @@ def add_health_parser(commands: Any) -> None:
     health.add_argument("--to", dest="last", help="last shop-local day (default: today)")
     health.add_argument("--warehouse", help="one warehouse code (default: all)")
     health.add_argument("--out", type=Path, required=True, help="folder for the files")
-    health.set_defaults(handler=health_command)
+    command(health, health_command)
 
 
 async def health_command(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """The WeCom ``Sender``: outbox channels → ``WeComClient`` calls.
 
-Channels and payloads (``core.outbox``):
+Channels and payloads (``core.messaging.outbox``):
 - ``user``: target is userids joined by "|"; payload ``{msgtype, …}`` as ``message/send`` takes
   it, except that a ``card`` payload (``handlers.cards.Card.to_payload()``) becomes a template
   card here;
@@ -25,7 +25,7 @@ from typing import Any
 
 from bot.cards import template_card, wire_payload
 from bot.wecom_api import ROBOT_IMAGE_LIMIT, WeComApiError, WeComClient
-from core.outbox import MEDIA_KINDS
+from core.messaging.outbox import MEDIA_KINDS
 from notifications.outbox_worker import DeliveryFailed
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import analytics, outbox
+from core import analytics
 from core.doctypes import ROLE_NAMES, Role
-from core.models import OutboxMessage
-from core.reports.lists import suggested_order, write_low_stock_list
+from core.messaging import outbox
+from core.reports.lists import order_to_lift, write_low_stock_list
+from core.storage import OutboxMessage
 from handlers.router import APPROVERS, SHOP, SUPPLY, Attachment, Context, Reply
 
 ACTIONS = {"writeoff": SHOP, "transfer": SUPPLY, "order": SUPPLY, "done": APPROVERS}
@@ -61,7 +62,7 @@ async def _expiry_lines(ctx: Context, code: str, *, expired: bool) -> Reply:
 
 async def _order(ctx: Context, code: str) -> Reply:
     levels = [
-        (level, suggested_order(level))
+        (level, order_to_lift(level.on_hand, level))
         for level in await analytics.stock_levels(ctx.uow, low_only=True)
         if level.warehouse == code
     ]

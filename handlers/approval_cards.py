@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
-from core import approval_notices, outbox, staff
-from core.approval_store import SUBJECT_NAMES
-from core.approvals import Decision
+from dataclasses import replace
+
+from core import approvals, catalog
+from core.approvals import SUBJECT_NAMES, Decision
 from core.doctypes import APPROVER_ROLES
 from core.fmt import money
+from core.messaging import outbox
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
 from handlers.render import local_time
-from handlers.router import Context
+from handlers.router import Context, bounded_key
 
 MAX_ROWS = 6
+MAX_NOTE = 120
+# The outbox dedupe key column is 200 characters.
+MAX_KEY = 200
 APPROVE, REJECT = "approve", "reject"
 
 
@@ -20,7 +25,7 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
     """Send the card to every approver but the requester; returns their names."""
     approvers = [
         user
-        for user in await staff.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
+        for user in await catalog.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
         if user.userid != approval.requested_by
     ]
     if approvers:
@@ -30,9 +35,20 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
             "user",
             "|".join(user.userid for user in approvers),
             card.to_payload(),
-            dedupe_key=approval_notices.card_key(approval.number),
+            dedupe_key=approvals.card_key(approval.number),
         )
     return [user.name for user in approvers]
+
+
+async def refresh_request_card(ctx: Context, approval: ApprovalView, changed: str) -> None:
+    """Show every approver the request with today's numbers, still to be decided."""
+    card = request_card(approval, await ctx.name_of(approval.requested_by), ctx)
+    fresh = replace(card, note=f"已按最新数据更新：{changed}"[:MAX_NOTE])
+    response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
+    key = bounded_key(f"approval-card-refresh:{approval.number}:{ctx.inbound.key}", MAX_KEY)
+    await approvals.refresh_cards(
+        ctx.uow, approval.number, fresh.to_payload()["card"], response_code, key
+    )
 
 
 def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
@@ -49,17 +65,24 @@ def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
         description=approval.reason,
         rows=tuple(rows),
         buttons=(
-            CardButton("批准", f"{APPROVE}:{approval.number}", 1),
-            CardButton("驳回", f"{REJECT}:{approval.number}", 2),
+            CardButton("批准", button_key(APPROVE, approval), 1),
+            CardButton("驳回", button_key(REJECT, approval), 2),
         ),
     )
+
+
+def button_key(action: str, approval: ApprovalView) -> str:
+    """``approve:SP-…``; a refreshed request's cards add ``@revision``, so a click on a card
+    drawn before the refresh is known for what it is."""
+    key = f"{action}:{approval.number}"
+    return f"{key}@{approval.revision}" if approval.revision else key
 
 
 async def announce(ctx: Context, decision: Decision, text: str) -> None:
     """Update the request's card and tell the requester, once per decision."""
     approval = decision.approval
     response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
-    await approval_notices.update_cards(ctx.uow, approval, ctx.user.name, response_code)
+    await approvals.update_cards(ctx.uow, approval, ctx.user.name, response_code)
     await tell_requester(ctx, approval, text, "outcome")
 
 

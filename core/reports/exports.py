@@ -19,20 +19,20 @@ from sqlalchemy.orm import aliased
 
 from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
 from core.errors import InvalidInput
-from core.models import (
+from core.reports.period import Period
+from core.reports.tables import Book, Cell, Column, Kind
+from core.storage import (
     AuditLog,
     Batch,
     Document,
     DocumentLine,
+    Fixed,
     Item,
     Partner,
     StockMove,
+    UnitOfWork,
     Warehouse,
 )
-from core.reports.period import Period
-from core.reports.tables import Book, Cell, Column, Kind
-from core.types import Fixed
-from core.uow import UnitOfWork
 
 ZERO = Decimal(0)
 BATCH_ROWS = 2000

@@ -23,7 +23,8 @@ from sqlalchemy.sql import over
 from core import analytics
 from core.analytics import LineMoves
 from core.doctypes import DocType
-from core.models import (
+from core.reports.period import Period
+from core.storage import (
     Approval,
     AuditLog,
     Batch,
@@ -32,10 +33,9 @@ from core.models import (
     Item,
     StockBalance,
     StockMove,
+    UnitOfWork,
     Warehouse,
 )
-from core.reports.period import Period
-from core.uow import UnitOfWork
 
 ZERO = Decimal(0)
 SLOW_DAYS = 30

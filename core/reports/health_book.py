@@ -10,7 +10,7 @@ from core.fmt import money
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失")
 MARGIN_NEEDS = (

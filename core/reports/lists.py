@@ -37,11 +37,13 @@ LOW_STOCK_COLUMNS = (
 )
 
 
-def suggested_order(level: StockLevel) -> Decimal:
-    """``reorder_qty`` when set, else enough to bring availability up to twice the point."""
-    if level.reorder_qty > 0:
-        return level.reorder_qty
-    return max(2 * level.reorder_point - level.available, level.reorder_point)
+def order_to_lift(stock: Decimal, level: StockLevel) -> Decimal:
+    """What lifts ``stock`` above the reorder point: ``reorder_qty`` in as many whole
+    multiples as that takes, or, with none set, enough to reach twice the point."""
+    point, standard = level.reorder_point, level.reorder_qty
+    if standard > 0:
+        return standard * (int(max(point - stock, Decimal(0)) // standard) + 1)
+    return max(2 * point - stock, point)
 
 
 def write_expiry_list(batches: Sequence[BatchStock], today: date, path: Path, tz: ZoneInfo) -> Path:

@@ -11,7 +11,7 @@ from core.reports.charts import Chart, health_charts
 from core.reports.health import HealthReport, health_check
 from core.reports.health_book import write_health_book
 from core.reports.period import Period
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 WORKBOOK = "health.xlsx"
 ACCURACY_GOAL = Decimal("0.98")

@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from core import staff
+from core import catalog
 from core.doctypes import Role
-from core.outbox import enqueue
+from core.messaging.outbox import enqueue
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate
 
@@ -53,7 +53,7 @@ async def send_cards(
             by_code.setdefault(candidate.warehouse, []).append(candidate)
     stamp = run.now.strftime("%Y%m%d%H%M%S")
     for code, members in sorted(by_code.items()):
-        users = sorted({u.userid for u in await staff.users_with_roles(run.uow, code, ACTORS)})
+        users = sorted({u.userid for u in await catalog.users_with_roles(run.uow, code, ACTORS)})
         if not users:
             continue
         rows = [line(c.fact) for c in members[:TOP]]

@@ -14,8 +14,9 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core import alert_state, analytics, reports, stores
+from core import analytics, catalog, reports
 from core.doctypes import DocType
+from core.messaging import alert_state
 from core.reports import charts
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
@@ -49,7 +50,7 @@ class DayTotals:
 async def digest(run: RuleRun) -> RuleReport:
     day = run.now.astimezone(run.tz).date()
     since = datetime.combine(day, time(), run.tz)
-    totals = {w.code: DayTotals() for w in await stores.list_warehouses(run.uow)}
+    totals = {w.code: DayTotals() for w in await catalog.list_warehouses(run.uow)}
     await _add_documents(run, since, totals)
     for code, count in (await analytics.open_approvals(run.uow)).items():
         totals[code].approvals = count
@@ -72,7 +73,7 @@ async def _send_chart(run: RuleRun, code: str, day: date) -> int:
     title = f"{code} 近 {CHART_DAYS} 天销售与损耗（截至 {day:%m-%d}）"
     await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
     await asyncio.to_thread(charts.digest_chart, facts, title, path)
-    warehouse = next(w for w in await stores.list_warehouses(run.uow) if w.code == code)
+    warehouse = next(w for w in await catalog.list_warehouses(run.uow) if w.code == code)
     written = 0
     for target in await delivery.group(run.uow, warehouse):
         written += await delivery.send_media(

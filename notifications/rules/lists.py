@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from core import stores
+from core import catalog
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, Route
@@ -36,7 +36,7 @@ async def send_lists(
             facts[candidate.warehouse].append(candidate.fact)
     if not facts:
         return
-    warehouses = {w.code: w for w in await stores.list_warehouses(run.uow)}
+    warehouses = {w.code: w for w in await catalog.list_warehouses(run.uow)}
     stamp = run.now.astimezone(run.tz).strftime("%Y%m%d-%H%M")
     for code, members in sorted(facts.items()):
         relative = Path("reports") / f"{run.rule}-{code}-{stamp}.xlsx"

@@ -14,7 +14,7 @@ from pathlib import Path
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
 from core.fmt import plain_qty
-from core.reports.lists import suggested_order, write_low_stock_list
+from core.reports.lists import order_to_lift, write_low_stock_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules import alert_cards
@@ -25,14 +25,34 @@ from notifications.rules.lists import send_lists
 
 @dataclass(frozen=True)
 class LowItem:
+    """A low item and the advice for it.
+
+    A purchaser orders for stock that is there. A document waiting for approval (say a sale
+    that would drive stock negative) may yet be rejected, so it does not drive the advice:
+    ``suggested`` is for the stock on hand (zero while that is above the reorder point).
+    It is not hidden either: ``if_approved`` is what to order should the pending requests be
+    approved, so the purchaser can prepare for them. (Counting a pending 500 against 96 on
+    hand gave "可用 -406, 建议订货 72": an order that would not even cover the request.)
+    """
+
     level: StockLevel
     suggested: Decimal
+    if_approved: Decimal | None
+
+
+def low_item(level: StockLevel) -> LowItem:
+    held_low = level.on_hand <= level.reorder_point
+    return LowItem(
+        level,
+        order_to_lift(level.on_hand, level) if held_low else Decimal(0),
+        order_to_lift(level.available, level) if level.reserved else None,
+    )
 
 
 async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
     """Items at or under their reorder point: the scan, apart from announcing."""
     return [
-        Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, LowItem(lv, suggested_order(lv)))
+        Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, low_item(lv))
         for lv in await analytics.stock_levels(run.uow, low_only=True)
     ]
 

@@ -13,8 +13,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.fake_wecom import FakeWeCom
-from core.commands import Line, Receive
-from core.uow import UnitOfWork
+from core.ledger import Line, Receive
+from core.storage import UnitOfWork
 from notifications.registry import run_rule
 from tests.support.alerts import post
 from tests.support.bot_harness import BotHarness, running_bot

@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import archive as archiving
-from core import archive_db, documents
-from core.archive_db import ArchiveDatabase
-from core.commands import Line, Receive
-from core.db import create_sessionmaker
-from core.uow import UnitOfWork, in_transaction
+from core import ledger
+from core.archive import ArchiveDatabase, archive_url
+from core.ledger import Line, Receive
+from core.storage import UnitOfWork, create_sessionmaker, in_transaction
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -52,7 +51,7 @@ async def receive_many(uow: UnitOfWork, clock: ManualClock, count: int) -> None:
             if n % 3 == 0:
                 clock.advance(seconds=1)
             line = Line("COKE", Decimal(1))
-            await documents.submit(uow, Receive(warehouse="MAIN", actor="clerk1", lines=(line,)))
+            await ledger.submit(uow, Receive(warehouse="MAIN", actor="clerk1", lines=(line,)))
 
     await in_transaction(uow, work)
 
@@ -69,7 +68,21 @@ async def test_sixty_documents_ten_a_page_reach_the_end_without_duplicates_or_ga
     assert pages[-1].startswith("单据 51-60") and pages[-1].endswith("已经是最后一页")
     listed = [number for page in pages for number in NUMBER.findall(page)]
     assert listed == list(reversed(await chat.document_numbers()))
-    assert "没有可以继续的单据列表" in await chat.say("clerk1", "more")
+    assert (
+        await chat.say("clerk1", "more")
+        == "已经是最后一页（共 60 条），没有更多单据了。要重新查看请发送“单据”。"
+    )
+
+
+async def test_next_page_after_a_single_page_list_says_the_list_ended(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await receive_many(chat.uow, clock, 3)
+    assert (await chat.say("clerk1", "单据")).endswith("已经是最后一页")
+    reply = await chat.say("clerk1", "下一页")
+    assert "已经是最后一页（共 3 条）" in reply and "已超过" not in reply
+    clock.advance(minutes=10)
+    assert "已超过 10 分钟" in await chat.say("clerk1", "下一页")
 
 
 async def test_next_page_expires_after_ten_minutes(chat: Chat, clock: ManualClock) -> None:
@@ -177,7 +190,7 @@ async def archived_chat(
     engine: AsyncEngine, clock: ManualClock, settings: Settings, chat_factory: ChatFactory
 ) -> AsyncIterator[Chat]:
     """A chat whose ledger can read the archive (where the app's settings put it)."""
-    archive = ArchiveDatabase.open(archive_db.archive_url(settings))
+    archive = ArchiveDatabase.open(archive_url(settings))
     uow = UnitOfWork(create_sessionmaker(engine), clock=clock, settings=settings, archive=archive)
     await seed_shop(uow)
     yield chat_factory(uow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -34,7 +34,7 @@ async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
         ("入库 可乐 1.5", "可乐 以“瓶”计，数量只能是整数（收到 1.5）\n例如：入库 可乐 24 单价2.5"),
         ("入库 红富士苹果 1.2345kg", "数量只能是最多 3 位小数（收到 1.2345）\n例如："),
         ("入库 可乐 24箱", "可乐 以“瓶”计，不能按“箱”登记，例如：入库 可乐 24瓶"),
-        ("入库 芬达 3", "没有找到商品“芬达”。请检查名称，或发送 查 加商品编码/条码\n例如："),
+        ("入库 芬达 3", "没有找到商品“芬达”。请检查名称，或发送 查 加商品编码/条码\n如是新商品"),
         ("入库 可乐 3 仓库 X9", "没有代码为 X9 的仓库/门店\n例如：入库 可乐 24 单价2.5"),
         ("入库 可乐 3 单价 abc", "单价“abc”不是有效的数字，例如：入库 可乐 24"),
         ("入库 可乐 3 到期 2027-02-30", "日期“2027-02-30”无效，请写成 2027-01-31"),

@@ -14,7 +14,7 @@ import pytest
 from bot.delivery import WeComSender
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_api import WeComApiError, WeComClient
-from core.outbox import media_payload
+from core.messaging.outbox import media_payload
 from notifications.outbox_worker import DeliveryFailed
 from tests.support.bot_harness import AGENT_ID, CORP_ID, SECRET, new_fake
 
