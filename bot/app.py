@@ -187,7 +187,7 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
     metrics = app[METRICS]
     delivery = DeliveryWorker(
         partial(new_uow, app),
-        WeComSender(app[WECOM]),
+        WeComSender(app[WECOM], app[SETTINGS].data_dir),
         app[CLOCK],
         tuning.delivery,
         on_result=metrics.delivery,

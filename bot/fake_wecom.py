@@ -10,12 +10,19 @@ Choices the WeCom docs we have do not settle (so the fake decides):
   (WeCom's generic "invalid parameter");
 - ``appchat/send`` accepts any chat id, created here or not;
 - faults injected with ``fail_next*`` hit the next matching call; ``path=None`` means any
-  path except ``gettoken``.
+  path except ``gettoken``;
+- ``media/upload`` and ``webhook/upload_media`` keep what they receive (``media(id)``) and
+  check WeCom's limits: a multipart ``media`` field (else 41005), ``type`` image or file
+  (else 40005), more than 5 bytes and at most 10 MB for an image (a PNG or JPEG, else 40004;
+  too big 40009) or 20 MB for a file (40006); an image or file message naming a media id
+  that was never uploaded fails with 40007, as does a robot image whose md5 is wrong.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
@@ -39,6 +46,19 @@ TOKEN_ERRMSG = {
 RESPONSE_CODE_REJECTED = 40058
 TASK_ID_REUSED = 42014
 ALL_RECIPIENTS_INVALID = 81013
+MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
+ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+UPLOADS = ("media/upload", "webhook/upload_media")
+
+
+@dataclass(frozen=True)
+class Media:
+    media_id: str
+    kind: str
+    filename: str
+    content_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -77,6 +97,7 @@ class _State:
     response_codes: dict[str, str] = field(default_factory=dict)  # code -> task_id
     used_codes: set[str] = field(default_factory=set)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, Media] = field(default_factory=dict)
 
 
 def _ok(**fields: Any) -> dict[str, Any]:
@@ -124,7 +145,8 @@ class FakeWeCom:
     # -- lifecycle ------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application()
+        # Room for a file just over WeCom's 20 MB, so the limit is WeCom's answer, not aiohttp's.
+        app = web.Application(client_max_size=MEDIA_LIMITS["file"] + 1024 * 1024)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._handle)
         return app
 
@@ -200,6 +222,10 @@ class FakeWeCom:
         calls = self.successful("webhook/send")
         return [c.json or {} for c in calls if c.query.get("key") == key]
 
+    def media(self, media_id: str) -> Media | None:
+        """What was uploaded under ``media_id``, or None."""
+        return self._state.media.get(media_id)
+
     def card_updates(self) -> list[dict[str, Any]]:
         return [c.json or {} for c in self.successful("message/update_template_card")]
 
@@ -247,8 +273,12 @@ class FakeWeCom:
             await asyncio.sleep(self._delay)
         name = request.match_info["tail"]
         query = dict(request.query)
-        body = await _read_json(request)
-        status, answer = self._answer(name, query, body)
+        if name in UPLOADS:
+            body, upload = await _read_upload(request)
+            status, answer = self._answer(name, query, body, upload)
+        else:
+            body = await _read_json(request)
+            status, answer = self._answer(name, query, body)
         await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
         if answer is None:
             return web.Response(status=status, text="fake WeCom failure")
@@ -260,7 +290,11 @@ class FakeWeCom:
             self._changed.notify_all()
 
     def _answer(
-        self, name: str, query: dict[str, str], body: dict[str, Any] | None
+        self,
+        name: str,
+        query: dict[str, str],
+        body: dict[str, Any] | None,
+        upload: _Upload | None = None,
     ) -> tuple[int, dict[str, Any] | None]:
         fault = next((f for f in self._faults if f.matches(name)), None)
         if fault is not None:
@@ -270,11 +304,17 @@ class FakeWeCom:
             return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
         if name == "gettoken":
             return 200, self._gettoken(query)
-        if name == "webhook/send":
-            return 200, _ok() if query.get("key") else _err(93000, "invalid webhook url")
+        if name.startswith("webhook/"):
+            if not query.get("key"):
+                return 200, _err(93000, "invalid webhook url")
+            if name == "webhook/upload_media":
+                return 200, self._upload(query, upload)
+            return 200, self._robot_send(body or {})
         token_error = self._check_token(query.get("access_token"))
         if token_error is not None:
             return 200, token_error
+        if name == "media/upload":
+            return 200, self._upload(query, upload)
         handler = self._routes().get(name)
         if handler is None:
             return 404, None
@@ -287,8 +327,48 @@ class FakeWeCom:
             "message/send": self._message_send,
             "message/update_template_card": self._update_card,
             "appchat/create": self._appchat_create,
-            "appchat/send": lambda body: _ok(),
+            "appchat/send": lambda body: self._media_known(body) or _ok(),
         }
+
+    def _upload(self, query: Mapping[str, str], upload: _Upload | None) -> dict[str, Any]:
+        kind = query.get("type", "")
+        if kind not in MEDIA_LIMITS:
+            return _err(40005, "invalid media type")
+        if upload is None:
+            return _err(41005, "media data missing")
+        size = len(upload.content)
+        if kind == "image" and not upload.content.startswith(IMAGE_MAGIC):
+            return _err(40004, "invalid media file type")
+        if not 5 < size <= MEDIA_LIMITS[kind]:
+            return _err(40009 if kind == "image" else 40006, "invalid file size")
+        media_id = secrets.token_urlsafe(32)
+        self._state.media[media_id] = Media(
+            media_id, kind, upload.filename, upload.content_type, upload.content
+        )
+        created = str(int(self.clock().timestamp()))
+        return _ok(type=kind, media_id=media_id, created_at=created)
+
+    def _media_known(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """40007 for an image or file message naming media never uploaded, else None."""
+        kind = body.get("msgtype")
+        if kind not in MEDIA_LIMITS:
+            return None
+        media_id = str((body.get(kind) or {}).get("media_id", ""))
+        return None if media_id in self._state.media else _err(40007, "invalid media_id")
+
+    def _robot_send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("msgtype") != "image":
+            return self._media_known(body) or _ok()
+        image = body.get("image") or {}
+        try:
+            content = base64.b64decode(str(image.get("base64", "")), validate=True)
+        except ValueError:
+            return _err(40009, "invalid image base64")
+        if hashlib.md5(content).hexdigest() != image.get("md5") or not content:
+            return _err(40009, "image md5 does not match")
+        if len(content) > ROBOT_IMAGE_LIMIT:
+            return _err(40009, "image over 2 MB")
+        return _ok()
 
     def _gettoken(self, query: Mapping[str, str]) -> dict[str, Any]:
         if query.get("corpid") != self.corp_id:
@@ -312,6 +392,9 @@ class FakeWeCom:
     def _message_send(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != self.agent_id:
             return _err(40056, "invalid agentid")
+        unknown_media = self._media_known(body)
+        if unknown_media is not None:
+            return unknown_media
         recipients = [u for u in str(body.get("touser", "")).split("|") if u]
         invalid = self._invalid_users(recipients)
         if not recipients or len(invalid) == len(recipients):
@@ -350,6 +433,26 @@ def _reached(call: ApiCall, userid: str) -> bool:
     recipients = [u.lower() for u in str((call.json or {}).get("touser", "")).split("|")]
     invalid = str((call.response or {}).get("invaliduser", "")).split("|")
     return "@all" in recipients or (userid.lower() in recipients and userid.lower() not in invalid)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+async def _read_upload(request: web.Request) -> tuple[dict[str, Any], _Upload | None]:
+    """The multipart ``media`` field, and what the call log keeps of it (not the bytes)."""
+    if not request.content_type.startswith("multipart/"):
+        return {"media": None}, None
+    form = await request.post()
+    field = form.get("media")
+    if not isinstance(field, web.FileField):
+        return {"media": None}, None
+    content = field.file.read()
+    upload = _Upload(field.filename, field.content_type, content)
+    return {"media": {"filename": upload.filename, "size": len(content)}}, upload
 
 
 async def _read_json(request: web.Request) -> dict[str, Any] | None:

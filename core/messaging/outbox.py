@@ -75,6 +75,19 @@ def markdown_payload(content: str) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
+MEDIA_KINDS = ("image", "file")
+
+
+def media_payload(kind: str, path: str, name: str) -> dict[str, Any]:
+    """A picture or file message. The file stays on disk under the data dir (``path`` is
+    relative to it) and is uploaded by ``media/upload`` when the row is delivered: a media id
+    lives three days, a row may wait longer, and the outbox stays small.
+    """
+    if kind not in MEDIA_KINDS:
+        raise ValueError(f"unknown media kind {kind!r}")
+    return {"msgtype": kind, kind: {"path": path, "name": name}}
+
+
 def _unclaimed(now: datetime) -> ColumnElement[bool]:
     return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now)
 

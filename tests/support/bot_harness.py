@@ -77,6 +77,8 @@ def shown(message: dict[str, Any]) -> str:
     msgtype = message["msgtype"]
     if msgtype == "template_card":
         return f"[card] {message['template_card']['main_title']['title']}"
+    if msgtype in ("image", "file"):
+        return f"[{msgtype}]"
     return str(message[msgtype]["content"])
 
 
