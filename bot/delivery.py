@@ -1,9 +1,9 @@
 """The WeCom ``Sender``: outbox channels → ``WeComClient`` calls.
 
 Channels and payloads (``core.outbox``):
-- ``user``: target is userids joined by "|"; payload ``{msgtype, …}`` as ``message/send`` takes
-  it, except that a ``card`` payload (``handlers.cards.Card.to_payload()``) becomes a template
-  card here;
+- ``user``: target is userids joined by "|", sent in parts of at most 1000; payload
+  ``{msgtype, …}`` as ``message/send`` takes it, except that a ``card`` payload
+  (``handlers.cards.Card.to_payload()``) becomes a template card here;
 - ``appchat``: target is a chat id; ``webhook``: target is a group robot's key; both take
   ``text`` and ``markdown`` payloads;
 - ``card_update``: ``{userids, response_code, replace_name}`` relabels the clicked button,
@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.cards import template_card, wire_payload
-from bot.wecom_api import WeComApiError, WeComClient
+from bot.wecom_api import MAX_RECIPIENTS, WeComApiError, WeComClient
 from notifications.outbox_worker import DeliveryFailed
 
 
@@ -36,7 +36,7 @@ class WeComSender:
 
     async def _send(self, channel: str, target: str, payload: Mapping[str, Any]) -> dict[str, Any]:
         if channel == "user":
-            return await self._client.send_message(target, wire_payload(payload))
+            return await self._send_to_users(target.split("|"), wire_payload(payload))
         if channel == "appchat":
             msgtype = str(payload["msgtype"])
             return await self._client.appchat_send(target, msgtype, payload[msgtype])
@@ -46,6 +46,20 @@ class WeComSender:
         if channel == "card_update":
             return await self._update_card(payload)
         raise ValueError(f"unknown channel {channel!r}")
+
+    async def _send_to_users(
+        self, userids: list[str], payload: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One ``message/send`` per ``MAX_RECIPIENTS`` users; the first answer, with every part's.
+
+        After a failure the row is sent again from the first part: the parts that went out
+        before are repeats that WeCom's duplicate check drops.
+        """
+        parts = [userids[i : i + MAX_RECIPIENTS] for i in range(0, len(userids), MAX_RECIPIENTS)]
+        answers = [await self._client.send_message(part, payload) for part in parts]
+        if len(answers) == 1:
+            return answers[0]
+        return {**answers[0], "parts": answers}
 
     async def _update_card(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         userids = [str(userid) for userid in payload["userids"]]

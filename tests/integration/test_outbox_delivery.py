@@ -93,7 +93,7 @@ async def test_a_due_row_is_sent_once_and_the_api_answer_is_kept(
     [row] = await stored(new_uow)
     assert (row.status, row.attempts, row.sent_at) == (outbox.SENT, 1, clock.now)
     assert row.response == {"errcode": 0, "errmsg": "ok", "response_code": "code-1"}
-    assert row.claimed_until is None
+    assert row.claimed_by is None
 
 
 async def test_one_targets_rows_are_sent_in_order_while_other_targets_go_alongside(
@@ -107,19 +107,22 @@ async def test_one_targets_rows_are_sent_in_order_while_other_targets_go_alongsi
     assert [text for _, _, text in sender.sent] == ["b1", "a1", "a2"]
 
 
-async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
+async def test_a_claimed_row_is_not_claimed_again_while_its_instance_lives(
     new_uow: Callable[[], UnitOfWork], clock: ManualClock
 ) -> None:
     await enqueue(new_uow, ("user", "clerk1", "hello"))
 
     async def claim(uow: UnitOfWork) -> list[int]:
-        rows = await outbox.claim_due(uow.session, clock.now, limit=10, lease=timedelta(minutes=2))
+        rows = await outbox.claim_due(uow.session, clock.now, limit=10, instance="a")
         return [row.id for row in rows]
 
+    async def live(uow: UnitOfWork) -> None:
+        await outbox.register_instance(uow.session, "a", "elsewhere", 1, clock.now)
+
+    await in_transaction(new_uow(), live)
     assert len(await in_transaction(new_uow(), claim)) == 1
+    clock.advance(hours=1)
     assert await in_transaction(new_uow(), claim) == []
-    clock.advance(minutes=2)
-    assert len(await in_transaction(new_uow(), claim)) == 1
 
 
 async def test_a_retryable_failure_is_retried_after_an_exponential_backoff(
@@ -226,7 +229,7 @@ async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice(
     engines = [create_engine(pg_url), create_engine(pg_url)]
     uows = [uow_factory(engine, clock) for engine in engines]
     await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
-    policy = DeliveryPolicy(batch_size=10)
+    policy = DeliveryPolicy(max_in_flight=10)
     senders = [RecordingSender(), RecordingSender()]
     workers = [DeliveryWorker(u, s, clock, policy) for u, s in zip(uows, senders, strict=True)]
 

@@ -44,8 +44,9 @@ AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 FAST = Tuning(
     delivery=DeliveryPolicy(
         retry_base=timedelta(milliseconds=20),
-        lease=timedelta(seconds=1),
         poll_interval=0.05,
+        heartbeat_interval=0.05,
+        stale_after=timedelta(seconds=1),
     ),
     api_max_attempts=2,
     api_retry_base_delay=0.01,
