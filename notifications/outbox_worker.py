@@ -183,17 +183,16 @@ class DeliveryWorker:
                 task.cancel()
 
     async def start(self) -> None:
-        """Register this instance and take over the claims of instances that are gone."""
-        if self._registered:
-            return
-        instance, now = self.instance, self._clock()
-        await self._transact(
-            lambda uow: outbox.register_instance(
-                uow.session, instance.id, instance.host, instance.pid, now
+        """Register this instance (once) and take over the claims of instances that are gone."""
+        if not self._registered:
+            instance, now = self.instance, self._clock()
+            await self._transact(
+                lambda uow: outbox.register_instance(
+                    uow.session, instance.id, instance.host, instance.pid, now
+                )
             )
-        )
-        self._registered = True
-        await self._reap()
+            self._registered = True
+            await self._reap()
 
     async def _beat(self) -> None:
         while True:
@@ -234,6 +233,7 @@ class DeliveryWorker:
         """Deliver until nothing claimable is left (also what became due as the target's previous
         row went out) and every send has finished; returns how many rows were claimed."""
         await self.start()
+        await self._reap()
         claimed = 0
         while True:
             if len(self._in_flight) < self.policy.max_in_flight:
