@@ -191,7 +191,7 @@ class FakeWeCom:
         self._state.tokens = dict.fromkeys(self._state.tokens, past)
 
     def delay(self, seconds: float) -> None:
-        """Delay every later answer by ``seconds`` (0 to stop)."""
+        """Answer every later call ``seconds`` after doing its work (0 to stop)."""
         self._delay = seconds
 
     # -- reading the log ------------------------------------------------------------------
@@ -272,8 +272,6 @@ class FakeWeCom:
     # -- serving --------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if self._delay:
-            await asyncio.sleep(self._delay)
         name = request.match_info["tail"]
         query = dict(request.query)
         body = await _read_json(request)
@@ -287,6 +285,8 @@ class FakeWeCom:
             status = fault.status
         call = ApiCall(request.path, query, body, self.clock(), status, answer, dropped)
         await self._record(call)
+        if self._delay:
+            await asyncio.sleep(self._delay)
         if fault is not None:
             await asyncio.sleep(fault.delay)
             return self._response(status, answer if status == 200 else None)

@@ -190,6 +190,28 @@ async def claim_due(
     return rows
 
 
+async def claim_next(
+    session: AsyncSession, target_key: str, now: datetime, *, instance: str
+) -> OutboxMessage | None:
+    """Claim for ``instance`` the row now heading ``target_key``'s queue, if it is due."""
+    row = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.target_key == target_key,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            *_CLAIMABLE,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(of=OutboxMessage, skip_locked=True)
+    )
+    if row is not None:
+        row.claimed_by = instance
+        await session.flush()
+    return row
+
+
 async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:
     closed = await session.scalar(
         update(OutboxMessage)

@@ -143,6 +143,7 @@ class DeliveryWorker:
         self._stopping = False
         self._registered = False
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._taken = 0  # rows taken in hand, by a claim or handed over by the previous row
 
     def wake(self) -> None:
         self._wake.set()
@@ -231,15 +232,15 @@ class DeliveryWorker:
 
     async def deliver_due(self) -> int:
         """Deliver until nothing claimable is left (also what became due as the target's previous
-        row went out) and every send has finished; returns how many rows were claimed."""
+        row went out) and every send has finished; returns how many rows it took in hand."""
         await self.start()
         await self._reap()
-        claimed = 0
+        before = self._taken
         while True:
             if len(self._in_flight) < self.policy.max_in_flight:
-                claimed += await self._claim_and_send()
+                await self._claim_and_send()
             if not self._in_flight:
-                return claimed
+                return self._taken - before
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
 
     async def _claim_and_send(self) -> int:
@@ -258,9 +259,12 @@ class DeliveryWorker:
         )
         return rows
 
-    async def _deliver_and_wake(self, row: OutboxMessage) -> None:
+    async def _deliver_and_wake(self, first: OutboxMessage) -> None:
+        row: OutboxMessage | None = first
         try:
-            await self._deliver(row)
+            while row is not None:
+                self._taken += 1
+                row = await self._deliver(row)
         except Exception:
             # The row stays claimed by this live instance: a clean stop or a restart frees it.
             log.exception("outbox_delivery_crashed", extra={"outbox_id": row.id})
@@ -275,30 +279,31 @@ class DeliveryWorker:
         # Due already yet not claimed: locked by a concurrent claim; look again shortly.
         return min(longest, max((due - now).total_seconds(), longest / 20))
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage) -> OutboxMessage | None:
+        """Send ``row`` and record the outcome; returns its target's next row when that was
+        claimed in the same transaction (it is due and the target's turn has come)."""
         free_at = self._limiter.admit(rate_keys(row.channel, row.target), self._clock())
         if free_at is not None:
-            await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
-            return
+            return await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
         try:
             response = await self._sender.send(row.channel, row.target, row.payload)
         except DeliveryFailed as failure:
-            await self._failed(row, failure.reason, failure.retryable)
+            return await self._failed(row, failure.reason, failure.retryable)
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
-            await self._failed(row, f"{type(error).__name__}: {error}", retryable=True)
-        else:
-            now = self._clock()
-            await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
+            return await self._failed(row, f"{type(error).__name__}: {error}", retryable=True)
+        now = self._clock()
+        return await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
 
-    async def _failed(self, row: OutboxMessage, reason: str, retryable: bool) -> None:
+    async def _failed(
+        self, row: OutboxMessage, reason: str, retryable: bool
+    ) -> OutboxMessage | None:
         attempts = row.attempts + 1
         if retryable and attempts < self.policy.max_attempts:
             retry_at = self._clock() + self.policy.retry_delay(attempts)
-            await self._record(
+            return await self._record(
                 row, "retry", lambda s: outbox.mark_retry(s, row.id, retry_at, reason)
             )
-            return
         log.error(
             "outbox_dead_letter",
             extra={
@@ -308,12 +313,22 @@ class DeliveryWorker:
                 "reason": reason,
             },
         )
-        await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
+        return await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
-    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> None:
-        recorded = await self._transact(lambda uow: write(uow.session))
+    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> OutboxMessage | None:
+        now, me, hand_over = self._clock(), self.instance.id, not self._stopping
+
+        async def work(uow: UnitOfWork) -> tuple[bool, OutboxMessage | None]:
+            recorded = await write(uow.session)
+            if not (recorded and hand_over):
+                return recorded, None
+            # Sparing the next row of this target a claim of its own halves its transactions.
+            return True, await outbox.claim_next(uow.session, row.target_key, now, instance=me)
+
+        recorded, following = await self._transact(work)
         if not recorded:
             log.warning(
                 "outbox_row_changed_under_us", extra={"outbox_id": row.id, "result": result}
             )
         self._on_result(result)
+        return following

@@ -227,7 +227,7 @@ async def test_a_group_robot_gets_at_most_20_messages_a_minute(
 
 
 @pytest.mark.pg
-async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice(
+async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice_nor_out_of_order(
     pg_url: str, clock: ManualClock
 ) -> None:
     engines = [create_engine(pg_url), create_engine(pg_url)]
@@ -235,21 +235,28 @@ async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice(
     await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
     policy = DeliveryPolicy(max_in_flight=10)
     senders = [RecordingSender(), RecordingSender()]
+    senders[1].sent = senders[0].sent  # one log of both, in the order the sends happened
     workers = [DeliveryWorker(u, s, clock, policy) for u, s in zip(uows, senders, strict=True)]
 
-    async def drain(worker: DeliveryWorker) -> None:
-        while await worker.deliver_due():
-            pass
+    async def drain(worker: DeliveryWorker) -> int:
+        claimed = 0
+        while found := await worker.deliver_due():
+            claimed += found
+        return claimed
 
     try:
-        await asyncio.gather(*(drain(w) for w in workers))
+        claimed = await asyncio.gather(*(drain(w) for w in workers))
     finally:
         for engine in engines:
             await engine.dispose()
 
-    sent = Counter(text for sender in senders for _, _, text in sender.sent)
+    assert all(claimed) and sum(claimed) == 400
+    log = senders[0].sent
+    sent = Counter(text for _, _, text in log)
     assert len(sent) == 400 and set(sent.values()) == {1}
-    assert all(sender.sent for sender in senders)
+    for user in range(40):
+        mine = [int(text[1:]) for _, target, text in log if target == f"user{user}"]
+        assert mine == sorted(mine)
 
 
 async def claim_as(

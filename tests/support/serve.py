@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from pathlib import Path
@@ -93,8 +94,11 @@ class ServeProcess:
         }
         self._log = log
         self.process: asyncio.subprocess.Process | None = None
+        self.started_at = 0.0  # time.monotonic() of the last start
 
     async def start(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """Start the process and return once it answers ``/healthz``."""
+        self.started_at = time.monotonic()
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bot.cli", "serve", cwd=ROOT, env=self._env, stderr=self._log
         )
