@@ -18,10 +18,10 @@ The request JSON holds ``touser``, ``agentid``, ``msgtype`` and the body, so the
 recipient set and per exact content; the reference does not say what the answer to a dropped
 repeat looks like. Consequences here: every send of one outbox row must be byte-for-byte the
 same request (it is built only from the row, with a fixed interval,
-``core.outbox.DUPLICATE_CHECK_INTERVAL``), and two different rows must never be the same
-request, or the second honest reply would be swallowed: ``core.outbox.enqueue`` makes a row
-that repeats an earlier one word for word distinct. ``appchat/send``, group robots and card
-updates have no such check (a card update's response code is single-use anyway).
+``core.messaging.outbox.DUPLICATE_CHECK_INTERVAL``), and two different rows must never be the
+same request, or the second honest reply would be swallowed: ``core.messaging.outbox.enqueue``
+makes a row that repeats an earlier one word for word distinct. ``appchat/send``, group robots
+and card updates have no such check (a card update's response code is single-use anyway).
 
 Logs carry the API path and errcode, never the secret, the token or a robot key.
 """
@@ -39,7 +39,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from core.clock import Clock, utcnow
-from core.outbox import DUPLICATE_CHECK_INTERVAL
+from core.messaging.outbox import DUPLICATE_CHECK_INTERVAL
 
 log = logging.getLogger(__name__)
 

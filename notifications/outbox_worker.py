@@ -1,9 +1,10 @@
 """The outbox delivery worker: claim due rows, send each through a ``Sender``, record the outcome.
 
-- A row is sent at most once per claim, and a claim is exclusive (see ``core.outbox``); right
-  after its send, the row's outcome is committed on its own, whatever else is in flight. Only a
-  crash between a send and that commit, or an answer lost after WeCom delivered, can repeat a
-  send; WeCom's duplicate check (``bot.wecom_api``) keeps the repeat from reaching the user.
+- A row is sent at most once per claim, and a claim is exclusive (see
+  ``core.messaging.outbox``); right after its send, the row's outcome is committed on its own,
+  whatever else is in flight. Only a crash between a send and that commit, or an answer lost
+  after WeCom delivered, can repeat a send; WeCom's duplicate check (``bot.wecom_api``) keeps
+  the repeat from reaching the user.
 - Each worker is an instance with an id and a heartbeat row (every ``heartbeat_interval``).
   Starting, and at every beat, it releases the claims of instances that are gone: silent for
   ``stale_after``, or on this host with their process no longer running (a restart takes over
@@ -37,10 +38,9 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
 from core.clock import Clock
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import OutboxMessage, UnitOfWork, in_transaction
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)

@@ -15,9 +15,9 @@ import aiohttp
 from sqlalchemy import select
 
 from bot.fake_wecom import FakeWeCom
-from core import outbox, queries
-from core.models import OutboxMessage
-from core.uow import UnitOfWork
+from core import ledger
+from core.messaging import outbox
+from core.storage import OutboxMessage, UnitOfWork
 from tests.support.bot_harness import AES_KEY, TOKEN
 from tests.support.serve import ServeProcess, free_port, pending, read, seeded_database
 
@@ -122,7 +122,7 @@ async def test_a_kill_9_mid_burst_then_restart_answers_every_sale_once_in_order_
         sold = [int(m.group(1)) for text in texts if (m := SOLD.search(text))]
         assert sold == list(range(1, SALES_EACH + 1)), (userid, texts)
         assert len(texts) == SALES_EACH, (userid, texts)
-    on_hand = await read(url, lambda u: queries.stock_of(u, "COKE"))
+    on_hand = await read(url, lambda u: ledger.stock_of(u, "COKE"))
     assert on_hand.on_hand == Decimal(STOCK - len(CLERKS) * sum(range(1, SALES_EACH + 1)))  # type: ignore[attr-defined]
     repeats = Counter(c.json["touser"] for c in fake_wecom.dropped_repeats() if c.json)
     print(  # the figures the issue asks for, in the test log

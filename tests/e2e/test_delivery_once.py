@@ -10,8 +10,8 @@ from dataclasses import replace
 import pytest
 
 from bot.fake_wecom import FakeWeCom
-from core import staff
-from core.uow import UnitOfWork
+from core import catalog
+from core.storage import UnitOfWork
 from tests.support.bot_harness import FAST, BotHarness, Chat, running_bot
 from tests.support.ledger import seed_shop
 
@@ -72,7 +72,7 @@ async def test_200_senders_with_10_messages_each_get_2000_replies_each_once_in_o
 ) -> None:
     async def enrol(uow: UnitOfWork) -> None:
         for n, userid in enumerate(SENDERS):
-            await staff.save_user(uow, "test", userid, f"店员{n}", "clerk", ["MAIN"])
+            await catalog.save_user(uow, "test", userid, f"店员{n}", "clerk", ["MAIN"])
 
     await bot.run(enrol)
     questions = ["查 可乐", "查 雪碧"]

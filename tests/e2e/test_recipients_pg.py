@@ -10,9 +10,9 @@ from decimal import Decimal
 import pytest
 
 from bot.fake_wecom import FakeWeCom
-from core import documents, staff
-from core.commands import Line, Receive
-from core.uow import UnitOfWork
+from core import catalog, ledger
+from core.ledger import Line, Receive
+from core.storage import UnitOfWork
 from handlers import dispatch
 from handlers.inbound import Inbound
 from notifications.registry import run_rule
@@ -38,9 +38,9 @@ async def bot(pg_url: str, fake_wecom: FakeWeCom) -> AsyncIterator[BotHarness]:
 
         async def enrol(uow: UnitOfWork) -> None:
             for n, userid in enumerate(MANAGERS):
-                await staff.save_user(uow, "test", userid, f"经理{n}", "manager", ["MAIN"])
+                await catalog.save_user(uow, "test", userid, f"经理{n}", "manager", ["MAIN"])
             for n, userid in enumerate(ADMINS):
-                await staff.save_user(uow, "test", userid, f"管理员{n}", "admin", ["MAIN"])
+                await catalog.save_user(uow, "test", userid, f"管理员{n}", "admin", ["MAIN"])
 
         await harness.run(enrol)
         yield harness
@@ -64,7 +64,7 @@ async def test_an_approval_card_reaches_all_60_approvers_and_its_update_too(
 async def test_an_alert_rule_runs_and_its_alert_reaches_all_60(bot: BotHarness) -> None:
     async def low_stock(uow: UnitOfWork) -> list[str]:
         receipt = Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(3)),))
-        await documents.submit(uow, receipt)
+        await ledger.submit(uow, receipt)
         report = await run_rule(uow, "low-stock", uow.now() + timedelta(minutes=1))
         return list(report.alerted)
 

@@ -17,11 +17,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import outbox
 from core.clock import utcnow
-from core.db import create_engine, create_sessionmaker
-from core.models import DeliveryInstance, OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import (
+    DeliveryInstance,
+    OutboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker, Instance
 from tests.support.clock import ManualClock
 

@@ -8,15 +8,13 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import outbox, schema
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import UnitOfWork, alembic_config, in_transaction, upgrade
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
     async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.downgrade(schema.alembic_config(sync), revision)
-        )
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), revision))
 
 
 async def test_0002_keeps_queued_rows_keys_them_by_target_and_lifts_the_length_limit(
@@ -33,7 +31,7 @@ async def test_0002_keeps_queued_rows_keys_them_by_target_and_lifts_the_length_l
             {"payload": '{"msgtype": "text", "text": {"content": "hi"}}', "now": datetime.now(UTC)},
         )
 
-    await schema.upgrade(engine)
+    await upgrade(engine)
 
     async with engine.connect() as connection:
         key, claimed = (

@@ -15,10 +15,10 @@ from typing import IO
 
 import aiohttp
 
-from core import documents, inbox, outbox, schema, staff
-from core.commands import Line, Receive
-from core.db import create_engine, create_sessionmaker
-from core.uow import UnitOfWork, in_transaction
+from core import catalog, ledger
+from core.ledger import Line, Receive
+from core.messaging import inbox, outbox
+from core.storage import UnitOfWork, create_engine, create_sessionmaker, in_transaction, upgrade
 from tests.support.bot_harness import AES_KEY, AGENT_ID, CORP_ID, SECRET, TOKEN
 from tests.support.ledger import seed_shop
 
@@ -36,15 +36,15 @@ async def seeded_database(path: Path, clerks: list[str], coke: int) -> str:
     url = f"sqlite+aiosqlite:///{path}"
     engine = create_engine(url)
     try:
-        await schema.upgrade(engine)
+        await upgrade(engine)
         uow = UnitOfWork(create_sessionmaker(engine))
         await seed_shop(uow)
 
         async def stock_up(u: UnitOfWork) -> None:
             for n, userid in enumerate(clerks):
-                await staff.save_user(u, "test", userid, f"店员{n}", "clerk", ["MAIN"])
+                await catalog.save_user(u, "test", userid, f"店员{n}", "clerk", ["MAIN"])
             receipt = Receive(warehouse="MAIN", actor="mgr1", lines=(Line("COKE", Decimal(coke)),))
-            await documents.submit(u, receipt)
+            await ledger.submit(u, receipt)
 
         await in_transaction(uow, stock_up)
     finally:
