@@ -52,6 +52,8 @@ from core.storage.schema import (
     MIGRATIONS,
     alembic_config,
     current_revision,
+    sqlite_file,
+    unready_reason,
     upgrade,
 )
 from core.storage.sqlite_inline import (
@@ -116,5 +118,7 @@ __all__ = [
     "is_postgres",
     "is_retryable",
     "log",
+    "sqlite_file",
+    "unready_reason",
     "upgrade",
 ]
