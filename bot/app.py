@@ -164,7 +164,9 @@ async def _wecom_client(
     app: web.Application, *, http_session: aiohttp.ClientSession | None, tuning: Tuning
 ) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    session = http_session or aiohttp.ClientSession()
+    # Keep-alive connections, enough for every send in flight and a token fetch.
+    limit = tuning.delivery.max_in_flight + 4
+    session = http_session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
     try:
         app[WECOM] = WeComClient(
             session,

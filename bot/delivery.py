@@ -1,9 +1,9 @@
 """The WeCom ``Sender``: outbox channels → ``WeComClient`` calls.
 
 Channels and payloads (``core.messaging.outbox``):
-- ``user``: target is userids joined by "|"; payload ``{msgtype, …}`` as ``message/send`` takes
-  it, except that a ``card`` payload (``handlers.cards.Card.to_payload()``) becomes a template
-  card here;
+- ``user``: target is userids joined by "|", sent in parts of at most 1000; payload
+  ``{msgtype, …}`` as ``message/send`` takes it, except that a ``card`` payload
+  (``handlers.cards.Card.to_payload()``) becomes a template card here;
 - ``appchat``: target is a chat id; ``webhook``: target is a group robot's key; both take
   ``text`` and ``markdown`` payloads;
 - ``card_update``: ``{userids, response_code, replace_name}`` relabels the clicked button,
@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.cards import template_card, wire_payload
-from bot.wecom_api import ROBOT_IMAGE_LIMIT, WeComApiError, WeComClient
+from bot.wecom_api import MAX_RECIPIENTS, ROBOT_IMAGE_LIMIT, WeComApiError, WeComClient
 from core.messaging.outbox import MEDIA_KINDS
 from notifications.outbox_worker import DeliveryFailed
 
@@ -48,7 +48,7 @@ class WeComSender:
         if payload.get("msgtype") in MEDIA_KINDS:
             return await self._send_media(channel, target, payload)
         if channel == "user":
-            return await self._client.send_message(target, wire_payload(payload))
+            return await self._send_to_users(target.split("|"), wire_payload(payload))
         if channel == "appchat":
             msgtype = str(payload["msgtype"])
             return await self._client.appchat_send(target, msgtype, payload[msgtype])
@@ -79,7 +79,7 @@ class WeComSender:
         media_id = await self._client.upload_media(kind, content, name)
         wire = {"msgtype": kind, kind: {"media_id": media_id}}
         if channel == "user":
-            return await self._client.send_message(target, wire)
+            return await self._send_to_users(target.split("|"), wire)
         if channel == "appchat":
             return await self._client.appchat_send(target, kind, wire[kind])
         raise ValueError(f"{kind} cannot go to channel {channel!r}")
@@ -95,6 +95,20 @@ class WeComSender:
             return await self._client.webhook_send(key, "image", inline)
         media_id = await self._client.webhook_upload_media(key, content, name)
         return await self._client.webhook_send(key, "file", {"media_id": media_id})
+
+    async def _send_to_users(
+        self, userids: list[str], payload: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """One ``message/send`` per ``MAX_RECIPIENTS`` users; the first answer, with every part's.
+
+        After a failure the row is sent again from the first part: the parts that went out
+        before are repeats that WeCom's duplicate check drops.
+        """
+        parts = [userids[i : i + MAX_RECIPIENTS] for i in range(0, len(userids), MAX_RECIPIENTS)]
+        answers = [await self._client.send_message(part, payload) for part in parts]
+        if len(answers) == 1:
+            return answers[0]
+        return {**answers[0], "parts": answers}
 
     async def _update_card(self, payload: Mapping[str, Any]) -> dict[str, Any]:
         userids = [str(userid) for userid in payload["userids"]]

@@ -10,12 +10,17 @@ Choices the WeCom docs we have do not settle (so the fake decides):
   (WeCom's generic "invalid parameter");
 - ``appchat/send`` accepts any chat id, created here or not;
 - faults injected with ``fail_next*`` hit the next matching call; ``path=None`` means any
-  path except ``gettoken``;
+  path except ``gettoken``; ``fail_after_delivery`` does the call's work (a message reaches
+  its users) and then answers an HTTP error, late if asked: an answer lost on the way back;
 - ``media/upload`` and ``webhook/upload_media`` keep what they receive (``media(id)``) and
   check WeCom's limits: a multipart ``media`` field (else 41005), ``type`` image or file
   (else 40005), more than 5 bytes and at most 10 MB for an image (a PNG or JPEG, else 40004;
   too big 40009) or 20 MB for a file (40006); an image or file message naming a media id
   that was never uploaded fails with 40007, as does a robot image whose md5 is wrong.
+- ``message/send`` with ``enable_duplicate_check`` drops a request whose JSON equals one that
+  took effect within its ``duplicate_check_interval`` (default 1800 s, at most 4 hours), as
+  WeCom's reference describes the check (see ``bot.wecom_api``); the reference does not say
+  what WeCom answers to a dropped repeat, so the fake answers what the original call got.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -50,6 +55,8 @@ MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
 ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 UPLOADS = ("media/upload", "webhook/upload_media")
+DUPLICATE_CHECK_DEFAULT = 1800
+DUPLICATE_CHECK_MAX = 4 * 3600
 
 
 @dataclass(frozen=True)
@@ -69,6 +76,8 @@ class ApiCall:
     time: datetime
     status: int = 200
     response: dict[str, Any] | None = None
+    # A message/send repeat that WeCom's duplicate check dropped: it reached nobody.
+    dropped: bool = False
 
     @property
     def name(self) -> str:
@@ -77,7 +86,12 @@ class ApiCall:
 
     @property
     def ok(self) -> bool:
-        return self.status == 200 and (self.response or {}).get("errcode") == 0
+        return self.status == 200 and self.took_effect
+
+    @property
+    def took_effect(self) -> bool:
+        """The call did its work, whether or not its answer got back."""
+        return (self.response or {}).get("errcode") == 0 and not self.dropped
 
 
 @dataclass
@@ -85,6 +99,8 @@ class _Fault:
     path: str | None
     status: int = 200
     errcode: int = 0
+    after_delivery: bool = False
+    delay: float = 0.0
 
     def matches(self, name: str) -> bool:
         return name != "gettoken" if self.path is None else name == self.path
@@ -98,6 +114,8 @@ class _State:
     used_codes: set[str] = field(default_factory=set)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
     media: dict[str, Media] = field(default_factory=dict)
+    # message/send request JSON -> when it took effect and what it answered
+    sent: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
 
 
 def _ok(**fields: Any) -> dict[str, Any]:
@@ -183,12 +201,19 @@ class FakeWeCom:
     def fail_next_errcode(self, n: int, errcode: int, path: str | None = None) -> None:
         self._faults.extend(_Fault(_normalise_path(path), errcode=errcode) for _ in range(n))
 
+    def fail_after_delivery(
+        self, n: int, status: int = 502, path: str | None = None, delay: float = 0.0
+    ) -> None:
+        """The next ``n`` matching calls take effect, then answer ``status`` after ``delay``."""
+        fault = _Fault(_normalise_path(path), status=status, after_delivery=True, delay=delay)
+        self._faults.extend(replace(fault) for _ in range(n))
+
     def expire_tokens(self) -> None:
         past = self.clock() - timedelta(seconds=1)
         self._state.tokens = dict.fromkeys(self._state.tokens, past)
 
     def delay(self, seconds: float) -> None:
-        """Delay every later answer by ``seconds`` (0 to stop)."""
+        """Answer every later call ``seconds`` after doing its work (0 to stop)."""
         self._delay = seconds
 
     # -- reading the log ------------------------------------------------------------------
@@ -200,8 +225,12 @@ class FakeWeCom:
         return len(self.successful("gettoken"))
 
     def messages_to(self, userid: str) -> list[dict[str, Any]]:
-        """Bodies of ``message/send`` calls that reached ``userid``."""
-        return [c.json or {} for c in self.successful("message/send") if _reached(c, userid)]
+        """Bodies of ``message/send`` calls that reached ``userid`` (answered or not)."""
+        sends = [c for c in self.calls if c.name == "message/send" and c.took_effect]
+        return [c.json or {} for c in sends if _reached(c, userid)]
+
+    def dropped_repeats(self) -> list[ApiCall]:
+        return [c for c in self.calls if c.dropped]
 
     def texts_to(self, userid: str) -> list[str]:
         return [m["text"]["content"] for m in self.messages_to(userid) if m["msgtype"] == "text"]
@@ -269,18 +298,45 @@ class FakeWeCom:
     # -- serving --------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if self._delay:
-            await asyncio.sleep(self._delay)
         name = request.match_info["tail"]
         query = dict(request.query)
+        upload: _Upload | None = None
         if name in UPLOADS:
             body, upload = await _read_upload(request)
-            status, answer = self._answer(name, query, body, upload)
         else:
             body = await _read_json(request)
-            status, answer = self._answer(name, query, body)
-        await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
-        if answer is None:
+        fault = self._take_fault(name)
+        if fault is not None and not fault.after_delivery:
+            status, answer = self._fault_answer(fault)
+            await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
+            return self._response(status, answer)
+        status, answer, dropped = self._answer(name, query, body, upload)
+        if fault is not None:
+            status = fault.status
+        call = ApiCall(request.path, query, body, self.clock(), status, answer, dropped)
+        await self._record(call)
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            return self._response(status, answer if status == 200 else None)
+        return self._response(status, answer)
+
+    def _take_fault(self, name: str) -> _Fault | None:
+        fault = next((f for f in self._faults if f.matches(name)), None)
+        if fault is not None:
+            self._faults.remove(fault)
+        return fault
+
+    @staticmethod
+    def _fault_answer(fault: _Fault) -> tuple[int, dict[str, Any] | None]:
+        if fault.status != 200:
+            return fault.status, None
+        return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
+
+    @staticmethod
+    def _response(status: int, answer: dict[str, Any] | None) -> web.Response:
+        if answer is None or status != 200:
             return web.Response(status=status, text="fake WeCom failure")
         return web.json_response(answer)
 
@@ -295,32 +351,43 @@ class FakeWeCom:
         query: dict[str, str],
         body: dict[str, Any] | None,
         upload: _Upload | None = None,
-    ) -> tuple[int, dict[str, Any] | None]:
-        fault = next((f for f in self._faults if f.matches(name)), None)
-        if fault is not None:
-            self._faults.remove(fault)
-            if fault.status != 200:
-                return fault.status, None
-            return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
+    ) -> tuple[int, dict[str, Any] | None, bool]:
+        """HTTP status, answer, and whether it was a repeat the duplicate check dropped."""
         if name == "gettoken":
-            return 200, self._gettoken(query)
+            return 200, self._gettoken(query), False
         if name.startswith("webhook/"):
             if not query.get("key"):
-                return 200, _err(93000, "invalid webhook url")
+                return 200, _err(93000, "invalid webhook url"), False
             if name == "webhook/upload_media":
-                return 200, self._upload(query, upload)
-            return 200, self._robot_send(body or {})
+                return 200, self._upload(query, upload), False
+            return 200, self._robot_send(body or {}), False
         token_error = self._check_token(query.get("access_token"))
         if token_error is not None:
-            return 200, token_error
+            return 200, token_error, False
         if name == "media/upload":
-            return 200, self._upload(query, upload)
+            return 200, self._upload(query, upload), False
         handler = self._routes().get(name)
         if handler is None:
-            return 404, None
+            return 404, None, False
         if body is None:
-            return 200, _err(47001, "data format error")
-        return 200, handler(body)
+            return 200, _err(47001, "data format error"), False
+        if name == "message/send":
+            return self._checked_send(body)
+        return 200, handler(body), False
+
+    def _checked_send(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], bool]:
+        checked = body.get("enable_duplicate_check") == 1
+        key = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        now = self.clock()
+        if checked and key in self._state.sent:
+            at, original = self._state.sent[key]
+            interval = int(body.get("duplicate_check_interval") or DUPLICATE_CHECK_DEFAULT)
+            if now - at < timedelta(seconds=min(interval, DUPLICATE_CHECK_MAX)):
+                return 200, original, True
+        answer = self._message_send(body)
+        if checked and answer["errcode"] == 0:
+            self._state.sent[key] = (now, answer)
+        return 200, answer, False
 
     def _routes(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {

@@ -7,7 +7,21 @@ Retry policy, per call:
 - an invalid, expired or missing token (40014, 42001, 41001) is refetched and the call repeated
   once; this does not count as an attempt;
 - everything else, notably 40001 (bad secret) and 60020 (server IP not trusted), fails at once.
-A send whose answer was lost may have been delivered: callers get at-least-once delivery.
+A send whose answer was lost may have been delivered: callers get at-least-once delivery,
+and ``message/send`` therefore asks WeCom to drop repeats.
+
+WeCom's duplicate check, as its ``message/send`` reference (发送应用消息) states it:
+``"enable_duplicate_check": 1`` turns it on (0, the default, is off): within an interval, a
+message with the same content — the same request JSON — is not received again.
+``duplicate_check_interval`` sets the interval in seconds: 1800 by default, at most 4 hours.
+The request JSON holds ``touser``, ``agentid``, ``msgtype`` and the body, so the check is per
+recipient set and per exact content; the reference does not say what the answer to a dropped
+repeat looks like. Consequences here: every send of one outbox row must be byte-for-byte the
+same request (it is built only from the row, with a fixed interval,
+``core.messaging.outbox.DUPLICATE_CHECK_INTERVAL``), and two different rows must never be the
+same request, or the second honest reply would be swallowed: ``core.messaging.outbox.enqueue``
+makes a row that repeats an earlier one word for word distinct. ``appchat/send``, group robots
+and card updates have no such check (a card update's response code is single-use anyway).
 
 Logs carry the API path and errcode, never the secret, the token or a robot key.
 """
@@ -25,6 +39,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from core.clock import Clock, utcnow
+from core.messaging.outbox import DUPLICATE_CHECK_INTERVAL
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +58,9 @@ MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
 ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
 MIN_MEDIA_BYTES = 6
 CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpg", ".jpeg": "image/jpg"}
+DUPLICATE_CHECK_SECONDS = int(DUPLICATE_CHECK_INTERVAL.total_seconds())
+# ``message/send`` takes at most this many userids in ``touser``.
+MAX_RECIPIENTS = 1000
 
 
 class WeComApiError(Exception):
@@ -103,8 +121,17 @@ class WeComClient:
     async def send_message(
         self, touser: str | Iterable[str], payload: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Send ``payload`` (``msgtype`` and its body, as the outbox stores it) to users."""
-        body = {"touser": _join_users(touser), "agentid": self.agent_id, **payload}
+        """Send ``payload`` (``msgtype`` and its body, as the outbox stores it) to users.
+
+        Repeats of the same call within ``DUPLICATE_CHECK_INTERVAL`` are dropped by WeCom.
+        """
+        body = {
+            "touser": _join_users(touser),
+            "agentid": self.agent_id,
+            **payload,
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+        }
         data = await self._call("message/send", body)
         if data.get("invaliduser"):
             log.warning(

@@ -82,7 +82,7 @@ class ChatLog:
 
     async def record(self, call: ApiCall) -> None:
         """Turn one call the fake WeCom answered into chat events."""
-        if not call.ok or call.json is None:
+        if not call.took_effect or call.json is None:
             return
         for chat, kind, body in self._translate(call.name, call.json, call.response or {}):
             await self.add(chat, "bot", kind, body, call.time.isoformat())

@@ -44,8 +44,9 @@ AES_KEY = "BcswZLf/Lntq4AfYX55M9i7PINX17R0DHUQtZfgT2lg"
 FAST = Tuning(
     delivery=DeliveryPolicy(
         retry_base=timedelta(milliseconds=20),
-        lease=timedelta(seconds=1),
         poll_interval=0.05,
+        heartbeat_interval=0.05,
+        stale_after=timedelta(seconds=1),
     ),
     api_max_attempts=2,
     api_retry_base_delay=0.01,
