@@ -67,6 +67,7 @@ from core.storage.uow import (
     UnitOfWork,
     in_transaction,
     is_retryable,
+    lost_race_on_insert,
 )
 
 __all__ = [
@@ -114,5 +115,6 @@ __all__ = [
     "is_postgres",
     "is_retryable",
     "log",
+    "lost_race_on_insert",
     "upgrade",
 ]

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Self, TypeVar
@@ -159,11 +159,19 @@ async def in_transaction(
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def lost_race_on_insert(what: str) -> Iterator[None]:
+    """An insert a concurrent transaction may have made first: its unique key failing means
+    this transaction lost a race, so it becomes a ``ConcurrencyConflict`` (retried)."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ConcurrencyConflict(f"{what} was inserted concurrently") from error
+
+
 def is_retryable(error: BaseException) -> bool:
     if isinstance(error, ConcurrencyConflict):
         return True
-    if isinstance(error, IntegrityError):
-        return "stock_balances" in str(error) or "batches" in str(error)
     if isinstance(error, DBAPIError):
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         return sqlstate in _RETRYABLE_SQLSTATES
