@@ -28,7 +28,8 @@ from bot.wecom_messages import CardClick, TextMessage, message_from_payload
 from core import catalog
 from core.doctypes import Role
 from core.messaging import inbox, outbox
-from core.storage import InboxMessage, UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
+from core.views import ReceivedMessage
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
 ADMIN_NOTE = "JXC Bot 处理 {userid} 的消息时出错（编号 {error_id}，{error}），详情见服务器日志。"
 
 
-def inbound_from_row(row: InboxMessage) -> Inbound:
+def inbound_from_row(row: ReceivedMessage) -> Inbound:
     message = message_from_payload(row.kind, row.payload)
     if isinstance(message, TextMessage):
         return Inbound(row.from_user, "text", row.dedupe_key, text=message.content)
@@ -169,7 +170,7 @@ class InboxWorker:
                 return False
             claim[:] = [_Claim(row.id, row.from_user)]
             await self._handle(uow, inbound_from_row(row))
-            inbox.mark_done(row, uow.now())
+            await inbox.mark_done(uow.session, row, uow.now())
             return True
 
         started = time.perf_counter()

@@ -11,6 +11,35 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class ReceivedMessage:
+    """A stored inbound message, as the inbox worker handles it."""
+
+    id: int
+    from_user: str
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """What alert rule ``rule`` last said about ``subject``, and when."""
+
+    id: int
+    rule: str
+    subject: str
+    state: str
+    last_sent_at: datetime
+
+
+@dataclass(frozen=True)
+class ItemView:
+    sku: str
+    name: str
+    unit: str
+
+
+@dataclass(frozen=True)
 class BalanceView:
     sku: str
     name: str

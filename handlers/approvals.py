@@ -48,7 +48,7 @@ async def approve(ctx: Context, args: str) -> Reply:
 async def reject(ctx: Context, args: str) -> Reply:
     """驳回申请并写明原因。例：驳回 SP-20261126-0001 数量不对"""
     number, note = _number_and_note(args, "驳回 SP-20261126-0001 数量不对")
-    current = await approvals.load(ctx.uow, number)
+    current = await approvals.load_view(ctx.uow, number)
     if note and current.status == REJECTED and current.decided_by == ctx.user.userid:
         approval = await approvals.explain_rejection(ctx.uow, number, ctx.user.userid, note)
         text = _outcome(approval, None, ctx.user.name)

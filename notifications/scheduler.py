@@ -25,9 +25,9 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
+from core.messaging import leases
 from core.storage import UnitOfWork
 from core.views import ApprovalView
-from notifications import leases
 from notifications.registry import run_rule
 from notifications.report import RuleReport
 from notifications.settings import AlertSettings

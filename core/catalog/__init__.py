@@ -4,13 +4,22 @@ and configured), and staff with their roles and warehouses.
 
 from __future__ import annotations
 
+from core.catalog.items import (
+    NewItem,
+    add_items,
+    has_items,
+)
 from core.catalog.lookup import (
     DEFAULT_WAREHOUSE,
     item_by_sku,
+    item_view,
+    item_view_by_sku,
     items_by_sku,
     partner_named,
     resolve_item,
+    resolve_item_view,
     warehouse_by_code,
+    warehouse_code,
 )
 from core.catalog.staff import (
     USERS_MEMO,
@@ -32,20 +41,27 @@ from core.catalog.stores import (
 __all__ = [
     "DEFAULT_WAREHOUSE",
     "USERS_MEMO",
+    "NewItem",
     "UserView",
     "WarehouseView",
+    "add_items",
     "add_warehouse",
     "configure_warehouse",
     "find_user",
+    "has_items",
     "item_by_sku",
+    "item_view",
+    "item_view_by_sku",
     "items_by_sku",
     "list_users",
     "list_warehouses",
     "partner_named",
     "resolve_item",
+    "resolve_item_view",
     "save_user",
     "user_view",
     "users_with_roles",
     "warehouse_by_code",
+    "warehouse_code",
     "warehouse_view",
 ]

@@ -38,8 +38,8 @@ async def enqueue(
     payload: dict[str, Any],
     *,
     dedupe_key: str | None = None,
-) -> OutboxMessage | None:
-    """Add a message, due now by the unit of work's clock.
+) -> int | None:
+    """Add a message, due now by the unit of work's clock; returns its id.
 
     With ``dedupe_key``, a key seen before adds nothing and returns None.
     """
@@ -59,7 +59,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
-    return row
+    return row.id
 
 
 async def exists(session: AsyncSession, dedupe_key: str) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from core import analytics, catalog
 from core.messaging import alert_state
-from core.storage import AlertState
+from core.views import SentAlert
 from notifications import delivery
 from notifications.anomaly import Finding, detect
 from notifications.delivery import Target
@@ -66,13 +66,13 @@ def subject(finding: Finding) -> str:
     return f"clerk:{finding.clerk}"
 
 
-def _is_due(row: AlertState | None, finding: Finding, now: datetime, quiet: timedelta) -> bool:
+def _is_due(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> bool:
     if row is None or now - row.last_sent_at >= quiet:
         return True
     return not set(finding.signals) <= set(row.state.split(","))
 
 
-def _state(row: AlertState | None, finding: Finding, now: datetime, quiet: timedelta) -> str:
+def _state(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> str:
     """The kinds of evidence already told since the last quiet period."""
     signals = set(finding.signals)
     if row is not None and now - row.last_sent_at < quiet:

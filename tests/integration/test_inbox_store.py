@@ -74,7 +74,7 @@ async def test_users_are_listed_longest_waiting_first_and_messages_claimed_oldes
         row = await inbox.claim_next(uow.session, "a")
         if row is None:
             return None
-        inbox.mark_done(row, uow.now())
+        await inbox.mark_done(uow.session, row, uow.now())
         return row.dedupe_key
 
     handled = [await in_transaction(uow, handle_next) for _ in range(3)]
@@ -113,7 +113,7 @@ async def test_while_one_transaction_handles_a_user_no_other_claims_that_users_m
                 assert await inbox.claim_next(second.session, "a") is None
                 other = await inbox.claim_next(second.session, "b")
                 assert other is not None and other.dedupe_key == "msg:3"
-            inbox.mark_done(held, first.now())
+            await inbox.mark_done(first.session, held, first.now())
             await first.commit()
         async with UnitOfWork(sessions, clock=clock) as later:
             following = await inbox.claim_next(later.session, "a")
