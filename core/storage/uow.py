@@ -39,13 +39,14 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock = utcnow,
         tz: ZoneInfo = SHANGHAI,
-        settings: Settings | None = None,
+        *,
+        settings: Settings,
         archive: ArchiveDatabase | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.tz = tz
-        self.settings = settings or Settings()
+        self.settings = settings
         # Where ``jxc archive`` moved old documents, for reading them back (None: nowhere).
         self.archive = archive
         self._session: AsyncSession | None = None
@@ -58,11 +59,15 @@ class UnitOfWork:
 
     def with_clock(self, clock: Clock) -> UnitOfWork:
         """The same database seen at another time (history being recorded as it happened)."""
-        return UnitOfWork(self._sessions, clock, self.tz, self.settings, self.archive)
+        return UnitOfWork(
+            self._sessions, clock, self.tz, settings=self.settings, archive=self.archive
+        )
 
     def using(self, sessions: async_sessionmaker[AsyncSession]) -> UnitOfWork:
         """The same database through other sessions (the database thread's, say)."""
-        return UnitOfWork(sessions, self.clock, self.tz, self.settings, self.archive)
+        return UnitOfWork(
+            sessions, self.clock, self.tz, settings=self.settings, archive=self.archive
+        )
 
     @property
     def session(self) -> AsyncSession:

@@ -30,7 +30,7 @@ async def test_start_registers_every_default_job_and_state_shows_next_runs(
     settings: Settings, engine: AsyncEngine
 ) -> None:
     sessions = create_sessionmaker(engine)
-    scheduler = create_scheduler(lambda: UnitOfWork(sessions), settings)
+    scheduler = create_scheduler(lambda: UnitOfWork(sessions, settings=settings), settings)
     assert scheduler.state()["running"] is False
     scheduler.start()
     try:

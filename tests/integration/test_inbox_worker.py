@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import Handle, InboxWorker
+from config import Settings
 from core import catalog
 from core.messaging import inbox, outbox
 from core.storage import (
@@ -30,9 +31,11 @@ Seen = list[tuple[str, str]]
 
 
 @pytest.fixture
-def new_uow(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+def new_uow(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> Callable[[], UnitOfWork]:
     sessions = create_sessionmaker(engine)
-    return lambda: UnitOfWork(sessions, clock=clock)
+    return lambda: UnitOfWork(sessions, clock=clock, settings=settings)
 
 
 async def receive(new_uow: Callable[[], UnitOfWork], user: str, text: str) -> None:
@@ -113,7 +116,7 @@ async def test_different_users_are_handled_at_the_same_time(pg_url: str) -> None
     sessions = create_sessionmaker(engine)
 
     def new_uow() -> UnitOfWork:
-        return UnitOfWork(sessions)
+        return UnitOfWork(sessions, settings=Settings(database_url=pg_url))
 
     started = {user: asyncio.Event() for user in ("a", "b")}
 
