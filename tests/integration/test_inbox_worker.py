@@ -119,11 +119,15 @@ async def test_different_users_are_handled_at_the_same_time(pg_url: str) -> None
         return UnitOfWork(sessions, settings=Settings(database_url=pg_url))
 
     started = {user: asyncio.Event() for user in ("a", "b")}
+    # Each handler holds its transaction open until it sees the other user's handler start:
+    # served one after another, the first gives up waiting and fails its message.
+    met: list[str] = []
 
     async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         started[inbound.userid].set()
         other = "b" if inbound.userid == "a" else "a"
         await asyncio.wait_for(started[other].wait(), 5)
+        met.append(inbound.userid)
 
     try:
         await receive(new_uow, "a", "1")
@@ -132,6 +136,7 @@ async def test_different_users_are_handled_at_the_same_time(pg_url: str) -> None
             await wait_until_handled(new_uow)
     finally:
         await engine.dispose()
+    assert sorted(met) == ["a", "b"]
 
 
 async def test_a_crashing_handler_fails_the_message_and_tells_the_user_an_error_id(
