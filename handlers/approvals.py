@@ -7,7 +7,8 @@ request out of pending updates its card and tells the requester (``approval_card
 from __future__ import annotations
 
 from core import approvals
-from core.approvals import OUTCOME_LABELS, REJECTED, SUBJECT_NAMES, Decision
+from core.approvals import REJECTED, SUBJECT_NAMES, Decision
+from core.doctypes import APPROVAL_STATUS_NAMES
 from core.errors import InvalidInput
 from core.views import ApprovalView, Posted, PriceChanged
 from handlers import approval_cards
@@ -90,7 +91,7 @@ def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, deci
         "approvals/outcome.j2",
         approval=approval,
         subject=SUBJECT_NAMES[approval.subject],
-        status=OUTCOME_LABELS[approval.status],
+        status=APPROVAL_STATUS_NAMES[approval.status],
         decider=decider,
         posted=outcome if isinstance(outcome, Posted) else None,
         price=outcome if isinstance(outcome, PriceChanged) else None,

@@ -14,7 +14,6 @@ from core.approvals.decisions import (
     DOCUMENT_STATUS,
     EXPIRED,
     REJECTED,
-    STATUS_NAMES,
     Decision,
     cancel,
     decide,
@@ -22,7 +21,6 @@ from core.approvals.decisions import (
     explain_rejection,
 )
 from core.approvals.notices import (
-    OUTCOME_LABELS,
     card_key,
     update_cards,
 )
@@ -55,10 +53,8 @@ __all__ = [
     "CONFLICTED",
     "DOCUMENT_STATUS",
     "EXPIRED",
-    "OUTCOME_LABELS",
     "PENDING",
     "REJECTED",
-    "STATUS_NAMES",
     "SUBJECT_NAMES",
     "Decision",
     "apply_price_change",
