@@ -9,8 +9,8 @@ from core.fmt import money
 from core.messaging import outbox
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
-from handlers.render import local_time
 from handlers.router import Context
+from rendering import local_time
 
 MAX_ROWS = 6
 APPROVE, REJECT = "approve", "reject"

@@ -20,6 +20,7 @@ FORBIDDEN = {
     "core": {"bot", "handlers", "notifications", "wechatpy", "aiohttp", "jinja2"},
     "handlers": {"bot", "notifications", "wechatpy", "aiohttp"},
     "notifications": {"bot", "handlers", "wechatpy", "aiohttp"},
+    "rendering": {"bot", "handlers", "notifications", "wechatpy", "aiohttp"},
 }
 
 
