@@ -18,7 +18,6 @@ from handlers.router import APPROVERS, STAFF, Context, Reply, Router
 
 router = Router()
 
-CLICK_ACTIONS = {"approve": True, "reject": False}
 # Ten requests with shortened reasons stay well inside WeCom's 2048-byte text message.
 SHOWN = 10
 
@@ -69,11 +68,14 @@ async def withdraw(ctx: Context, args: str) -> Reply:
     )
 
 
-async def on_card_click(ctx: Context) -> Reply:
-    action, _, number = ctx.inbound.event_key.partition(":")
-    if action not in CLICK_ACTIONS or not number:
-        return ctx.render("approvals/unknown_click.j2")
-    return await decide(ctx, number, approve=CLICK_ACTIONS[action], note="")
+@router.card(approval_cards.APPROVE)
+async def approve_clicked(ctx: Context, number: str) -> Reply:
+    return await decide(ctx, number, approve=True, note="")
+
+
+@router.card(approval_cards.REJECT)
+async def reject_clicked(ctx: Context, number: str) -> Reply:
+    return await decide(ctx, number, approve=False, note="")
 
 
 async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
