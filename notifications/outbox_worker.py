@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.messaging import outbox
-from core.storage import OutboxMessage, UnitOfWork, in_transaction
+from core.storage import OutboxMessage, Transact, UnitOfWork, own_transactions
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,6 @@ class DeliveryPolicy:
 
 ResultHook = Callable[[str], None]
 _Write = Callable[[AsyncSession], Awaitable[bool]]
-Transact = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
 
 
 def _ignore(_result: str) -> None:
@@ -91,10 +90,9 @@ class DeliveryWorker:
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         on_result: ResultHook = _ignore,
-        transact: Transact[Any] | None = None,
+        transact: Transact | None = None,
     ) -> None:
-        self._new_uow = new_uow
-        self._transact = transact or self._own_transaction
+        self._transact = transact or own_transactions(new_uow)
         self._sender = sender
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -108,9 +106,6 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
-
-    async def _own_transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
         """Finish the batch in hand, then return from ``run``."""

@@ -64,10 +64,12 @@ from core.storage.types import (
 )
 from core.storage.uow import (
     SHANGHAI,
+    Transact,
     UnitOfWork,
     in_transaction,
     is_retryable,
     lost_race_on_insert,
+    own_transactions,
 )
 
 __all__ = [
@@ -101,6 +103,7 @@ __all__ = [
     "Partner",
     "StockBalance",
     "StockMove",
+    "Transact",
     "UnitOfWork",
     "User",
     "UserWarehouse",
@@ -116,5 +119,6 @@ __all__ = [
     "is_retryable",
     "log",
     "lost_race_on_insert",
+    "own_transactions",
     "upgrade",
 ]

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -142,6 +142,25 @@ class UnitOfWork:
             self._audit = []
         await self.session.commit()
         self._connection = None
+
+
+class Transact(Protocol):
+    """The app's one way to run ``work`` in a committed transaction and get its result.
+
+    ``bot/app.py`` builds it (the group committer's ``run``); without an app, each call is
+    its own transaction (``own_transactions``).
+    """
+
+    def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]], /) -> Awaitable[T]: ...
+
+
+def own_transactions(new_uow: Callable[[], UnitOfWork]) -> Transact:
+    """A ``Transact`` running each work in its own transaction on a fresh unit of work."""
+
+    async def transact(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        return await in_transaction(new_uow(), work)
+
+    return transact
 
 
 async def in_transaction(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -23,11 +24,15 @@ from core.storage import (
     create_engine,
     create_sessionmaker,
     in_transaction,
+    own_transactions,
 )
 from handlers.inbound import Inbound
 from tests.support.clock import ManualClock
 
 Seen = list[tuple[str, str]]
+
+
+T = TypeVar("T")
 
 
 @pytest.fixture
@@ -192,3 +197,29 @@ async def test_a_message_whose_handling_was_killed_is_handled_once_by_the_next_w
 
     assert seen == [("a", "1"), ("a", "2")]
     assert await replies(new_uow) == [("a", "re: 1"), ("a", "re: 2")]
+
+
+async def test_the_scan_each_message_and_each_failure_note_go_through_the_given_transact(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    """The app hands the worker one transaction entry point; the worker opens none itself."""
+    given = own_transactions(new_uow)
+    used: list[object] = []
+
+    async def transact(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        used.append(work)
+        return await given(work)
+
+    def no_own_transactions() -> UnitOfWork:
+        raise AssertionError("the worker opened a transaction of its own")
+
+    async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
+        raise RuntimeError("boom")
+
+    await receive(new_uow, "a", "帮助")
+    worker = InboxWorker(no_own_transactions, handle, poll_interval=0.05, transact=transact)
+    async with running(worker):
+        await wait_until_handled(new_uow)
+    [(target, text)] = await replies(new_uow)
+    assert target == "a" and text.startswith("系统繁忙")
+    assert len(used) >= 3  # a scan, the failed handling, the failure note
