@@ -5,8 +5,8 @@
 ``card_update`` (a template card to update). ``payload`` is the message body without the
 addressing fields; the delivery worker adds those.
 
-Delivery (``notifications.delivery``) claims due rows in a short transaction of its own: the
-claim sets ``claimed_until`` (a lease), and the row is sent after that commit, outside any
+Delivery (``notifications.outbox_worker``) claims due rows in a short transaction of its own:
+the claim sets ``claimed_until`` (a lease), and the row is sent after that commit, outside any
 transaction, so no database lock is held during a slow API call. A claimed row is invisible to
 other claims until its lease runs out; on PostgreSQL the claim also skips rows that a concurrent
 claim has locked (``FOR UPDATE SKIP LOCKED``), so several bot instances never send a row twice.

@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 from core import analytics, catalog
 from core.messaging import alert_state
 from core.views import SentAlert
-from notifications import delivery
+from notifications import recipients
 from notifications.anomaly import Finding, detect
-from notifications.delivery import Target
+from notifications.recipients import Target
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
 
@@ -49,7 +49,7 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
     """One message per reviewer group, however many clerks this run flags."""
     by_target: dict[Target, list[Suspect]] = defaultdict(list)
     for finding in due:
-        targets = await delivery.users(run.uow, finding.warehouses, delivery.REVIEWERS)
+        targets = await recipients.users(run.uow, finding.warehouses, recipients.REVIEWERS)
         if not targets:
             report.undelivered.append(subject(finding))
         user = await catalog.find_user(run.uow, finding.clerk)
@@ -59,7 +59,7 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
         text = render(
             "anomaly.j2", suspects=suspects, now=run.now, tz=run.tz, settings=run.settings.anomaly
         )
-        report.messages += await delivery.send(run.uow, target, text, run.key)
+        report.messages += await recipients.send(run.uow, target, text, run.key)
 
 
 def subject(finding: Finding) -> str:

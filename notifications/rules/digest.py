@@ -14,7 +14,7 @@ from decimal import Decimal
 from core import analytics, catalog
 from core.doctypes import DocType
 from core.messaging import alert_state
-from notifications import delivery
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -54,7 +54,7 @@ async def digest(run: RuleRun) -> RuleReport:
         if row.rule in RULE_NAMES and code in totals:
             totals[code].alerts[RULE_NAMES[row.rule]] += 1
     candidates = [Candidate(code, day.isoformat(), code, t) for code, t in totals.items()]
-    return await announce(run, candidates, route=delivery.group, template="digest.j2", day=day)
+    return await announce(run, candidates, route=recipients.group, template="digest.j2", day=day)
 
 
 async def _add_documents(run: RuleRun, since: datetime, totals: dict[str, DayTotals]) -> None:

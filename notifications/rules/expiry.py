@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from core import analytics
 from core.analytics import BatchStock
-from notifications import delivery
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 from notifications.settings import AlertSettings
@@ -34,7 +34,9 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
     candidates = await expiry_candidates(run, today)
-    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)
+    return await announce(
+        run, candidates, route=recipients.group, template="expiry.j2", today=today
+    )
 
 
 async def expiry_candidates(run: RuleRun, today: date) -> list[Candidate]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
-from notifications import delivery
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -42,7 +42,7 @@ async def low_stock(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         await low_stock_candidates(run),
-        route=delivery.purchasing,
+        route=recipients.purchasing,
         template="low_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
@@ -68,7 +68,7 @@ async def negative_stock(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=delivery.managers,
+        route=recipients.managers,
         template="negative_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
