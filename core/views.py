@@ -11,6 +11,17 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class OutgoingMessage:
+    """An outbox row claimed for delivery: where it goes, what it says, attempts so far."""
+
+    id: int
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
 class ReceivedMessage:
     """A stored inbound message, as the inbox worker handles it."""
 

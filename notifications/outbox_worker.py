@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.messaging import outbox
-from core.storage import OutboxMessage, Transact, UnitOfWork, own_transactions
+from core.storage import Transact, UnitOfWork, own_transactions
+from core.views import OutgoingMessage
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)
@@ -130,12 +131,12 @@ class DeliveryWorker:
         """One pass: claim a batch of due rows and deliver them; returns how many were claimed."""
         now = self._clock()
         policy = self.policy
-        rows: list[OutboxMessage] = await self._transact(
+        rows: list[OutgoingMessage] = await self._transact(
             lambda uow: outbox.claim_due(
                 uow.session, now, limit=policy.batch_size, lease=policy.lease
             ),
         )
-        by_target: dict[tuple[str, str], list[OutboxMessage]] = {}
+        by_target: dict[tuple[str, str], list[OutgoingMessage]] = {}
         for row in rows:
             by_target.setdefault((row.channel, row.target), []).append(row)
         await asyncio.gather(*(self._deliver_in_order(group) for group in by_target.values()))
@@ -146,7 +147,7 @@ class DeliveryWorker:
         due = await self._transact(lambda uow: outbox.next_due_at(uow.session, now))
         return longest if due is None else min(longest, max((due - now).total_seconds(), 0.0))
 
-    async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
+    async def _deliver_in_order(self, rows: list[OutgoingMessage]) -> None:
         try:
             for row in rows:
                 await self._deliver(row)
@@ -155,7 +156,7 @@ class DeliveryWorker:
             # their lease runs out.
             log.exception("outbox_target_failed", extra={"channel": rows[0].channel})
 
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutgoingMessage) -> None:
         free_at = self._limiter.admit(rate_keys(row.channel, row.target), self._clock())
         if free_at is not None:
             await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
@@ -171,7 +172,7 @@ class DeliveryWorker:
             now = self._clock()
             await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
 
-    async def _failed(self, row: OutboxMessage, reason: str, retryable: bool) -> None:
+    async def _failed(self, row: OutgoingMessage, reason: str, retryable: bool) -> None:
         attempts = row.attempts + 1
         if retryable and attempts < self.policy.max_attempts:
             retry_at = self._clock() + self.policy.retry_delay(attempts)
@@ -190,7 +191,7 @@ class DeliveryWorker:
         )
         await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
-    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> None:
+    async def _record(self, row: OutgoingMessage, result: str, write: _Write) -> None:
         recorded = await self._transact(lambda uow: write(uow.session))
         if not recorded:
             log.warning(

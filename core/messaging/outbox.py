@@ -22,6 +22,7 @@ from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage import OutboxMessage, UnitOfWork
+from core.views import OutgoingMessage
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
@@ -81,7 +82,7 @@ def _unclaimed(now: datetime) -> ColumnElement[bool]:
 
 async def claim_due(
     session: AsyncSession, now: datetime, *, limit: int, lease: timedelta
-) -> list[OutboxMessage]:
+) -> list[OutgoingMessage]:
     """Lease up to ``limit`` due rows, oldest first, until ``now + lease``."""
     rows = list(
         await session.scalars(
@@ -99,7 +100,7 @@ async def claim_due(
     for row in rows:
         row.claimed_until = now + lease
     await session.flush()
-    return rows
+    return [OutgoingMessage(r.id, r.channel, r.target, r.payload, r.attempts) for r in rows]
 
 
 async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:

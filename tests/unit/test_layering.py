@@ -157,7 +157,7 @@ def test_no_table_access_outside_core() -> None:
         bad += sorted(f"table {name}" for name in _names_used(path) & TABLES)
         if bad:
             offenders[str(path.relative_to(ROOT))] = bad
-    assert {f: bad for f, bad in offenders.items() if f not in ROWS_STILL_LEAVING} == {}
+    assert offenders == {}
 
 
 def test_core_hands_views_not_rows_to_callers_outside_core() -> None:
@@ -171,7 +171,7 @@ def test_core_hands_views_not_rows_to_callers_outside_core() -> None:
         )
         if bad:
             offenders[str(path.relative_to(ROOT))] = bad
-    assert {f: bad for f, bad in offenders.items() if f not in ROWS_STILL_LEAVING} == {}
+    assert offenders == {}
 
 
 def _table_names() -> set[str]:
@@ -182,9 +182,6 @@ def _table_names() -> set[str]:
 
 TABLES = _table_names()
 TABLE_NAME = re.compile(r"\b(" + "|".join(sorted(TABLES)) + r")\b")
-# The outbox worker still claims and records ORM rows: issue 12 is rewriting it (delivery and
-# crash recovery), and it moves to views once that lands.
-ROWS_STILL_LEAVING = {"notifications/outbox_worker.py"}
 
 
 def _core_imports(tree: ast.AST) -> tuple[dict[str, str], set[tuple[str, str]]]:
