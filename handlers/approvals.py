@@ -69,26 +69,46 @@ async def withdraw(ctx: Context, args: str) -> Reply:
 
 
 @router.card(approval_cards.APPROVE)
-async def approve_clicked(ctx: Context, number: str) -> Reply:
-    return await decide(ctx, number, approve=True, note="")
+async def approve_clicked(ctx: Context, target: str) -> Reply:
+    return await _clicked(ctx, target, approve=True)
 
 
 @router.card(approval_cards.REJECT)
-async def reject_clicked(ctx: Context, number: str) -> Reply:
-    return await decide(ctx, number, approve=False, note="")
+async def reject_clicked(ctx: Context, target: str) -> Reply:
+    return await _clicked(ctx, target, approve=False)
 
 
-async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
-    decision = await approvals.decide(ctx.uow, number, ctx.user.userid, approve=approve, note=note)
-    if decision.changed:
-        text = _outcome(decision.approval, decision.outcome, ctx.user.name)
+async def _clicked(ctx: Context, target: str, *, approve: bool) -> Reply:
+    """A button's subject is ``<number>@<revision>`` (the card's revision of the request)."""
+    number, _, revision = target.partition("@")
+    if not number or not (revision or "0").isdigit():
+        return ctx.render("errors/unknown_click.j2")
+    return await decide(ctx, number, approve=approve, note="", revision=int(revision or 0))
+
+
+async def decide(
+    ctx: Context, number: str, *, approve: bool, note: str, revision: int | None = None
+) -> Reply:
+    decision = await approvals.decide(
+        ctx.uow, number, ctx.user.userid, approve=approve, note=note, revision=revision
+    )
+    if decision.refreshed:
+        await approval_cards.refresh_request_card(ctx, decision.approval, decision.what_changed)
+    elif decision.changed:
+        text = _outcome(decision.approval, decision.outcome, ctx.user.name, decision.what_changed)
         await approval_cards.announce(ctx, decision, text)
     requester = await ctx.name_of(decision.approval.requested_by)
     return ctx.render("approvals/decided.j2", requester=requester, **_decision_values(decision))
 
 
-def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, decider: str) -> str:
-    """What the requester is told: the outcome, who decided, and the resulting numbers."""
+def _outcome(
+    approval: ApprovalView,
+    outcome: Posted | PriceChanged | None,
+    decider: str,
+    what_changed: str = "",
+) -> str:
+    """What the requester is told: the outcome, who decided, the resulting numbers, and what
+    changed since the request."""
     return render(
         "approvals/outcome.j2",
         approval=approval,
@@ -97,6 +117,7 @@ def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, deci
         decider=decider,
         posted=outcome if isinstance(outcome, Posted) else None,
         price=outcome if isinstance(outcome, PriceChanged) else None,
+        what_changed=what_changed,
     )
 
 
@@ -106,6 +127,7 @@ def _decision_values(decision: Decision) -> dict[str, object]:
         "approval": decision.approval,
         "subject": SUBJECT_NAMES[decision.approval.subject],
         "refusal": decision.refusal,
+        "what_changed": decision.what_changed,
         "posted": outcome if isinstance(outcome, Posted) else None,
         "price": outcome if isinstance(outcome, PriceChanged) else None,
     }

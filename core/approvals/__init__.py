@@ -22,9 +22,12 @@ from core.approvals.decisions import (
 )
 from core.approvals.notices import (
     card_key,
+    refresh_cards,
     update_cards,
 )
 from core.approvals.pending import (
+    AskedNow,
+    asked_now,
     balances_changed_since,
     seen_versions,
     stock_changes,
@@ -33,6 +36,12 @@ from core.approvals.prices import (
     apply_price_change,
     item_changed_since,
     request_price_change,
+)
+from core.approvals.recheck import (
+    Recheck,
+    Verdict,
+    recheck,
+    stock_changed,
 )
 from core.approvals.records import (
     APPROVAL_LOAD,
@@ -56,9 +65,13 @@ __all__ = [
     "PENDING",
     "REJECTED",
     "SUBJECT_NAMES",
+    "AskedNow",
     "Decision",
+    "Recheck",
+    "Verdict",
     "apply_price_change",
     "approval_view",
+    "asked_now",
     "balances_changed_since",
     "by_idempotency_key",
     "cancel",
@@ -71,8 +84,11 @@ __all__ = [
     "load_view",
     "open_request",
     "open_requests",
+    "recheck",
+    "refresh_cards",
     "request_price_change",
     "seen_versions",
+    "stock_changed",
     "stock_changes",
     "update_cards",
 ]

@@ -21,6 +21,14 @@ from core.catalog.lookup import (
     warehouse_by_code,
     warehouse_code,
 )
+from core.catalog.new_items import (
+    BARCODE,
+    EXAMPLE,
+    MAX_NAME,
+    MAX_UNIT,
+    SKU,
+    add_item,
+)
 from core.catalog.staff import (
     USERS_MEMO,
     UserView,
@@ -37,13 +45,24 @@ from core.catalog.stores import (
     list_warehouses,
     warehouse_view,
 )
+from core.catalog.units import (
+    WEIGHT_UNITS,
+    unit_precision,
+)
 
 __all__ = [
+    "BARCODE",
     "DEFAULT_WAREHOUSE",
+    "EXAMPLE",
+    "MAX_NAME",
+    "MAX_UNIT",
+    "SKU",
     "USERS_MEMO",
+    "WEIGHT_UNITS",
     "NewItem",
     "UserView",
     "WarehouseView",
+    "add_item",
     "add_items",
     "add_warehouse",
     "configure_warehouse",
@@ -59,6 +78,7 @@ __all__ = [
     "resolve_item",
     "resolve_item_view",
     "save_user",
+    "unit_precision",
     "user_view",
     "users_with_roles",
     "warehouse_by_code",

@@ -51,6 +51,8 @@ from core.storage.schema import (
     MIGRATIONS,
     alembic_config,
     current_revision,
+    sqlite_file,
+    unready_reason,
     upgrade,
 )
 from core.storage.sqlite_inline import (
@@ -120,5 +122,7 @@ __all__ = [
     "log",
     "lost_race_on_insert",
     "own_transactions",
+    "sqlite_file",
+    "unready_reason",
     "upgrade",
 ]
