@@ -28,7 +28,7 @@ from bot.wecom_messages import CardClick, TextMessage, message_from_payload
 from core import catalog
 from core.doctypes import Role
 from core.messaging import inbox, outbox
-from core.storage import Transact, UnitOfWork, own_transactions
+from core.storage import CommitterDied, Transact, UnitOfWork, own_transactions, short_reason
 from core.views import ReceivedMessage
 from handlers.inbound import Inbound
 
@@ -171,7 +171,8 @@ class InboxWorker:
         try:
             handled = await self._transact(work)
         except Exception as error:
-            if not claim:
+            # Without a committer nothing was handled: the row stays pending for the next process.
+            if not claim or isinstance(error, CommitterDied):
                 raise
             await self._fail(claim[0], error)
             handled = True
@@ -187,7 +188,7 @@ class InboxWorker:
             exc_info=error,
             extra={"error_id": error_id, "inbox_id": claim.row_id, "userid": claim.userid},
         )
-        reason = f"{error_id} {type(error).__name__}: {error}"
+        reason = f"{error_id} {short_reason(error)}"
 
         async def work(uow: UnitOfWork) -> None:
             if await inbox.settle(uow.session, claim.row_id, inbox.FAILED, uow.now(), reason):

@@ -11,6 +11,19 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class QueuedMessage:
+    """An outbox row as ``jxc outbox`` lists it."""
+
+    id: int
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
 class OutgoingMessage:
     """An outbox row claimed for delivery: where it goes, what it says, attempts so far."""
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.messaging import outbox
-from core.storage import Transact, UnitOfWork, own_transactions
+from core.storage import Transact, UnitOfWork, own_transactions, short_reason
 from core.views import OutgoingMessage
 from notifications.rate_limit import RateLimiter, rate_keys
 
@@ -167,7 +167,7 @@ class DeliveryWorker:
             await self._failed(row, failure.reason, failure.retryable)
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
-            await self._failed(row, f"{type(error).__name__}: {error}", retryable=True)
+            await self._failed(row, short_reason(error), retryable=True)
         else:
             now = self._clock()
             await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))

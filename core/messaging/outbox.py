@@ -22,7 +22,7 @@ from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage import OutboxMessage, UnitOfWork
-from core.views import OutgoingMessage
+from core.views import OutgoingMessage, QueuedMessage
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
@@ -158,6 +158,47 @@ async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
             OutboxMessage.status == PENDING, _unclaimed(now)
         )
     )
+
+
+async def oldest_pending_since(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending row was added (every row is due from then on)."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+    )
+
+
+async def rows_with_status(session: AsyncSession, status: str) -> list[QueuedMessage]:
+    """Every row in ``status``, oldest first (``jxc outbox``)."""
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
+    )
+    return [
+        QueuedMessage(r.id, r.channel, r.target, r.payload, r.attempts, r.created_at, r.last_error)
+        for r in rows
+    ]
+
+
+async def status_of(session: AsyncSession, row_id: int) -> str | None:
+    """The row's status; None when there is no such row."""
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+
+
+async def resend_dead(session: AsyncSession, now: datetime, row_id: int | None = None) -> list[int]:
+    """Make dead letters (all, or the one ``row_id``) pending and due at ``now``; their ids.
+
+    Their attempts start again from zero, so each gets the whole backoff schedule once more;
+    ``last_error`` stays until the next outcome replaces it.
+    """
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == DEAD)
+        .values(status=PENDING, next_attempt_at=now, claimed_until=None, attempts=0)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if row_id is not None:
+        statement = statement.where(OutboxMessage.id == row_id)
+    return sorted(await session.scalars(statement))
 
 
 async def status_counts(session: AsyncSession) -> dict[str, int]:

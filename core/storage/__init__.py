@@ -15,12 +15,18 @@ from core.storage.db import (
 )
 from core.storage.db_thread import (
     DatabaseThread,
+    DatabaseThreadDied,
+    log,
+)
+from core.storage.error_reason import (
+    MAX_REASON,
+    short_reason,
 )
 from core.storage.group_commit import (
     MAX_BATCH,
+    CommitterDied,
     GroupCommitter,
     Work,
-    log,
 )
 from core.storage.models import (
     MONEY,
@@ -76,6 +82,7 @@ from core.storage.uow import (
 
 __all__ = [
     "MAX_BATCH",
+    "MAX_REASON",
     "MIGRATIONS",
     "MONEY",
     "NAMING",
@@ -89,8 +96,10 @@ __all__ = [
     "AuditLog",
     "Base",
     "Batch",
+    "CommitterDied",
     "ConversationState",
     "DatabaseThread",
+    "DatabaseThreadDied",
     "Document",
     "DocumentLine",
     "Fixed",
@@ -122,6 +131,7 @@ __all__ = [
     "log",
     "lost_race_on_insert",
     "own_transactions",
+    "short_reason",
     "sqlite_file",
     "unready_reason",
     "upgrade",

@@ -38,7 +38,7 @@ CORP_ID = "wwjxctest0001"
 SECRET = "test-app-secret"
 AGENT_ID = 1000002
 TOKEN = "callbacktoken"
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+AES_KEY = "BcswZLf/Lntq4AfYX55M9i7PINX17R0DHUQtZfgT2lg"
 
 # Production timings divided by about a hundred, so retries and restarts take milliseconds.
 FAST = Tuning(
