@@ -29,8 +29,8 @@ class Suspect:
 
 async def anomaly(run: RuleRun) -> RuleReport:
     settings = run.settings.anomaly
-    # A day more than the window, so the first day's reversals still see that day's sales.
-    since = run.now - timedelta(days=settings.long_days + 1)
+    # A day more than the windows, so the first day's reversals still see that day's sales.
+    since = run.now - timedelta(days=settings.baseline_days + settings.watch_days + 1)
     lines = await analytics.sales_lines(run.uow, since, run.now)
     findings = detect(lines, run.now, run.tz, settings)
     report = RuleReport(run.rule, run.now, found=[subject(f) for f in findings])

@@ -19,11 +19,24 @@ from tests.support.store_simulator import SHANGHAI, StoreHistory
 class Replay:
     first_flagged: dict[str, datetime]
 
+    def detected_at(self, history: StoreHistory) -> datetime | None:
+        """When the first of the fraudulent clerks was named."""
+        times = [t for c, t in self.first_flagged.items() if c in history.fraud_clerks]
+        return min(times, default=None)
+
     def delay(self, history: StoreHistory) -> timedelta | None:
         started = history.fraud_started_at
-        assert history.fraud is not None and started is not None
-        flagged = self.first_flagged.get(history.fraud.clerk)
+        assert history.frauds and started is not None
+        flagged = self.detected_at(history)
         return None if flagged is None else flagged - started
+
+    def fraud_days_until(self, history: StoreHistory) -> int | None:
+        """On how many days fraud was committed before the clerk was named (that day counts)."""
+        flagged = self.detected_at(history)
+        if flagged is None:
+            return None
+        return len({d.at.astimezone(SHANGHAI).date() for d in history.documents
+                    if d.fraud and d.at < flagged})  # fmt: skip
 
     def honest_flagged(self, history: StoreHistory) -> dict[str, datetime]:
         return {c: t for c, t in self.first_flagged.items() if c in history.honest_clerks}
@@ -39,11 +52,18 @@ def fire_times(history: StoreHistory, since: datetime, until: datetime) -> Itera
 
 
 def replay(
-    history: StoreHistory, since: datetime, until: datetime, settings: AnomalySettings
+    history: StoreHistory,
+    since: datetime,
+    until: datetime,
+    settings: AnomalySettings,
+    every: timedelta = timedelta(hours=1),
 ) -> Replay:
+    """Run the detector at each fire time (or, with ``every`` a day, at each shop midnight)."""
     activity = build_activity(history.sales_lines(), SHANGHAI, settings)
     first: dict[str, datetime] = {}
     for now in fire_times(history, since, until):
+        if every >= timedelta(days=1) and now.astimezone(SHANGHAI).hour != 0:
+            continue
         for finding in assess(activity, now, settings):
             first.setdefault(finding.clerk, now)
     return Replay(first)
