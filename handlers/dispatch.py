@@ -18,7 +18,7 @@ from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.uow import UnitOfWork
-from handlers import approvals, documents, inventory, orders, picks, stock
+from handlers import approvals, documents, inventory, picks, stock, trade
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -28,7 +28,7 @@ from handlers.router import Context, Reply, Router, bounded_key
 ROUTER = Router().include(
     help_commands.router,
     stock.router,
-    orders.router,
+    trade.router,
     inventory.router,
     documents.router,
     approvals.router,

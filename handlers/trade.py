@@ -1,4 +1,4 @@
-"""Goods in and out with a partner: 入库, 销售 (single or multi-line), 退货, 采购退货."""
+"""Goods in and out with a partner, one line or several: 入库, 销售, 退货, 采购退货."""
 
 from __future__ import annotations
 
