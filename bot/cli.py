@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger
+from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_wecom
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands)
+    cli_wecom.add_parser(commands)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")

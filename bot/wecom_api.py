@@ -161,6 +161,12 @@ class WeComClient:
         """Post through a group robot; it needs no access token, only its key."""
         return await self._call("webhook/send", _body(msgtype, content), params={"key": key})
 
+    # -- the app's menu ---------------------------------------------------------------------
+
+    async def create_menu(self, menu: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the app's menu (``{"button": [...]}``); the agent id goes in the query."""
+        return await self._call("menu/create", menu, query={"agentid": str(self.agent_id)})
+
     # -- token ----------------------------------------------------------------------------
 
     async def access_token(self) -> str:
@@ -194,16 +200,19 @@ class WeComClient:
         *,
         params: Mapping[str, str] | None = None,
         method: str = "POST",
+        query: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
+        """``params`` replace the token (gettoken, robots); ``query`` is sent beside it."""
         authed = params is None
+        extra = dict(query or {})
         token_refreshed = False
         attempt = 0
         while True:
             attempt += 1
             token = await self.access_token() if authed else None
-            query = {"access_token": token} if token is not None else dict(params or {})
+            sent = {"access_token": token, **extra} if token is not None else dict(params or {})
             try:
-                data = await self._request(method, path, query, body)
+                data = await self._request(method, path, sent, body)
             except _Transient as exc:
                 await self._retry_or_raise(path, attempt, TRANSPORT_ERRCODE, str(exc))
                 continue
