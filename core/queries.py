@@ -18,6 +18,7 @@ from core.doctypes import DocStatus, DocType
 from core.documents_view import DOCUMENT_LOAD, document_view, load_document
 from core.errors import InvalidInput
 from core.models import Document, DocumentLine, Partner, StockBalance, Warehouse
+from core.orders.orders import reserved_by_orders
 from core.uow import UnitOfWork
 from core.views import BatchStock, DocumentView, ItemStock, Page, WarehouseStock
 
@@ -44,6 +45,7 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
         if only is None or code == only:
             grouped.setdefault(code, []).append(balance)
     reserved = await _reserved(uow, item.id)
+    ordered = await reserved_by_orders(uow, item.id)
     today = uow.today()
     warehouses = []
     for code, balances in sorted(grouped.items()):
@@ -53,7 +55,15 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
             if b.qty != 0
         )
         on_hand = sum((b.qty for b in balances), Decimal(0))
-        warehouses.append(WarehouseStock(code, on_hand, reserved.get(code, Decimal(0)), batches))
+        warehouses.append(
+            WarehouseStock(
+                code,
+                on_hand,
+                reserved.get(code, Decimal(0)),
+                batches,
+                ordered.get(code, Decimal(0)),
+            )
+        )
     return ItemStock(
         sku=item.sku,
         name=item.name,

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
 from core import analytics
 from core.analytics import CategoryStock
+from core.orders import this_weeks
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
-
-EPOCH_MONDAY = date(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -27,12 +26,6 @@ class CountPlan:
     categories: list[CategoryStock]
     overdue: list[CategoryStock]
     full_count: bool
-
-
-def this_weeks(categories: list[CategoryStock], today: date, weeks: int) -> list[CategoryStock]:
-    turn = ((today - EPOCH_MONDAY).days // 7) % weeks
-    ordered = sorted(categories, key=lambda c: c.category)
-    return [c for position, c in enumerate(ordered) if position % weeks == turn]
 
 
 async def cycle_count(run: RuleRun) -> RuleReport:
@@ -46,7 +39,7 @@ async def cycle_count(run: RuleRun) -> RuleReport:
     stale = run.now - timedelta(weeks=weeks)
     candidates = []
     for code, categories in sorted(by_store.items()):
-        planned = this_weeks(categories, today, weeks)
+        planned = this_weeks(categories, today, weeks, lambda c: c.category)
         overdue = [
             c for c in categories
             if c not in planned and c.last_counted is not None and c.last_counted < stale

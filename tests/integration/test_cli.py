@@ -20,7 +20,7 @@ def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
         [str(jxc_script), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert "schema at 0001" in result.stdout
+    assert "schema at 0006" in result.stdout
 
 
 ITEMS_CSV = (
