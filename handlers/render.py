@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
 from core.documents import PARTNER_KIND
-from core.fmt import money, qty_text
+from core.fmt import money, plain_qty, qty_text
 
 PARTNER_LABELS = {"customer": "客户", "supplier": "供应商"}
 
@@ -46,6 +46,7 @@ def environment() -> Environment:
     env.filters.update(
         money=money,
         qty=qty_text,
+        plain=plain_qty,
         local=local_time,
         doc_type=doc_type_name,
         doc_status=doc_status_name,

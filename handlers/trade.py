@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.commands import Receive, ReturnPurchase, ReturnSale, Sell
-from handlers import items, posting
-from handlers.grammar import PRICE, Spec, parse_request
+from handlers import items, orders, posting
+from handlers.grammar import PRICE, Spec, normalize, parse_request
 from handlers.router import SHOP, STAFF, SUPPLY, Context, Reply, Router
 
 router = Router()
@@ -17,7 +17,9 @@ PURCHASE_RETURN = Spec("采购退货 可乐 4", PRICE | {"批号", "供应商", 
 
 @router.command("入库", "receive", roles=STAFF)
 async def receive(ctx: Context, args: str) -> Reply:
-    """收货入库，可加 单价/批号/到期/供应商。例：入库 可乐 24 单价2.5"""
+    """收货入库，可加 单价/批号/到期/供应商，或 入库 CG-单号。例：入库 可乐 24 单价2.5"""
+    if orders.ORDER_NUMBER.fullmatch(number := normalize(args).upper()):
+        return await orders.receive_order(ctx, number)
     request = parse_request(args, RECEIVE)
     lines = await items.ledger_lines(ctx, request, RECEIVE.example)
     command = Receive(

@@ -6,6 +6,7 @@ from core.orders.barcodes import BAD_CHECK_DIGIT, looks_like_code, read_code
 from core.orders.counting import (
     CountDone,
     TaskView,
+    category_exists,
     finish_count,
     open_tasks,
     plan_tasks,
@@ -25,6 +26,7 @@ from core.orders.picking import Started, Suggestion, start
 from core.orders.scanned import Scanned, UnknownCode, add_barcode, resolve_scan
 from core.orders.scanning import Applied, apply_scan
 from core.orders.sessions import Expired, current, session_view
+from core.orders.sessions import close as close_session
 from core.orders.views import (
     COUNT,
     PICK,
@@ -60,6 +62,8 @@ __all__ = [
     "add_barcode",
     "apply_scan",
     "cancel_order",
+    "category_exists",
+    "close_session",
     "create_order",
     "current",
     "finish_count",

@@ -86,11 +86,10 @@ async def plan_tasks(uow: UnitOfWork, warehouse: str, weeks: int = CYCLE_WEEKS) 
     wanted = [(c, week_of(today)) for c in this_weeks(held, today, weeks, str)]
     if today.day <= 7:
         wanted += [(c, f"{today:%Y-%m}") for c in held]
-    existing = set(
-        (await uow.session.execute(
-            select(CountTask.category, CountTask.period).where(CountTask.warehouse_id == found.id)
-        )).tuples()
-    )  # fmt: skip
+    rows = await uow.session.execute(
+        select(CountTask.category, CountTask.period).where(CountTask.warehouse_id == found.id)
+    )
+    existing = {(category, period) for category, period in rows.all()}
     for category, period in wanted:
         if (category, period) not in existing:
             uow.session.add(
@@ -113,6 +112,11 @@ async def open_tasks(uow: UnitOfWork, warehouse: str) -> list[TaskView]:
         .order_by(CountTask.period, CountTask.category)
     )
     return [await _view(uow, task) for task in tasks]
+
+
+async def category_exists(uow: UnitOfWork, category: str) -> bool:
+    found = await uow.session.scalar(select(Item.id).where(Item.category == category).limit(1))
+    return found is not None
 
 
 async def start_count(uow: UnitOfWork, userid: str, warehouse: str, category: str) -> TaskView:
@@ -163,7 +167,7 @@ async def finish_count(uow: UnitOfWork, session: ScanSession, key: str) -> Count
         .where(Item.category == task.category, StockBalance.warehouse_id == task.warehouse_id)
         .group_by(Item.id)
     )
-    missing_ids = [item_id for item_id, qty in on_shelf.tuples() if qty and item_id not in counted]
+    missing_ids = [item_id for item_id, qty in on_shelf.all() if qty and item_id not in counted]
     items = {i.id: i for i in await _items(uow, [*counted, *missing_ids])}
     lines = [Line(items[i].sku, qty) for i, qty in counted.items()]
     lines += [Line(items[i].sku, Decimal(0)) for i in missing_ids]

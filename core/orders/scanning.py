@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, literal, select, update
 
 from core.errors import InvalidInput
 from core.fmt import qty_text
+from core.models import QTY
 from core.orders import sessions
 from core.orders.orders import view_of
 from core.orders.scanned import Scanned, resolve_scan
@@ -86,13 +87,12 @@ async def _pick(
     uow: UnitOfWork, order: Order, line: OrderLine, scanned: Scanned, what: str
 ) -> None:
     # One guarded statement: two pickers cannot take the line past what was ordered.
+    # The sum of two Fixed columns is a plain integer expression: type the quantity explicitly.
+    qty = literal(scanned.qty, QTY)
     taken = await uow.session.scalar(
         update(OrderLine)
-        .where(
-            OrderLine.id == line.id,
-            OrderLine.picked + OrderLine.done + scanned.qty <= OrderLine.qty,
-        )
-        .values(picked=OrderLine.picked + scanned.qty)
+        .where(OrderLine.id == line.id, OrderLine.picked + OrderLine.done + qty <= OrderLine.qty)
+        .values(picked=OrderLine.picked + qty)
         .returning(OrderLine.id)
         .execution_options(synchronize_session=False)
     )
@@ -110,7 +110,7 @@ async def _receive(uow: UnitOfWork, line: OrderLine, scanned: Scanned) -> None:
     await uow.session.execute(
         update(OrderLine)
         .where(OrderLine.id == line.id)
-        .values(picked=OrderLine.picked + scanned.qty)
+        .values(picked=OrderLine.picked + literal(scanned.qty, QTY))
         .execution_options(synchronize_session=False)
     )
 

@@ -12,9 +12,10 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
-from core.orders.orders import view_of
-from core.orders.tables import Order, OrderLine, ScanSession
+from core.orders.orders import ORDER_LOAD, view_of
+from core.orders.tables import Order, ScanSession
 from core.orders.views import SessionView
 from core.uow import UnitOfWork
 
@@ -69,14 +70,20 @@ async def current(uow: UnitOfWork, userid: str) -> ScanSession | Expired | None:
         .where(ScanSession.userid == userid, ScanSession.status == OPEN)
         .order_by(ScanSession.id.desc())
         .limit(1)
-        .options(
-            selectinload(ScanSession.order).selectinload(Order.lines).selectinload(OrderLine.item),
-            selectinload(ScanSession.task),
-        )
+        .options(selectinload(ScanSession.task))
         .execution_options(populate_existing=True)
     )
     if session is None:
         return None
+    if session.order_id is not None:
+        # Loaded with every line fresh: others may have picked meanwhile.
+        order = await uow.session.scalar(
+            select(Order)
+            .where(Order.id == session.order_id)
+            .options(*ORDER_LOAD)
+            .execution_options(populate_existing=True)
+        )
+        set_committed_value(session, "order", order)
     if session.touched_at + idle_limit(uow) <= uow.now():
         session.status = EXPIRED
         await uow.session.flush()

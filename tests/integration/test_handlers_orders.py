@@ -1,0 +1,231 @@
+"""Transcripts of orders by scan: order → pick by scans → ship; receive a purchase order by
+scans; count a category by scans. Re-run over signed callbacks in tests/e2e."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core.uow import UnitOfWork
+from tests.support.chat import Chat, ChatFactory
+from tests.support.clock import ManualClock
+from tests.support.ledger import seed_shop
+from tests.support.scanning import (
+    APPLE_1250G,
+    COKE,
+    COKE_12,
+    MISREAD,
+    SPRITE,
+    UNKNOWN,
+    batch_label,
+    register_codes,
+)
+
+ORDER = "DD-20261126-0001"
+PO = "CG-20261126-0001"
+
+
+@pytest.fixture
+async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
+    await seed_shop(uow)
+    await register_codes(uow)
+    return chat_factory(uow)
+
+
+async def _stocked(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 30, 雪碧 10")
+
+
+async def test_order_reserves_without_moving_stock(chat: Chat) -> None:
+    await _stocked(chat)
+    created = await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3 @3.5")
+    assert f"已建销售订单 {ORDER}（MAIN）待发货" in created
+    assert "客户：张三" in created and "合计 ¥17.50" in created
+    assert "MAIN：现有 30 瓶，可用 28 瓶（订单占用 2 瓶）" in await chat.say("clerk1", "查 可乐")
+
+
+async def test_pick_by_scans_then_ship_moves_stock_and_releases_reservation(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3 @3.5")
+    started = await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "可乐 0/2 · 雪碧 0/3" in started
+    assert "✓ 可乐 +1 瓶" in await chat.scan("clerk1", COKE)
+    progress = await chat.scan("clerk1", COKE)
+    assert "拣货 " + ORDER + "：可乐 2/2 · 雪碧 0/3" in progress
+    for _ in range(3):
+        last = await chat.scan("clerk1", SPRITE)
+    assert "已拣齐，发送 发货 " + ORDER in last
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "已发货：销售单 XS-20261126-0001" in shipped
+    assert "库存：可乐 28 瓶（MAIN），雪碧 7 瓶（MAIN）" in shipped
+    assert "已发货" in shipped
+    stock = await chat.say("clerk1", "查 可乐")
+    assert "MAIN：现有 28 瓶，可用 28 瓶" in stock and "订单占用" not in stock
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 2，未发 0" in detail and "发货单：XS-20261126-0001" in detail
+
+
+async def test_wrong_item_and_beyond_ordered_scans_are_refused_and_change_nothing(
+    chat: Chat,
+) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    wrong = await chat.scan("clerk1", SPRITE)
+    assert f"扫到 雪碧 1 瓶，不在订单 {ORDER} 上，未计入。订单需要：可乐 0/1" in wrong
+    await chat.scan("clerk1", COKE)
+    beyond = await chat.scan("clerk1", COKE)
+    assert "超过订单数量（可乐 已拣 1 瓶，订单要 1 瓶），未计入" in beyond
+    assert "可乐 订 1 瓶：已发 0，未发 1（已扫 1 待发）" in await chat.say(
+        "clerk1", f"订单 {ORDER}"
+    )
+
+
+async def test_a_pack_barcode_counts_its_units_and_a_misread_digit_is_refused(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 13")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "✓ 可乐 +12 瓶（整包）" in await chat.scan("clerk1", COKE_12)
+    assert "条码校验位不对，请重扫" in await chat.scan("clerk1", MISREAD)
+    assert "可乐 13/13" in await chat.scan("clerk1", COKE)
+
+
+async def test_a_weighed_label_picks_its_weight(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 红富士苹果 5kg")
+    await chat.say("clerk1", "订单 客户张三: 红富士苹果 2kg")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "✓ 红富士苹果 +1.25 kg" in await chat.scan("clerk1", APPLE_1250G)
+    assert "超过订单数量" in await chat.scan("clerk1", APPLE_1250G)
+
+
+async def test_a_batch_label_picks_that_batch(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 5 批号 L1 到期 2027-01-31")
+    await chat.say("clerk1", "入库 可乐 5 批号 L2 到期 2027-06-30")
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    started = await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "建议先拣 可乐 批号 L1（到期 2027-01-31）" in started
+    assert "批号 L2" in await chat.scan("clerk1", batch_label(COKE, "L2"))
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "可乐 1 瓶 批号 L2" in shipped
+    batches = await chat.say("clerk1", "查 可乐")
+    assert "批号 L1 到期 2027-01-31 5 瓶" in batches and "批号 L2 到期 2027-06-30 4 瓶" in batches
+
+
+async def test_partial_shipment_leaves_the_rest_open_and_unscanned_needs_a_manager(
+    chat: Chat,
+) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    await chat.scan("clerk1", COKE)
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert (
+        "部分发货" in shipped and "可乐 已发 1/2，未发 1" in shipped and "雪碧 已发 0/3" in shipped
+    )
+    refused = await chat.say("clerk1", f"发货 {ORDER} 全部")
+    assert "按规定须扫码拣货" in refused
+    forced = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "已发货：销售单 XS-20261126-0002" in forced
+    assert f"销售订单 {ORDER}（MAIN）已发货" in forced
+
+
+async def test_ship_refused_while_someone_else_is_picking(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    also = await chat.say("clerk2", f"拣货 {ORDER}")
+    assert "小王 也在拣这张订单" in also
+    await chat.scan("clerk1", COKE)
+    await chat.scan("clerk2", COKE)
+    assert "超过订单数量" in await chat.scan("clerk2", COKE)
+    refused = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "正在由 clerk2 拣货，不能发货" in refused
+    await chat.say("clerk2", "拣货 结束")
+    assert "已发货：销售单" in await chat.say("clerk1", f"发货 {ORDER}")
+
+
+async def test_cancel_releases_the_reservation_and_later_scans_are_refused(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "已取消" in await chat.say("clerk1", f"取消订单 {ORDER}")
+    assert "可用 30 瓶" in await chat.say("clerk1", "查 可乐")
+    assert "已取消，扫码未计入" in await chat.scan("clerk1", COKE)
+
+
+async def test_scan_without_a_session_and_unknown_codes_say_what_to_do(chat: Chat) -> None:
+    await _stocked(chat)
+    assert "现在没有进行中的拣货" in await chat.scan("clerk1", COKE)
+    unknown = await chat.scan("clerk1", UNKNOWN, "scan_query")
+    assert f"条码 {UNKNOWN} 不在商品库。请 老板、李姐 登记后再扫" in unknown
+    assert "可乐（COKE）" in await chat.scan("clerk1", COKE, "scan_query")
+    assert "可乐（COKE）" in await chat.say("clerk1", COKE)
+    assert "可乐（COKE）" in await chat.say("clerk1", "COKE")
+
+
+async def test_a_bare_barcode_is_a_scan_in_the_open_session(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "可乐 1/2" in await chat.say("clerk1", COKE)
+
+
+async def test_the_same_scan_delivered_twice_counts_once(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    await chat.scan("clerk1", COKE, key="scan:clerk1:1700000000:scan_pick:EAN_13,x")
+    again = await chat.scan("clerk1", COKE, key="scan:clerk1:1700000000:scan_pick:EAN_13,x")
+    assert again == ""
+    assert "已扫 1 待发" in await chat.say("clerk1", f"订单 {ORDER}")
+
+
+async def test_session_expires_after_idle_time_with_a_reply(chat: Chat, clock: ManualClock) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    clock.advance(minutes=31)
+    expired = await chat.scan("clerk1", COKE)
+    assert f"你的拣货（{ORDER}）已 30 分钟无操作，已自动结束" in expired
+    assert "现在没有进行中的拣货" in await chat.scan("clerk1", COKE)
+
+
+async def test_purchase_order_received_short_by_scans(chat: Chat) -> None:
+    created = await chat.say("boss", "采购 供应商可口可乐: 可乐 48 @2.1")
+    assert f"已建采购订单 {PO}（MAIN）待收货" in created
+    assert f"开始收货 采购订单 {PO}" in await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    labelled = await chat.scan("clerk1", batch_label(COKE, "L9", "270131"), "scan_receive")
+    assert "批号 L9 到期 2027-01-31" in labelled and "可乐 25/48" in labelled
+    received = await chat.say("clerk1", f"入库 {PO}")
+    assert "已入库：入库单 RK-20261126-0001" in received
+    assert "可乐 订 48，收 25（短 23）" in received and "部分收货" in received
+    assert "库存：可乐 25 瓶（MAIN）" in received
+
+
+async def test_over_receipt_beyond_tolerance_waits_for_approval(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    assert "需审批后过账" in waiting and "超量收货：可乐 订 12 瓶，收 13 瓶" in waiting
+
+
+async def test_count_task_done_by_scans(chat: Chat, clock: ManualClock) -> None:
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # early in the month: the full count
+    await chat.say("clerk1", "入库 可乐 3, 雪碧 2")
+    tasks = await chat.say("clerk1", "盘点任务")
+    assert "饮料（月度全盘 2026-12）已扫 0/2 种" in tasks
+    started = await chat.say("clerk1", "盘点 饮料")
+    assert "开始盘点 饮料" in started
+    await chat.scan("clerk1", COKE, "scan_count")
+    counted = await chat.scan("clerk1", COKE, "scan_count")
+    assert "可乐 已数 2 瓶" in counted
+    done = await chat.say("clerk1", "盘点 完成")
+    assert "盘点 饮料 完成：盘点单 PD-20261201-0001" in done
+    assert "未扫到、按 0 计：雪碧" in done
+    assert "库存：可乐 2 瓶（MAIN），雪碧 0 瓶（MAIN）" in done
+    assert "没有待盘点的任务" in await chat.say("clerk1", "盘点任务")
