@@ -36,6 +36,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--webhook-key")
     configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
     configure.add_argument("--approval-threshold")
+    configure.add_argument(
+        "--scan-required", choices=["yes", "no"], help="shipping unscanned lines needs a manager"
+    )
+    configure.add_argument(
+        "--over-receipt-tolerance", help="fraction over the order received without approval"
+    )
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")

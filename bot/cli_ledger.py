@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import report, runner
 from config import Settings
-from core import archive_db, importer, queries, schema, staff, stores, verify
+from core import archive_db, importer, orders, queries, schema, staff, stores, verify
 from core.archive_db import ArchiveDatabase
 from core.db import create_engine, create_sessionmaker
 from core.errors import DomainError
@@ -78,26 +78,39 @@ async def warehouses_list(args: argparse.Namespace) -> int:
 
 
 async def warehouses_set(args: argparse.Namespace) -> int:
-    threshold = None
-    if args.approval_threshold is not None:
-        try:
-            threshold = Decimal(args.approval_threshold)
-        except InvalidOperation:
-            return _fail(f"--approval-threshold: not a number: {args.approval_threshold}")
+    threshold = tolerance = None
     try:
-        view = await _run(
-            args.settings,
-            lambda u: stores.configure_warehouse(
+        if args.approval_threshold is not None:
+            threshold = Decimal(args.approval_threshold)
+        if args.over_receipt_tolerance is not None:
+            tolerance = Decimal(args.over_receipt_tolerance)
+    except InvalidOperation:
+        return _fail("--approval-threshold / --over-receipt-tolerance: not a number")
+    scan_required = None if args.scan_required is None else args.scan_required == "yes"
+
+    async def work(u: UnitOfWork) -> stores.WarehouseView:
+        view = await stores.configure_warehouse(
+            u,
+            CLI_ACTOR,
+            args.code,
+            group_chat_id=args.group_chat,
+            purchasing_chat_id=args.purchasing_chat,
+            webhook_key=args.webhook_key,
+            negative_stock_policy=args.negative_stock,
+            approval_value_threshold=threshold,
+        )
+        if scan_required is not None or tolerance is not None:
+            await orders.set_rules(
                 u,
                 CLI_ACTOR,
                 args.code,
-                group_chat_id=args.group_chat,
-                purchasing_chat_id=args.purchasing_chat,
-                webhook_key=args.webhook_key,
-                negative_stock_policy=args.negative_stock,
-                approval_value_threshold=threshold,
-            ),
-        )
+                scan_required=scan_required,
+                over_receipt_tolerance=tolerance,
+            )
+        return view
+
+    try:
+        view = await _run(args.settings, work)
     except DomainError as error:
         return _fail(error.message)
     print(f"updated {view.code}")

@@ -170,3 +170,17 @@ def test_archive_refuses_the_live_database_as_its_archive(ledger_db: Path) -> No
     live = f"sqlite+aiosqlite:///{ledger_db}"
     result = jxc(ledger_db.parent, "archive", "--before", "2026-11-02", "--archive-url", live)
     assert result.returncode == 1 and "live" in result.stderr
+
+
+def test_warehouse_order_rules_are_set_from_the_cli(tmp_path: Path) -> None:
+    jxc(tmp_path, "db", "upgrade")
+    done = jxc(
+        tmp_path, "warehouses", "set", "MAIN", "--scan-required", "no",
+        "--over-receipt-tolerance", "0.05",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "jxc.db") as db:
+        rules = db.execute("select scan_required, over_receipt_tolerance from order_policies")
+        assert rules.fetchall() == [(0, 500)]
+    bad = jxc(tmp_path, "warehouses", "set", "MAIN", "--over-receipt-tolerance", "lots")
+    assert bad.returncode == 1 and "not a number" in bad.stderr

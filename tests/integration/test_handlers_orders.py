@@ -4,10 +4,13 @@ scans; count a category by scans. Re-run over signed callbacks in tests/e2e."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 
-from core.uow import UnitOfWork
+from core import orders
+from core.uow import UnitOfWork, in_transaction
+from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -229,3 +232,85 @@ async def test_count_task_done_by_scans(chat: Chat, clock: ManualClock) -> None:
     assert "未扫到、按 0 计：雪碧" in done
     assert "库存：可乐 2 瓶（MAIN），雪碧 0 瓶（MAIN）" in done
     assert "没有待盘点的任务" in await chat.say("clerk1", "盘点任务")
+
+
+async def test_without_scan_required_a_clerk_may_ship_unscanned_lines(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await in_transaction(uow, lambda u: orders.set_rules(u, "test", "MAIN", scan_required=False))
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    shipped = await chat.say("clerk1", f"发货 {ORDER} 全部")
+    assert "已发货：销售单 XS-20261126-0001" in shipped and "可乐 已发 2/2" in shipped
+
+
+async def test_over_receipt_within_tolerance_posts_at_once(chat: Chat, uow: UnitOfWork) -> None:
+    await in_transaction(
+        uow,
+        lambda u: orders.set_rules(u, "test", "MAIN", over_receipt_tolerance=Decimal("0.1")),
+    )
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    received = await chat.say("clerk1", f"入库 {PO}")
+    assert "已入库：入库单" in received and "可乐 订 12，收 13（超 1）" in received
+
+
+async def test_an_approved_over_receipt_is_posted(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    approval = waiting.split("审批单 ")[1].split(" ")[0]
+    assert "已批准" in await chat.say("mgr1", f"批准 {approval}")
+    assert "MAIN：现有 13 瓶" in await chat.say("clerk1", "查 可乐")
+
+
+async def test_count_variance_over_the_threshold_waits_for_approval(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 200")
+    await chat.say("clerk1", "盘点 饮料")
+    await chat.scan("clerk1", COKE, "scan_count")
+    done = await chat.say("clerk1", "盘点 完成")
+    assert "盘点 饮料 完成：盘点单 PD-20261126-0001" in done
+    assert "需审批后过账" in done and "盘点差异金额" in done
+
+
+async def test_menu_help_button_lists_the_commands(chat: Chat) -> None:
+    helped = await chat.send(
+        Inbound(userid="clerk1", kind="menu_click", key="menu:1", event_key="help")
+    )
+    assert "拣货/pick" in helped and "发货/ship" in helped
+
+
+async def test_orders_of_today_list_their_progress(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", "订单 客户李四: 雪碧 1")
+    listed = await chat.say("clerk1", "订单 今天")
+    assert "今天的订单（2 张）" in listed
+    assert f"{ORDER} 待发货 张三 可乐 0/2" in listed
+    assert "未完成的订单（2 张）" in await chat.say("clerk1", "订单")
+
+
+async def test_manager_registers_a_pack_barcode_and_clerks_may_not(chat: Chat) -> None:
+    refused = await chat.say("clerk1", "条码 雪碧 6901234567991 24")
+    assert "店长" in refused
+    added = await chat.say("mgr1", "条码 雪碧 6901234567991 24")
+    assert "已登记：条码 6901234567991 → 雪碧 每包 24 瓶" in added
+    assert "条码 6901234567991 已属于 雪碧" in await chat.say("mgr1", "条码 可乐 6901234567991")
+    assert "条码校验位不对" in await chat.say("mgr1", "条码 可乐 6901234567990")
+
+
+async def test_orders_refuse_bad_input_with_an_example(chat: Chat) -> None:
+    assert "例如：拣货 DD-20261201-0001" in await chat.say("clerk1", "拣货 可乐")
+    assert "没有销售订单 DD-20261126-0009" in await chat.say("clerk1", "拣货 DD-20261126-0009")
+    assert "订单数量必须大于 0" in await chat.say("clerk1", "订单 客户张三: 可乐 -1")
+    assert "还没有扫码拣货的商品" in await _ordered_then(chat, f"发货 {ORDER}")
+    assert await chat.document_numbers() == []
+
+
+async def _ordered_then(chat: Chat, text: str) -> str:
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    return await chat.say("clerk1", text)

@@ -47,6 +47,12 @@ class HttpChat(Chat):
             return await self.say(inbound.userid, inbound.text, key=inbound.key)
         if inbound.kind == "scan":
             return await self.scan(inbound.userid, inbound.text, inbound.event_key)
+        if inbound.kind == "menu_click":
+            before = len(self.bot.chat.received(inbound.userid))
+            status = await self.bot.wecom.click_menu(inbound.userid, inbound.event_key)
+            assert status == 200, self.bot.wecom.last_body
+            await self.bot.settled()
+            return "\n".join(self.bot.chat.received(inbound.userid)[before:])
         if inbound.kind == "card_click":
             return await self.click(inbound.userid, inbound.event_key, task_id=inbound.task_id)
         image = OtherMessage(inbound.userid, self.bot.wecom.now(), "image", msg_id=inbound.key)
