@@ -8,8 +8,8 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from core import orders
-from core.commands import Line
 from core.errors import InvalidInput
+from core.ledger import Line
 from core.orders import PICK, PURCHASE, RECEIVE, SALES, NewOrder
 from core.views import Posted
 from handlers import doc_filters, items, posting

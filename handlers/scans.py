@@ -7,7 +7,7 @@ open. An expired session answers that it ended instead of applying the scan.
 
 from __future__ import annotations
 
-from core import orders, queries, staff
+from core import catalog, orders
 from core.errors import DomainError, NotFound
 from core.orders import COUNT, PICK, RECEIVE, Expired, UnknownCode
 from handlers import menu
@@ -77,7 +77,7 @@ async def query(ctx: Context, raw: str) -> Reply:
         scanned = await orders.resolve_scan(ctx.uow, raw)
     except UnknownCode as error:
         raise NotFound(await _unknown(ctx, error)) from None
-    view = await queries.stock_of(ctx.uow, scanned.item.sku)
+    view = await orders.stock_of(ctx.uow, scanned.item.sku)
     return ctx.render("stock/balance.j2", stock=view)
 
 
@@ -92,7 +92,7 @@ def _expired(ctx: Context, expired: Expired) -> Reply:
 
 
 async def _unknown(ctx: Context, error: UnknownCode) -> str:
-    approvers = await staff.users_with_roles(ctx.uow, ctx.warehouse, APPROVERS)
+    approvers = await catalog.users_with_roles(ctx.uow, ctx.warehouse, APPROVERS)
     who = "、".join(u.name for u in approvers) or "管理员"
     return (
         f"{error.message}。请 {who} 登记后再扫，例如：条码 <商品名> {error.code}"

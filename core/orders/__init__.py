@@ -21,6 +21,7 @@ from core.orders.orders import (
     list_orders,
     order_view,
     reserved_by_orders,
+    stock_of,
 )
 from core.orders.picking import Started, Suggestion, start
 from core.orders.scanned import Scanned, UnknownCode, add_barcode, resolve_scan
@@ -83,5 +84,6 @@ __all__ = [
     "ship",
     "start",
     "start_count",
+    "stock_of",
     "this_weeks",
 ]

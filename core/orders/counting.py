@@ -20,14 +20,13 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
-from core import catalog, documents
-from core.commands import Count, Line
+from core import catalog, ledger
 from core.errors import InvalidInput, NotFound
-from core.models import Item, StockBalance, Warehouse
+from core.ledger import Count, Line
 from core.orders import sessions
 from core.orders.tables import CountTask, Scan, ScanSession
 from core.orders.views import COUNT
-from core.uow import UnitOfWork
+from core.storage import Item, StockBalance, UnitOfWork, Warehouse
 from core.views import NeedsApproval, Posted
 
 C = TypeVar("C")
@@ -179,7 +178,7 @@ async def finish_count(uow: UnitOfWork, session: ScanSession, key: str) -> Count
         note=f"盘点任务 {task.category} {task.period}",
         idempotency_key=key,
     )
-    result = await documents.submit(uow, command)
+    result = await ledger.submit(uow, command)
     number = (
         result.document.number
         if isinstance(result, Posted)

@@ -19,16 +19,15 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import catalog, documents
-from core.commands import Line, Receive, Sell
+from core import catalog, ledger
 from core.errors import InvalidInput, PermissionDenied
 from core.fmt import qty_text
+from core.ledger import Line, Reason, Receive, Sell
 from core.orders import sessions
 from core.orders.orders import load_order, order_view, settle_status
 from core.orders.tables import Order, OrderDocument, OrderLine, OrderPolicy, Scan
 from core.orders.views import CANCELLED, COMPLETE, PURCHASE, SALES, OrderView
-from core.policy import Reason
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 
 
@@ -139,7 +138,7 @@ async def ship(
         note=f"订单 {order.number}",
         idempotency_key=key,
     )
-    result = await documents.submit(uow, command)
+    result = await ledger.submit(uow, command)
     return await _settle(uow, actor, order, scans, extra, result)
 
 
@@ -167,7 +166,7 @@ async def receive(uow: UnitOfWork, actor: str, number: str, key: str) -> Fulfill
         note=f"采购订单 {order.number}",
         idempotency_key=key,
     )
-    result = await documents.submit(uow, command, extra_reasons=reasons)
+    result = await ledger.submit(uow, command, extra_reasons=reasons)
     return await _settle(uow, actor, order, scans, {}, result)
 
 

@@ -7,19 +7,17 @@ receipt moves stock in for a purchase order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, staff
-from core.commands import Line
+from core import catalog, ledger
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.models import Warehouse
-from core.numbering import next_number
+from core.ledger import Line, check_price, check_qty, next_number
 from core.orders.tables import Order, OrderDocument, OrderLine
 from core.orders.views import (
     CANCELLED,
@@ -32,8 +30,8 @@ from core.orders.views import (
     OrderLineView,
     OrderView,
 )
-from core.uow import UnitOfWork
-from core.validation import check_price, check_qty
+from core.storage import UnitOfWork, Warehouse
+from core.views import ItemStock
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
 DOC_TYPE = {SALES: DocType.SALE, PURCHASE: DocType.RECEIPT}
@@ -104,7 +102,7 @@ async def create_order(uow: UnitOfWork, cmd: NewOrder) -> OrderView:
 
 
 async def _check_actor(uow: UnitOfWork, actor: str, warehouse: str) -> None:
-    user = await staff.find_user(uow, actor)
+    user = await catalog.find_user(uow, actor)
     if user is None or not user.active or user.role is Role.AUDITOR:
         raise PermissionDenied("你没有登记订单的权限")
     if not user.can_act_in(warehouse):
@@ -229,3 +227,16 @@ async def reserved_by_orders(uow: UnitOfWork, item_id: int) -> dict[str, Decimal
         if qty > done:
             held[code] = held.get(code, Decimal(0)) + qty - done
     return held
+
+
+async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
+    """``查``: the ledger's stock of an item, with what open sales orders still hold."""
+    stock = await ledger.stock_of(uow, query, warehouse)
+    item = await catalog.item_by_sku(uow, stock.sku)
+    held = await reserved_by_orders(uow, item.id)
+    return replace(
+        stock,
+        warehouses=tuple(
+            replace(w, ordered=held.get(w.warehouse, Decimal(0))) for w in stock.warehouses
+        ),
+    )

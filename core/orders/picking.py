@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from core import staff
-from core.batches import fefo_key, is_expired
+from core import catalog
 from core.errors import InvalidInput, PermissionDenied
-from core.models import StockBalance
+from core.ledger import fefo_key, is_expired
 from core.orders import sessions
 from core.orders.orders import load_order, view_of
 from core.orders.tables import Order
 from core.orders.views import CANCELLED, COMPLETE, PICK, PURCHASE, SALES, OrderView
-from core.uow import UnitOfWork
+from core.storage import StockBalance, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -39,7 +38,7 @@ async def start(uow: UnitOfWork, userid: str, number: str, mode: str) -> Started
         raise InvalidInput(f"订单 {order.number} 已取消，不能{'拣货' if mode == PICK else '收货'}")
     if order.status == COMPLETE:
         raise InvalidInput(f"订单 {order.number} 已全部{'发货' if mode == PICK else '收货'}")
-    user = await staff.find_user(uow, userid)
+    user = await catalog.find_user(uow, userid)
     if user is None or not user.can_act_in(order.warehouse.code):
         raise PermissionDenied(f"订单 {order.number} 属于仓库 {order.warehouse.code}，你没有权限")
     others = await sessions.others_on_order(uow, order.id, userid)

@@ -16,10 +16,9 @@ from sqlalchemy import select
 
 from core import catalog
 from core.errors import InvalidInput, NotFound
-from core.models import Item
 from core.orders.barcodes import BatchLabel, GtinCode, InHouseCode, ScaleCode, read_code
 from core.orders.tables import ItemBarcode
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 
 CODE, SCALE = "code", "scale"
 WEIGHT, PRICE = "weight", "price"

@@ -13,7 +13,6 @@ from sqlalchemy import func, literal, select, update
 
 from core.errors import InvalidInput
 from core.fmt import qty_text
-from core.models import QTY
 from core.orders import sessions
 from core.orders.orders import view_of
 from core.orders.scanned import Scanned, resolve_scan
@@ -26,7 +25,7 @@ from core.orders.views import (
     SessionView,
     progress_text,
 )
-from core.uow import UnitOfWork
+from core.storage import QTY, UnitOfWork
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.orders.orders import ORDER_LOAD, view_of
 from core.orders.tables import Order, ScanSession
 from core.orders.views import SessionView
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 OPEN, CLOSED, EXPIRED = "open", "closed", "expired"
 

@@ -15,7 +15,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
-from core.models import MONEY, QTY, Base, Item, Partner, Warehouse
+from core.storage import MONEY, QTY, Base, Item, Partner, Warehouse
 
 
 class ItemBarcode(Base):

@@ -7,9 +7,9 @@ import asyncio
 import re
 
 from bot.fake_wecom import FakeWeCom
-from core import queries
+from core import orders
 from core.fmt import plain_qty
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from handlers.menu import SCAN_PICK
 from tests.support.bot_harness import BotHarness, running_bot
 from tests.support.ledger import seed_shop
@@ -28,7 +28,7 @@ async def _order_of_three(bot: BotHarness) -> str:
 
 async def _available(bot: BotHarness) -> tuple[str, str]:
     async def read(uow: UnitOfWork) -> tuple[str, str]:
-        stock = (await queries.stock_of(uow, "COKE")).warehouses[0]
+        stock = (await orders.stock_of(uow, "COKE")).warehouses[0]
         return plain_qty(stock.on_hand), plain_qty(stock.available)
 
     return await bot.run(read)

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from core import orders
-from core.uow import UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
 from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock

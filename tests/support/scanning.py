@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import catalog, orders
-from core.uow import UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
 
 COKE = "6901234567007"
 COKE_12 = "6901234567014"
