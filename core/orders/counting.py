@@ -70,8 +70,13 @@ class CountDone:
     missing: tuple[str, ...]  # items with book stock nobody scanned, posted as 0
 
 
-async def plan_tasks(uow: UnitOfWork, warehouse: str, weeks: int = CYCLE_WEEKS) -> None:
-    """Make this week's (and, early in the month, the monthly) tasks if not made yet."""
+async def plan_tasks(
+    uow: UnitOfWork, warehouse: str, weeks: int = CYCLE_WEEKS, today: date | None = None
+) -> None:
+    """Make this week's (and, early in the month, the monthly) tasks if not made yet.
+
+    Run by ``盘点任务`` and by the weekly cycle-count plan (``today`` is its fire date).
+    """
     found = await catalog.warehouse_by_code(uow, warehouse)
     held = list(
         await uow.session.scalars(
@@ -81,7 +86,7 @@ async def plan_tasks(uow: UnitOfWork, warehouse: str, weeks: int = CYCLE_WEEKS) 
             .distinct()
         )
     )
-    today = uow.today()
+    today = today or uow.today()
     wanted = [(c, week_of(today)) for c in this_weeks(held, today, weeks, str)]
     if today.day <= 7:
         wanted += [(c, f"{today:%Y-%m}") for c in held]

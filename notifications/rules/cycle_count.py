@@ -3,7 +3,8 @@
 Categories are striped over ``cycle_count_weeks`` weeks by their sorted position, so each week
 takes about a fifth of them and every category comes round within five weeks; a category not
 counted for longer than that is listed as overdue. The first plan of a month also asks for
-the monthly full count.
+the monthly full count. The plan also makes the count tasks (``core.orders``) that
+``盘点 <分类>`` counts by scanning and ``盘点任务`` lists.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from core import analytics
+from core import analytics, orders
 from core.analytics import CategoryStock
 from core.orders import this_weeks
 from notifications import delivery
@@ -45,5 +46,6 @@ async def cycle_count(run: RuleRun) -> RuleReport:
             if c not in planned and c.last_counted is not None and c.last_counted < stale
         ]  # fmt: skip
         plan = CountPlan(week, planned, overdue, full_count=today.day <= 7)
+        await orders.plan_tasks(run.uow, code, weeks, today)
         candidates.append(Candidate(code, week, code, plan))
     return await announce(run, candidates, route=delivery.group, template="cycle_count.j2")
