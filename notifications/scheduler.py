@@ -30,11 +30,13 @@ from core.views import ApprovalView
 from notifications import leases
 from notifications.registry import run_rule
 from notifications.report import RuleReport
+from notifications.scan_session_expiry import end_idle_sessions
 from notifications.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 
 EXPIRE_APPROVALS = "expire-approvals"
+END_SCAN_SESSIONS = "end-scan-sessions"
 DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
     "low-stock": {"minute": "*/30"},
     "negative-stock": {"minute": "*/30"},
@@ -45,6 +47,7 @@ DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
     "digest": {"hour": "21", "minute": "0"},
     "cycle-count": {"day_of_week": "mon", "hour": "8", "minute": "0"},
     EXPIRE_APPROVALS: {"minute": "*/5"},
+    END_SCAN_SESSIONS: {"minute": "*"},
 }
 MAX_HOLD = timedelta(minutes=10)
 MISFIRE_GRACE_SECONDS = 300
@@ -141,6 +144,9 @@ class AlertScheduler:
         return MAX_HOLD if later is None else min(MAX_HOLD, (later - fire_time) / 2)
 
     async def _run(self, uow: UnitOfWork, name: str, fire_time: datetime) -> RuleReport:
+        if name == END_SCAN_SESSIONS:
+            ended = await end_idle_sessions(uow)
+            return RuleReport(name, fire_time, found=ended, messages=len(ended))
         if name != EXPIRE_APPROVALS:
             return await run_rule(uow, name, fire_time, self.alerts)
         expired = await approvals.expire_due(uow)

@@ -26,7 +26,7 @@ from core.orders.orders import (
 from core.orders.picking import Started, Suggestion, start
 from core.orders.scanned import Scanned, UnknownCode, add_barcode, resolve_scan
 from core.orders.scanning import Applied, apply_scan
-from core.orders.sessions import Expired, current, session_view
+from core.orders.sessions import Expired, current, expire_idle, session_view
 from core.orders.sessions import close as close_session
 from core.orders.views import (
     COUNT,
@@ -67,6 +67,7 @@ __all__ = [
     "close_session",
     "create_order",
     "current",
+    "expire_idle",
     "finish_count",
     "list_orders",
     "looks_like_code",

@@ -91,6 +91,27 @@ async def current(uow: UnitOfWork, userid: str) -> ScanSession | Expired | None:
     return session
 
 
+async def expire_idle(uow: UnitOfWork) -> list[SessionView]:
+    """End every open session idle past the limit (the scheduler's sweep); what ended."""
+    sessions = await uow.session.scalars(
+        select(ScanSession)
+        .where(ScanSession.status == OPEN, ScanSession.touched_at <= uow.now() - idle_limit(uow))
+        .options(selectinload(ScanSession.task))
+        .with_for_update(skip_locked=True)
+    )
+    ended = []
+    for session in list(sessions):
+        if session.order_id is not None:
+            order = await uow.session.scalar(
+                select(Order).where(Order.id == session.order_id).options(*ORDER_LOAD)
+            )
+            set_committed_value(session, "order", order)
+        session.status = EXPIRED
+        ended.append(session_view(session))
+    await uow.session.flush()
+    return ended
+
+
 def touch(uow: UnitOfWork, session: ScanSession) -> None:
     session.touched_at = uow.now()
 
