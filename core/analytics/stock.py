@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from core import orders
 from core.analytics.documents import SalesLine
 from core.doctypes import DocStatus, DocType
 from core.ledger import OUTGOING
@@ -119,7 +120,11 @@ async def _reserved(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
         )
         .group_by(Item.sku, Warehouse.code)
     )
-    return {(sku, code): qty for sku, code, qty in rows.all()}
+    reserved = {(sku, code): qty for sku, code, qty in rows.all()}
+    # Open sales orders promise stock too: what they still have to ship is not available.
+    for key, qty in (await orders.held_by_orders(uow)).items():
+        reserved[key] = reserved.get(key, ZERO) + qty
+    return reserved
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from core.orders.views import (
     OrderLineView,
     OrderView,
 )
-from core.storage import UnitOfWork, Warehouse
+from core.storage import Item, UnitOfWork, Warehouse
 from core.views import ItemStock
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
@@ -226,6 +226,22 @@ async def reserved_by_orders(uow: UnitOfWork, item_id: int) -> dict[str, Decimal
     for code, qty, done in rows.all():
         if qty > done:
             held[code] = held.get(code, Decimal(0)) + qty - done
+    return held
+
+
+async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
+    """What open sales orders still hold, per (sku, warehouse code): for the stock alerts."""
+    rows = await uow.session.execute(
+        select(Item.sku, Warehouse.code, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .where(Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
+    )
+    held: dict[tuple[str, str], Decimal] = {}
+    for sku, code, qty, done in rows.all():
+        if qty > done:
+            held[(sku, code)] = held.get((sku, code), Decimal(0)) + qty - done
     return held
 
 

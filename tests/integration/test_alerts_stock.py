@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import catalog
+from core import catalog, orders
 from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, UnitOfWork
@@ -119,3 +119,17 @@ async def test_stock_that_went_negative_is_told_to_managers_once(
     assert sent.target == "boss|mgr1"
     assert '可乐（COKE）账面 <font color="warning">-2 瓶</font>' in sent.text
     assert "最近出库 XS-20261126-0001（clerk1" in sent.text
+
+
+async def test_stock_promised_to_an_open_order_counts_as_unavailable_for_low_stock(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(15)))
+    order = orders.NewOrder(
+        kind=orders.SALES, warehouse="MAIN", actor="clerk1", partner="张三", lines=coke(6)
+    )
+    await run(shop, lambda u: orders.create_order(u, order))
+    report = await rule(shop, "low-stock", clock.now)
+    assert report.alerted == ["MAIN:COKE"]
+    [sent] = await outbox(shop, "low-stock")
+    assert "可乐（COKE）可用 9 瓶（账面 15，待审批单据和订单占用 6），补货点 10" in sent.text
