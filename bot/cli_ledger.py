@@ -157,14 +157,14 @@ async def import_file(args: argparse.Namespace) -> int:
 
 async def stock(args: argparse.Namespace) -> int:
     try:
-        item = await _run(args.settings, lambda u: ledger.stock_of(u, args.query, args.warehouse))
+        item = await _run(args.settings, lambda u: orders.stock_of(u, args.query, args.warehouse))
     except DomainError as error:
         return _fail(error.message)
     print(f"{item.sku}\t{item.name}\t{plain_qty(item.on_hand)} {item.unit}")
     for w in item.warehouses:
         print(
             f"  {w.warehouse}\ton hand {plain_qty(w.on_hand)}\t"
-            f"reserved {plain_qty(w.reserved)}\tavailable {plain_qty(w.available)}"
+            f"reserved {plain_qty(w.reserved + w.ordered)}\tavailable {plain_qty(w.available)}"
         )
         for b in w.batches:
             flag = "\tEXPIRED" if b.expired else ""
