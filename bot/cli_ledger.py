@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import report, runner
 from config import Settings
-from core import audit, catalog, importer, ledger, orders, storage
+from core import audit, catalog, importer, orders, storage
 from core.archive import ArchiveDatabase, archive_url
 from core.errors import DomainError
 from core.fmt import plain_qty
