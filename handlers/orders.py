@@ -13,7 +13,7 @@ from core.ledger import Line
 from core.orders import PICK, PURCHASE, RECEIVE, SALES, NewOrder
 from core.views import Posted
 from handlers import doc_filters, items, posting
-from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request
+from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request, split_options
 from handlers.router import APPROVERS, SHOP, STAFF, SUPPLY, Context, Reply, Router
 
 router = Router()
@@ -22,6 +22,7 @@ SALES_ORDER = Spec("订单 客户张三: 可乐 2", PRICE | {"客户", "仓库"}
 PURCHASE_ORDER = Spec("采购 供应商可口可乐: 可乐 48 @2.1", PRICE | {"供应商", "仓库"})
 ORDER_NUMBER = re.compile(r"(DD|CG)-\d{8}-\d{4,}", re.IGNORECASE)
 PERIODS = ("今天", "昨天", "本周", "本月")
+LIST_EXAMPLE = "订单 今天 客户 张三"
 ALL_REMAINING = "全部"
 END = "结束"
 
@@ -39,7 +40,7 @@ async def sales_order(ctx: Context, args: str) -> Reply:
     text = normalize(args)
     if ORDER_NUMBER.fullmatch(text):
         return await _detail(ctx, text)
-    if not text or text in PERIODS or (text[:1].isdigit() and ":" not in text):
+    if ":" not in text and _is_listing(text.split()[0] if text else ""):
         return await _list(ctx, text)
     request = parse_request(args, SALES_ORDER)
     lines = await items.ledger_lines(ctx, request, SALES_ORDER.example)
@@ -84,18 +85,28 @@ async def _detail(ctx: Context, number: str) -> Reply:
     return ctx.render("orders/detail.j2", order=order, done_word=done_word, author=author)
 
 
-async def _list(ctx: Context, period: str) -> Reply:
+def _is_listing(first: str) -> bool:
+    """``订单``, ``订单 今天``, ``订单 2026-12-01``, ``订单 客户 张三`` list; the rest orders."""
+    return not first or first in PERIODS or first[:1].isdigit() or first.startswith("客户")
+
+
+async def _list(ctx: Context, text: str) -> Reply:
+    found, rest = split_options(text.split(), frozenset({"客户"}), LIST_EXAMPLE)
+    if len(rest) > 1:
+        raise InvalidInput(f"看不懂“{' '.join(rest)}”，例如：{LIST_EXAMPLE}")
+    period = rest[0] if rest else ""
     since = until = None
-    title = "未完成的订单"
+    customer = found.get("客户")
+    title = "未完成的订单" + (f"（客户 {customer}）" if customer else "")
     if period:
         first, last = doc_filters.period_days(period, ctx.uow.today())
         since = datetime.combine(first, time(), ctx.uow.tz)
         until = datetime.combine(last, time(), ctx.uow.tz)
-        title = f"{period}的订单"
-    found = await orders.list_orders(
-        ctx.uow, ctx.visible_warehouses, since, until, open_only=not period
+        title = f"{period}的订单" + (f"（客户 {customer}）" if customer else "")
+    listed = await orders.list_orders(
+        ctx.uow, ctx.visible_warehouses, since, until, open_only=not period, partner=customer
     )
-    return ctx.render("orders/list.j2", orders=found, title=title)
+    return ctx.render("orders/list.j2", orders=listed, title=title)
 
 
 @router.command("取消订单", "cancelorder", roles=STAFF)

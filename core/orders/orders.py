@@ -30,7 +30,7 @@ from core.orders.views import (
     OrderLineView,
     OrderView,
 )
-from core.storage import Item, UnitOfWork, Warehouse
+from core.storage import Item, Partner, UnitOfWork, Warehouse
 from core.views import ItemStock
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
@@ -163,9 +163,14 @@ async def list_orders(
     until: datetime | None = None,
     *,
     open_only: bool = False,
+    partner: str | None = None,
     limit: int = 20,
 ) -> list[OrderView]:
     statement = select(Order).options(*ORDER_LOAD)
+    if partner is not None:
+        statement = statement.join(Partner, Partner.id == Order.partner_id).where(
+            Partner.name == partner
+        )
     if since is not None:
         statement = statement.where(Order.created_at >= since)
     if until is not None:
@@ -210,17 +215,14 @@ def settle_status(order: Order) -> None:
         order.status = OPEN
 
 
-async def reserved_by_orders(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
+async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """What open sales orders still hold of an item, per warehouse code."""
     rows = await uow.session.execute(
         select(Warehouse.code, OrderLine.qty, OrderLine.done)
         .join(Order, Order.id == OrderLine.order_id)
         .join(Warehouse, Warehouse.id == Order.warehouse_id)
-        .where(
-            OrderLine.item_id == item_id,
-            Order.kind == SALES,
-            Order.status.in_((OPEN, PARTIAL)),
-        )
+        .join(Item, Item.id == OrderLine.item_id)
+        .where(Item.sku == sku, Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
     )
     held: dict[str, Decimal] = {}
     for code, qty, done in rows.all():
@@ -248,8 +250,7 @@ async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
     """``查``: the ledger's stock of an item, with what open sales orders still hold."""
     stock = await ledger.stock_of(uow, query, warehouse)
-    item = await catalog.item_by_sku(uow, stock.sku)
-    held = await reserved_by_orders(uow, item.id)
+    held = await reserved_by_orders(uow, stock.sku)
     return replace(
         stock,
         warehouses=tuple(

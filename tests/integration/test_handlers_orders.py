@@ -292,6 +292,8 @@ async def test_orders_of_today_list_their_progress(chat: Chat) -> None:
     assert "今天的订单（2 张）" in listed
     assert f"{ORDER} 待发货 张三 可乐 0/2" in listed
     assert "未完成的订单（2 张）" in await chat.say("clerk1", "订单")
+    mine = await chat.say("clerk1", "订单 今天 客户 李四")
+    assert "今天的订单（客户 李四）（1 张）" in mine and "雪碧 0/1" in mine and "可乐" not in mine
 
 
 async def test_manager_registers_a_pack_barcode_and_clerks_may_not(chat: Chat) -> None:
