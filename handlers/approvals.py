@@ -24,7 +24,7 @@ SHOWN = 10
 
 @router.command("待审批", "pending", roles=APPROVERS)
 async def pending(ctx: Context, args: str) -> Reply:
-    """你所管仓库里等待审批的申请。例：待审批"""
+    """等你审批的申请。例：待审批"""
     requests = await approvals.open_requests(ctx.uow, ctx.visible_warehouses)
     shown = requests[:SHOWN]
     names = {a.requested_by: await ctx.name_of(a.requested_by) for a in shown}
@@ -59,7 +59,7 @@ async def reject(ctx: Context, args: str) -> Reply:
 
 @router.command("撤回", "cancel", roles=STAFF)
 async def withdraw(ctx: Context, args: str) -> Reply:
-    """撤回自己提交、还没审批的申请。例：撤回 SP-20261126-0001"""
+    """撤回自己未审批的申请。例：撤回 SP-20261126-0001"""
     number, _ = _number_and_note(args, "撤回 SP-20261126-0001")
     approval = await approvals.cancel(ctx.uow, number, ctx.user.userid)
     await approvals.update_cards(ctx.uow, approval, ctx.user.name)

@@ -36,7 +36,7 @@ def order_number(args: str, prefix: str, example: str) -> str:
 
 @router.command("订单", "order", roles=STAFF)
 async def sales_order(ctx: Context, args: str) -> Reply:
-    """下销售订单（占用库存不出库），或查看 今天/单号。例：订单 客户张三: 可乐 2, 雪碧 3 @3.5"""
+    """下单，占用库存不出库。例：订单 客户张三: 可乐 2"""
     text = normalize(args)
     if ORDER_NUMBER.fullmatch(text):
         return await _detail(ctx, text)
@@ -51,7 +51,7 @@ async def sales_order(ctx: Context, args: str) -> Reply:
 
 @router.command("采购", "po", roles=SUPPLY)
 async def purchase_order(ctx: Context, args: str) -> Reply:
-    """下采购订单，到货后扫码收货。例：采购 供应商可口可乐: 可乐 48 @2.1"""
+    """采购订单。例：采购 供应商甲: 可乐 48"""
     text = normalize(args)
     if ORDER_NUMBER.fullmatch(text):
         return await _detail(ctx, text)
@@ -111,7 +111,7 @@ async def _list(ctx: Context, text: str) -> Reply:
 
 @router.command("取消订单", "cancelorder", roles=STAFF)
 async def cancel_order(ctx: Context, args: str) -> Reply:
-    """取消未完成的订单，释放占用。例：取消订单 DD-20261201-0001"""
+    """释放占用。例：取消订单 DD-20261201-0001"""
     text = normalize(args).upper()
     if not ORDER_NUMBER.fullmatch(text):
         raise InvalidInput("请写订单号，例如：取消订单 DD-20261201-0001")
@@ -121,7 +121,7 @@ async def cancel_order(ctx: Context, args: str) -> Reply:
 
 @router.command("拣货", "pick", roles=STAFF)
 async def pick(ctx: Context, args: str) -> Reply:
-    """按订单扫码拣货，“拣货 结束”停止。例：拣货 DD-20261201-0001"""
+    """扫码拣货。例：拣货 DD-20261201-0001"""
     if normalize(args) == END:
         return await end_session(ctx)
     number = order_number(args, "DD", "拣货 DD-20261201-0001")
@@ -130,7 +130,7 @@ async def pick(ctx: Context, args: str) -> Reply:
 
 @router.command("收货", "checkin", roles=STAFF)
 async def check_in(ctx: Context, args: str) -> Reply:
-    """按采购订单扫码收货，扫完发 入库 单号。例：收货 CG-20261201-0001"""
+    """扫码收货。例：收货 CG-20261201-0001"""
     if normalize(args) == END:
         return await end_session(ctx)
     number = order_number(args, "CG", "收货 CG-20261201-0001")
@@ -161,7 +161,7 @@ async def end_session(ctx: Context) -> Reply:
 
 @router.command("发货", "ship", roles=STAFF)
 async def ship(ctx: Context, args: str) -> Reply:
-    """把扫码拣好的货发出（生成销售单）；店长可加“全部”。例：发货 DD-20261201-0001"""
+    """发出已拣的货。例：发货 DD-20261201-0001"""
     words = normalize(args).split()
     unscanned = len(words) == 2 and words[1] == ALL_REMAINING
     number = order_number(words[0] if words else "", "DD", "发货 DD-20261201-0001")
@@ -201,7 +201,7 @@ async def _fulfilled(ctx: Context, fulfilled: orders.Fulfilled, template: str) -
 
 @router.command("盘点任务", "tasks", roles=SHOP)
 async def count_tasks(ctx: Context, args: str) -> Reply:
-    """本周的盘点任务和进度。例：盘点任务"""
+    """要盘的品类。例：盘点任务"""
     await orders.plan_tasks(ctx.uow, ctx.warehouse)
     tasks = await orders.open_tasks(ctx.uow, ctx.warehouse)
     return ctx.render("orders/tasks.j2", tasks=tasks, warehouse=ctx.warehouse)
@@ -246,9 +246,9 @@ async def _count_done(ctx: Context, done: orders.CountDone) -> Reply:
 
 @router.command("条码", "barcode", roles=APPROVERS)
 async def add_barcode(ctx: Context, args: str) -> Reply:
-    """给商品登记条码（可写每包数量）或称重码。例：条码 可乐 6901234567885 12"""
+    """登记条码。例：条码 可乐 6901234567014 12"""
     words = normalize(args).split()
-    example = "条码 可乐 6901234567885 12"
+    example = "条码 可乐 6901234567014 12"
     if len(words) < 2:
         raise InvalidInput(f"请写商品和条码，例如：{example}")
     scale = None

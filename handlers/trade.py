@@ -17,7 +17,7 @@ PURCHASE_RETURN = Spec("采购退货 可乐 4", PRICE | {"批号", "供应商", 
 
 @router.command("入库", "receive", roles=STAFF)
 async def receive(ctx: Context, args: str) -> Reply:
-    """收货入库，可加 单价/批号/到期/供应商，或 入库 CG-单号。例：入库 可乐 24 单价2.5"""
+    """收货入库，可加 单价/批号/到期/供应商。例：入库 可乐 24 单价2.5"""
     if orders.ORDER_NUMBER.fullmatch(number := normalize(args).upper()):
         return await orders.receive_order(ctx, number)
     request = parse_request(args, RECEIVE)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import literal, select, update
 
 from core import catalog, ledger
 from core.errors import InvalidInput, PermissionDenied
@@ -27,7 +27,7 @@ from core.orders import sessions
 from core.orders.orders import load_order, order_view, settle_status
 from core.orders.tables import Order, OrderDocument, OrderLine, OrderPolicy, Scan
 from core.orders.views import CANCELLED, COMPLETE, PURCHASE, SALES, OrderView
-from core.storage import UnitOfWork
+from core.storage import QTY, UnitOfWork
 from core.views import NeedsApproval, Posted
 
 
@@ -171,7 +171,7 @@ async def receive(uow: UnitOfWork, actor: str, number: str, key: str) -> Fulfill
 
 
 async def _open_order(uow: UnitOfWork, number: str, kind: str) -> Order:
-    order = await load_order(uow, number, kind=kind)
+    order = await load_order(uow, number, kind=kind, lock=True)
     if order.status == CANCELLED:
         raise InvalidInput(f"订单 {order.number} 已取消")
     if order.status == COMPLETE:
@@ -220,10 +220,21 @@ async def _settle(
         scan.posted_in = number
         assert scan.order_line_id is not None
         moved[scan.order_line_id] += scan.qty
-    line: OrderLine
     for line in order.lines:
-        line.done += moved.get(line.id, Decimal(0)) + extra.get(line.id, Decimal(0))
-        line.picked -= moved.get(line.id, Decimal(0))
+        taken = moved.get(line.id, Decimal(0))
+        done = taken + extra.get(line.id, Decimal(0))
+        if done:
+            # Relative: the picker may scan this line again while it ships.
+            await uow.session.execute(
+                update(OrderLine)
+                .where(OrderLine.id == line.id)
+                .values(
+                    done=OrderLine.done + literal(done, QTY),
+                    picked=OrderLine.picked - literal(taken, QTY),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            await uow.session.refresh(line)
     settle_status(order)
     uow.session.add(OrderDocument(order_id=order.id, document_number=number, created_at=uow.now()))
     await sessions.close_on_order(uow, order.id)

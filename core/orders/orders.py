@@ -109,10 +109,15 @@ async def _check_actor(uow: UnitOfWork, actor: str, warehouse: str) -> None:
         raise PermissionDenied(f"你没有仓库 {warehouse} 的权限，请联系管理员")
 
 
-async def load_order(uow: UnitOfWork, number: str, *, kind: str | None = None) -> Order:
-    order = await uow.session.scalar(
-        select(Order).where(Order.number == number.strip().upper()).options(*ORDER_LOAD)
-    )
+async def load_order(
+    uow: UnitOfWork, number: str, *, kind: str | None = None, lock: bool = False
+) -> Order:
+    """The order and its lines; ``lock`` row-locks the order (PostgreSQL) and reads it afresh,
+    so two people shipping or cancelling one order take turns."""
+    statement = select(Order).where(Order.number == number.strip().upper()).options(*ORDER_LOAD)
+    if lock:
+        statement = statement.with_for_update(of=Order).execution_options(populate_existing=True)
+    order = await uow.session.scalar(statement)
     if order is None or (kind is not None and order.kind != kind):
         what = "销售订单" if kind == SALES else "采购订单" if kind == PURCHASE else "订单"
         raise NotFound(f"没有{what} {number}，请检查单号，或发送 订单 今天 查看")
@@ -187,7 +192,7 @@ async def list_orders(
 
 
 async def cancel_order(uow: UnitOfWork, number: str, actor: str) -> OrderView:
-    order = await load_order(uow, number)
+    order = await load_order(uow, number, lock=True)
     if order.status == CANCELLED:
         raise InvalidInput(f"订单 {order.number} 已取消，无需再取消")
     if order.status == COMPLETE:

@@ -97,3 +97,25 @@ async def test_a_pick_session_survives_a_restart(sqlite_url: str, fake_wecom: Fa
         assert await again.wecom.scan("clerk1", SCAN_PICK, COKE) == 200
         await again.settled()
         assert again.chat.received("clerk1")[before:] == [f"✓ 可乐 +1 瓶\n拣货 {order}：可乐 1/3"]
+
+
+async def test_two_people_shipping_one_order_at_once_ship_it_once(
+    database_url: str, fake_wecom: FakeWeCom
+) -> None:
+    async with running_bot(database_url, fake_wecom) as bot:
+        await seed_shop(bot.uow())
+        order = await _order_of_three(bot)
+        await bot.chat.say("clerk1", f"拣货 {order}")
+        for n in range(3):
+            await bot.wecom.scan("clerk1", SCAN_PICK, COKE, create_time=bot.wecom.now() + n)
+        await bot.chat.say("clerk1", "拣货 结束")
+        sent = await asyncio.gather(
+            bot.wecom.send_text("clerk1", f"发货 {order}"),
+            bot.wecom.send_text("mgr1", f"发货 {order}"),
+        )
+        assert sent == [200, 200]
+        await bot.settled()
+        told = bot.chat.received("clerk1")[-1:] + bot.chat.received("mgr1")[-1:]
+        assert sum("已发货：销售单" in t for t in told) == 1
+        assert sum(f"订单 {order} 已全部发货" in t for t in told) == 1
+        assert await _available(bot) == ("7", "7")
