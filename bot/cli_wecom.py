@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Callable
+from typing import Any
 
 import aiohttp
 
@@ -11,11 +13,14 @@ from bot.wecom_api import WeComApiError, WeComClient
 from handlers.menu import app_menu
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[argparse.ArgumentParser, Callable[..., Any]], None],
+) -> None:
     wecom = commands.add_parser("wecom", help="the WeCom app").add_subparsers(required=True)
     menu = wecom.add_parser("menu", help="push the app's menu (menu/create)")
     menu.add_argument("--print", action="store_true", help="print the menu instead of pushing it")
-    menu.set_defaults(handler=push_menu)
+    command(menu, push_menu)
 
 
 async def push_menu(args: argparse.Namespace) -> int:

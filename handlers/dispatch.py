@@ -20,7 +20,18 @@ from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.messaging import outbox
 from core.storage import UnitOfWork
-from handlers import approvals, documents, inventory, menu, orders, picks, scans, stock, trade
+from handlers import (
+    approvals,
+    documents,
+    inventory,
+    menu,
+    new_items,
+    orders,
+    picks,
+    scans,
+    stock,
+    trade,
+)
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -33,6 +44,7 @@ ROUTER = Router().include(
     trade.router,
     orders.router,
     inventory.router,
+    new_items.router,
     documents.router,
     approvals.router,
 )

@@ -29,7 +29,7 @@ PRICE_CHANGE = Spec("调价 可乐 3.8", PRICE | {"仓库"})
 
 @router.command("调拨", "transfer", roles=SUPPLY)
 async def transfer(ctx: Context, args: str) -> Reply:
-    """仓库间调拨，默认从你的仓库调出。例：调拨 可乐 5 从 MAIN 到 B1"""
+    """仓库间调拨，不写“从”就从你的仓库调出。例：调拨 可乐 5 从 MAIN 到 B1"""
     request = parse_request(args, TRANSFER)
     if "到" not in request.options:
         raise InvalidInput(f"缺少调入仓库“到 …”，例如：{TRANSFER.example}")
@@ -62,7 +62,7 @@ async def write_off(ctx: Context, args: str) -> Reply:
 
 @router.command("调价", "price", roles=SHOP)
 async def change_price(ctx: Context, args: str) -> Reply:
-    """申请调价（需审批），可写原因。例：调价 可乐 3.8 促销结束"""
+    """申请调整售价（需审批），价格后可写原因。例：调价 可乐 3.8 促销结束"""
     found, rest = split_options(normalize(args).split(), PRICE_CHANGE.options, PRICE_CHANGE.example)
     name, price, reason = _name_and_price(found.get("单价"), rest)
     item = await items.resolve(ctx, name)

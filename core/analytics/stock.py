@@ -58,10 +58,17 @@ class StockLevel:
     reserved: Decimal
     reorder_point: Decimal
     reorder_qty: Decimal
+    # Still to ship on open sales orders: promised to customers, so not free to sell.
+    ordered: Decimal = ZERO
+
+    @property
+    def free(self) -> Decimal:
+        """Held and not promised to an order: what reorder advice is for."""
+        return self.on_hand - self.ordered
 
     @property
     def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+        return self.free - self.reserved
 
 
 async def stock_levels(
@@ -91,17 +98,29 @@ async def stock_levels(
         .order_by(Warehouse.code, Item.sku)
     )
     reserved = await _reserved(uow)
+    ordered = await orders.held_by_orders(uow)
     if negative_only:
         statement = statement.where(total < 0)
     if low_only:
         # Reservations only lower what is available: a level is low when its stock is at or
-        # under the point, or when pending documents of the item might take it there.
-        reserving = sorted({sku for sku, _ in reserved})
+        # under the point, or when pending documents or open orders might take it there.
+        reserving = sorted({sku for sku, _ in reserved} | {sku for sku, _ in ordered})
         statement = statement.where(
             Item.reorder_point > 0, or_(total <= Item.reorder_point, Item.sku.in_(reserving))
         )
     found = [
-        StockLevel(code, sku, name, unit, category, qty, reserved.get((sku, code), ZERO), rp, rq)
+        StockLevel(
+            code,
+            sku,
+            name,
+            unit,
+            category,
+            qty,
+            reserved.get((sku, code), ZERO),
+            rp,
+            rq,
+            ordered.get((sku, code), ZERO),
+        )
         for sku, name, unit, category, rp, rq, code, qty in await uow.session.execute(statement)
     ]
     return [lv for lv in found if lv.available <= lv.reorder_point] if low_only else found
@@ -120,11 +139,7 @@ async def _reserved(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
         )
         .group_by(Item.sku, Warehouse.code)
     )
-    reserved = {(sku, code): qty for sku, code, qty in rows.all()}
-    # Open sales orders promise stock too: what they still have to ship is not available.
-    for key, qty in (await orders.held_by_orders(uow)).items():
-        reserved[key] = reserved.get(key, ZERO) + qty
-    return reserved
+    return {(sku, code): qty for sku, code, qty in rows.all()}
 
 
 @dataclass(frozen=True)
@@ -162,6 +177,9 @@ class BatchStock:
     expiry: date
     qty: Decimal
     cost: Decimal
+    # What the batch's own balance says; ``qty`` is less when negative stock elsewhere in
+    # the item's balances (goods sold before they were booked in) has used part of it.
+    booked: Decimal
 
     @property
     def value(self) -> Decimal:
@@ -169,7 +187,12 @@ class BatchStock:
 
 
 async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStock]:
-    """Batches with stock whose expiry is on or before ``last_day`` (expired ones included)."""
+    """Batches with stock whose expiry is on or before ``last_day`` (expired ones included).
+
+    Never more than the shop holds: an item's negative balances (sold before booked in, kept
+    in its unbatched line) are taken from its batches earliest expiry first, as FEFO selling
+    would have taken them, and a batch used up that way is left out.
+    """
     # Plain columns, not entities: thousands of batches may be near expiry, and an ORM
     # object per row cost more than the query (``jxc bench``, alert_scan).
     rows = await uow.session.execute(
@@ -178,13 +201,39 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
         .join(Item, Item.id == Batch.item_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
         .where(StockBalance.qty > 0, Batch.expiry.is_not(None), Batch.expiry <= last_day)
-        .order_by(Warehouse.code, Batch.expiry, Item.sku)
+        .order_by(Warehouse.code, Batch.expiry, Batch.received_at, Batch.id)
     )
-    return [
-        BatchStock(batch_id, code, sku, name, unit, category, lot, expiry, qty, cost)
-        for batch_id, lot, expiry, sku, name, unit, category, cost, code, qty in rows.all()
-        if expiry is not None
-    ]
+    deficits = await _deficits(uow, last_day)
+    found = []
+    for batch_id, lot, expiry, sku, name, unit, category, cost, code, qty in rows.all():
+        owed = deficits.get((code, sku), ZERO)
+        used = min(owed, qty)
+        if used:
+            deficits[(code, sku)] = owed - used
+        if expiry is not None and qty > used:
+            found.append(
+                BatchStock(
+                    batch_id, code, sku, name, unit, category, lot, expiry, qty - used, cost, qty
+                )
+            )
+    found.sort(key=lambda b: (b.warehouse, b.expiry, b.sku))
+    return found
+
+
+async def _deficits(uow: UnitOfWork, last_day: date) -> dict[tuple[str, str], Decimal]:
+    """Per (warehouse, sku) of items with a batch expiring by ``last_day``, how far its
+    negative balances go below zero. Looked up along the item index, not over all balances."""
+    expiring_items = select(Batch.item_id).where(
+        Batch.expiry.is_not(None), Batch.expiry <= last_day
+    )
+    rows = await uow.session.execute(
+        select(Warehouse.code, Item.sku, func.sum(StockBalance.qty))
+        .join(Item, Item.id == StockBalance.item_id)
+        .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+        .where(StockBalance.item_id.in_(expiring_items), StockBalance.qty < 0)
+        .group_by(Warehouse.code, Item.sku)
+    )
+    return {(code, sku): -total for code, sku, total in rows.all()}
 
 
 @dataclass(frozen=True)
