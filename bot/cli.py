@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_wecom
+from bot import (
+    cli_alerts,
+    cli_archive,
+    cli_documents,
+    cli_ledger,
+    cli_outbox,
+    cli_reports,
+    cli_wecom,
+)
 from config import load_settings
 from core import storage
 
@@ -110,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands, _command)
+    cli_outbox.add_parser(commands, _command)
+    cli_reports.add_parsers(commands, _command)
     cli_wecom.add_parser(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")

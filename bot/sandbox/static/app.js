@@ -206,6 +206,22 @@ function renderBody(event) {
   if (event.kind === "scan") {
     return el("div", "bubble click scan", `「${event.body.text}」扫到 ${event.body.code}`);
   }
+  if (event.kind === "image") {
+    const bubble = el("div", "bubble media");
+    const img = el("img", "chart");
+    img.src = event.body.url;
+    img.alt = event.body.name;
+    bubble.append(img);
+    return bubble;
+  }
+  if (event.kind === "file") {
+    const bubble = el("div", "bubble file");
+    const link = el("a", "download", `文件：${event.body.name}`);
+    link.href = event.body.url;
+    link.download = event.body.name;
+    bubble.append(link);
+    return bubble;
+  }
   if (event.kind === "markdown") {
     const bubble = el("div", "bubble md");
     bubble.innerHTML = markdown(event.body.content || "");

@@ -1,7 +1,7 @@
 """orders, picking and receiving by scan: barcodes, orders, scan sessions, count tasks
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import core.storage.types
 
 revision: str = "0006"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
