@@ -151,11 +151,7 @@ async def _start(ctx: Context, number: str, mode: str) -> Reply:
 
 
 async def end_session(ctx: Context) -> Reply:
-    state = await orders.current(ctx.uow, ctx.user.userid)
-    if state is None or isinstance(state, orders.Expired):
-        raise InvalidInput("现在没有进行中的扫码")
-    view = orders.session_view(state)
-    await orders.close_session(ctx.uow, state)
+    view = await orders.end_session(ctx.uow, ctx.user.userid)
     return ctx.render("orders/pick_ended.j2", session=view)
 
 
@@ -211,10 +207,7 @@ async def count_by_scan(ctx: Context, args: str) -> Reply | None:
     """``盘点 饮料`` opens a count session, ``盘点 完成`` posts it; None: not such a request."""
     text = normalize(args)
     if text == "完成":
-        state = await orders.current(ctx.uow, ctx.user.userid)
-        if state is None or isinstance(state, orders.Expired) or state.mode != orders.COUNT:
-            raise InvalidInput("现在没有进行中的扫码盘点。先发送 盘点 <分类>，例如：盘点 饮料")
-        done = await orders.finish_count(ctx.uow, state, ctx.key())
+        done = await orders.finish_count(ctx.uow, ctx.user.userid, ctx.key())
         return await _count_done(ctx, done)
     if not text or " " in text or any(ch.isdigit() for ch in text):
         return None
@@ -259,5 +252,5 @@ async def add_barcode(ctx: Context, args: str) -> Reply:
         name, code = words[0], words[1]
         pack = parse_number(words[2], "每包数量", example) if len(words) == 3 else Decimal(1)
     item = await items.resolve(ctx, name)
-    await orders.add_barcode(ctx.uow, ctx.user.userid, item, code, pack, scale=scale)
+    await orders.add_barcode(ctx.uow, ctx.user.userid, item.sku, code, pack, scale=scale)
     return ctx.render("orders/barcode_added.j2", item=item, code=code, pack_qty=pack, scale=scale)

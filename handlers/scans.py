@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from core import catalog, orders
 from core.errors import DomainError, NotFound
-from core.orders import COUNT, PICK, RECEIVE, Expired, UnknownCode
+from core.orders import COUNT, PICK, RECEIVE, Ended, UnknownCode
 from handlers import menu
 from handlers.router import APPROVERS, Context, Reply
 
@@ -26,8 +26,8 @@ async def on_scan(ctx: Context, raw: str, button: str | None) -> Reply:
     """``button`` is the menu key the scan came from; None for a code typed as text."""
     if button == menu.SCAN_QUERY:
         return await query(ctx, raw)
-    state = await orders.current(ctx.uow, ctx.user.userid)
-    if isinstance(state, Expired):
+    state = await orders.session_of(ctx.uow, ctx.user.userid)
+    if isinstance(state, Ended):
         return _expired(ctx, state)
     wanted = MODE_OF_KEY.get(button or "")
     if state is None:
@@ -36,7 +36,7 @@ async def on_scan(ctx: Context, raw: str, button: str | None) -> Reply:
         return ctx.render(
             "scans/no_session.j2", mode_name=MODE_NAMES[wanted], start=HOW_TO_START[wanted]
         )
-    view = orders.session_view(state)
+    view = state
     if wanted is not None and wanted != state.mode:
         return ctx.render(
             "scans/wrong_mode.j2",
@@ -45,7 +45,7 @@ async def on_scan(ctx: Context, raw: str, button: str | None) -> Reply:
             start=HOW_TO_START[wanted],
         )
     try:
-        applied = await orders.apply_scan(ctx.uow, state, raw, ctx.key())
+        applied = await orders.scan(ctx.uow, ctx.user.userid, raw, ctx.key())
     except UnknownCode as error:
         raise NotFound(await _unknown(ctx, error)) from None
     session = applied.session
@@ -81,8 +81,8 @@ async def query(ctx: Context, raw: str) -> Reply:
     return ctx.render("stock/balance.j2", stock=view)
 
 
-def _expired(ctx: Context, expired: Expired) -> Reply:
-    view = orders.session_view(expired.session)
+def _expired(ctx: Context, expired: Ended) -> Reply:
+    view = expired.session
     again = (
         f"{'拣货' if view.mode == PICK else '收货'} {view.order.number}"
         if view.order is not None

@@ -15,11 +15,9 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from core import catalog, ledger, orders
 from core.ledger import Line, Receive, Sell
-from core.storage import Item, UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
 
 STORE_CHAT = "jxc-store-main"
 PURCHASING_CHAT = "jxc-purchasing-main"
@@ -117,11 +115,7 @@ VEGETABLES = ("CABBAGE", "TOMATO", "GREENS", "CUCUMBER")
 
 
 async def has_data(uow: UnitOfWork) -> bool:
-    return await in_transaction(uow, _has_items)
-
-
-async def _has_items(uow: UnitOfWork) -> bool:
-    return await uow.session.scalar(select(Item.id).limit(1)) is not None
+    return await in_transaction(uow, catalog.has_items)
 
 
 async def seed(uow: UnitOfWork, today: date) -> None:
@@ -146,9 +140,10 @@ async def _record(cmd: Receive | Sell, uow: UnitOfWork) -> object:
 
 
 async def _catalogue_and_staff(uow: UnitOfWork) -> None:
-    for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE:
-        uow.session.add(
-            Item(
+    catalog.add_items(
+        uow,
+        (
+            catalog.NewItem(
                 sku=sku,
                 name=name,
                 category=category,
@@ -161,15 +156,14 @@ async def _catalogue_and_staff(uow: UnitOfWork) -> None:
                 reorder_qty=Decimal(reorder * 3),
                 batch_tracked=shelf is not None,
             )
-        )
+            for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE
+        ),
+    )
     await uow.session.flush()
     for sku, code, pack in BARCODES:
-        await orders.add_barcode(
-            uow, "sandbox", await catalog.item_by_sku(uow, sku), code, Decimal(pack)
-        )
+        await orders.add_barcode(uow, "sandbox", sku, code, Decimal(pack))
     for sku, code in SCALE_CODES:
-        item = await catalog.item_by_sku(uow, sku)
-        await orders.add_barcode(uow, "sandbox", item, code, scale="weight")
+        await orders.add_barcode(uow, "sandbox", sku, code, scale="weight")
     for userid, name, role in STAFF:
         await catalog.save_user(uow, "sandbox", userid, name, role, ["MAIN"])
     await catalog.configure_warehouse(

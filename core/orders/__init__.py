@@ -7,13 +7,13 @@ from core.orders.counting import (
     CountDone,
     TaskView,
     category_exists,
-    finish_count,
     open_tasks,
     plan_tasks,
     start_count,
     this_weeks,
 )
 from core.orders.fulfil import Fulfilled, receive, rules_for, set_rules, ship
+from core.orders.my_session import Ended, end_session, finish_count, scan, session_of
 from core.orders.orders import (
     NewOrder,
     cancel_order,
@@ -26,9 +26,8 @@ from core.orders.orders import (
 )
 from core.orders.picking import Started, Suggestion, start
 from core.orders.scanned import Scanned, UnknownCode, add_barcode, resolve_scan
-from core.orders.scanning import Applied, apply_scan
-from core.orders.sessions import Expired, current, expire_idle, session_view
-from core.orders.sessions import close as close_session
+from core.orders.scanning import Applied
+from core.orders.sessions import expire_idle
 from core.orders.views import (
     COUNT,
     PICK,
@@ -50,7 +49,7 @@ __all__ = [
     "SALES",
     "Applied",
     "CountDone",
-    "Expired",
+    "Ended",
     "Fulfilled",
     "NewOrder",
     "OrderLineView",
@@ -62,12 +61,10 @@ __all__ = [
     "TaskView",
     "UnknownCode",
     "add_barcode",
-    "apply_scan",
     "cancel_order",
     "category_exists",
-    "close_session",
     "create_order",
-    "current",
+    "end_session",
     "expire_idle",
     "finish_count",
     "held_by_orders",
@@ -82,7 +79,8 @@ __all__ = [
     "reserved_by_orders",
     "resolve_scan",
     "rules_for",
-    "session_view",
+    "scan",
+    "session_of",
     "set_rules",
     "ship",
     "start",

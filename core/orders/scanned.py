@@ -94,13 +94,14 @@ async def _weighed(uow: UnitOfWork, code: ScaleCode) -> Scanned:
 async def add_barcode(
     uow: UnitOfWork,
     actor: str,
-    item: Item,
+    sku: str,
     code: str,
     pack_qty: Decimal = Decimal(1),
     *,
     scale: str | None = None,
-) -> ItemBarcode:
-    """Register another code of ``item``: a GTIN or in-house code, or a scale item code."""
+) -> None:
+    """Register another code of the item: a GTIN or in-house code, or a scale item code."""
+    item = await catalog.item_by_sku(uow, sku)
     if scale is not None:
         if not (len(code) == 5 and code.isdigit()) or scale not in (WEIGHT, PRICE):
             raise InvalidInput(
@@ -129,4 +130,3 @@ async def add_barcode(
         f"item:{item.sku}",
         {"code": stored, "kind": kind, "pack_qty": str(pack_qty), "embeds": scale},
     )
-    return row

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import catalog, orders
+from core import orders
 from core.storage import UnitOfWork, in_transaction
 
 COKE = "6901234567007"
@@ -29,12 +29,9 @@ def batch_label(gtin: str, lot: str, expiry: str | None = None) -> str:
 
 async def register_codes(uow: UnitOfWork) -> None:
     async def work(uow: UnitOfWork) -> None:
-        coke = await catalog.item_by_sku(uow, "COKE")
-        sprite = await catalog.item_by_sku(uow, "SPRITE")
-        apple = await catalog.item_by_sku(uow, "APPLE")
-        await orders.add_barcode(uow, "test", coke, COKE)
-        await orders.add_barcode(uow, "test", coke, COKE_12, Decimal(12))
-        await orders.add_barcode(uow, "test", sprite, SPRITE)
-        await orders.add_barcode(uow, "test", apple, APPLE_PLU, scale="weight")
+        await orders.add_barcode(uow, "test", "COKE", COKE)
+        await orders.add_barcode(uow, "test", "COKE", COKE_12, Decimal(12))
+        await orders.add_barcode(uow, "test", "SPRITE", SPRITE)
+        await orders.add_barcode(uow, "test", "APPLE", APPLE_PLU, scale="weight")
 
     await in_transaction(uow, work)
