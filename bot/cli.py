@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_outbox, cli_reports
+from bot import (
+    cli_alerts,
+    cli_archive,
+    cli_documents,
+    cli_ledger,
+    cli_outbox,
+    cli_reports,
+    cli_wecom,
+)
 from config import load_settings
 from core import storage
 
@@ -44,6 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--webhook-key")
     configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
     configure.add_argument("--approval-threshold")
+    configure.add_argument(
+        "--scan-required", choices=["yes", "no"], help="shipping unscanned lines needs a manager"
+    )
+    configure.add_argument(
+        "--over-receipt-tolerance", help="fraction over the order received without approval"
+    )
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")
@@ -106,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_alerts.add_parser(commands, _command)
     cli_outbox.add_parser(commands, _command)
     cli_reports.add_parsers(commands, _command)
+    cli_wecom.add_parser(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
@@ -129,6 +144,8 @@ async def _sandbox(args: argparse.Namespace) -> int:
 
 # These create or migrate the schema themselves (or, for bench, use databases of their own).
 PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench"})
+# These talk to WeCom only.
+NEED_NO_DATABASE = frozenset({"push_menu"})
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -152,7 +169,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    if args.handler.__name__ not in PREPARE_THEIR_DATABASE:
+    if args.handler.__name__ not in PREPARE_THEIR_DATABASE | NEED_NO_DATABASE:
         problem = await _unready(args)
         if problem is not None:
             print(f"jxc: {problem}", file=sys.stderr)

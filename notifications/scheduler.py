@@ -30,15 +30,19 @@ from core.storage import UnitOfWork
 from core.views import ApprovalView
 from notifications.registry import RULES, run_rule
 from notifications.report import RuleReport
+from notifications.scan_session_expiry import end_idle_sessions
 from notifications.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 
 EXPIRE_APPROVALS = "expire-approvals"
-# Every rule on its registry schedule, and the approval expiry sweep, which is no alert.
+END_SCAN_SESSIONS = "end-scan-sessions"
+# Every rule on its registry schedule, and the sweeps (approval expiry, idle scan sessions),
+# which are no alerts.
 DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
     **{name: rule.schedule for name, rule in RULES.items()},
     EXPIRE_APPROVALS: {"minute": "*/5"},
+    END_SCAN_SESSIONS: {"minute": "*"},
 }
 MAX_HOLD = timedelta(minutes=10)
 MISFIRE_GRACE_SECONDS = 300
@@ -135,6 +139,9 @@ class AlertScheduler:
         return MAX_HOLD if later is None else min(MAX_HOLD, (later - fire_time) / 2)
 
     async def _run(self, uow: UnitOfWork, name: str, fire_time: datetime) -> RuleReport:
+        if name == END_SCAN_SESSIONS:
+            ended = await end_idle_sessions(uow)
+            return RuleReport(name, fire_time, found=ended, messages=len(ended))
         if name != EXPIRE_APPROVALS:
             return await run_rule(uow, name, fire_time, self.alerts)
         expired = await approvals.expire_due(uow)

@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import Tuning, create_app, run_alert_scheduler
-from bot.appkeys import CLOCK, new_uow
+from bot.appkeys import CLOCK, WECOM, new_uow
 from bot.fake_wecom import FakeWeCom
 from bot.sandbox import demo_data, routes
 from bot.sandbox.chatlog import follow
@@ -24,6 +24,7 @@ from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
 from config.settings import with_sandbox_wecom
 from core.clock import Clock, utcnow
+from handlers.menu import app_menu
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +107,8 @@ def _page_url(host: str, port: int) -> str:
 async def _sandbox(app: web.Application) -> AsyncIterator[None]:
     sandbox = app[SANDBOX]
     sandbox.seeded = await _seed_if_empty(app)
+    # As an operator runs `jxc wecom menu` once: every chat then shows the scan menu.
+    await app[WECOM].create_menu(app_menu())
     follower = asyncio.create_task(follow(sandbox.fake, sandbox.log), name="jxc-sandbox-chatlog")
     try:
         yield

@@ -32,6 +32,7 @@ SUBJECT_NAMES = {
     "writeoff": "报损",
     "adjustment": "库存调整",
     "count_variance": "盘点差异",
+    "over_receipt": "超量收货",
 }
 
 
