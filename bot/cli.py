@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger
+from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_recipes
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         _command(sub, cli_ledger.import_file)
+    cli_recipes.add_imports(im)
+    cli_recipes.add_parsers(commands)
 
     stock = commands.add_parser("stock", help="balances with batches and expiry")
     stock.add_argument("query")

@@ -33,6 +33,8 @@ SUBJECT_NAMES = {
     "writeoff": "报损",
     "adjustment": "库存调整",
     "count_variance": "盘点差异",
+    "issue": "领用",
+    "substitution": "原料替代",
 }
 
 

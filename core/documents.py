@@ -15,17 +15,18 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import approval_store, batches, catalog, ledger, pending, staff
-from core.commands import DocumentCommand, ReturnSale, Transfer
+from core.commands import DocumentCommand, Produce, ReturnSale, Transfer
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.documents_view import document_view, line_view, load_document
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Batch, Document, DocumentLine, Partner, StockBalance, Warehouse
 from core.numbering import next_number
-from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
-from core.policy import WarehousePolicy, approval_reasons
+from core.planning import Allowances, Plan, PlanLine, Planner, Substitution, plan_lines
+from core.policy import Reason, WarehousePolicy, approval_reasons
+from core.recipes import backflush
 from core.uow import UnitOfWork
 from core.validation import resolve_lines
-from core.views import BalanceView, DocumentView, NeedsApproval, Posted
+from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
@@ -40,6 +41,7 @@ PARTNER_KIND = {
     DocType.PURCHASE_RETURN: "supplier",
     DocType.SALE: "customer",
     DocType.SALES_RETURN: "customer",
+    DocType.ISSUE: "department",
 }
 
 
@@ -53,10 +55,9 @@ async def submit(
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
     lines = await resolve_lines(uow, cmd)
+    lines = await backflush.attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
     original = await _original_sale(uow, cmd, warehouse)
-    pairs = {(line.item.id, warehouse.id) for line in lines}
-    if to_warehouse is not None:
-        pairs |= {(line.item.id, to_warehouse.id) for line in lines}
+    pairs = _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
     balances = await batches.locked_balances(uow, pairs)
     policy = WarehousePolicy.of(warehouse, uow.settings)
     allow = Allowances(
@@ -72,6 +73,8 @@ async def submit(
         if enforce_policy
         else []
     )
+    if enforce_policy and isinstance(cmd, Produce) and cmd.approval_note:
+        reasons.append(Reason("substitution", cmd.approval_note))
     kind = PARTNER_KIND.get(cmd.doc_type)
     partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
     header = _Header(cmd, warehouse, to_warehouse, partner, original)
@@ -100,9 +103,9 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
         for line in document.lines
     ]
-    pairs = {(line.item.id, document.warehouse_id) for line in lines}
-    if document.to_warehouse_id is not None:
-        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
+    # The recipe version is the one in force when the document was made, as at the request.
+    lines = await backflush.attach_parts(uow, DocType(document.type), lines, document.created_at)
+    pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None
     if document.original_number:
@@ -132,7 +135,9 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     _record_post(
         uow, decided_by, document.number, document.type, document.warehouse.code, lines, plan
     )
-    return Posted(document_view(document), result)
+    return Posted(
+        document_view(document), result, substitutions=substitution_views(plan.substitutions)
+    )
 
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
@@ -171,7 +176,34 @@ async def _post_new(
     await ledger.post_plan(uow, posting, plan, balances, posted_at, header.cmd.actor)
     cmd = header.cmd
     _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
-    return Posted(header.view(created, lines, posted_at), result)
+    return Posted(
+        header.view(created, lines, posted_at),
+        result,
+        substitutions=substitution_views(plan.substitutions),
+    )
+
+
+def _pairs(
+    lines: list[PlanLine], warehouse_id: int, to_warehouse_id: int | None
+) -> set[tuple[int, int]]:
+    """The (item, warehouse) balances a document may touch, kits' components included."""
+    items = {item.id for line in lines for item in line.stock_items()}
+    warehouses = [warehouse_id] if to_warehouse_id is None else [warehouse_id, to_warehouse_id]
+    return {(item, wh) for item in items for wh in warehouses}
+
+
+def substitution_views(subs: list[Substitution]) -> tuple[SubstitutionView, ...]:
+    return tuple(
+        SubstitutionView(
+            s.component.name,
+            s.component.unit,
+            s.covered,
+            s.substitute.name,
+            s.substitute.unit,
+            s.used,
+        )
+        for s in subs
+    )
 
 
 def _record_post(
@@ -202,6 +234,9 @@ def _stored_result(balances: tuple[BalanceView, ...]) -> dict[str, Any]:
 
 
 def _purchase_costs(doc_type: str, lines: list[PlanLine]) -> dict[int, Decimal]:
+    """Unit costs of goods coming in at a known cost: bought, or made (the product's line)."""
+    if doc_type == DocType.PRODUCTION:
+        return {ln.line_no: ln.price for ln in lines if ln.price is not None and ln.qty > 0}
     if doc_type != DocType.RECEIPT:
         return {}
     return {ln.line_no: ln.price for ln in lines if ln.price is not None}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,9 +12,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
 from core.documents import PARTNER_KIND
-from core.fmt import money, qty_text
+from core.fmt import money, plain_qty, qty_text
 
-PARTNER_LABELS = {"customer": "客户", "supplier": "供应商"}
+PARTNER_LABELS = {"customer": "客户", "supplier": "供应商", "department": "部门"}
+
+
+def signed(value: Decimal) -> str:
+    """``+0.5`` for a gain or an overuse, ``-2`` for a shortfall."""
+    return ("+" if value > 0 else "") + plain_qty(value)
 
 
 def local_time(value: datetime, tz: ZoneInfo) -> str:
@@ -50,6 +56,8 @@ def environment() -> Environment:
         doc_type=doc_type_name,
         doc_status=doc_status_name,
         partner_label=partner_label,
+        plain=plain_qty,
+        signed=signed,
     )
     return env
 

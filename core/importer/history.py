@@ -23,7 +23,9 @@ from core.models import Document, Item, Warehouse
 from core.uow import UnitOfWork
 
 DOCUMENT_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "sku", "qty")
-IMPORTABLE_TYPES = {t.value for t in DocType if t is not DocType.ADJUSTMENT}
+# Issues name a department and productions carry their BOM: both come only from their commands.
+NOT_IMPORTABLE = frozenset({DocType.ADJUSTMENT, DocType.ISSUE, DocType.PRODUCTION})
+IMPORTABLE_TYPES = {t.value for t in DocType if t not in NOT_IMPORTABLE}
 
 
 @dataclass

@@ -10,9 +10,11 @@ from sqlalchemy import select
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.models import Item
+from core.recipes.kinds import ItemKind
 from core.uow import UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
+ITEM_KINDS = tuple(ItemKind)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,11 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
             if number is not None and number < 0:
                 errors.add(line_no, f"{column} 不能为负数")
             values[column] = number
+    if row.get("kind"):
+        kind = row["kind"].lower()
+        if kind not in ITEM_KINDS:
+            errors.add(line_no, f"kind “{row['kind']}” 应为 {', '.join(ITEM_KINDS)}")
+        values["kind"] = kind
     if row.get("shelf_life_days"):
         values["shelf_life_days"] = errors.parse(
             line_no, "shelf_life_days", row["shelf_life_days"], int

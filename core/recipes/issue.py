@@ -1,0 +1,37 @@
+"""领用: goods issued to a department (LY-…), posted like a write-off, approved above the
+warehouse's value threshold.
+"""
+
+from __future__ import annotations
+
+from core import documents
+from core.commands import Issue, Line
+from core.recipes.departments import require_department
+from core.uow import UnitOfWork
+from core.views import NeedsApproval, Posted
+
+EXAMPLE = "领用 面粉 5 厨房"
+
+
+async def issue(
+    uow: UnitOfWork,
+    *,
+    warehouse: str,
+    actor: str,
+    department: str | None,
+    lines: tuple[Line, ...],
+    note: str = "",
+    idempotency_key: str | None = None,
+) -> Posted | NeedsApproval:
+    if idempotency_key and (replay := await documents.replay_of(uow, idempotency_key)):
+        return replay
+    name = await require_department(uow, department, EXAMPLE)
+    command = Issue(
+        warehouse=warehouse,
+        actor=actor,
+        lines=lines,
+        partner=name,
+        note=note,
+        idempotency_key=idempotency_key,
+    )
+    return await documents.submit(uow, command)
