@@ -18,6 +18,7 @@ from notifications.rules.digest import digest
 from notifications.rules.documents import count_variance, price_below_cost
 from notifications.rules.expiry import expiry
 from notifications.rules.stock import low_stock, negative_stock
+from notifications.rules.usage import usage_variance
 from notifications.settings import AlertSettings
 
 Rule = Callable[[RuleRun], Awaitable[RuleReport]]
@@ -31,6 +32,7 @@ RULES: dict[str, Rule] = {
     "cycle-count": cycle_count,
     "price-below-cost": price_below_cost,
     "negative-stock": negative_stock,
+    "usage-variance": usage_variance,
 }
 
 

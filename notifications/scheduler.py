@@ -44,6 +44,7 @@ DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
     "anomaly": {"minute": "0"},
     "digest": {"hour": "21", "minute": "0"},
     "cycle-count": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    "usage-variance": {"day_of_week": "mon", "hour": "9", "minute": "0"},
     EXPIRE_APPROVALS: {"minute": "*/5"},
 }
 MAX_HOLD = timedelta(minutes=10)

@@ -19,7 +19,7 @@ from tests.support.ledger import run, seed_shop
 
 ITEMS = [
     # sku, name, unit, price, cost, shelf_life_days, kind
-    ("CHICKEN", "鸡肉", "kg", "", "30", "5", "stock"),
+    ("CHICKEN", "鸡肉", "kg", "", "30", "", "stock"),
     ("PEANUT", "花生", "kg", "", "12", "", "stock"),
     ("DUCK", "鸭肉", "kg", "", "25", "5", "stock"),
     ("KUNGPAO", "宫保鸡丁", "份", "38", "", "", "kit"),
