@@ -39,12 +39,13 @@ from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
-from core import schema
+from core import presets, schema
 from core.archive_db import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
 from core.db import create_engine, create_sessionmaker, is_postgres
 from core.db_thread import DatabaseThread
 from core.group_commit import GroupCommitter
+from core.uow import in_transaction
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
 from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
@@ -197,6 +198,9 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
 
 
 async def _scheduler(app: web.Application, *, scheduler: AlertScheduler) -> AsyncIterator[None]:
+    profile = await in_transaction(new_uow(app), presets.current_profile)
+    if profile is not None:
+        scheduler.use_profile(profile)
     scheduler.start()
     try:
         yield

@@ -9,8 +9,9 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_recipes
+from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_presets, cli_recipes
 from config import load_settings
+from core.presets import NOT_YET, PRESETS
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -96,9 +97,15 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--host", help="listen address (default: JXC_HTTP_HOST, 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
     sandbox.add_argument("--data-dir", type=Path, help="where sandbox.db lives (default: ./data)")
+    sandbox.add_argument(
+        "--preset",
+        choices=sorted(set(PRESETS) - NOT_YET),
+        help="seed that industry's demo shop instead of the supermarket (first start only)",
+    )
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands)
+    cli_presets.add_parser(commands)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")

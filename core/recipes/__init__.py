@@ -7,10 +7,10 @@ imports ``core.recipes.backflush``; import ``core.recipes.production``, ``.issue
 """
 
 from core.recipes.bom import BomComponent, BomVersion, versions_at
-from core.recipes.bom_import import BomImport, import_bom
+from core.recipes.bom_import import BomImport, import_bom, load_bom
 from core.recipes.departments import add_department, list_departments, require_department
 from core.recipes.kinds import KIND_NAMES, ItemKind
-from core.recipes.substitutes import import_substitutes
+from core.recipes.substitutes import import_substitutes, load_substitutes
 
 __all__ = [
     "KIND_NAMES",
@@ -22,6 +22,8 @@ __all__ = [
     "import_bom",
     "import_substitutes",
     "list_departments",
+    "load_bom",
+    "load_substitutes",
     "require_department",
     "versions_at",
 ]

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from core import catalog
 from core.importer.rows import RowErrors, decimal_text
-from core.importer.tables import read_rows
+from core.importer.tables import Row, read_rows
 from core.models import Document, DocumentLine, Item
 from core.recipes.bom import latest_versions
 from core.recipes.kinds import ItemKind
@@ -42,8 +42,18 @@ class _Draft:
 async def import_bom(
     uow: UnitOfWork, path: Path, actor: str, valid_from: datetime | None = None
 ) -> BomImport:
+    return await load_bom(uow, read_rows(path, BOM_HEADER), actor, valid_from, path.name)
+
+
+async def load_bom(
+    uow: UnitOfWork,
+    rows: list[tuple[int, Row]],
+    actor: str,
+    valid_from: datetime | None,
+    source: str,
+) -> BomImport:
+    """Rows as read from a file (line number, {column: text}); the demo shops pass their own."""
     start = valid_from or uow.now()
-    rows = read_rows(path, BOM_HEADER)
     errors = RowErrors()
     skus = {row[c] for _, row in rows for c in ("product_sku", "component_sku") if row.get(c)}
     items = await catalog.items_by_sku(uow, skus)
@@ -113,7 +123,7 @@ async def import_bom(
     uow.record(
         actor,
         "import.bom",
-        f"file:{path.name}",
+        f"file:{source}",
         {"products": len(drafts), "lines": count, "valid_from": start.isoformat()},
     )
     return BomImport(len(drafts), count, start)

@@ -22,7 +22,9 @@ async def issue(
     lines: tuple[Line, ...],
     note: str = "",
     idempotency_key: str | None = None,
+    enforce_policy: bool = True,
 ) -> Posted | NeedsApproval:
+    """``enforce_policy=False`` records a past issue as it was (demo history, imports)."""
     if idempotency_key and (replay := await documents.replay_of(uow, idempotency_key)):
         return replay
     name = await require_department(uow, department, EXAMPLE)
@@ -34,4 +36,4 @@ async def issue(
         note=note,
         idempotency_key=idempotency_key,
     )
-    return await documents.submit(uow, command)
+    return await documents.submit(uow, command, enforce_policy=enforce_policy)

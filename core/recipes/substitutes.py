@@ -13,7 +13,7 @@ from sqlalchemy import delete
 
 from core import catalog
 from core.importer.rows import RowErrors, decimal_text
-from core.importer.tables import read_rows
+from core.importer.tables import Row, read_rows
 from core.recipes.kinds import ItemKind
 from core.recipes.tables import SubstituteRule
 from core.uow import UnitOfWork
@@ -24,7 +24,12 @@ NO = {"", "0", "false", "no", "n", "否"}
 
 
 async def import_substitutes(uow: UnitOfWork, path: Path, actor: str) -> int:
-    rows = read_rows(path, SUBSTITUTE_HEADER)
+    return await load_substitutes(uow, read_rows(path, SUBSTITUTE_HEADER), actor, path.name)
+
+
+async def load_substitutes(
+    uow: UnitOfWork, rows: list[tuple[int, Row]], actor: str, source: str
+) -> int:
     errors = RowErrors()
     skus = {row[c] for _, row in rows for c in ("component_sku", "substitute_sku") if row.get(c)}
     items = await catalog.items_by_sku(uow, skus)
@@ -66,5 +71,5 @@ async def import_substitutes(uow: UnitOfWork, path: Path, actor: str) -> int:
     )
     uow.session.add_all(rules)
     await uow.session.flush()
-    uow.record(actor, "import.substitutes", f"file:{path.name}", {"rules": len(rules)})
+    uow.record(actor, "import.substitutes", f"file:{source}", {"rules": len(rules)})
     return len(rules)

@@ -1,4 +1,4 @@
-"""recipes: item kinds, BOM versions, substitutes, production uses, departments
+"""recipes: item kinds, BOM versions, substitutes, production uses, departments, presets
 
 Revision ID: 0004
 Revises: 0001
@@ -94,12 +94,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_production_uses")),
     )
     op.create_index(op.f("ix_production_uses_document_id"), "production_uses", ["document_id"])
+    op.create_table(
+        "shop_profile",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("preset", sa.String(length=32), nullable=False),
+        sa.Column("choices", sa.JSON(), nullable=False),
+        sa.Column("applied_at", core.types.UtcDateTime(timezone=True), nullable=False),
+        sa.Column("applied_by", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_shop_profile")),
+    )
     partners = sa.table("partners", sa.column("kind", sa.String), sa.column("name", sa.String))
     op.bulk_insert(partners, [{"kind": "department", "name": name} for name in DEPARTMENTS])
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM partners WHERE kind = 'department'")
+    op.drop_table("shop_profile")
     op.drop_table("production_uses")
     op.drop_table("substitute_rules")
     op.drop_table("bom_lines")
