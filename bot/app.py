@@ -39,13 +39,17 @@ from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
-from core import presets, schema
-from core.archive_db import ArchiveDatabase, archive_url
+from core import presets, storage
+from core.archive import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
-from core.db import create_engine, create_sessionmaker, is_postgres
-from core.db_thread import DatabaseThread
-from core.group_commit import GroupCommitter
-from core.uow import in_transaction
+from core.storage import (
+    DatabaseThread,
+    GroupCommitter,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+    is_postgres,
+)
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
 from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
@@ -125,7 +129,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     # Opened, not created: the archive exists once `jxc archive` has run (read by 单据 <号>).
     archive = ArchiveDatabase.open(archive_url(app[SETTINGS]))
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         app[ENGINE] = engine
         app[SESSIONS] = create_sessionmaker(engine)
         app[ARCHIVE] = archive

@@ -10,10 +10,9 @@ import sys
 from bot.cli_ledger import CLI_ACTOR, unit_of_work
 from bot.sandbox import demo_data
 from bot.sandbox.demo_kitchen import seed_demo
-from core import presets, schema
-from core.db import create_engine
+from core import presets, storage
 from core.errors import DomainError
-from core.uow import in_transaction
+from core.storage import create_engine, in_transaction
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -31,7 +30,7 @@ async def init_shop(args: argparse.Namespace) -> int:
         return 1
     engine = create_engine(args.settings.database_url)
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
     finally:
         await engine.dispose()
     async with unit_of_work(args.settings) as uow:

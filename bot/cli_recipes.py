@@ -16,7 +16,7 @@ from core import recipes
 from core.errors import DomainError
 from core.fmt import money, plain_qty
 from core.recipes import usage
-from core.uow import in_transaction
+from core.storage import in_transaction
 
 
 def add_imports(imports: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import documents
-from core.approval_store import SUBJECT_NAMES
-from core.commands import DocumentCommand
+from core import ledger
+from core.approvals import SUBJECT_NAMES
+from core.ledger import DocumentCommand
 from core.views import ApprovalView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
@@ -24,7 +24,7 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 
 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
-    result = await documents.submit(ctx.uow, command)
+    result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
         return ctx.render(
             "orders/posted.j2",

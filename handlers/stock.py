@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import queries
+from core import ledger
 from handlers.grammar import normalize, split_options
 from handlers.router import ANY, Context, Reply, Router
 
@@ -16,5 +16,5 @@ async def stock(ctx: Context, args: str) -> Reply:
     """库存、批次和到期，可按名称、编码或条码。例：查 可乐"""
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
-    view = await queries.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     return ctx.render("stock/balance.j2", stock=view)

@@ -26,7 +26,7 @@ from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
 from core.presets import Profile
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import ApprovalView
 from notifications import leases
 from notifications.registry import run_rule

@@ -14,13 +14,13 @@ from functools import partial
 
 from bot.sandbox import demo_data
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
-from core import documents, recipes, staff, stores
-from core.commands import Line, Receive, Sell
+from core import catalog, recipes
 from core.importer.tables import Row
-from core.models import Item
+from core.ledger import documents
+from core.ledger.commands import Line, Receive, Sell
 from core.recipes import issue as issuing
 from core.recipes import production
-from core.uow import UnitOfWork, in_transaction
+from core.storage import Item, UnitOfWork, in_transaction
 
 HISTORY_DAYS = 6
 # sku, name, category, unit, precision, price, cost, shelf life days, reorder point, kind
@@ -159,8 +159,8 @@ async def _shop(
                 )
             )
         for userid, name, role in STAFF:
-            await staff.save_user(u, "sandbox", userid, name, role, ["MAIN"])
-        await stores.configure_warehouse(
+            await catalog.save_user(u, "sandbox", userid, name, role, ["MAIN"])
+        await catalog.configure_warehouse(
             u, "sandbox", "MAIN", group_chat_id=STORE_CHAT, purchasing_chat_id=PURCHASING_CHAT
         )
         await u.session.flush()

@@ -24,7 +24,7 @@ from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
 from core import presets
 from core.clock import Clock, utcnow
-from core.uow import in_transaction
+from core.storage import in_transaction
 
 log = logging.getLogger(__name__)
 

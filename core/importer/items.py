@@ -9,9 +9,8 @@ from sqlalchemy import select
 
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.models import Item
 from core.recipes.kinds import ItemKind
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
 ITEM_KINDS = tuple(ItemKind)

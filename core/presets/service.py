@@ -7,11 +7,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import stores
+from core import catalog
 from core.errors import InvalidInput
 from core.presets.profiles import NOT_YET, PRESETS, Preset
 from core.presets.tables import ShopProfile
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 PROFILE_ID = 1
 
@@ -39,8 +39,8 @@ def preset_named(name: str) -> Preset:
 async def apply_preset(uow: UnitOfWork, actor: str, name: str) -> Preset:
     """Set every warehouse's policy and remember the preset's choices (run again: re-set)."""
     preset = preset_named(name)
-    for warehouse in await stores.list_warehouses(uow):
-        await stores.configure_warehouse(
+    for warehouse in await catalog.list_warehouses(uow):
+        await catalog.configure_warehouse(
             uow,
             actor,
             warehouse.code,

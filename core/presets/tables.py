@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.models import Base
+from core.storage import Base
 
 
 class ShopProfile(Base):

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
-from core.planning import Part, PlanLine, SubstituteOption
+from core.ledger.planning import Part, PlanLine, SubstituteOption
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
 from core.recipes.kinds import ItemKind
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 
 async def attach_parts(

@@ -10,10 +10,9 @@ from decimal import ROUND_CEILING, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.models import Item
 from core.recipes.tables import Bom, BomLine, SubstituteRule
-from core.types import SCALE
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
+from core.storage.types import SCALE
 
 HUNDRED = Decimal(100)
 

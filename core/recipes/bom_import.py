@@ -16,11 +16,10 @@ from sqlalchemy import func, select
 from core import catalog
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.models import Document, DocumentLine, Item
 from core.recipes.bom import latest_versions
 from core.recipes.kinds import ItemKind
 from core.recipes.tables import Bom, BomLine
-from core.uow import UnitOfWork
+from core.storage import Document, DocumentLine, Item, UnitOfWork
 
 BOM_HEADER = ("product_sku", "component_sku", "qty")
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from core.errors import InvalidInput
-from core.models import Partner
-from core.uow import UnitOfWork
+from core.storage import Partner, UnitOfWork
 
 DEPARTMENT = "department"
 

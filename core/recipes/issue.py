@@ -4,10 +4,10 @@ warehouse's value threshold.
 
 from __future__ import annotations
 
-from core import documents
-from core.commands import Issue, Line
+from core.ledger import documents
+from core.ledger.commands import Issue, Line
 from core.recipes.departments import require_department
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 
 EXAMPLE = "领用 面粉 5 厨房"

@@ -16,18 +16,18 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core import batches, catalog, documents
-from core.commands import Line, Produce
+from core import catalog
 from core.doctypes import DOC_PREFIX, DocType
 from core.errors import InvalidInput
-from core.models import Item, Warehouse
-from core.numbering import next_number
-from core.planning import SubstituteOption, Substitution, split_need
-from core.policy import substitution_text
+from core.ledger import batches, documents
+from core.ledger.commands import Line, Produce
+from core.ledger.numbering import next_number
+from core.ledger.planning import SubstituteOption, Substitution, split_need
+from core.ledger.policy import substitution_text
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
 from core.recipes.kinds import ItemKind
 from core.recipes.tables import ProductionUse
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork, Warehouse
 from core.views import NeedsApproval, Posted, SubstitutionView
 
 EXAMPLE = "生产 面包 100"

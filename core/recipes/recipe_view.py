@@ -13,7 +13,7 @@ from core.errors import NotFound
 from core.recipes.bom import substitute_rules, versions_at
 from core.recipes.kinds import KIND_NAMES, ItemKind
 from core.recipes.tables import Bom
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 
 @dataclass(frozen=True)

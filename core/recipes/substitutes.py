@@ -16,7 +16,7 @@ from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.recipes.kinds import ItemKind
 from core.recipes.tables import SubstituteRule
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 
 SUBSTITUTE_HEADER = ("component_sku", "substitute_sku", "ratio", "priority")
 YES = {"1", "true", "yes", "y", "是"}

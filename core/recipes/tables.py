@@ -14,7 +14,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.clock import utcnow
-from core.models import MONEY, QTY, Base, Item
+from core.storage import MONEY, QTY, Base, Item
 
 
 class Bom(Base):

@@ -23,10 +23,9 @@ from sqlalchemy.orm import aliased
 
 from core import catalog
 from core.doctypes import DocStatus, DocType
-from core.models import Document, DocumentLine, Item, StockMove
 from core.recipes.kinds import ItemKind
 from core.recipes.tables import BomLine, ProductionUse, SubstituteRule
-from core.uow import UnitOfWork
+from core.storage import Document, DocumentLine, Item, StockMove, UnitOfWork
 
 ACTUAL_TYPES = (DocType.ISSUE, DocType.PRODUCTION, DocType.COUNT)
 EVIDENCE = 5

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from core import stores
+from core import catalog
+from core.catalog import WarehouseView
 from core.recipes import usage
-from core.stores import WarehouseView
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from notifications import delivery
 from notifications.delivery import Target
 from notifications.report import RuleReport, RuleRun
@@ -32,7 +32,7 @@ async def usage_variance(run: RuleRun) -> RuleReport:
     week = f"{iso.year}-W{iso.week:02d}"
     threshold = run.settings.usage_variance_pct
     candidates = []
-    for warehouse in await stores.list_warehouses(run.uow):
+    for warehouse in await catalog.list_warehouses(run.uow):
         rows = await usage.usage(run.uow, start, end, warehouse.code)
         beyond = [r for r in rows if r.beyond(threshold)]
         if beyond:

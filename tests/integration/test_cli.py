@@ -16,7 +16,7 @@ from tests.support.cli import jxc
 def head_revision() -> str:
     from alembic.script import ScriptDirectory
 
-    from core import schema
+    from core.storage import schema
 
     head = ScriptDirectory.from_config(schema.alembic_config()).get_current_head()
     assert head is not None

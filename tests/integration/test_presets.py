@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import presets, stores
+from core import catalog, presets
 from core.errors import InvalidInput
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from notifications.registry import RULES
 from tests.support.alerts import make_scheduler
 from tests.support.chat import ChatFactory
@@ -30,7 +30,7 @@ def test_every_rule_a_preset_names_exists() -> None:
 async def test_a_preset_sets_every_warehouses_policy_and_is_remembered(uow: UnitOfWork) -> None:
     await seed_shop(uow)
     await run(uow, lambda u: presets.apply_preset(u, "boss", "manufacturing"))
-    for warehouse in await run(uow, stores.list_warehouses):
+    for warehouse in await run(uow, catalog.list_warehouses):
         assert warehouse.negative_stock_policy == "forbid"
         assert warehouse.approval_value_threshold == Decimal(1000)
     profile = await run(uow, presets.current_profile)

@@ -12,9 +12,8 @@ from sqlalchemy import func, select
 
 from core import importer
 from core.errors import ImportFailed
-from core.models import Item
 from core.recipes.tables import Bom, SubstituteRule
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import run

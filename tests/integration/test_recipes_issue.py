@@ -9,7 +9,7 @@ import pytest
 
 from core import recipes
 from core.errors import InvalidInput
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run
 from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import importer
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import run

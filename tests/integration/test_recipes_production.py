@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.models import Document
 from core.recipes.tables import ProductionUse
-from core.uow import UnitOfWork
+from core.storage import Document, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run
 from tests.support.recipes import (

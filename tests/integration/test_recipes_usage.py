@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.recipes import usage
-from core.uow import SHANGHAI, UnitOfWork
+from core.storage import SHANGHAI, UnitOfWork
 from tests.support.alerts import outbox, rule
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock

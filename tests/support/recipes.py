@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import importer, recipes, verify
-from core.models import Batch, Item, StockBalance, StockMove
-from core.uow import UnitOfWork
+from core import importer, recipes
+from core.audit import verify
+from core.storage import Batch, Item, StockBalance, StockMove, UnitOfWork
 from tests.support.ledger import run, seed_shop
 
 ITEMS = [
