@@ -12,7 +12,14 @@ from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import run
-from tests.support.recipes import assert_ledger_sound, batches_of, on_hand, seed_kitchen, write_csv
+from tests.support.recipes import (
+    assert_ledger_sound,
+    batches_of,
+    import_substitutes,
+    on_hand,
+    seed_kitchen,
+    write_csv,
+)
 
 
 @pytest.fixture
@@ -95,4 +102,39 @@ async def test_imported_pos_history_backflushes_kits(
     # 4 sold, 1 sold back: 3 × 0.2 kg and 3 × 0.05 kg left the shelf.
     assert await on_hand(uow, "CHICKEN") == Decimal("9.4")
     assert await on_hand(uow, "PEANUT") == Decimal("4.85")
+    await assert_ledger_sound(uow)
+
+
+async def test_a_short_component_of_a_dish_is_substituted_by_priority_and_ratio(
+    chat: Chat, uow: UnitOfWork, tmp_path: Path
+) -> None:
+    await import_substitutes(
+        uow,
+        tmp_path / "subs.csv",
+        [("CHICKEN", "PEANUT", "9", "2", "no"), ("CHICKEN", "DUCK", "1.25", "1", "no")],
+    )
+    await chat.say("clerk1", "入库 鸡肉 0.5, 鸭肉 0.25, 花生 5")
+    reply = await chat.say("clerk1", "销售 宫保鸡丁 5")
+    # 1 kg of chicken needed: 0.5 on hand, duck (priority 1) 0.25 kg for 0.2 at 1.25 : 1,
+    # then peanuts (priority 2) 2.7 kg for the last 0.3 at 9 : 1.
+    assert "替代：鸭肉 0.25 kg 代替 鸡肉 0.2 kg" in reply
+    assert "替代：花生 2.7 kg 代替 鸡肉 0.3 kg" in reply
+    assert "已过账 销售单" in reply
+    assert await on_hand(uow, "CHICKEN") == 0
+    assert await on_hand(uow, "DUCK") == 0
+    assert await on_hand(uow, "PEANUT") == Decimal("2.05")  # 5 − 2.7 − 5 × 0.05
+    await assert_ledger_sound(uow)
+
+
+async def test_a_dish_needing_an_approved_substitute_waits_for_a_manager(
+    chat: Chat, uow: UnitOfWork, tmp_path: Path
+) -> None:
+    await import_substitutes(uow, tmp_path / "subs.csv", [("CHICKEN", "DUCK", "1", "1", "yes")])
+    await chat.say("clerk1", "入库 鸭肉 1, 花生 1")
+    reply = await chat.say("clerk1", "销售 宫保鸡丁 2")
+    assert "需审批后过账" in reply
+    assert "以 鸭肉 0.4 kg 替代 鸡肉 0.4 kg（该替代需审批）" in reply
+    assert await on_hand(uow, "DUCK") == 1
+    assert "已批准" in await chat.say("mgr1", "批准 SP-20261126-0001")
+    assert await on_hand(uow, "DUCK") == Decimal("0.6")
     await assert_ledger_sound(uow)
