@@ -58,8 +58,8 @@ DAILY_ISSUE = [
 ]
 # Every other morning; sold dishes take their recipe from stock as well as the kitchen's issue
 # (see the README on kits and issues), so a delivery covers both.
-DELIVERY = [("BEEF", "14"), ("NOODLES", "40"), ("TOMATO", "14"), ("GREENS", "4")]
-DELIVERY += [("EGG", "160"), ("BROTH", "4"), ("COLA", "40")]
+DELIVERY = [("BEEF", "18"), ("NOODLES", "50"), ("TOMATO", "16"), ("GREENS", "5")]
+DELIVERY += [("EGG", "200"), ("BROTH", "5"), ("COLA", "40")]
 BAKERY: Catalogue = [
     ("FLOUR", "面粉", "原料", "kg", 3, "0", "4", 180, 20, "stock"),
     ("STRONGFLOUR", "高筋粉", "原料", "kg", 3, "0", "5", 180, 10, "stock"),

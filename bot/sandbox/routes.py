@@ -43,6 +43,7 @@ RULE_LABELS = {
     "cycle-count": "本周盘点计划",
     "price-below-cost": "售价低于成本",
     "negative-stock": "负库存",
+    "usage-variance": "用量差异",
 }
 KEEPALIVE_SECONDS = 15.0
 STAFF_IDS = frozenset(userid for userid, _, _ in STAFF)

@@ -139,6 +139,7 @@ class _Consumption:
         return "；".join(substitution_text(s) for s in self.substitutions if s.needs_approval)
 
     def uses(self) -> tuple[UseView, ...]:
+        """Each item the BOM or the run touched (a component fully substituted drops out)."""
         items = list(self.theoretical) + [i for i in self.actual if i not in self.theoretical]
         return tuple(
             UseView(
@@ -148,6 +149,7 @@ class _Consumption:
                 self.actual.get(i, Decimal(0)),
             )
             for i in items
+            if self.theoretical.get(i) or self.actual.get(i)
         )
 
 
