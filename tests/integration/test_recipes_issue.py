@@ -30,6 +30,8 @@ async def test_issue_to_the_kitchen_posts_an_issue_document(chat: Chat, uow: Uni
     assert "部门：厨房" in await chat.say("audit", "单据 LY-20261126-0001")
     english = await chat.say("clerk1", "issue 面粉 1 部门 生产 早班")
     assert "部门：生产" in english and "备注：早班" in english
+    listed = await chat.say("mgr1", "单据 本周 部门 厨房")
+    assert "LY-20261126-0001" in listed and "LY-20261126-0002" not in listed
     await assert_ledger_sound(uow)
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import importer
+from core.errors import ImportFailed
 from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
@@ -138,3 +139,18 @@ async def test_a_dish_needing_an_approved_substitute_waits_for_a_manager(
     assert "已批准" in await chat.say("mgr1", "批准 SP-20261126-0001")
     assert await on_hand(uow, "DUCK") == Decimal("0.6")
     await assert_ledger_sound(uow)
+
+
+async def test_an_item_with_stock_cannot_become_a_kit(
+    chat: Chat, uow: UnitOfWork, tmp_path: Path
+) -> None:
+    await chat.say("clerk1", "入库 可乐 5")
+    path = write_csv(tmp_path / "kind.csv", ("sku", "name", "kind"), [("COKE", "可乐", "kit")])
+    with pytest.raises(ImportFailed) as failed:
+        await run(uow, lambda u: importer.import_items(u, path, "test"))
+    assert "第 2 行：COKE 还有库存，不能改为 kit（套餐不计库存）；请先盘点或报损清零" in (
+        failed.value.errors
+    )
+    await chat.say("clerk1", "盘点 可乐 0")
+    await run(uow, lambda u: importer.import_items(u, path, "test"))
+    assert "可乐 还没有配方" in await chat.say("clerk1", "销售 可乐 1")
