@@ -10,9 +10,9 @@ from core.doctypes import Role
 from core.errors import InvalidInput
 from core.recipes import issue as issuing
 from core.recipes import production, recipe_view, usage
-from core.views import Posted
-from handlers import items, posting
-from handlers.grammar import Spec, normalize, parse_date, parse_request
+from core.views import NeedsApproval, Posted
+from handlers import doc_filters, items, posting
+from handlers.grammar import Spec, normalize, parse_request, split_options
 from handlers.router import ANY, SHOP, Context, Reply, Router
 
 router = Router()
@@ -100,8 +100,14 @@ async def issue(ctx: Context, args: str) -> Reply:
 @router.command("用量", "usage", roles=REVIEWERS)
 async def usage_report(ctx: Context, args: str) -> Reply:
     """理论用量（配方）与实际用量（领用、生产、盘点）对比。例：用量 本周"""
-    start, end, label = period(ctx, normalize(args) or "本周")
-    warehouse = None if ctx.visible_warehouses is None else ctx.warehouse
+    found, words = split_options(normalize(args).split(), frozenset({"仓库"}), USAGE_EXAMPLE)
+    if len(words) > 1:
+        raise InvalidInput(f"只能写一个时间范围，例如：{USAGE_EXAMPLE}、用量 2026-11-01~2026-11-30")
+    start, end, label = period(ctx, words[0] if words else "本周")
+    visible = ctx.visible_warehouses
+    warehouse = found.get("仓库", "").upper() or (None if visible is None else ctx.warehouse)
+    if visible is not None and warehouse not in visible:
+        raise InvalidInput(f"你没有仓库 {warehouse} 的权限，例如：{USAGE_EXAMPLE}")
     rows = await usage.usage(ctx.uow, start, end, warehouse)
     return ctx.render(
         "recipes/usage.j2",
@@ -113,38 +119,19 @@ async def usage_report(ctx: Context, args: str) -> Reply:
 
 
 def period(ctx: Context, text: str) -> tuple[datetime, datetime, str]:
-    """``本周``, ``上周``, ``本月``, ``今天`` or ``2026-11-01 2026-11-30`` (both days included)."""
+    """As 单据's periods (今天, 昨天, 本周, 本月, 2026-11-01~2026-11-30), and 上周."""
     today = ctx.uow.today()
-    monday = today - timedelta(days=today.weekday())
-    named = {
-        "今天": (today, today + timedelta(days=1)),
-        "本周": (monday, monday + timedelta(days=7)),
-        "上周": (monday - timedelta(days=7), monday),
-        "本月": (today.replace(day=1), (today.replace(day=28) + timedelta(days=4)).replace(day=1)),
-    }
-    if text in named:
-        first, after = named[text]
-        label = text
+    if text == "上周":
+        monday = today - timedelta(days=today.weekday())
+        first, after = monday - timedelta(days=7), monday
     else:
-        days = text.split()
-        if len(days) != 2:
-            raise InvalidInput(
-                f"时间段看不懂“{text}”，请写 本周/上周/本月/今天，例如：{USAGE_EXAMPLE}"
-            )
-        first = parse_date(days[0], USAGE_EXAMPLE)
-        after = parse_date(days[1], USAGE_EXAMPLE) + timedelta(days=1)
-        if after <= first:
-            raise InvalidInput(f"结束日期不能早于开始日期，例如：用量 {today} {today}")
-        label = f"{first} 至 {after - timedelta(days=1)}"
+        first, after = doc_filters.period_days(text, today)
+    label = text if not text[:1].isdigit() else f"{first} 至 {after - timedelta(days=1)}"
     tz = ctx.uow.tz
-    return (
-        datetime.combine(first, time(), tz),
-        datetime.combine(after, time(), tz),
-        label,
-    )
+    return datetime.combine(first, time(), tz), datetime.combine(after, time(), tz), label
 
 
-async def _outcome(ctx: Context, result: object) -> Reply:
+async def _outcome(ctx: Context, result: Posted | NeedsApproval) -> Reply:
     if isinstance(result, Posted):
         return ctx.render(
             "orders/posted.j2",
@@ -152,4 +139,4 @@ async def _outcome(ctx: Context, result: object) -> Reply:
             balances=result.balances,
             substitutions=result.substitutions,
         )
-    return await posting.approval_requested(ctx, result.approval)  # type: ignore[attr-defined]
+    return await posting.approval_requested(ctx, result.approval)

@@ -104,9 +104,9 @@ async def produce(uow: UnitOfWork, request: ProductionRequest) -> Produced | Pos
             approval_note=consumption.approval_note(),
         ),
     )
-    document_id = (
-        outcome.document.id if isinstance(outcome, Posted) else outcome.approval.document.id  # type: ignore[union-attr]
-    )
+    document = outcome.document if isinstance(outcome, Posted) else outcome.approval.document
+    assert document is not None  # a document command's approval always carries its document
+    document_id = document.id
     uow.session.add_all(
         ProductionUse(
             document_id=document_id, bom_id=version.id, item_id=item.id, theoretical_qty=q

@@ -69,11 +69,15 @@ async def test_usage_in_chat_is_for_managers_admins_and_auditors(chat: Chat) -> 
     assert "2. 面粉：理论 25.5 kg，实际 25.8 kg，差 +0.3 kg（¥1.20，+1.2%）\n" in reply
     assert "4. 花生：理论 1 kg，实际 0.1 kg，差 -0.9 kg（¥-10.80，-90%） ⚠" in reply
     assert "用量对比 2026-11-23 至 2026-11-29（全部仓库）" in await chat.say(
-        "audit", "用量 2026-11-23 2026-11-29"
+        "audit", "用量 2026-11-23~2026-11-29"
     )
+    b1 = await chat.say("audit", "用量 本周 仓库 b1")
+    assert "（B1）" in b1 and "鸡肉：理论 0 kg，实际 5 kg" in b1
+    assert "你没有仓库 B1 的权限" in await chat.say("mgr1", "用量 本周 仓库 B1")
+    assert "只能写一个时间范围" in await chat.say("mgr1", "用量 本周 上周")
     assert "鸡肉：理论 1 kg，实际 3 kg" in await chat.say("mgr1", "用量 上周")
     assert "只有店长、管理员、审计可以使用" in await chat.say("clerk1", "用量 本周")
-    assert "时间段看不懂“明年”" in await chat.say("mgr1", "用量 明年")
+    assert "看不懂“明年”。时间可以写 今天、昨天、本周、本月" in await chat.say("mgr1", "用量 明年")
 
 
 async def test_weekly_alert_names_ingredients_beyond_the_threshold_with_documents(
