@@ -70,11 +70,15 @@ def split_need(
     need: Decimal,
     options: tuple[SubstituteOption, ...],
     available: Callable[[Item], Decimal],
+    *,
+    in_units: bool = False,
 ) -> tuple[Decimal, list[Substitution]]:
     """How much of ``item`` to take, and which substitutes cover what it lacks, in order.
 
     What no substitute covers stays on the component, so the warehouse's negative-stock
-    policy judges it as for any shortfall.
+    policy judges it as for any shortfall. ``in_units`` rounds what is taken up to what each
+    item's unit can hold (a production's lines); otherwise to the ledger's four places (a
+    dish's backflush, where half an egg per bowl is the truth on average).
     """
     own = max(min(need, available(item)), Decimal(0))
     missing = need - own
@@ -82,16 +86,19 @@ def split_need(
     for option in options:
         if missing <= 0:
             break
-        unit = Decimal(1).scaleb(-min(option.item.unit_precision, 4))
-        wanted = (missing * option.ratio).quantize(unit, rounding=ROUND_CEILING)
+        wanted = _round_up(missing * option.ratio, option.item, in_units)
         take = min(wanted, available(option.item))
         if take <= 0:
             continue
         covered = min(missing, (take / option.ratio).quantize(FOUR_PLACES))
         used.append(Substitution(item, option.item, covered, take, option.needs_approval))
         missing -= covered
-    unit = Decimal(1).scaleb(-min(item.unit_precision, 4))
-    return (own + missing).quantize(unit, rounding=ROUND_CEILING), used
+    return _round_up(own + missing, item, in_units), used
+
+
+def _round_up(qty: Decimal, item: Item, in_units: bool) -> Decimal:
+    places = min(item.unit_precision, 4) if in_units else 4
+    return qty.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
 
 
 @dataclass(frozen=True)

@@ -197,7 +197,7 @@ async def _consumption(
             SubstituteOption(r.substitute, r.ratio, r.needs_approval)
             for r in rules[component.item.id]
         )
-        own, substitutions = split_need(component.item, need, options, available)
+        own, substitutions = split_need(component.item, need, options, available, in_units=True)
         for used in substitutions:
             result.theoretical[used.substitute] += used.used
             result.actual[used.substitute] += used.used
