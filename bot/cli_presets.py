@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from bot.cli_ledger import CLI_ACTOR, unit_of_work
 from bot.sandbox import demo_data
@@ -15,11 +17,14 @@ from core.errors import DomainError
 from core.storage import create_engine, in_transaction
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[argparse.ArgumentParser, Callable[..., Any]], None],
+) -> None:
     init = commands.add_parser("init", help="set the shop up with an industry preset")
     init.add_argument("--preset", required=True, choices=sorted(presets.PRESETS))
     init.add_argument("--demo", action="store_true", help="load a small example shop (empty DB)")
-    init.set_defaults(handler=init_shop)
+    command(init, init_shop)
 
 
 async def init_shop(args: argparse.Namespace) -> int:

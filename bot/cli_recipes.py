@@ -7,8 +7,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import CLI_ACTOR, unit_of_work
@@ -18,32 +20,38 @@ from core.fmt import money, plain_qty
 from core.recipes import usage
 from core.storage import in_transaction
 
+Register = Callable[[argparse.ArgumentParser, Callable[..., Any]], None]
 
-def add_imports(imports: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+
+def add_imports(
+    imports: argparse._SubParsersAction[argparse.ArgumentParser], command: Register
+) -> None:
     bom = imports.add_parser("bom", help="BOMs: product_sku,component_sku,qty,scrap_pct")
     bom.add_argument("file")
     bom.add_argument("--from", dest="valid_from", help="shop-local date the version starts")
-    bom.set_defaults(handler=import_bom)
+    command(bom, import_bom)
     subs = imports.add_parser(
         "substitutes", help="component_sku,substitute_sku,ratio,priority,needs_approval"
     )
     subs.add_argument("file")
-    subs.set_defaults(handler=import_substitutes)
+    command(subs, import_substitutes)
 
 
-def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parsers(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], command: Register
+) -> None:
     departments = commands.add_parser("departments", help="departments goods are issued to")
     dep = departments.add_subparsers(required=True)
     add = dep.add_parser("add", help="add a department")
     add.add_argument("name")
-    add.set_defaults(handler=departments_add)
-    dep.add_parser("list", help="list departments").set_defaults(handler=departments_list)
+    command(add, departments_add)
+    command(dep.add_parser("list", help="list departments"), departments_list)
     report = commands.add_parser("report", help="reports").add_subparsers(required=True)
     use = report.add_parser("usage", help="recipe use against real use, worst first")
     use.add_argument("--from", dest="start", required=True, help="shop-local date YYYY-MM-DD")
     use.add_argument("--to", dest="end", required=True, help="shop-local date, included")
     use.add_argument("--warehouse")
-    use.set_defaults(handler=report_usage)
+    command(use, report_usage)
 
 
 def _fail(message: str) -> int:

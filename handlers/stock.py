@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from core import ledger
+from core.errors import UnknownItem
 from handlers.grammar import normalize, split_options
+from handlers.items import new_item_hint
 from handlers.router import ANY, Context, Reply, Router
 
 router = Router()
@@ -16,5 +18,8 @@ async def stock(ctx: Context, args: str) -> Reply:
     """库存、批次和到期，可按名称、编码或条码。例：查 可乐"""
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
-    view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    try:
+        view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    except UnknownItem as error:
+        raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, query)}") from error
     return ctx.render("stock/balance.j2", stock=view)

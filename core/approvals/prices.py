@@ -26,15 +26,13 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
     check_price(cmd.new_price)
     if cmd.new_price == item.price:
         raise InvalidInput(f"{item.name} 现价已是 {money(item.price)}，无需调价")
-    reason = f"{item.name} 售价 {money(item.price)} → {money(cmd.new_price)}"
-    if cmd.reason:
-        reason += f"（{cmd.reason}）"
     approval = await records.open_request(
         uow,
         subject="price_change",
         warehouse=warehouse,
         requested_by=cmd.actor,
-        reason=reason,
+        # Only what the requester wrote: the change itself is the request's one change row.
+        reason=cmd.reason,
         changes=[Change(f"{item.name} 售价", money(item.price), money(cmd.new_price))],
         seen_versions={"item": {str(item.id): item.version}},
         item=item,

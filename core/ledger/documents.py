@@ -26,7 +26,7 @@ from core.ledger.planning import Allowances, Plan, PlanLine, Planner, Substituti
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.recipes import backflush
-from core.storage import Batch, Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
+from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
@@ -65,7 +65,7 @@ async def submit(
         negative=not enforce_policy or policy.negative_stock == "allow",
         expired=not enforce_policy,
     )
-    return_batches = await _return_batches(uow, original, lines)
+    return_batches = await batches.return_batches(uow, original, [ln.item for ln in lines])
     plan = await plan_lines(
         Planner(uow, cmd.doc_type, balances, allow), lines, warehouse, to_warehouse, return_batches
     )
@@ -92,6 +92,7 @@ async def submit(
         changes=approvals.stock_changes(plan, balances),
         seen_versions=approvals.seen_versions(document, balances),
         document=document,
+        payload={"subjects": sorted({r.subject for r in reasons})},
         idempotency_key=cmd.idempotency_key,
     )
     return NeedsApproval(approval)
@@ -100,24 +101,8 @@ async def submit(
 async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     """Post a pending document after approval: shortfalls and expired batches now allowed."""
     document = await load_document(uow, number, lock=True)
-    lines = [
-        PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
-        for line in document.lines
-    ]
-    # The recipe version is the one in force when the document was made, as at the request.
-    lines = await backflush.attach_parts(uow, DocType(document.type), lines, document.created_at)
-    pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
-    balances = await batches.locked_balances(uow, pairs)
-    original = None
-    if document.original_number:
-        original = await load_document(uow, document.original_number)
-    plan = await plan_lines(
-        Planner(uow, DocType(document.type), balances, Allowances(negative=True, expired=True)),
-        lines,
-        document.warehouse,
-        document.to_warehouse,
-        await _return_batches(uow, original, lines),
-    )
+    planned = await plan_pending(uow, document, Allowances(negative=True, expired=True))
+    lines, balances, plan = planned.lines, planned.balances, planned.plan
     posted_at = document.posted_at or uow.now()
     result = ledger.balances_after(plan, balances)
     posting = ledger.Posting(
@@ -139,6 +124,36 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     return Posted(
         document_view(document), result, substitutions=substitution_views(plan.substitutions)
     )
+
+
+@dataclass(frozen=True)
+class Planned:
+    lines: list[PlanLine]
+    balances: dict[tuple[int, int], list[StockBalance]]
+    plan: Plan
+
+
+async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
+    """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
+    lines = [
+        PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
+        for line in document.lines
+    ]
+    # The recipe version is the one in force when the document was made, as at the request.
+    lines = await backflush.attach_parts(uow, DocType(document.type), lines, document.created_at)
+    pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
+    balances = await batches.locked_balances(uow, pairs)
+    original = None
+    if document.original_number:
+        original = await load_document(uow, document.original_number)
+    plan = await plan_lines(
+        Planner(uow, DocType(document.type), balances, allow),
+        lines,
+        document.warehouse,
+        document.to_warehouse,
+        await batches.return_batches(uow, original, [line.item for line in lines]),
+    )
+    return Planned(lines, balances, plan)
 
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
@@ -276,20 +291,6 @@ async def _original_sale(
     if original.warehouse_id != warehouse.id:
         raise InvalidInput(f"原单 {original.number} 属于仓库 {original.warehouse.code}")
     return original
-
-
-async def _return_batches(
-    uow: UnitOfWork, original: Document | None, lines: list[PlanLine]
-) -> dict[int, Batch]:
-    if original is None:
-        return {}
-    found: dict[int, Batch] = {}
-    for line in lines:
-        batch = await batches.batch_sold_in(uow, original.id, line.item.id)
-        if batch is None:
-            raise InvalidInput(f"原单 {original.number} 中没有 {line.item.name}")
-        found[line.item.id] = batch
-    return found
 
 
 @dataclass(frozen=True)
