@@ -12,7 +12,16 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_presets, cli_recipes
+from bot import (
+    cli_alerts,
+    cli_archive,
+    cli_documents,
+    cli_ledger,
+    cli_outbox,
+    cli_presets,
+    cli_recipes,
+    cli_reports,
+)
 from config import load_settings
 from core import storage
 from core.presets import NOT_YET, PRESETS
@@ -113,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_alerts.add_parser(commands, _command)
     cli_presets.add_parser(commands, _command)
+    cli_outbox.add_parser(commands, _command)
+    cli_reports.add_parsers(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")

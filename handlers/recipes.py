@@ -27,7 +27,7 @@ USAGE_THRESHOLD_PCT = 5
 
 @router.command("配方", "recipe", roles=ANY)
 async def recipe(ctx: Context, args: str) -> Reply:
-    """配方的原料、损耗和成本。例：配方 宫保鸡丁"""
+    """原料、损耗和成本。例：配方 宫保鸡丁"""
     query = normalize(args)
     if not query:
         raise InvalidInput("请写出菜品或产品名称，例如：配方 宫保鸡丁")
@@ -37,7 +37,7 @@ async def recipe(ctx: Context, args: str) -> Reply:
 
 @router.command("生产", "produce", roles=SHOP)
 async def produce(ctx: Context, args: str) -> Reply:
-    """按配方生产，可写实际用量。例：生产 面包 100 实际 面粉 26"""
+    """按配方生产入库。例：生产 面包 100"""
     head, _, actual_text = normalize(args).partition("实际")
     request = parse_request(head, PRODUCE)
     if len(request.lines) != 1:
@@ -99,7 +99,7 @@ async def issue(ctx: Context, args: str) -> Reply:
 
 @router.command("用量", "usage", roles=REVIEWERS)
 async def usage_report(ctx: Context, args: str) -> Reply:
-    """配方用量对比实际用量。例：用量 本周"""
+    """理论与实际用量。例：用量 本周"""
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), USAGE_EXAMPLE)
     if len(words) > 1:
         raise InvalidInput(f"只能写一个时间范围，例如：{USAGE_EXAMPLE}、用量 2026-11-01~2026-11-30")

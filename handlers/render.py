@@ -39,6 +39,10 @@ def partner_label(doc_type: str) -> str:
     return PARTNER_LABELS[PARTNER_KIND[DocType(doc_type)]]
 
 
+def percent(value: Decimal) -> str:
+    return f"{value * 100:.1f}%"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -56,6 +60,7 @@ def environment() -> Environment:
         doc_type=doc_type_name,
         doc_status=doc_status_name,
         partner_label=partner_label,
+        percent=percent,
         plain=plain_qty,
         signed=signed,
     )

@@ -9,20 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 
 from bot.sandbox.runner import sandbox_settings
 from config import Settings
+from core.storage import alembic_config
 from tests.support.cli import jxc
-
-
-def head_revision() -> str:
-    from alembic.script import ScriptDirectory
-
-    from core.storage import schema
-
-    head = ScriptDirectory.from_config(schema.alembic_config()).get_current_head()
-    assert head is not None
-    return head
 
 
 def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
@@ -32,7 +24,8 @@ def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
         [str(jxc_script), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    assert f"schema at {head_revision()}" in result.stdout
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert f"schema at {head}" in result.stdout
 
 
 ITEMS_CSV = (
@@ -140,8 +133,11 @@ def test_alerts_run_delivers_one_rule_through_the_outbox_once(ledger_db: Path) -
     assert first.returncode == 0 and "alerted 1" in first.stdout
     assert "alerted 0" in again.stdout
     with sqlite3.connect(ledger_db) as connection:
-        rows = connection.execute("SELECT channel, target FROM outbox").fetchall()
-    assert rows == [("appchat", "buyers")]
+        rows = connection.execute(
+            "SELECT channel, target, json_extract(payload, '$.msgtype') FROM outbox"
+        ).fetchall()
+    # The alert and its full list (an XLSX file message); no staff bound, so no card.
+    assert rows == [("appchat", "buyers", "markdown"), ("appchat", "buyers", "file")]
 
 
 def test_archived_documents_are_found_by_number_and_listed_with_archive(ledger_db: Path) -> None:

@@ -99,6 +99,7 @@ async def test_help_lists_only_the_commands_of_the_role(chat: Chat) -> None:
         "查",
         "单据",
         "下一页",
+        "健康检查",
         "配方",
         "用量",
     ]
