@@ -59,6 +59,7 @@ async def test_an_issue_over_the_value_threshold_waits_for_approval(
     assert "领用单 LY-20261126-0001 已提交，需审批后过账" in reply
     assert "领用金额 ¥240.00 超过审批阈值 ¥200.00" in reply
     assert await on_hand(uow, "FLOUR") == 100
+    assert "可用 40 kg（待审批占用 60 kg）" in await chat.say("clerk1", "查 面粉")
     assert "已批准" in await chat.say("mgr1", "批准 SP-20261126-0001")
     assert await on_hand(uow, "FLOUR") == Decimal(40)
     await assert_ledger_sound(uow)
