@@ -17,7 +17,7 @@ from bot.cli_ledger import CLI_ACTOR, unit_of_work
 from core import recipes
 from core.errors import DomainError
 from core.fmt import money, plain_qty
-from core.recipes import usage
+from core.recipes import bom_import, substitutes, usage
 from core.storage import in_transaction
 
 Register = Callable[[argparse.ArgumentParser, Callable[..., Any]], None]
@@ -77,7 +77,7 @@ async def import_bom(args: argparse.Namespace) -> int:
     try:
         async with unit_of_work(args.settings) as uow:
             result = await in_transaction(
-                uow, lambda u: recipes.import_bom(u, path, CLI_ACTOR, start)
+                uow, lambda u: bom_import.import_bom(u, path, CLI_ACTOR, start)
             )
     except DomainError as error:
         return _fail(error.message)
@@ -93,7 +93,7 @@ async def import_substitutes(args: argparse.Namespace) -> int:
     try:
         async with unit_of_work(args.settings) as uow:
             count = await in_transaction(
-                uow, lambda u: recipes.import_substitutes(u, path, CLI_ACTOR)
+                uow, lambda u: substitutes.import_substitutes(u, path, CLI_ACTOR)
             )
     except DomainError as error:
         return _fail(error.message)

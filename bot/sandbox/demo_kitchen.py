@@ -14,12 +14,12 @@ from functools import partial
 
 from bot.sandbox import demo_data
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
-from core import catalog, recipes
+from core import catalog
 from core.importer.tables import Row
 from core.ledger import documents
 from core.ledger.commands import Line, Receive, Sell
+from core.recipes import bom_import, production, substitutes
 from core.recipes import issue as issuing
-from core.recipes import production
 from core.storage import Item, UnitOfWork, in_transaction
 
 HISTORY_DAYS = 6
@@ -137,7 +137,7 @@ async def _shop(
     uow: UnitOfWork,
     catalogue: Catalogue,
     bom: list[tuple[str, str, str, str]],
-    substitutes: list[tuple[str, str, str, str, str]],
+    rules: list[tuple[str, str, str, str, str]],
     since: datetime,
 ) -> None:
     async def work(u: UnitOfWork) -> None:
@@ -165,10 +165,10 @@ async def _shop(
         )
         await u.session.flush()
         header = ("product_sku", "component_sku", "qty", "scrap_pct")
-        await recipes.load_bom(u, _rows(header, bom), "sandbox", since, "demo")
-        if substitutes:
+        await bom_import.load_bom(u, _rows(header, bom), "sandbox", since, "demo")
+        if rules:
             columns = ("component_sku", "substitute_sku", "ratio", "priority", "needs_approval")
-            await recipes.load_substitutes(u, _rows(columns, substitutes), "sandbox", "demo")
+            await substitutes.load_substitutes(u, _rows(columns, rules), "sandbox", "demo")
 
     await in_transaction(uow, work)
 

@@ -10,17 +10,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from core import catalog
-from core.catalog import WarehouseView
 from core.recipes import usage
-from core.storage import UnitOfWork
-from notifications import delivery
-from notifications.delivery import Target
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
-
-
-async def managers(uow: UnitOfWork, warehouse: WarehouseView) -> list[Target]:
-    return await delivery.users(uow, [warehouse.code], delivery.MANAGERS)
 
 
 async def usage_variance(run: RuleRun) -> RuleReport:
@@ -41,7 +34,7 @@ async def usage_variance(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=managers,
+        route=recipients.managers,
         template="usage_variance.j2",
         threshold=threshold,
         delta_day=timedelta(days=1),

@@ -12,8 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import importer, recipes
+from core import importer
 from core.audit import verify
+from core.recipes import bom_import, substitutes
 from core.storage import Batch, Item, StockBalance, StockMove, UnitOfWork
 from tests.support.ledger import run, seed_shop
 
@@ -63,15 +64,15 @@ async def import_bom(
     path: Path,
     rows: Sequence[Sequence[str]],
     valid_from: datetime | None = None,
-) -> recipes.BomImport:
+) -> bom_import.BomImport:
     write_csv(path, ("product_sku", "component_sku", "qty", "scrap_pct"), rows)
-    return await run(uow, lambda u: recipes.import_bom(u, path, "test", valid_from))
+    return await run(uow, lambda u: bom_import.import_bom(u, path, "test", valid_from))
 
 
 async def import_substitutes(uow: UnitOfWork, path: Path, rows: Sequence[Sequence[str]]) -> int:
     header = ("component_sku", "substitute_sku", "ratio", "priority", "needs_approval")
     write_csv(path, header, rows)
-    return await run(uow, lambda u: recipes.import_substitutes(u, path, "test"))
+    return await run(uow, lambda u: substitutes.import_substitutes(u, path, "test"))
 
 
 async def on_hand(uow: UnitOfWork, sku: str, warehouse_id: int = 1) -> Decimal:
