@@ -14,17 +14,18 @@ from functools import partial
 
 from bot.sandbox import demo_data
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
-from core import catalog
-from core.importer.tables import Row
-from core.ledger import documents
-from core.ledger.commands import Line, Receive, Sell
+from core import catalog, ledger
+from core.catalog import ItemKind, NewItem
+from core.importer import Row
+from core.ledger import Line, Receive, Sell
 from core.recipes import bom_import, production, substitutes
 from core.recipes import issue as issuing
-from core.storage import Item, UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
 
 HISTORY_DAYS = 6
 # sku, name, category, unit, precision, price, cost, shelf life days, reorder point, kind
-Catalogue = list[tuple[str, str, str, str, int, str, str, int | None, int, str]]
+Entry = tuple[str, str, str, str, int, str, str, int | None, int, str]
+Catalogue = list[Entry]
 RESTAURANT: Catalogue = [
     ("BEEF", "牛肉", "肉类", "kg", 3, "0", "60", 4, 5, "stock"),
     ("NOODLES", "鲜面条", "干货", "kg", 3, "0", "6", 3, 10, "stock"),
@@ -141,23 +142,7 @@ async def _shop(
     since: datetime,
 ) -> None:
     async def work(u: UnitOfWork) -> None:
-        for sku, name, category, unit, precision, price, cost, shelf, reorder, kind in catalogue:
-            u.session.add(
-                Item(
-                    sku=sku,
-                    name=name,
-                    category=category,
-                    unit=unit,
-                    unit_precision=precision,
-                    price=Decimal(price),
-                    cost=Decimal(cost),
-                    shelf_life_days=shelf,
-                    reorder_point=Decimal(reorder),
-                    reorder_qty=Decimal(reorder * 3),
-                    batch_tracked=shelf is not None,
-                    kind=kind,
-                )
-            )
+        catalog.add_items(u, map(_new_item, catalogue))
         for userid, name, role in STAFF:
             await catalog.save_user(u, "sandbox", userid, name, role, ["MAIN"])
         await catalog.configure_warehouse(
@@ -171,6 +156,24 @@ async def _shop(
             await substitutes.load_substitutes(u, _rows(columns, rules), "sandbox", "demo")
 
     await in_transaction(uow, work)
+
+
+def _new_item(entry: Entry) -> NewItem:
+    sku, name, category, unit, precision, price, cost, shelf, reorder, kind = entry
+    return NewItem(
+        sku=sku,
+        name=name,
+        category=category,
+        unit=unit,
+        unit_precision=precision,
+        price=Decimal(price),
+        cost=Decimal(cost),
+        shelf_life_days=shelf,
+        reorder_point=Decimal(reorder),
+        reorder_qty=Decimal(reorder * 3),
+        batch_tracked=shelf is not None,
+        kind=ItemKind(kind),
+    )
 
 
 def _rows(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[tuple[int, Row]]:
@@ -194,7 +197,7 @@ async def _past(uow: UnitOfWork, moment: datetime, cmd: Receive | Sell) -> None:
     """A document of the history, posted as it happened (no approvals: it is the past)."""
     await in_transaction(
         uow.with_clock(partial(_fixed, moment)),
-        lambda u: documents.submit(u, cmd, enforce_policy=False),
+        lambda u: ledger.submit(u, cmd, enforce_policy=False),
     )
 
 

@@ -7,10 +7,9 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.catalog import unit_precision
+from core.catalog import ItemKind, unit_precision
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.recipes.kinds import ItemKind
 from core.storage import Item, StockBalance, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")

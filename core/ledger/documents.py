@@ -25,7 +25,6 @@ from core.ledger.numbering import next_number
 from core.ledger.planning import Allowances, Plan, PlanLine, Planner, Substitution, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
-from core.recipes import backflush
 from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
@@ -56,7 +55,7 @@ async def submit(
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
     lines = await resolve_lines(uow, cmd)
-    lines = await backflush.attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
+    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
     original = await _original_sale(uow, cmd, warehouse)
     pairs = _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
     balances = await batches.locked_balances(uow, pairs)
@@ -133,6 +132,15 @@ class Planned:
     plan: Plan
 
 
+async def _attach_parts(
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+) -> list[PlanLine]:
+    # Recipes post documents (production, issues), so the ledger reaches them at call time.
+    from core import recipes
+
+    return await recipes.attach_parts(uow, doc_type, lines, at)
+
+
 async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
     """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
     lines = [
@@ -140,7 +148,7 @@ async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -
         for line in document.lines
     ]
     # The recipe version is the one in force when the document was made, as at the request.
-    lines = await backflush.attach_parts(uow, DocType(document.type), lines, document.created_at)
+    lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
     pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None

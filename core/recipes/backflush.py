@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from core.catalog import ItemKind
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
-from core.ledger.planning import Part, PlanLine, SubstituteOption
+from core.ledger import Part, PlanLine, SubstituteOption
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
-from core.recipes.kinds import ItemKind
 from core.storage import UnitOfWork
 
 

@@ -11,8 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core.recipes.tables import Bom, BomLine, SubstituteRule
-from core.storage import Item, UnitOfWork
-from core.storage.types import SCALE
+from core.storage import SCALE, Item, UnitOfWork
 
 HUNDRED = Decimal(100)
 

@@ -14,10 +14,9 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from core import catalog
-from core.importer.rows import RowErrors, decimal_text
-from core.importer.tables import Row, read_rows
+from core.catalog import ItemKind
+from core.importer import Row, RowErrors, decimal_text, read_rows
 from core.recipes.bom import latest_versions
-from core.recipes.kinds import ItemKind
 from core.recipes.tables import Bom, BomLine
 from core.storage import Document, DocumentLine, Item, UnitOfWork
 

@@ -4,8 +4,8 @@ warehouse's value threshold.
 
 from __future__ import annotations
 
-from core.ledger import documents
-from core.ledger.commands import Issue, Line
+from core import ledger
+from core.ledger import Issue, Line
 from core.recipes.departments import require_department
 from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
@@ -25,7 +25,7 @@ async def issue(
     enforce_policy: bool = True,
 ) -> Posted | NeedsApproval:
     """``enforce_policy=False`` records a past issue as it was (demo history, imports)."""
-    if idempotency_key and (replay := await documents.replay_of(uow, idempotency_key)):
+    if idempotency_key and (replay := await ledger.replay_of(uow, idempotency_key)):
         return replay
     name = await require_department(uow, department, EXAMPLE)
     command = Issue(
@@ -36,4 +36,4 @@ async def issue(
         note=note,
         idempotency_key=idempotency_key,
     )
-    return await documents.submit(uow, command, enforce_policy=enforce_policy)
+    return await ledger.submit(uow, command, enforce_policy=enforce_policy)

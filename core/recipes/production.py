@@ -16,16 +16,20 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from core import catalog
+from core import catalog, ledger
+from core.catalog import ItemKind
 from core.doctypes import DOC_PREFIX, DocType
 from core.errors import InvalidInput
-from core.ledger import batches, documents
-from core.ledger.commands import Line, Produce
-from core.ledger.numbering import next_number
-from core.ledger.planning import SubstituteOption, Substitution, split_need
-from core.ledger.policy import substitution_text
+from core.ledger import (
+    Line,
+    Produce,
+    SubstituteOption,
+    Substitution,
+    next_number,
+    split_need,
+    substitution_text,
+)
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
-from core.recipes.kinds import ItemKind
 from core.recipes.tables import ProductionUse
 from core.storage import Item, UnitOfWork, Warehouse
 from core.views import NeedsApproval, Posted, SubstitutionView
@@ -71,9 +75,7 @@ class Produced:
 
 async def produce(uow: UnitOfWork, request: ProductionRequest) -> Produced | Posted | NeedsApproval:
     """The production, or the first result of the same request when it is replayed."""
-    if request.idempotency_key and (
-        replay := await documents.replay_of(uow, request.idempotency_key)
-    ):
+    if request.idempotency_key and (replay := await ledger.replay_of(uow, request.idempotency_key)):
         return replay
     product = await catalog.item_by_sku(uow, request.product)
     if product.kind == ItemKind.KIT:
@@ -92,7 +94,7 @@ async def produce(uow: UnitOfWork, request: ProductionRequest) -> Produced | Pos
     number = await next_number(uow, DOC_PREFIX[DocType.PRODUCTION])
     lines = [Line(product.sku, request.qty, unit_cost, number)]
     lines += [Line(item.sku, -qty) for item, qty in consumption.actual.items() if qty > 0]
-    outcome = await documents.submit(
+    outcome = await ledger.submit(
         uow,
         Produce(
             warehouse=warehouse.code,
@@ -125,7 +127,7 @@ async def produce(uow: UnitOfWork, request: ProductionRequest) -> Produced | Pos
         number,
         expiry,
         consumption.uses(),
-        documents.substitution_views(consumption.substitutions),
+        ledger.substitution_views(consumption.substitutions),
     )
 
 
@@ -169,14 +171,14 @@ async def _consumption(
     stocked = {c.item for c in version.components} | {
         r.substitute for group in rules.values() for r in group
     }
-    balances = await batches.locked_balances(uow, {(i.id, warehouse.id) for i in stocked})
+    balances = await ledger.locked_balances(uow, {(i.id, warehouse.id) for i in stocked})
     today = uow.today()
     on_hand = {
         item: sum(
             (
                 b.qty
                 for b in balances[(item.id, warehouse.id)]
-                if b.qty > 0 and not batches.is_expired(b.batch, today)
+                if b.qty > 0 and not ledger.is_expired(b.batch, today)
             ),
             Decimal(0),
         )

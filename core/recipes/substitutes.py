@@ -12,9 +12,8 @@ from pathlib import Path
 from sqlalchemy import delete
 
 from core import catalog
-from core.importer.rows import RowErrors, decimal_text
-from core.importer.tables import Row, read_rows
-from core.recipes.kinds import ItemKind
+from core.catalog import ItemKind
+from core.importer import Row, RowErrors, decimal_text, read_rows
 from core.recipes.tables import SubstituteRule
 from core.storage import UnitOfWork
 

@@ -22,8 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core import catalog
+from core.catalog import ItemKind
 from core.doctypes import DocStatus, DocType
-from core.recipes.kinds import ItemKind
 from core.recipes.tables import BomLine, ProductionUse, SubstituteRule
 from core.storage import Document, DocumentLine, Item, StockMove, UnitOfWork
 

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from core import importer
 from core.errors import ImportFailed
-from core.recipes.tables import Bom, SubstituteRule
+from core.recipes import Bom, SubstituteRule
 from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.recipes.tables import ProductionUse
+from core.recipes import ProductionUse
 from core.storage import Document, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run

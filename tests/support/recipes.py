@@ -13,7 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import importer
-from core.audit import verify
+from core.audit import first_problem
 from core.recipes import bom_import, substitutes
 from core.storage import Batch, Item, StockBalance, StockMove, UnitOfWork
 from tests.support.ledger import run, seed_shop
@@ -119,4 +119,4 @@ async def move_costs(uow: UnitOfWork, sku: str) -> list[tuple[Decimal, Decimal]]
 
 
 async def assert_ledger_sound(uow: UnitOfWork) -> None:
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, first_problem) is None
