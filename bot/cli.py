@@ -21,6 +21,7 @@ from bot import (
     cli_presets,
     cli_recipes,
     cli_reports,
+    cli_wecom,
 )
 from config import load_settings
 from core import storage
@@ -54,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--webhook-key")
     configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
     configure.add_argument("--approval-threshold")
+    configure.add_argument(
+        "--scan-required", choices=["yes", "no"], help="shipping unscanned lines needs a manager"
+    )
+    configure.add_argument(
+        "--over-receipt-tolerance", help="fraction over the order received without approval"
+    )
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")
@@ -124,6 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_presets.add_parser(commands, _command)
     cli_outbox.add_parser(commands, _command)
     cli_reports.add_parsers(commands, _command)
+    cli_wecom.add_parser(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
@@ -147,6 +155,8 @@ async def _sandbox(args: argparse.Namespace) -> int:
 
 # These create or migrate the schema themselves (or, for bench, use databases of their own).
 PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench", "init_shop"})
+# These talk to WeCom only.
+NEED_NO_DATABASE = frozenset({"push_menu"})
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -170,7 +180,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    if args.handler.__name__ not in PREPARE_THEIR_DATABASE:
+    if args.handler.__name__ not in PREPARE_THEIR_DATABASE | NEED_NO_DATABASE:
         problem = await _unready(args)
         if problem is not None:
             print(f"jxc: {problem}", file=sys.stderr)

@@ -202,10 +202,12 @@ class WarehouseStock:
     on_hand: Decimal
     reserved: Decimal
     batches: tuple[BatchStock, ...]
+    # Still to ship on open sales orders (core.orders): promised, not yet gone.
+    ordered: Decimal = Decimal(0)
 
     @property
     def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.ordered
 
     @property
     def listed_batches(self) -> tuple[BatchStock, ...]:

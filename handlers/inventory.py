@@ -7,7 +7,7 @@ from decimal import Decimal
 from core import approvals
 from core.errors import InvalidInput
 from core.ledger import ChangePrice, Count, Transfer, WriteOff
-from handlers import items, posting
+from handlers import items, orders, posting
 from handlers.grammar import (
     PRICE,
     Spec,
@@ -45,6 +45,8 @@ async def transfer(ctx: Context, args: str) -> Reply:
 @router.command("盘点", "count", roles=SHOP)
 async def count(ctx: Context, args: str) -> Reply:
     """登记实盘数量，差异自动过账。例：盘点 可乐 23"""
+    if (by_scan := await orders.count_by_scan(ctx, args)) is not None:
+        return by_scan
     request = parse_request(args, COUNT)
     lines = await items.ledger_lines(ctx, request, COUNT.example)
     return await posting.submit(ctx, Count(**posting.header(ctx, request), lines=lines))

@@ -27,7 +27,7 @@ async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
         return ctx.render(
-            "orders/posted.j2",
+            "documents/posted.j2",
             document=result.document,
             balances=result.balances,
             substitutions=result.substitutions,

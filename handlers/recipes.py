@@ -134,7 +134,7 @@ def period(ctx: Context, text: str) -> tuple[datetime, datetime, str]:
 async def _outcome(ctx: Context, result: Posted | NeedsApproval) -> Reply:
     if isinstance(result, Posted):
         return ctx.render(
-            "orders/posted.j2",
+            "documents/posted.j2",
             document=result.document,
             balances=result.balances,
             substitutions=result.substitutions,

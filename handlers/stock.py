@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import ledger
+from core import orders
 from core.errors import UnknownItem
 from handlers.grammar import normalize, split_options
 from handlers.items import new_item_hint
@@ -19,7 +19,7 @@ async def stock(ctx: Context, args: str) -> Reply:
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
     try:
-        view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+        view = await orders.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     except UnknownItem as error:
         raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, query)}") from error
     return ctx.render("stock/balance.j2", stock=view)

@@ -16,7 +16,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import Tuning, create_app, run_alert_scheduler
-from bot.appkeys import CLOCK, new_uow
+from bot.appkeys import CLOCK, WECOM, new_uow
 from bot.fake_wecom import FakeWeCom
 from bot.sandbox import demo_data, demo_kitchen, routes
 from bot.sandbox.chatlog import follow
@@ -26,6 +26,7 @@ from config.settings import with_sandbox_wecom
 from core import presets
 from core.clock import Clock, utcnow
 from core.storage import in_transaction
+from handlers.menu import app_menu
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,8 @@ def _page_url(host: str, port: int) -> str:
 async def _sandbox(app: web.Application) -> AsyncIterator[None]:
     sandbox = app[SANDBOX]
     sandbox.seeded = await _seed_if_empty(app)
+    # As an operator runs `jxc wecom menu` once: every chat then shows the scan menu.
+    await app[WECOM].create_menu(app_menu())
     follower = asyncio.create_task(follow(sandbox.fake, sandbox.log), name="jxc-sandbox-chatlog")
     try:
         yield

@@ -34,6 +34,7 @@ SUBJECT_NAMES = {
     "count_variance": "盘点差异",
     "issue": "领用",
     "substitution": "原料替代",
+    "over_receipt": "超量收货",
 }
 
 

@@ -6,6 +6,7 @@ stored as ``pending`` with no moves and an approval request, or refused with not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -46,9 +47,16 @@ PARTNER_KIND = {
 
 
 async def submit(
-    uow: UnitOfWork, cmd: DocumentCommand, *, enforce_policy: bool = True
+    uow: UnitOfWork,
+    cmd: DocumentCommand,
+    *,
+    enforce_policy: bool = True,
+    extra_reasons: Sequence[Reason] = (),
 ) -> Posted | NeedsApproval:
-    """Post ``cmd`` or open an approval for it. ``enforce_policy=False`` is for history imports."""
+    """Post ``cmd`` or open an approval for it. ``enforce_policy=False`` is for history imports.
+
+    ``extra_reasons`` are what the caller's own rules add (an over-receipt against its order).
+    """
     if cmd.idempotency_key and (replay := await replay_of(uow, cmd.idempotency_key)):
         return replay
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
@@ -70,6 +78,7 @@ async def submit(
     )
     reasons = (
         approval_reasons(cmd.doc_type, role, any(ln.qty < 0 for ln in lines), plan, policy)
+        + list(extra_reasons)
         if enforce_policy
         else []
     )

@@ -1,7 +1,7 @@
 """recipes: item kinds, BOM versions, substitutes, production uses, departments, presets
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import core.storage.types
 
 revision: str = "0004"
-down_revision: str | None = "0002"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
