@@ -53,7 +53,7 @@ async def test_the_restaurant_demo_by_chat_issue_dish_and_weekly_usage(sandbox: 
     assert sandbox.seeded
     async with aiohttp.ClientSession() as http, EventStream(http, sandbox.url) as stream:
         page = Page(http, sandbox, stream)
-        # The manager's 帮助 comes in two parts; the clerk's is one, and 用量 is shown working below.
+        # The manager's 帮助 comes in two parts, the clerk's in one; 用量 is shown working below.
         help_text = await page.ask("xiaowang", "帮助")
         assert "领用/issue" in help_text
         assert "生产/produce" not in help_text  # the restaurant preset leaves it out
