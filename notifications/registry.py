@@ -22,6 +22,7 @@ from notifications.rules.cycle_count import cycle_count
 from notifications.rules.digest import digest
 from notifications.rules.documents import count_variance, price_below_cost
 from notifications.rules.expiry import expiry
+from notifications.rules.issues import issue_anomaly
 from notifications.rules.stock import low_stock, negative_stock
 from notifications.rules.usage import usage_variance
 from notifications.settings import AlertSettings
@@ -44,6 +45,7 @@ RULES: dict[str, AlertRule] = {
         AlertRule("low-stock", "低库存", low_stock, {"minute": "*/30"}),
         AlertRule("expiry", "临期/过期", expiry, {"hour": "8", "minute": "30"}),
         AlertRule("anomaly", "负销售异常", anomaly, {"minute": "0"}),
+        AlertRule("issue-anomaly", "领用异常", issue_anomaly, {"minute": "0"}),
         AlertRule("count-variance", "盘点差异", count_variance, {"minute": "*/5"}),
         AlertRule("digest", "每日汇总", digest, {"hour": "21", "minute": "0"}),
         AlertRule(

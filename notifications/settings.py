@@ -27,16 +27,40 @@ class AnomalySettings:
     learning_days: int = 14
     # Suspect reversals per sale document below which nobody's usual rate is taken to be.
     min_rate: float = 0.002
+    # … nor their usual suspect reversals on a working day below this (a returns desk sells
+    # little, so its rate per sale says little of the returns it takes).
+    min_daily: float = 0.05
     # The raised rate the CUSUM looks for: twice the usual, or one more reversal per
     # 1/shift_per_sale sale documents, whichever is more.
     ratio: float = 2.0
     shift_per_sale: float = 0.015
     day_cap: int = 3
-    threshold: float = 6.0
+    threshold: float = 6.5
     # "Repeatedly": suspect reversals on two days at least.
     min_days: int = 2
     same_day_hours: int = 12
     correction_minutes: int = 10
+    quiet_period: timedelta = timedelta(hours=72)
+    evidence_docs: int = 8
+
+
+@dataclass(frozen=True)
+class IssueSettings:
+    """The issue (领用) detector (``notifications.anomaly.kitchen`` explains it)."""
+
+    baseline_days: int = 42
+    watch_days: int = 14
+    # Without this many days of issues before the watched ones, stay silent.
+    learning_days: int = 7
+    # A newcomer's usual share leans on the kitchen's as if it were this many days of theirs.
+    prior_days: int = 7
+    # The kitchen's day-to-day spread of excess, as a share of sales, is never taken below this.
+    min_spread: float = 0.004
+    # CUSUM in units of that spread: a day counts at most ``day_cap``, less ``allowance``.
+    day_cap: float = 4.0
+    allowance: float = 1.0
+    threshold: float = 8.0
+    min_days: int = 2
     quiet_period: timedelta = timedelta(hours=72)
     evidence_docs: int = 8
 
@@ -53,6 +77,7 @@ class AlertSettings:
     cycle_count_weeks: int = 5
     usage_variance_pct: Decimal = Decimal(5)
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
+    issues: IssueSettings = field(default_factory=IssueSettings)
 
     def expiry_buckets(self, category: str) -> tuple[int, ...]:
         """Days-before-expiry thresholds for a category, most distant first."""

@@ -2,13 +2,15 @@
 sale, substitutes by priority and ratio, issues to departments, production and usage variance.
 
 Its namespaces: ``bom_import`` and ``substitutes`` (the recipe files), ``issue`` (to a
-department), ``production``, ``recipe_view`` (配方 replies) and ``usage`` (usage variance).
+department), ``production``, ``recipe_view`` (配方 replies) and ``usage`` (usage variance);
+``kitchen_moves`` are the facts the issue anomaly rule judges.
 """
 
 from core.recipes import bom_import, issue, production, recipe_view, substitutes, usage
 from core.recipes.backflush import attach_parts
 from core.recipes.bom import BomComponent, BomVersion, versions_at
 from core.recipes.departments import add_department, list_departments, require_department
+from core.recipes.kitchen import KitchenMove, kitchen_moves
 from core.recipes.tables import Bom, BomLine, ProductionUse, SubstituteRule
 
 __all__ = [
@@ -16,12 +18,14 @@ __all__ = [
     "BomComponent",
     "BomLine",
     "BomVersion",
+    "KitchenMove",
     "ProductionUse",
     "SubstituteRule",
     "add_department",
     "attach_parts",
     "bom_import",
     "issue",
+    "kitchen_moves",
     "list_departments",
     "production",
     "recipe_view",

@@ -133,7 +133,8 @@ def _watch(
             continue
         clerk_day = by_day[day]
         recent += seen
-        expected = rate * seen.sale_docs + chance * seen.days
+        # However quiet their past, anyone who works a day may meet a chance match or two.
+        expected = max(rate * seen.sale_docs + chance * seen.days, settings.min_daily * seen.days)
         counts.append(DayCount(day, seen.suspects, expected, seen.sale_docs))
         reversals.extend(r for r in clerk_day.reversals_before(now) if r.suspect)
     return Watch(key[0], key[1], rate, usual, pool, tuple(counts), tuple(reversals), recent)

@@ -1,7 +1,8 @@
 """``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation.
 
-Replays simulated histories hourly through the detector the anomaly rule runs
-(``notifications.anomaly.assess``) and prints, per fraud family and size, the detection rate
+Replays simulated histories hourly through the detectors the anomaly rules run
+(``notifications.anomaly.assess`` for a shop's reversals, ``assess_kitchen`` for a
+restaurant's issues) and prints, per fraud family and size, the detection rate
 and the fraud days until the clerk was named (median, worst), and false alarms per 1,000
 store-days over honest stores. It takes minutes, so it is a command, not a test.
 """
@@ -13,15 +14,16 @@ import statistics
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from notifications.settings import AnomalySettings
-from tests.support.anomaly_runs import replay, shop_day
-from tests.support.store_simulator import StoreHistory, simulate
+from notifications.settings import AlertSettings
+from tests.support.anomaly_runs import Replay, replay, replay_kitchen, shop_day
+from tests.support.kitchen_simulator import KitchenHistory, simulate_kitchen
+from tests.support.store_simulator import SHANGHAI, StoreHistory, simulate
 
 SIZES = (0.01, 0.05, 0.15)
 # Fraud families: how to simulate a seed at a size (the share of the clerk's takings).
-FAMILIES: dict[str, Callable[[int, float, int], StoreHistory]] = {
+FAMILIES: dict[str, Callable[[int, float, int], StoreHistory | KitchenHistory]] = {
     "1 any hour": lambda s, x, d: simulate(s, days=d, family="hour", share=x, first_fraud_day=28),
     "2 returns": lambda s, x, d: simulate(s, days=d, family="returns", share=x, first_fraud_day=28),
     "3 collusion": lambda s, x, d: simulate(
@@ -31,15 +33,21 @@ FAMILIES: dict[str, Callable[[int, float, int], StoreHistory]] = {
         s, days=d, family="hour", share=x, staff="two" if s % 2 else "three", first_fraud_day=28
     ),
     "5 sparse": lambda s, x, d: simulate(s, days=d, family="sparse", share=x, first_fraud_day=28),
+    "6 kitchen": lambda s, x, d: simulate_kitchen(s, days=d, share=x, cooks=2 + s % 2),
 }
-HONEST: dict[str, Callable[[int, int], StoreHistory]] = {
+HONEST: dict[str, Callable[[int, int], StoreHistory | KitchenHistory]] = {
     "returns desk": lambda s, d: simulate(s, days=d, fraud=False),
     "3x volume": lambda s, d: simulate(s, days=d, fraud=False, busy=10.5),
     "festival peak": lambda s, d: simulate(s, days=d, fraud=False, festival=True),
     "newcomer": lambda s, d: simulate(s, days=d, fraud=False, newcomer=True),
     "two clerks": lambda s, d: simulate(s, days=d, fraud=False, staff="two"),
     "no customer names": lambda s, d: simulate(s, days=d, fraud=False, named=0.0),
+    "kitchen": lambda s, d: simulate_kitchen(s, days=d, fraud=False, cooks=2 + s % 2),
+    "kitchen festival": lambda s, d: simulate_kitchen(s, days=d, fraud=False, festival=True),
+    "kitchen 7% waste": lambda s, d: simulate_kitchen(s, days=d, fraud=False, waste=0.07),
+    "kitchen newcomer": lambda s, d: simulate_kitchen(s, days=d, fraud=False, newcomer=True),
 }
+KITCHEN_CASES = {name for name in [*FAMILIES, *HONEST] if "kitchen" in name}
 # Weeks enough for sparse fraud to accumulate; the table says how many fraud days it took.
 FOLLOW = timedelta(days=28)
 HONEST_FROM_DAY = 14  # silent until 14 baseline days: from day 28
@@ -60,25 +68,37 @@ class HonestRun:
     seed: int
     store_days: int
     alarms: int
+    named: tuple[str, ...] = ()
 
 
-def fraud_run(job: tuple[str, float, int, int, AnomalySettings]) -> FraudRun:
+def fraud_run(job: tuple[str, float, int, int, AlertSettings]) -> FraudRun:
     family, size, seed, days, settings = job
     history = FAMILIES[family](seed, size, days)
     started = history.fraud_started_at
     assert started is not None
     until = min(started + FOLLOW, shop_day(history, history.days))
-    result = replay(history, started - timedelta(days=2), until, settings)
+    result = _replay(history, started - timedelta(days=2), until, settings)
     named = result.fraud_days_until(history)
     return FraudRun(family, size, seed, named, len(result.honest_flagged(history)))
 
 
-def honest_run(job: tuple[str, int, int, AnomalySettings]) -> HonestRun:
+def honest_run(job: tuple[str, int, int, AlertSettings]) -> HonestRun:
     case, seed, days, settings = job
     history = HONEST[case](seed, days)
     since, until = shop_day(history, HONEST_FROM_DAY), shop_day(history, days)
-    result = replay(history, since, until, settings)
-    return HonestRun(case, seed, days - HONEST_FROM_DAY, len(result.first_flagged))
+    result = _replay(history, since, until, settings)
+    named = tuple(f"{c}@{t.astimezone(SHANGHAI):%m-%d %H}" for c, t in result.first_flagged.items())
+    return HonestRun(case, seed, days - HONEST_FROM_DAY, len(result.first_flagged), named)
+
+
+def _replay(
+    history: StoreHistory | KitchenHistory, since: datetime, until: datetime,
+    settings: AlertSettings,
+) -> Replay:  # fmt: skip
+    """The rule that judges the history: the kitchen's issues, or the shop's reversals."""
+    if isinstance(history, KitchenHistory):
+        return replay_kitchen(history, since, until, settings.issues)
+    return replay(history, since, until, settings.anomaly)
 
 
 def fraud_table(runs: list[FraudRun]) -> Iterator[str]:
@@ -106,6 +126,9 @@ def honest_table(runs: list[HonestRun]) -> Iterator[str]:
         days = sum(r.store_days for r in group)
         alarms = sum(r.alarms for r in group)
         yield f"{case:<18} {len(group):>6}  {days:>10}  {alarms:>6}  {1000 * alarms / days:>20.2f}"
+    for r in runs:
+        if r.named:
+            yield f"  alarm: {r.case} seed {r.seed}: {', '.join(r.named)}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,9 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["fraud", "honest"], help="one half of the table")
     parser.add_argument("--threshold", type=float, help="the CUSUM threshold to try")
     args = parser.parse_args(argv)
-    settings = AnomalySettings()
+    settings = AlertSettings()
     if args.threshold is not None:
-        settings = replace(settings, threshold=args.threshold)
+        settings = replace(settings, anomaly=replace(settings.anomaly, threshold=args.threshold))
     seeds = range(1000, 1000 + args.seeds)
     with ProcessPoolExecutor(args.jobs) as pool:
         if args.only != "honest":

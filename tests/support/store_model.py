@@ -149,6 +149,11 @@ class StoreHistory:
     def honest_clerks(self) -> set[str]:
         return {c.userid for c in self.clerks} - self.fraud_clerks
 
+    def fraud_days_before(self, until: datetime) -> int:
+        """On how many shop days fraud was committed before ``until``."""
+        return len({d.at.astimezone(SHANGHAI).date() for d in self.documents
+                    if d.fraud and d.at < until})  # fmt: skip
+
     def between(self, since: datetime, until: datetime) -> StoreHistory:
         return replace(self, documents=[d for d in self.documents if since <= d.at < until])
 

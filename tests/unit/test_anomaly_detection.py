@@ -12,20 +12,24 @@ from datetime import timedelta
 import pytest
 
 from notifications.settings import AnomalySettings
-from tests.support.anomaly_eval import FAMILIES, HONEST
+from tests.support.anomaly_eval import FAMILIES, HONEST, KITCHEN_CASES
 from tests.support.anomaly_runs import replay, shop_day
-from tests.support.store_simulator import simulate
+from tests.support.store_simulator import StoreHistory, simulate
 
 SETTINGS = AnomalySettings()
 SEED = 1000
+# The kitchen's family and honest cases run through the issue detector (test_issue_detection).
+SHOP_FAMILIES = [f for f in FAMILIES if f not in KITCHEN_CASES]
+SHOP_HONEST = [c for c in HONEST if c not in KITCHEN_CASES]
 
 
-@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("family", SHOP_FAMILIES)
 @pytest.mark.parametrize(("share", "within"), [(0.05, 3), (0.01, 7)])
 def test_each_fraud_family_is_named_within_its_fraud_days_and_no_honest_clerk_is(
     family: str, share: float, within: int
 ) -> None:
     history = FAMILIES[family](SEED, share, 90)
+    assert isinstance(history, StoreHistory)
     started = history.fraud_started_at
     assert started is not None
     # Two fraud days a week at the sparsest; otherwise a day off a week at most.
@@ -48,9 +52,10 @@ def test_the_seed_case_is_still_named_within_three_days() -> None:
     assert result.honest_flagged(history) == {}
 
 
-@pytest.mark.parametrize("case", HONEST)
+@pytest.mark.parametrize("case", SHOP_HONEST)
 def test_an_honest_store_raises_nothing_for_three_weeks(case: str) -> None:
     history = HONEST[case](SEED, 90)
+    assert isinstance(history, StoreHistory)
     first = 50
     if history.peak is not None:
         first = history.peak[0] - 2
