@@ -18,11 +18,14 @@ from bot import (
     cli_documents,
     cli_ledger,
     cli_outbox,
+    cli_presets,
+    cli_recipes,
     cli_reports,
     cli_wecom,
 )
 from config import load_settings
 from core import storage
+from core.presets import NOT_YET, PRESETS
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -79,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         _command(sub, cli_ledger.import_file)
+    cli_recipes.add_imports(im, _command)
+    cli_recipes.add_parsers(commands, _command)
 
     stock = commands.add_parser("stock", help="balances with batches and expiry")
     stock.add_argument("query")
@@ -115,9 +120,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", help="listen address (default: JXC_HTTP_HOST, 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
+    sandbox.add_argument(
+        "--preset",
+        choices=sorted(set(PRESETS) - NOT_YET),
+        help="seed that industry's demo shop instead of the supermarket (first start only)",
+    )
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands, _command)
+    cli_presets.add_parser(commands, _command)
     cli_outbox.add_parser(commands, _command)
     cli_reports.add_parsers(commands, _command)
     cli_wecom.add_parser(commands, _command)
@@ -143,7 +154,7 @@ async def _sandbox(args: argparse.Namespace) -> int:
 
 
 # These create or migrate the schema themselves (or, for bench, use databases of their own).
-PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench"})
+PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench", "init_shop"})
 # These talk to WeCom only.
 NEED_NO_DATABASE = frozenset({"push_menu"})
 

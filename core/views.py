@@ -142,10 +142,23 @@ class ApprovalView:
 
 
 @dataclass(frozen=True)
+class SubstitutionView:
+    """A substitute taken for a short component: ``used`` of it stood in for ``covered``."""
+
+    component: str
+    component_unit: str
+    covered: Decimal
+    substitute: str
+    substitute_unit: str
+    used: Decimal
+
+
+@dataclass(frozen=True)
 class Posted:
     document: DocumentView
     balances: tuple[BalanceView, ...]
     replayed: bool = False
+    substitutions: tuple[SubstitutionView, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from handlers import (
     new_items,
     orders,
     picks,
+    recipes,
     reports,
     scans,
     stock,
@@ -51,6 +52,7 @@ ROUTER = Router().include(
     approvals.router,
     reports.router,
     alert_cards.router,
+    recipes.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.

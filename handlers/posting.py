@@ -26,7 +26,12 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
-        return ctx.render("documents/posted.j2", document=result.document, balances=result.balances)
+        return ctx.render(
+            "documents/posted.j2",
+            document=result.document,
+            balances=result.balances,
+            substitutions=result.substitutions,
+        )
     return await approval_requested(ctx, result.approval)
 
 

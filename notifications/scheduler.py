@@ -15,7 +15,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
 from core.messaging import leases
+from core.presets import Profile
 from core.storage import Transact, UnitOfWork
 from core.views import ApprovalView
 from notifications.registry import RULES, run_rule
@@ -76,6 +77,16 @@ class AlertScheduler:
         self.triggers = {name: CronTrigger(timezone=tz, **f) for name, f in schedules.items()}
         self.scheduler = AsyncIOScheduler(timezone=tz)
         self.last: dict[str, Outcome] = {}
+        # The shop's preset may run fewer rules; None runs every rule of the schedule.
+        self.enabled: frozenset[str] | None = None
+        self.tz = tz
+
+    def use_profile(self, profile: Profile) -> None:
+        """Before ``start``: the preset's rules, its schedule changes and category expiry days."""
+        self.enabled = profile.alert_rules | {EXPIRE_APPROVALS, END_SCAN_SESSIONS}
+        for name, fields in profile.schedules.items():
+            self.triggers[name] = CronTrigger(timezone=self.tz, **fields)
+        self.alerts = replace(self.alerts, expiry_days_by_category=profile.categories)
 
     def start(self) -> None:
         """Register every job and start; needs a running event loop."""
@@ -144,6 +155,8 @@ class AlertScheduler:
         return MAX_HOLD if later is None else min(MAX_HOLD, (later - fire_time) / 2)
 
     async def _run(self, uow: UnitOfWork, name: str, fire_time: datetime) -> RuleReport:
+        if self.enabled is not None and name not in self.enabled:
+            return RuleReport(name, fire_time)
         if name == END_SCAN_SESSIONS:
             ended = await end_idle_sessions(uow)
             return RuleReport(name, fire_time, found=ended, messages=len(ended))

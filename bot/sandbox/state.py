@@ -14,6 +14,8 @@ from config import Settings
 @dataclass
 class Sandbox:
     fake: FakeWeCom
+    # ``jxc sandbox --preset``: the industry preset and demo shop to seed (None: the supermarket).
+    preset: str | None = None
     log: ChatLog = field(default_factory=ChatLog)
     url: str = ""
     seeded: bool = False

@@ -32,6 +32,8 @@ SUBJECT_NAMES = {
     "writeoff": "报损",
     "adjustment": "库存调整",
     "count_variance": "盘点差异",
+    "issue": "领用",
+    "substitution": "原料替代",
     "over_receipt": "超量收货",
 }
 

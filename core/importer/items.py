@@ -7,12 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.catalog import unit_precision
+from core.catalog import ItemKind, unit_precision
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.storage import Item, UnitOfWork
+from core.storage import Item, StockBalance, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
+ITEM_KINDS = tuple(ItemKind)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,8 @@ async def import_items(uow: UnitOfWork, path: Path, actor: str) -> ItemImport:
     existing = {
         item.sku: item for item in await uow.session.scalars(select(Item).where(Item.sku.in_(seen)))
     }
+    await _check_new_kits(uow, parsed, existing, errors)
+    errors.raise_if_any()
     created = 0
     for _, values in parsed:
         item = existing.get(str(values["sku"]))
@@ -49,6 +52,34 @@ async def import_items(uow: UnitOfWork, path: Path, actor: str) -> ItemImport:
     await uow.session.flush()
     uow.record(actor, "import.items", f"file:{path.name}", {"rows": len(parsed), "new": created})
     return ItemImport(created=created, updated=len(parsed) - created)
+
+
+async def _check_new_kits(
+    uow: UnitOfWork,
+    parsed: list[tuple[int, dict[str, object]]],
+    existing: dict[str, Item],
+    errors: RowErrors,
+) -> None:
+    """A kit is never stocked: an item may become one only while it holds no stock."""
+    turning = {
+        str(values["sku"]): line_no
+        for line_no, values in parsed
+        if values.get("kind") == ItemKind.KIT
+        and str(values["sku"]) in existing
+        and existing[str(values["sku"])].kind != ItemKind.KIT
+    }
+    if not turning:
+        return
+    stocked = await uow.session.execute(
+        select(Item.sku)
+        .join(StockBalance, StockBalance.item_id == Item.id)
+        .where(Item.sku.in_(turning), StockBalance.qty != 0)
+        .distinct()
+    )
+    for (sku,) in stocked:
+        errors.add(
+            turning[sku], f"{sku} 还有库存，不能改为 kit（套餐不计库存）；请先盘点或报损清零"
+        )
 
 
 def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]:
@@ -64,6 +95,11 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
             if number is not None and number < 0:
                 errors.add(line_no, f"{column} 不能为负数")
             values[column] = number
+    if row.get("kind"):
+        kind = row["kind"].lower()
+        if kind not in ITEM_KINDS:
+            errors.add(line_no, f"kind “{row['kind']}” 应为 {', '.join(ITEM_KINDS)}")
+        values["kind"] = kind
     if row.get("shelf_life_days"):
         values["shelf_life_days"] = errors.parse(
             line_no, "shelf_life_days", row["shelf_life_days"], int

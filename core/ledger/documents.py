@@ -20,14 +20,14 @@ from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.ledger import batches
 from core.ledger import posting as ledger
-from core.ledger.commands import DocumentCommand, ReturnSale, Transfer
+from core.ledger.commands import DocumentCommand, Produce, ReturnSale, Transfer
 from core.ledger.documents_view import document_view, line_view, load_document
 from core.ledger.numbering import next_number
-from core.ledger.planning import Allowances, Plan, PlanLine, Planner, plan_lines
+from core.ledger.planning import Allowances, Plan, PlanLine, Planner, Substitution, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
-from core.views import BalanceView, DocumentView, NeedsApproval, Posted
+from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
@@ -42,6 +42,7 @@ PARTNER_KIND = {
     DocType.PURCHASE_RETURN: "supplier",
     DocType.SALE: "customer",
     DocType.SALES_RETURN: "customer",
+    DocType.ISSUE: "department",
 }
 
 
@@ -62,10 +63,9 @@ async def submit(
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
     lines = await resolve_lines(uow, cmd)
+    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
     original = await _original_sale(uow, cmd, warehouse)
-    pairs = {(line.item.id, warehouse.id) for line in lines}
-    if to_warehouse is not None:
-        pairs |= {(line.item.id, to_warehouse.id) for line in lines}
+    pairs = _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
     balances = await batches.locked_balances(uow, pairs)
     policy = WarehousePolicy.of(warehouse, uow.settings)
     allow = Allowances(
@@ -82,6 +82,8 @@ async def submit(
         if enforce_policy
         else []
     )
+    if enforce_policy and isinstance(cmd, Produce) and cmd.approval_note:
+        reasons.append(Reason("substitution", cmd.approval_note))
     kind = PARTNER_KIND.get(cmd.doc_type)
     partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
     header = _Header(cmd, warehouse, to_warehouse, partner, original)
@@ -127,7 +129,9 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     _record_post(
         uow, decided_by, document.number, document.type, document.warehouse.code, lines, plan
     )
-    return Posted(document_view(document), result)
+    return Posted(
+        document_view(document), result, substitutions=substitution_views(plan.substitutions)
+    )
 
 
 @dataclass(frozen=True)
@@ -137,15 +141,24 @@ class Planned:
     plan: Plan
 
 
+async def _attach_parts(
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+) -> list[PlanLine]:
+    # Recipes post documents (production, issues), so the ledger reaches them at call time.
+    from core import recipes
+
+    return await recipes.attach_parts(uow, doc_type, lines, at)
+
+
 async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
     """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
     lines = [
         PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
         for line in document.lines
     ]
-    pairs = {(line.item.id, document.warehouse_id) for line in lines}
-    if document.to_warehouse_id is not None:
-        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
+    # The recipe version is the one in force when the document was made, as at the request.
+    lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
+    pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None
     if document.original_number:
@@ -196,7 +209,34 @@ async def _post_new(
     await ledger.post_plan(uow, posting, plan, balances, posted_at, header.cmd.actor)
     cmd = header.cmd
     _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
-    return Posted(header.view(created, lines, posted_at), result)
+    return Posted(
+        header.view(created, lines, posted_at),
+        result,
+        substitutions=substitution_views(plan.substitutions),
+    )
+
+
+def _pairs(
+    lines: list[PlanLine], warehouse_id: int, to_warehouse_id: int | None
+) -> set[tuple[int, int]]:
+    """The (item, warehouse) balances a document may touch, kits' components included."""
+    items = {item.id for line in lines for item in line.stock_items()}
+    warehouses = [warehouse_id] if to_warehouse_id is None else [warehouse_id, to_warehouse_id]
+    return {(item, wh) for item in items for wh in warehouses}
+
+
+def substitution_views(subs: list[Substitution]) -> tuple[SubstitutionView, ...]:
+    return tuple(
+        SubstitutionView(
+            s.component.name,
+            s.component.unit,
+            s.covered,
+            s.substitute.name,
+            s.substitute.unit,
+            s.used,
+        )
+        for s in subs
+    )
 
 
 def _record_post(
@@ -227,6 +267,9 @@ def _stored_result(balances: tuple[BalanceView, ...]) -> dict[str, Any]:
 
 
 def _purchase_costs(doc_type: str, lines: list[PlanLine]) -> dict[int, Decimal]:
+    """Unit costs of goods coming in at a known cost: bought, or made (the product's line)."""
+    if doc_type == DocType.PRODUCTION:
+        return {ln.line_no: ln.price for ln in lines if ln.price is not None and ln.qty > 0}
     if doc_type != DocType.RECEIPT:
         return {}
     return {ln.line_no: ln.price for ln in lines if ln.price is not None}

@@ -12,7 +12,7 @@ from core.orders.counting import (
     start_count,
     this_weeks,
 )
-from core.orders.fulfil import Fulfilled, receive, rules_for, set_rules, ship
+from core.orders.fulfil import Fulfilled, receive, release, rules_for, set_rules, ship
 from core.orders.my_session import Ended, end_session, finish_count, scan, session_of
 from core.orders.orders import (
     NewOrder,
@@ -76,6 +76,7 @@ __all__ = [
     "progress_text",
     "read_code",
     "receive",
+    "release",
     "reserved_by_orders",
     "resolve_scan",
     "rules_for",

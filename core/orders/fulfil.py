@@ -5,9 +5,16 @@ the audit chain, the message key as idempotency key). A shipment is a sale whose
 picked quantities, a line per batch-label lot (else FEFO); a receipt is a receipt with the
 scanned quantities, lots and expiry dates. The order then counts those quantities as done.
 
-If the document has to wait for approval (a sale into negative stock, an over-receipt) the
-order still counts it as done: the pending document holds the stock meanwhile. A rejected one
-leaves the order line counted; the manager corrects it with a new order (not automated).
+If the document has to wait for approval (a sale into negative stock, an unscanned shipment
+past the scan rule, an over-receipt) the order counts it as done while it waits, so the
+guarded picking statement (``picked + done + :qty <= qty``) and the locked order still let
+two people ship one order only once: a second ``发货`` finds nothing left to ship. When the
+approval ends without posting (rejected, expired, conflicted, withdrawn), the approvals
+package calls ``release``: the order gives those quantities back to open and settles its
+status again, so the line can be picked and shipped (or received) anew. The scans stay with
+the ended document (``posted_in``): they described goods that did not move, and handing
+them back would only post the rejected quantities again; the picker scans afresh. An approved
+document is posted as it was counted, so nothing changes on approval.
 """
 
 from __future__ import annotations
@@ -27,7 +34,7 @@ from core.orders import sessions
 from core.orders.orders import load_order, order_view, settle_status
 from core.orders.tables import Order, OrderDocument, OrderLine, OrderPolicy, Scan
 from core.orders.views import CANCELLED, COMPLETE, PURCHASE, SALES, OrderView
-from core.storage import QTY, UnitOfWork
+from core.storage import QTY, Document, UnitOfWork
 from core.views import NeedsApproval, Posted
 
 
@@ -241,3 +248,40 @@ async def _settle(
     await uow.session.flush()
     uow.record(actor, "order.fulfil", f"order:{order.number}", {"document": number})
     return Fulfilled(await order_view(uow, order.number), result)
+
+
+async def release(uow: UnitOfWork, document: Document) -> None:
+    """Give back to its order what ``document``, ended without posting, counted as done.
+
+    A no-op for a document no order counted (most documents).
+    """
+    order_id = await uow.session.scalar(
+        select(OrderDocument.order_id).where(OrderDocument.document_number == document.number)
+    )
+    if order_id is None:
+        return
+    number = await uow.session.scalar(select(Order.number).where(Order.id == order_id))
+    assert number is not None
+    order = await load_order(uow, number, lock=True)
+    counted: dict[int, Decimal] = defaultdict(Decimal)
+    for doc_line in document.lines:
+        counted[doc_line.item_id] += doc_line.qty
+    for line in order.lines:
+        qty = counted.get(line.item_id, Decimal(0))
+        if qty:
+            # Relative, like the shipment: others may be picking this line meanwhile.
+            await uow.session.execute(
+                update(OrderLine)
+                .where(OrderLine.id == line.id)
+                .values(done=OrderLine.done - literal(qty, QTY))
+                .execution_options(synchronize_session=False)
+            )
+            await uow.session.refresh(line)
+    settle_status(order)
+    await uow.session.flush()
+    uow.record(
+        "system",
+        "order.release",
+        f"order:{order.number}",
+        {"document": document.number, "status": str(document.status)},
+    )

@@ -3,12 +3,12 @@ scans; count a category by scans. Re-run over signed callbacks in tests/e2e."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 
-from core import orders
+from core import approvals, orders
 from core.storage import UnitOfWork, in_transaction
 from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
@@ -316,3 +316,60 @@ async def test_orders_refuse_bad_input_with_an_example(chat: Chat) -> None:
 async def _ordered_then(chat: Chat, text: str) -> str:
     await chat.say("clerk1", "订单 客户张三: 可乐 1")
     return await chat.say("clerk1", text)
+
+
+async def _unscanned_shipment_waiting(chat: Chat) -> str:
+    """A manager ships an unscanned order beyond the stock: the sale waits for approval."""
+    await chat.say("clerk1", "入库 可乐 1")
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    waiting = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "需审批后过账" in waiting
+    return waiting.split("审批单 ")[1].split(" ")[0]
+
+
+async def test_a_rejected_unscanned_shipment_leaves_the_order_line_open_to_ship_again(
+    chat: Chat,
+) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已全部发货" in await chat.say("mgr1", f"发货 {ORDER} 全部")  # shipped once only
+    assert "已驳回" in await chat.say("boss", f"驳回 {approval} 库存不够")
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 0，未发 2" in detail
+    again = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "需审批后过账" in again
+
+
+async def test_an_expired_unscanned_shipment_leaves_the_order_line_open(
+    chat: Chat, uow: UnitOfWork, clock: ManualClock
+) -> None:
+    await _unscanned_shipment_waiting(chat)
+    clock.now += timedelta(hours=uow.settings.approval_ttl_hours + 1)
+    assert len(await in_transaction(uow, approvals.expire_due)) == 1
+    assert "可乐 订 2 瓶：已发 0，未发 2" in await chat.say("clerk1", f"订单 {ORDER}")
+
+
+async def test_an_approved_unscanned_shipment_counts_as_shipped(chat: Chat) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已批准" in await chat.say("boss", f"批准 {approval}")
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 2，未发 0" in detail
+    assert "已全部发货" in await chat.say("mgr1", f"发货 {ORDER} 全部")
+
+
+async def test_a_rejected_over_receipt_leaves_the_purchase_order_line_open(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    approval = waiting.split("审批单 ")[1].split(" ")[0]
+    assert "已驳回" in await chat.say("mgr1", f"驳回 {approval} 多收了")
+    detail = await chat.say("clerk1", f"订单 {PO}")
+    assert "可乐 订 12 瓶：已收 0，未收 12" in detail
+    assert "可乐 0/12" in await chat.say("clerk1", f"收货 {PO}")
+
+
+async def test_a_withdrawn_unscanned_shipment_leaves_the_order_line_open(chat: Chat) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已撤回" in await chat.say("mgr1", f"撤回 {approval}")
+    assert "可乐 订 2 瓶：已发 0，未发 2" in await chat.say("clerk1", f"订单 {ORDER}")

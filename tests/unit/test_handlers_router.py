@@ -52,7 +52,7 @@ def test_every_command_has_a_help_line_with_an_example() -> None:
 
 def test_auditor_may_only_read() -> None:
     readable = {c.keyword for c in ROUTER.commands if Role.AUDITOR in c.roles}
-    assert readable == {"帮助", "查", "单据", "下一页", "健康检查"}
+    assert readable == {"帮助", "查", "单据", "下一页", "健康检查", "配方", "用量"}
 
 
 def test_a_handler_without_an_example_is_refused_at_registration() -> None:
