@@ -1,5 +1,5 @@
-"""The issue anomaly rule (→ managers, admins and auditors): who issues (领用) more than the
-kit sales since the last issue used by their recipes, against their own usual.
+"""The issue anomaly rule (to reviewers, as its registry entry says): who issues (领用) more
+than the kit sales since the last issue used by their recipes, against their own usual.
 
 Once per person and kind of evidence, as the reversal rule: again when a new signal joins,
 and again after the quiet period if it goes on.
@@ -38,15 +38,16 @@ async def issue_anomaly(run: RuleRun) -> RuleReport:
     quiet = settings.quiet_period
     due = [f for f in findings if is_due(known.get(subject(f)), f.signals, run.now, quiet)]
     by_target: dict[Target, list[Cook]] = defaultdict(list)
+    warehouses = {w.code: w for w in await catalog.list_warehouses(run.uow)}
     for finding in due:
-        targets = await recipients.users(run.uow, finding.warehouses, recipients.REVIEWERS)
+        targets = await run.recipients(run.uow, warehouses[finding.warehouse])
         if not targets:
             report.undelivered.append(subject(finding))
         user = await catalog.find_user(run.uow, finding.person)
         for target in targets:
             by_target[target].append(Cook(finding, user.name if user else finding.person))
     for target, cooks in sorted(by_target.items()):
-        text = render("issue_anomaly.j2", cooks=cooks, now=run.now, tz=run.tz, settings=settings)
+        text = render(run.template, cooks=cooks, now=run.now, tz=run.tz, settings=settings)
         report.messages += await recipients.send(run.uow, target, text, run.key)
     for finding in due:
         if subject(finding) not in report.undelivered:
