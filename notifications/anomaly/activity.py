@@ -102,6 +102,8 @@ class Activity:
     days: Days
     # Totals of finished days, filled by ``baseline.tally``: hourly runs ask for them again.
     finished: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
+    # Each clerk's baseline tally, by the day it is judged on (``baseline.past``).
+    pasts: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
 
     @property
     def warehouses(self) -> set[str]:

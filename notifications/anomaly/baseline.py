@@ -83,8 +83,20 @@ def known_days(activity: Activity, today: date, settings: AnomalySettings) -> in
 def past(
     activity: Activity, key: tuple[str, str], now: datetime, settings: AnomalySettings
 ) -> Tally:
-    """The clerk's tally over the baseline days, before the days being watched."""
+    """The clerk's tally over the baseline days, before the days being watched (all of them
+    over, so the hourly runs of a day share it).
+    """
     today = now.astimezone(activity.tz).date()
+    cached = activity.pasts.get((*key, today))
+    if cached is None:
+        cached = activity.pasts[(*key, today)] = _past(activity, key, today, now, settings)
+    return cached
+
+
+def _past(
+    activity: Activity, key: tuple[str, str], today: date, now: datetime,
+    settings: AnomalySettings,
+) -> Tally:  # fmt: skip
     total = Tally()
     for day in days_before(today, settings.baseline_days, settings.watch_days):
         seen = day_tally(activity, key, day, now)
