@@ -9,7 +9,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger
+from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_money
 from config import load_settings
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--webhook-key")
     configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
     configure.add_argument("--approval-threshold")
+    configure.add_argument("--mode", choices=["stock", "no-inventory"])
+    configure.add_argument("--price-tolerance", help="percent a customer price may be undercut")
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")
@@ -57,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         _command(sub, cli_ledger.import_file)
+    cli_money.add_parsers(commands, im, _command)
 
     stock = commands.add_parser("stock", help="balances with batches and expiry")
     stock.add_argument("query")

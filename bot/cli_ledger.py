@@ -78,12 +78,14 @@ async def warehouses_list(args: argparse.Namespace) -> int:
 
 
 async def warehouses_set(args: argparse.Namespace) -> int:
-    threshold = None
-    if args.approval_threshold is not None:
-        try:
+    threshold = tolerance = None
+    try:
+        if args.approval_threshold is not None:
             threshold = Decimal(args.approval_threshold)
-        except InvalidOperation:
-            return _fail(f"--approval-threshold: not a number: {args.approval_threshold}")
+        if args.price_tolerance is not None:
+            tolerance = Decimal(args.price_tolerance)
+    except InvalidOperation:
+        return _fail("--approval-threshold / --price-tolerance: not a number")
     try:
         view = await _run(
             args.settings,
@@ -96,6 +98,8 @@ async def warehouses_set(args: argparse.Namespace) -> int:
                 webhook_key=args.webhook_key,
                 negative_stock_policy=args.negative_stock,
                 approval_value_threshold=threshold,
+                mode=None if args.mode is None else args.mode.replace("-", "_"),
+                price_tolerance=tolerance,
             ),
         )
     except DomainError as error:
@@ -164,7 +168,10 @@ async def audit_verify(args: argparse.Namespace) -> int:
     problem = await _run(args.settings, verify.first_problem)
     if problem is not None:
         return _fail(f"FAILED: {problem}")
-    print("OK: every balance equals its moves; the audit chain is intact")
+    print(
+        "OK: every balance equals its moves; every partner's balance equals its documents "
+        "minus its payments; the audit chain is intact"
+    )
     return 0
 
 

@@ -33,6 +33,9 @@ SUBJECT_NAMES = {
     "writeoff": "报损",
     "adjustment": "库存调整",
     "count_variance": "盘点差异",
+    "price_below_list": "低于价目价销售",
+    "price_below_cost": "低于成本销售",
+    "credit_limit": "超信用额度",
 }
 
 

@@ -60,6 +60,7 @@ from core.models import (
     StockMove,
     Warehouse,
 )
+from core.money import hooks as money
 from core.uow import UnitOfWork, in_transaction
 
 DOCUMENTS_PER_CHUNK = 5_000
@@ -208,6 +209,7 @@ async def _remove(uow: UnitOfWork, *, before: date, ids: list[int]) -> _Removed:
         return removed
     carry: dict[BalanceKey, Carry] = defaultdict(Carry)
     await add_carry(uow, carry, current)
+    await money.detach_archived(uow, current)
     for (model, where), name in zip(reversed(_owned(current)), reversed(COUNTED), strict=True):
         result = await uow.session.execute(
             delete(model).where(where).execution_options(synchronize_session=False)

@@ -20,9 +20,10 @@ from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.documents_view import document_view, line_view, load_document
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.models import Batch, Document, DocumentLine, Partner, StockBalance, Warehouse
+from core.money import hooks as money
 from core.numbering import next_number
 from core.planning import Allowances, Plan, PlanLine, Planner, plan_lines
-from core.policy import WarehousePolicy, approval_reasons
+from core.policy import Reason, WarehousePolicy, approval_reasons
 from core.uow import UnitOfWork
 from core.validation import resolve_lines
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted
@@ -52,28 +53,42 @@ async def submit(
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
+    money.refuse_stock_work(cmd.doc_type, warehouse, to_warehouse)
     lines = await resolve_lines(uow, cmd)
     original = await _original_sale(uow, cmd, warehouse)
-    pairs = {(line.item.id, warehouse.id) for line in lines}
+    kind = PARTNER_KIND.get(cmd.doc_type)
+    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
+    if partner is None and original is not None:
+        partner = original.partner  # a return of a credit sale credits that customer
+    lines, money_reasons = await money.before_plan(
+        uow, cmd, partner, warehouse, lines, original, enforce_policy=enforce_policy
+    )
+    stocked = money.keeps_stock(warehouse)
+    pairs = {(line.item.id, warehouse.id) for line in lines} if stocked else set()
     if to_warehouse is not None:
         pairs |= {(line.item.id, to_warehouse.id) for line in lines}
-    balances = await batches.locked_balances(uow, pairs)
+    balances = await batches.locked_balances(uow, pairs) if pairs else {}
     policy = WarehousePolicy.of(warehouse, uow.settings)
     allow = Allowances(
         negative=not enforce_policy or policy.negative_stock == "allow",
         expired=not enforce_policy,
     )
-    return_batches = await _return_batches(uow, original, lines)
-    plan = await plan_lines(
-        Planner(uow, cmd.doc_type, balances, allow), lines, warehouse, to_warehouse, return_batches
-    )
+    plan = Plan()
+    if stocked:
+        return_batches = await _return_batches(uow, original, lines)
+        plan = await plan_lines(
+            Planner(uow, cmd.doc_type, balances, allow),
+            lines,
+            warehouse,
+            to_warehouse,
+            return_batches,
+        )
     reasons = (
         approval_reasons(cmd.doc_type, role, any(ln.qty < 0 for ln in lines), plan, policy)
         if enforce_policy
         else []
     )
-    kind = PARTNER_KIND.get(cmd.doc_type)
-    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
+    reasons += [Reason(r.subject, r.text) for r in money_reasons]
     header = _Header(cmd, warehouse, to_warehouse, partner, original)
     if not reasons:
         return await _post_new(uow, header, lines, plan, balances)
@@ -85,7 +100,8 @@ async def submit(
         warehouse=warehouse,
         requested_by=cmd.actor,
         reason="；".join(r.text for r in reasons),
-        changes=pending.stock_changes(plan, balances),
+        changes=pending.stock_changes(plan, balances)
+        + [r.change for r in money_reasons if r.change is not None],
         seen_versions=pending.seen_versions(document, balances),
         document=document,
         idempotency_key=cmd.idempotency_key,
@@ -100,20 +116,23 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
         for line in document.lines
     ]
-    pairs = {(line.item.id, document.warehouse_id) for line in lines}
+    stocked = money.keeps_stock(document.warehouse)
+    pairs = {(line.item.id, document.warehouse_id) for line in lines} if stocked else set()
     if document.to_warehouse_id is not None:
         pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
-    balances = await batches.locked_balances(uow, pairs)
+    balances = await batches.locked_balances(uow, pairs) if pairs else {}
     original = None
     if document.original_number:
         original = await load_document(uow, document.original_number)
-    plan = await plan_lines(
-        Planner(uow, DocType(document.type), balances, Allowances(negative=True, expired=True)),
-        lines,
-        document.warehouse,
-        document.to_warehouse,
-        await _return_batches(uow, original, lines),
-    )
+    plan = Plan()
+    if stocked:
+        plan = await plan_lines(
+            Planner(uow, DocType(document.type), balances, Allowances(negative=True, expired=True)),
+            lines,
+            document.warehouse,
+            document.to_warehouse,
+            await _return_batches(uow, original, lines),
+        )
     posted_at = document.posted_at or uow.now()
     result = ledger.balances_after(plan, balances)
     posting = ledger.Posting(
@@ -122,6 +141,19 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         _purchase_costs(document.type, lines),
     )
     await ledger.post_plan(uow, posting, plan, balances, posted_at, decided_by)
+    await money.after_post(
+        uow,
+        document_id=document.id,
+        number=document.number,
+        doc_type=document.type,
+        partner=document.partner,
+        warehouse=document.warehouse,
+        line_ids=posting.line_ids,
+        lines=lines,
+        posted_at=posted_at,
+        actor=decided_by,
+        original_number=document.original_number,
+    )
     document.status = DocStatus.POSTED
     document.posted_at = posted_at
     document.result = _stored_result(result)
@@ -170,6 +202,19 @@ async def _post_new(
     )
     await ledger.post_plan(uow, posting, plan, balances, posted_at, header.cmd.actor)
     cmd = header.cmd
+    await money.after_post(
+        uow,
+        document_id=created.document_id,
+        number=created.number,
+        doc_type=cmd.doc_type,
+        partner=header.partner,
+        warehouse=header.warehouse,
+        line_ids=created.line_ids,
+        lines=lines,
+        posted_at=posted_at,
+        actor=cmd.actor,
+        original_number=None if header.original is None else header.original.number,
+    )
     _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
     return Posted(header.view(created, lines, posted_at), result)
 
@@ -338,4 +383,6 @@ async def _insert_document(
             for ln in lines
         ],
     )
-    return _Created(document_id, number, created_at, {row.line_no: row.id for row in line_ids})
+    created = _Created(document_id, number, created_at, {row.line_no: row.id for row in line_ids})
+    await money.after_insert(uow, cmd, document_id)
+    return created

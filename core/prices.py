@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
+from sqlalchemy import select
+
 from core import approval_store, catalog, staff
 from core.commands import ChangePrice
 from core.doctypes import Role
 from core.errors import InvalidInput, PermissionDenied
 from core.fmt import money
 from core.models import Approval, Item
+from core.money.tables import ListPrice
 from core.uow import UnitOfWork
 from core.validation import check_price
 from core.views import Change, NeedsApproval, PriceChanged
@@ -24,9 +29,17 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
         raise PermissionDenied("你没有调价权限，请联系管理员")
     item = await catalog.item_by_sku(uow, cmd.item)
     check_price(cmd.new_price)
-    if cmd.new_price == item.price:
-        raise InvalidInput(f"{item.name} 现价已是 {money(item.price)}，无需调价")
-    reason = f"{item.name} 售价 {money(item.price)} → {money(cmd.new_price)}"
+    current = item.price
+    label = f"{item.name} 售价"
+    if cmd.price_list is not None:
+        listed = await _list_price(uow, cmd.price_list, item)
+        current = item.price if listed is None else listed.price
+        label = f"{item.name} 价目 {cmd.price_list}"
+        if listed is None:
+            label += "（新增，原按售价）"
+    if cmd.new_price == current:
+        raise InvalidInput(f"{label} 现价已是 {money(current)}，无需调价")
+    reason = f"{label} {money(current)} → {money(cmd.new_price)}"
     if cmd.reason:
         reason += f"（{cmd.reason}）"
     approval = await approval_store.open_request(
@@ -35,10 +48,15 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
         warehouse=warehouse,
         requested_by=cmd.actor,
         reason=reason,
-        changes=[Change(f"{item.name} 售价", money(item.price), money(cmd.new_price))],
+        changes=[Change(label, money(current), money(cmd.new_price))],
         seen_versions={"item": {str(item.id): item.version}},
         item=item,
-        payload={"sku": item.sku, "old_price": str(item.price), "new_price": str(cmd.new_price)},
+        payload={
+            "sku": item.sku,
+            "old_price": str(current),
+            "new_price": str(cmd.new_price),
+            "price_list": cmd.price_list,
+        },
         idempotency_key=cmd.idempotency_key,
     )
     return NeedsApproval(approval)
@@ -49,9 +67,20 @@ def item_changed_since(item: Item, approval: Approval) -> bool:
     return seen != item.version
 
 
+async def _list_price(uow: UnitOfWork, price_list: str, item: Item) -> ListPrice | None:
+    return await uow.session.scalar(
+        select(ListPrice).where(
+            ListPrice.price_list == price_list, ListPrice.item_id == item.id, ListPrice.min_qty == 0
+        )
+    )
+
+
 async def apply_price_change(uow: UnitOfWork, approval: Approval, actor: str) -> PriceChanged:
     item = approval.item
     assert item is not None
+    price_list = approval.payload.get("price_list")
+    if price_list is not None:
+        return await _apply_list_price(uow, approval, item, price_list, actor)
     old_price = item.price
     item.price = type(old_price)(approval.payload["new_price"])
     await uow.session.flush()
@@ -62,3 +91,28 @@ async def apply_price_change(uow: UnitOfWork, approval: Approval, actor: str) ->
         {"old": str(old_price), "new": str(item.price), "approval": approval.number},
     )
     return PriceChanged(item.sku, item.name, old_price, item.price)
+
+
+async def _apply_list_price(
+    uow: UnitOfWork, approval: Approval, item: Item, price_list: str, actor: str
+) -> PriceChanged:
+    new_price = Decimal(approval.payload["new_price"])
+    listed = await _list_price(uow, price_list, item)
+    old_price = item.price if listed is None else listed.price
+    if listed is None:
+        uow.session.add(ListPrice(price_list=price_list, item_id=item.id, price=new_price))
+    else:
+        listed.price = new_price
+    await uow.session.flush()
+    uow.record(
+        actor,
+        "list_price.change",
+        f"item:{item.sku}",
+        {
+            "price_list": price_list,
+            "old": str(old_price),
+            "new": str(new_price),
+            "approval": approval.number,
+        },
+    )
+    return PriceChanged(item.sku, f"{item.name}（价目 {price_list}）", old_price, new_price)

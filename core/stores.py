@@ -65,6 +65,8 @@ async def configure_warehouse(
         "webhook_key",
         "negative_stock_policy",
         "approval_value_threshold",
+        "mode",
+        "price_tolerance",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -72,6 +74,11 @@ async def configure_warehouse(
     policy = changes.get("negative_stock_policy")
     if policy is not None and policy not in ("approve", "forbid", "allow"):
         raise InvalidInput("负库存策略只能是 approve、forbid 或 allow")
+    if changes.get("mode") not in (None, "stock", "no_inventory"):
+        raise InvalidInput("模式只能是 stock 或 no-inventory")
+    tolerance = changes.get("price_tolerance")
+    if isinstance(tolerance, Decimal) and not Decimal(0) <= tolerance <= Decimal(100):
+        raise InvalidInput("价格容差是 0 到 100 之间的百分数")
     warehouse = await warehouse_by_code(uow, code)
     applied = {k: v for k, v in changes.items() if v is not None}
     for key, value in applied.items():

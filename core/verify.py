@@ -25,7 +25,9 @@ class Problem:
 
 
 async def first_problem(uow: UnitOfWork) -> Problem | None:
-    return await balance_problem(uow) or await audit_problem(uow)
+    from core.money.checks import partner_problem  # the money side builds on this module
+
+    return await balance_problem(uow) or await partner_problem(uow) or await audit_problem(uow)
 
 
 async def balance_problem(uow: UnitOfWork) -> Problem | None:

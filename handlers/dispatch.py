@@ -18,7 +18,7 @@ from core import outbox, staff
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.uow import UnitOfWork
-from handlers import approvals, documents, inventory, orders, picks, stock
+from handlers import approvals, documents, inventory, money, orders, picks, stock
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -32,6 +32,7 @@ ROUTER = Router().include(
     inventory.router,
     documents.router,
     approvals.router,
+    money.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from core import queries
+from core import catalog, queries
+from core.money import hooks, pricing
 from handlers.grammar import normalize, split_options
 from handlers.router import ANY, Context, Reply, Router
 
@@ -16,5 +17,10 @@ async def stock(ctx: Context, args: str) -> Reply:
     """库存、批次和到期，可按名称、编码或条码。例：查 可乐"""
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
-    view = await queries.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
-    return ctx.render("stock/balance.j2", stock=view)
+    warehouse = await catalog.warehouse_by_code(ctx.uow, found.get("仓库", ctx.warehouse))
+    if not hooks.keeps_stock(warehouse):
+        item = await catalog.resolve_item(ctx.uow, ctx.picks.get(query, query))
+        view = await pricing.price_view(ctx.uow, item, warehouse)
+        return ctx.render("money/prices.j2", view=view)
+    stock = await queries.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    return ctx.render("stock/balance.j2", stock=stock)
