@@ -7,6 +7,8 @@ from typing import Any
 from core import documents
 from core.approval_store import SUBJECT_NAMES
 from core.commands import DocumentCommand
+from core.money import receivables
+from core.money.amounts import SIDE_NAMES
 from core.views import ApprovalView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
@@ -26,7 +28,13 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await documents.submit(ctx.uow, command)
     if isinstance(result, Posted):
-        return ctx.render("orders/posted.j2", document=result.document, balances=result.balances)
+        owed = await receivables.balance_after(ctx.uow, result.document.id)
+        return ctx.render(
+            "orders/posted.j2",
+            document=result.document,
+            balances=result.balances,
+            owed=owed and (SIDE_NAMES[owed[0]], owed[1]),
+        )
     return await approval_requested(ctx, result.approval)
 
 

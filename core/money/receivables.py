@@ -273,3 +273,13 @@ async def _payment_view(
         balance=await balance_of(uow, partner.id, payment.side),
         replayed=replayed,
     )
+
+
+async def balance_after(uow: UnitOfWork, document_id: int) -> tuple[str, Decimal] | None:
+    """The side and the partner's balance on it, once ``document_id`` is booked (None: cash)."""
+    item = await uow.session.scalar(
+        select(PartnerItem).where(PartnerItem.document_id == document_id)
+    )
+    if item is None:
+        return None
+    return item.side, await balance_of(uow, item.partner_id, item.side)
