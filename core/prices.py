@@ -38,7 +38,8 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
         if listed is None:
             label += "（新增，原按售价）"
     if cmd.new_price == current:
-        raise InvalidInput(f"{label} 现价已是 {money(current)}，无需调价")
+        named = item.name if cmd.price_list is None else label
+        raise InvalidInput(f"{named} 现价已是 {money(current)}，无需调价")
     reason = f"{label} {money(current)} → {money(cmd.new_price)}"
     if cmd.reason:
         reason += f"（{cmd.reason}）"

@@ -99,6 +99,13 @@ async def test_help_lists_only_the_commands_of_the_role(chat: Chat) -> None:
         "查",
         "单据",
         "下一页",
+        "客户",
+        "供应商",
+        "应收",
+        "应付",
+        "对账单",
+        "毛利",
+        "合同",
     ]
     manager = await chat.say("mgr1", "帮助")
     assert "待审批/pending：" in manager and "批准/approve：" in manager
