@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.sandbox import demo_money
 from core import documents, staff, stores
 from core.commands import Line, Receive, Sell
 from core.models import Item
@@ -103,6 +104,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         fraud = offset >= HISTORY_DAYS - FRAUD_DAYS
         for moment, cmd in _day(day, offset, today, rng, fraud, uow.tz):
             await in_transaction(uow.with_clock(partial(_fixed, moment)), partial(_record, cmd))
+    await demo_money.seed(uow, today)
 
 
 def _fixed(moment: datetime) -> datetime:
