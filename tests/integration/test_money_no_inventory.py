@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import documents, money, staff, stores, verify
+from core import analytics, documents, money, staff, stores, verify
 from core.commands import Count, Line, Receive, Sell, Transfer, WriteOff
 from core.errors import InvalidInput
 from core.models import Item, StockBalance, StockMove
@@ -132,3 +132,29 @@ async def test_a_deal_is_refused_where_stock_is_kept(trader: UnitOfWork) -> None
     with pytest.raises(InvalidInput, match="仓库 MAIN 记库存，撮合只用于无库存模式的仓库"):
         await run(trader, lambda u: deals.broker(u, soy_deal("MAIN")))
     assert await run(trader, lambda u: money.ageing(u, "ar")) == money.Ageing("ar", ())
+
+
+async def test_no_stock_alert_levels_exist_for_a_warehouse_without_stock(
+    trader: UnitOfWork,
+) -> None:
+    sale = Sell(warehouse="TR", actor="trader1", partner="粮油公司", lines=(Line("SOY", D(5)),))
+    await run(trader, lambda u: documents.submit(u, sale))
+    levels = await run(trader, lambda u: analytics.stock_levels(u))
+    expiring = await run(trader, lambda u: analytics.batches_expiring_by(u, date(2030, 1, 1)))
+    assert [lv for lv in levels if lv.warehouse == "TR"] == []
+    assert [b for b in expiring if b.warehouse == "TR"] == []
+
+
+async def test_a_warehouse_holding_stock_cannot_stop_keeping_it(trader: UnitOfWork) -> None:
+    receive = Receive(warehouse="B1", actor="mgr2", lines=(Line("COKE", D(3)),))
+    await run(trader, lambda u: documents.submit(u, receive))
+    with pytest.raises(InvalidInput, match="仓库 B1 还有库存，请先盘点清零"):
+        await run(
+            trader, lambda u: stores.configure_warehouse(u, "boss", "B1", mode="no_inventory")
+        )
+    count = Count(warehouse="B1", actor="mgr2", lines=(Line("COKE", D(0)),))
+    await run(trader, lambda u: documents.submit(u, count))
+    view = await run(
+        trader, lambda u: stores.configure_warehouse(u, "boss", "B1", mode="no_inventory")
+    )
+    assert view.code == "B1"
