@@ -159,3 +159,6 @@ async def test_a_no_inventory_trader_by_chat(trader: Chat) -> None:
     assert "甲：¥42,000.00" in await trader.say("trader1", "应收")
     in_main = await trader.say("mgr1", "撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4100")
     assert "仓库 MAIN 记库存，撮合只用于无库存模式的仓库" in in_main
+    named = await trader.say("boss", "撮合 客户丙 供应商乙: 大豆 1吨 @4200 进价 4100 仓库 TR")
+    assert "已登记撮合 CH-20261126-0002" in named
+    assert "大豆（SOY）" in await trader.say("boss", "查 大豆 仓库 TR")
