@@ -20,8 +20,7 @@ from benchmarks.bulk import LedgerSize
 from benchmarks.latency import Latency, ratio, sample
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
-from core.models import Batch
-from core.uow import UnitOfWork
+from core.storage import Batch, UnitOfWork
 from notifications.report import RuleRun
 from notifications.rules.expiry import expiry_candidates
 from notifications.rules.stock import low_stock_candidates

@@ -26,9 +26,8 @@ from pathlib import Path
 
 from benchmarks import bulk_sql
 from benchmarks.bulk_sql import CLERKS, SHOP_OFFSET, UNIT
-from core import schema
-from core.db import create_engine, create_sessionmaker
-from core.uow import UnitOfWork
+from core import storage
+from core.storage import UnitOfWork, create_engine, create_sessionmaker
 
 LIVE_BATCHES = 2
 LOW_EVERY = 50
@@ -130,7 +129,7 @@ async def build(path: Path, size: LedgerSize, now: datetime) -> Path:
         raise ValueError(f"inconsistent ledger size {size}")
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
     finally:
         await engine.dispose()
     plan = Plan(size, now, stride_for(size.batches))

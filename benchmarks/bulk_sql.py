@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from typing import TYPE_CHECKING
 
-from core.types import SCALE
+from core.storage import SCALE
 
 if TYPE_CHECKING:
     from benchmarks.bulk import Plan

@@ -47,11 +47,18 @@ from bot.fake_wecom import FakeWeCom
 from bot.wecom_crypto import CallbackCrypto
 from bot.wecom_messages import TextMessage, message_xml
 from config import Settings
-from core import documents, inbox, schema, staff
-from core.commands import Line, Receive
-from core.db import create_engine, create_sessionmaker
-from core.models import InboxMessage, Item, OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core import catalog, ledger, storage
+from core.ledger import Line, Receive
+from core.messaging import inbox
+from core.storage import (
+    InboxMessage,
+    Item,
+    OutboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 
 ITEMS = 50
 GOAL = Goal(">=", 0.3)
@@ -230,12 +237,12 @@ async def _seed(url: str, sizes: Sizes) -> None:
     """Items with ample stock (no sale waits for approval) and one clerk per sender."""
     engine = create_engine(url)
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         uow = UnitOfWork(create_sessionmaker(engine), settings=Settings())
         await in_transaction(uow, lambda u: _staff_and_items(u, sizes))
         stock = tuple(Line(f"C{n:02d}", Decimal(1_000_000)) for n in range(ITEMS))
         receipt = Receive(warehouse="MAIN", actor="bench-owner", lines=stock)
-        await in_transaction(uow, lambda u: documents.submit(u, receipt, enforce_policy=False))
+        await in_transaction(uow, lambda u: ledger.submit(u, receipt, enforce_policy=False))
     finally:
         await engine.dispose()
 
@@ -245,9 +252,9 @@ async def _staff_and_items(uow: UnitOfWork, sizes: Sizes) -> None:
         Item(sku=f"C{n:02d}", name=item_name(n), unit="个", price=Decimal("5.5"), cost=Decimal(3))
         for n in range(ITEMS)
     )
-    await staff.save_user(uow, "bench-owner", "bench-owner", "老板", "admin", ["MAIN"])
+    await catalog.save_user(uow, "bench-owner", "bench-owner", "老板", "admin", ["MAIN"])
     for userid in [WARMUP_USER, *map(sender_id, range(sizes.senders))]:
-        await staff.save_user(uow, "bench-owner", userid, "店员", "clerk", ["MAIN"])
+        await catalog.save_user(uow, "bench-owner", userid, "店员", "clerk", ["MAIN"])
 
 
 def project_server(settings: Settings) -> Server:

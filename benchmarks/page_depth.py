@@ -20,9 +20,9 @@ from benchmarks.bulk import LedgerSize
 from benchmarks.latency import Latency, ratio, sample
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
-from core import queries
-from core.models import Document
-from core.queries import DocumentFilter
+from core import ledger
+from core.ledger import DocumentFilter
+from core.storage import Document
 
 PAGE_SIZE = 10  # what ``单据`` shows (handlers.documents.PAGE_SIZE)
 
@@ -78,7 +78,7 @@ async def cursor_of_page(path: Path, page: int) -> str | None:
         )
         if last_of_previous is None:
             raise ValueError(f"the ledger has fewer than {page} pages of documents")
-        return queries.cursor_after(last_of_previous)
+        return ledger.cursor_after(last_of_previous)
 
 
 async def page_latency(path: Path, cursor: str | None, count: int) -> Latency:
@@ -86,6 +86,6 @@ async def page_latency(path: Path, cursor: str | None, count: int) -> Latency:
 
         async def list_page(_: int) -> None:
             async with uow:
-                await queries.list_documents(uow, DocumentFilter(), cursor, PAGE_SIZE)
+                await ledger.list_documents(uow, DocumentFilter(), cursor, PAGE_SIZE)
 
         return await sample(list_page, count)

@@ -27,13 +27,18 @@ from benchmarks.pg_cluster import recreate_database
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from config import Settings
-from core import documents, schema, staff, verify
-from core.commands import Line, Receive, Sell
-from core.db import create_engine, create_sessionmaker, is_postgres
-from core.db_thread import DatabaseThread
-from core.group_commit import GroupCommitter
-from core.models import Item
-from core.uow import UnitOfWork, in_transaction
+from core import audit, catalog, ledger, storage
+from core.ledger import Line, Receive, Sell
+from core.storage import (
+    DatabaseThread,
+    GroupCommitter,
+    Item,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+    is_postgres,
+)
 
 ITEMS = 300
 LINES = 3
@@ -110,13 +115,13 @@ def _measurement(key: str, title: str, project: float, baseline: float) -> Measu
 async def _seed(url: str) -> None:
     engine = create_engine(url)
     try:
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         uow = UnitOfWork(create_sessionmaker(engine), settings=Settings())
         await in_transaction(uow, _catalogue)
         stock = tuple(Line(f"P{n:04d}", Decimal(1_000_000)) for n in range(ITEMS))
         await in_transaction(
             uow,
-            lambda u: documents.submit(
+            lambda u: ledger.submit(
                 u, Receive(warehouse="MAIN", actor="owner", lines=stock), enforce_policy=False
             ),
         )
@@ -129,9 +134,9 @@ async def _catalogue(uow: UnitOfWork) -> None:
         Item(sku=f"P{n:04d}", name=f"商品{n:04d}", unit="个", price=Decimal("5.5"), cost=Decimal(3))
         for n in range(ITEMS)
     )
-    await staff.save_user(uow, "owner", "owner", "老板", "admin", ["MAIN"])
+    await catalog.save_user(uow, "owner", "owner", "老板", "admin", ["MAIN"])
     for clerk in range(FULL.clerks):
-        await staff.save_user(
+        await catalog.save_user(
             uow, f"clerk{clerk:02d}", f"clerk{clerk:02d}", "店员", "clerk", ["MAIN"]
         )
 
@@ -149,7 +154,7 @@ async def _project(url: str, sizes: Sizes) -> float:
             started = time.perf_counter()
             await asyncio.gather(*(_clerk(committer.run, c, sizes) for c in range(sizes.clerks)))
             elapsed = time.perf_counter() - started
-        problem = await in_transaction(uow, verify.first_problem)
+        problem = await in_transaction(uow, audit.first_problem)
         if problem is not None:
             raise AssertionError(f"posting benchmark broke the ledger: {problem}")
     finally:
@@ -165,7 +170,7 @@ async def _clerk(run: Runner, clerk: int, sizes: Sizes) -> None:
     for n in range(sizes.orders_per_clerk):
         lines = tuple(Line(sku, Decimal(1)) for sku in order_skus(clerk, n))
         command = Sell(warehouse="MAIN", actor=actor, lines=lines)
-        await run(lambda u, c=command: documents.submit(u, c))
+        await run(lambda u, c=command: ledger.submit(u, c))
 
 
 # --- the baseline: the same statements straight through the driver --------------------------
@@ -204,7 +209,7 @@ INSERT_AUDIT = (
     "INSERT INTO audit_log (at, actor, action, subject, payload, prev_hash, hash) "
     "VALUES (?, ?, 'document.post', ?, ?, ?, ?)"
 )
-SCALE = 10_000  # core.types.Fixed stores quantities and money ×10⁴
+SCALE = 10_000  # core.storage.types.Fixed stores quantities and money ×10⁴
 
 
 def _audit_row(

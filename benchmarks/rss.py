@@ -33,7 +33,7 @@ from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from bot.fake_wecom import CallbackClient, FakeWeCom
 from config import Settings
-from core import staff
+from core import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
 MANAGERS = tuple(f"bench-manager-{n}" for n in range(10))  # WeCom allows 30 sends/min each
@@ -87,7 +87,7 @@ async def measure(env: BenchEnv, config: Config | None = None) -> list[Measureme
 async def add_managers(path: Path) -> None:
     async with bulk.unit_of_work(path) as uow, uow:
         for userid in MANAGERS:
-            await staff.save_user(uow, "bench", userid, userid, "manager", ["MAIN"])
+            await catalog.save_user(uow, "bench", userid, userid, "manager", ["MAIN"])
         await uow.commit()
 
 

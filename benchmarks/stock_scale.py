@@ -1,6 +1,6 @@
 """``查 可乐`` on a ledger of ten million moves against the same query on ten thousand.
 
-The query is the chat command's own (``core.queries.stock_of`` in a unit of work, the item
+The query is the chat command's own (``core.ledger.stock_of`` in a unit of work, the item
 asked for by name), on a different item each time, so the ratio shows whether the answer
 slows down as a shop's history grows. Both ledgers are SQLite files written by
 ``benchmarks.bulk``; the large one is shared with the other scale benchmarks of the run.
@@ -18,7 +18,7 @@ from benchmarks.bulk import LedgerSize
 from benchmarks.latency import Latency, ratio, sample
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
-from core import queries
+from core import ledger
 
 
 @dataclass(frozen=True)
@@ -65,6 +65,6 @@ async def query_latency(path: Path, size: LedgerSize, count: int) -> Latency:
 
         async def ask(n: int) -> None:
             async with uow:
-                await queries.stock_of(uow, names[n])
+                await ledger.stock_of(uow, names[n])
 
         return await sample(ask, count)

@@ -13,10 +13,9 @@ from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
-from core.archive_db import ArchiveDatabase
+from core.archive import ArchiveDatabase
 from core.clock import Clock
-from core.group_commit import GroupCommitter
-from core.uow import UnitOfWork
+from core.storage import GroupCommitter, UnitOfWork
 
 
 class SchedulerState(Protocol):

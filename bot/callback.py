@@ -22,8 +22,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, WORKERS
 from bot.wecom_crypto import MAX_BODY_BYTES, CallbackRejected, is_fresh
 from bot.wecom_messages import CallbackMessage, parse_message
-from core import inbox
-from core.uow import UnitOfWork
+from core.messaging import inbox
+from core.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 

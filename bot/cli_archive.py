@@ -11,8 +11,7 @@ from tqdm import tqdm
 from bot.cli_ledger import unit_of_work
 from config import Settings
 from core import archive as archiving
-from core import archive_db
-from core.archive_db import ArchiveDatabase
+from core.archive import ArchiveDatabase
 
 
 async def archive(args: argparse.Namespace) -> int:
@@ -22,9 +21,9 @@ async def archive(args: argparse.Namespace) -> int:
     except ValueError:
         print(f"--before: not a date (YYYY-MM-DD): {args.before}", file=sys.stderr)
         return 1
-    url = args.archive_url or archive_db.archive_url(settings)
+    url = args.archive_url or archiving.archive_url(settings)
     try:
-        if archive_db.is_live(url, settings.database_url):
+        if archiving.is_live(url, settings.database_url):
             print("the archive must not be the live tables", file=sys.stderr)
             return 1
         database = ArchiveDatabase.open(url)

@@ -9,12 +9,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
-from core import archive_reader, queries
-from core.carry_forward import cutoff
+from core import archive, ledger
+from core.archive import cutoff
 from core.errors import DomainError
 from core.fmt import plain_qty
-from core.queries import MAX_PAGE, DocumentFilter
-from core.uow import UnitOfWork
+from core.ledger import MAX_PAGE, DocumentFilter
+from core.storage import UnitOfWork
 from core.views import DocumentView, Page
 
 Pages = Callable[[UnitOfWork, DocumentFilter, str | None], Awaitable[Page[DocumentView]]]
@@ -23,7 +23,7 @@ Pages = Callable[[UnitOfWork, DocumentFilter, str | None], Awaitable[Page[Docume
 async def document(args: argparse.Namespace) -> int:
     async with unit_of_work(args.settings, archive=args.archive) as uow, uow.fresh() as live:
         try:
-            found = await archive_reader.find_document(live, args.number)
+            found = await archive.find_document(live, args.number)
         except DomainError as error:
             print(error.message, file=sys.stderr)
             return 1
@@ -69,13 +69,13 @@ async def documents(args: argparse.Namespace) -> int:
 
 async def _live(uow: UnitOfWork, filters: DocumentFilter, cursor: str | None) -> Page[DocumentView]:
     async with uow.fresh() as live:
-        return await queries.list_documents(live, filters, cursor, limit=MAX_PAGE)
+        return await ledger.list_documents(live, filters, cursor, limit=MAX_PAGE)
 
 
 async def _archived(
     uow: UnitOfWork, filters: DocumentFilter, cursor: str | None
 ) -> Page[DocumentView]:
-    return await archive_reader.archived_documents(uow, filters, cursor, limit=MAX_PAGE)
+    return await archive.archived_documents(uow, filters, cursor, limit=MAX_PAGE)
 
 
 async def _all(

@@ -14,12 +14,11 @@ from zoneinfo import ZoneInfo
 
 from benchmarks import report, runner
 from config import Settings
-from core import archive_db, importer, queries, schema, staff, stores, verify
-from core.archive_db import ArchiveDatabase
-from core.db import create_engine, create_sessionmaker
+from core import audit, catalog, importer, ledger, storage
+from core.archive import ArchiveDatabase, archive_url
 from core.errors import DomainError
 from core.fmt import plain_qty
-from core.uow import UnitOfWork, in_transaction
+from core.storage import UnitOfWork, create_engine, create_sessionmaker, in_transaction
 
 T = TypeVar("T")
 CLI_ACTOR = "cli"
@@ -33,7 +32,7 @@ async def unit_of_work(settings: Settings, *, archive: bool = False) -> AsyncIte
         stack.push_async_callback(engine.dispose)
         database = None
         if archive:
-            database = ArchiveDatabase.open(archive_db.archive_url(settings))
+            database = ArchiveDatabase.open(archive_url(settings))
             stack.push_async_callback(database.dispose)
         tz = ZoneInfo(settings.timezone)
         yield UnitOfWork(create_sessionmaker(engine), tz=tz, settings=settings, archive=database)
@@ -52,8 +51,8 @@ def _fail(message: str) -> int:
 async def db_upgrade(args: argparse.Namespace) -> int:
     engine = create_engine(args.settings.database_url)
     try:
-        await schema.upgrade(engine)
-        print(f"schema at {await schema.current_revision(engine)}")
+        await storage.upgrade(engine)
+        print(f"schema at {await storage.current_revision(engine)}")
     finally:
         await engine.dispose()
     return 0
@@ -62,7 +61,7 @@ async def db_upgrade(args: argparse.Namespace) -> int:
 async def warehouses_add(args: argparse.Namespace) -> int:
     try:
         view = await _run(
-            args.settings, lambda u: stores.add_warehouse(u, CLI_ACTOR, args.code, args.name)
+            args.settings, lambda u: catalog.add_warehouse(u, CLI_ACTOR, args.code, args.name)
         )
     except DomainError as error:
         return _fail(error.message)
@@ -71,7 +70,7 @@ async def warehouses_add(args: argparse.Namespace) -> int:
 
 
 async def warehouses_list(args: argparse.Namespace) -> int:
-    for w in await _run(args.settings, stores.list_warehouses):
+    for w in await _run(args.settings, catalog.list_warehouses):
         targets = f"group={w.group_chat_id or '-'} purchasing={w.purchasing_chat_id or '-'}"
         print(f"{w.code}\t{w.name}\t{targets}\twebhook={'set' if w.webhook_key else '-'}")
     return 0
@@ -89,7 +88,7 @@ async def warehouses_set(args: argparse.Namespace) -> int:
     try:
         view = await _run(
             args.settings,
-            lambda u: stores.configure_warehouse(
+            lambda u: catalog.configure_warehouse(
                 u,
                 CLI_ACTOR,
                 args.code,
@@ -112,7 +111,7 @@ async def users_add(args: argparse.Namespace) -> int:
     try:
         view = await _run(
             args.settings,
-            lambda u: staff.save_user(
+            lambda u: catalog.save_user(
                 u, CLI_ACTOR, args.userid, args.name, args.role, args.warehouse
             ),
         )
@@ -123,7 +122,7 @@ async def users_add(args: argparse.Namespace) -> int:
 
 
 async def users_list(args: argparse.Namespace) -> int:
-    for u in await _run(args.settings, staff.list_users):
+    for u in await _run(args.settings, catalog.list_users):
         state = "" if u.active else "\tinactive"
         print(f"{u.userid}\t{u.name}\t{u.role.value}\t{','.join(u.warehouses)}{state}")
     return 0
@@ -149,7 +148,7 @@ async def import_file(args: argparse.Namespace) -> int:
 
 async def stock(args: argparse.Namespace) -> int:
     try:
-        item = await _run(args.settings, lambda u: queries.stock_of(u, args.query, args.warehouse))
+        item = await _run(args.settings, lambda u: ledger.stock_of(u, args.query, args.warehouse))
     except DomainError as error:
         return _fail(error.message)
     print(f"{item.sku}\t{item.name}\t{plain_qty(item.on_hand)} {item.unit}")
@@ -165,7 +164,7 @@ async def stock(args: argparse.Namespace) -> int:
 
 
 async def audit_verify(args: argparse.Namespace) -> int:
-    problem = await _run(args.settings, verify.first_problem)
+    problem = await _run(args.settings, audit.first_problem)
     if problem is not None:
         return _fail(f"FAILED: {problem}")
     print(

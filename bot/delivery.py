@@ -1,6 +1,6 @@
 """The WeCom ``Sender``: outbox channels → ``WeComClient`` calls.
 
-Channels and payloads (``core.outbox``):
+Channels and payloads (``core.messaging.outbox``):
 - ``user``: target is userids joined by "|"; payload ``{msgtype, …}`` as ``message/send`` takes
   it, except that a ``card`` payload (``handlers.cards.Card.to_payload()``) becomes a template
   card here;

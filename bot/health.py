@@ -15,7 +15,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.appkeys import METRICS, SCHEDULER, SESSIONS, WORKERS
-from core import inbox, outbox
+from core.messaging import inbox, outbox
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot.wecom_messages import CardClick, TextMessage, message_from_payload
-from core import inbox, outbox, staff
+from core import catalog
 from core.doctypes import Role
-from core.models import InboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import inbox, outbox
+from core.storage import InboxMessage, UnitOfWork, in_transaction
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,7 @@ class InboxWorker:
 
 async def _tell_admins(uow: UnitOfWork, userid: str, error_id: str, error: str) -> None:
     """Someone who can look at the logs hears of every failure, not only the user."""
-    admins = [u.userid for u in await staff.list_users(uow) if u.active and u.role is Role.ADMIN]
+    admins = [u.userid for u in await catalog.list_users(uow) if u.active and u.role is Role.ADMIN]
     if admins:
         note = ADMIN_NOTE.format(userid=userid, error_id=error_id, error=error)
         await outbox.enqueue(uow, "user", "|".join(admins), outbox.text_payload(note))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core import approval_notices, outbox, staff
-from core.approval_store import SUBJECT_NAMES
-from core.approvals import Decision
+from core import approvals, catalog
+from core.approvals import SUBJECT_NAMES, Decision
 from core.doctypes import APPROVER_ROLES
 from core.fmt import money
+from core.messaging import outbox
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
 from handlers.render import local_time
@@ -20,7 +20,7 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
     """Send the card to every approver but the requester; returns their names."""
     approvers = [
         user
-        for user in await staff.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
+        for user in await catalog.users_with_roles(ctx.uow, approval.warehouse, APPROVER_ROLES)
         if user.userid != approval.requested_by
     ]
     if approvers:
@@ -30,7 +30,7 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
             "user",
             "|".join(user.userid for user in approvers),
             card.to_payload(),
-            dedupe_key=approval_notices.card_key(approval.number),
+            dedupe_key=approvals.card_key(approval.number),
         )
     return [user.name for user in approvers]
 
@@ -59,7 +59,7 @@ async def announce(ctx: Context, decision: Decision, text: str) -> None:
     """Update the request's card and tell the requester, once per decision."""
     approval = decision.approval
     response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
-    await approval_notices.update_cards(ctx.uow, approval, ctx.user.name, response_code)
+    await approvals.update_cards(ctx.uow, approval, ctx.user.name, response_code)
     await tell_requester(ctx, approval, text, "outcome")
 
 

@@ -6,10 +6,8 @@ request out of pending updates its card and tells the requester (``approval_card
 
 from __future__ import annotations
 
-from core import approval_notices, approval_store, approvals
-from core.approval_notices import OUTCOME_LABELS
-from core.approval_store import SUBJECT_NAMES
-from core.approvals import REJECTED, Decision
+from core import approvals
+from core.approvals import OUTCOME_LABELS, REJECTED, SUBJECT_NAMES, Decision
 from core.errors import InvalidInput
 from core.views import ApprovalView, Posted, PriceChanged
 from handlers import approval_cards
@@ -27,7 +25,7 @@ SHOWN = 10
 @router.command("待审批", "pending", roles=APPROVERS)
 async def pending(ctx: Context, args: str) -> Reply:
     """你所管仓库里等待审批的申请。例：待审批"""
-    requests = await approval_store.open_requests(ctx.uow, ctx.visible_warehouses)
+    requests = await approvals.open_requests(ctx.uow, ctx.visible_warehouses)
     shown = requests[:SHOWN]
     names = {a.requested_by: await ctx.name_of(a.requested_by) for a in shown}
     return ctx.render(
@@ -50,7 +48,7 @@ async def approve(ctx: Context, args: str) -> Reply:
 async def reject(ctx: Context, args: str) -> Reply:
     """驳回申请并写明原因。例：驳回 SP-20261126-0001 数量不对"""
     number, note = _number_and_note(args, "驳回 SP-20261126-0001 数量不对")
-    current = await approval_store.load(ctx.uow, number)
+    current = await approvals.load(ctx.uow, number)
     if note and current.status == REJECTED and current.decided_by == ctx.user.userid:
         approval = await approvals.explain_rejection(ctx.uow, number, ctx.user.userid, note)
         text = _outcome(approval, None, ctx.user.name)
@@ -64,7 +62,7 @@ async def withdraw(ctx: Context, args: str) -> Reply:
     """撤回自己提交、还没审批的申请。例：撤回 SP-20261126-0001"""
     number, _ = _number_and_note(args, "撤回 SP-20261126-0001")
     approval = await approvals.cancel(ctx.uow, number, ctx.user.userid)
-    await approval_notices.update_cards(ctx.uow, approval, ctx.user.name)
+    await approvals.update_cards(ctx.uow, approval, ctx.user.name)
     return ctx.render(
         "approvals/cancelled.j2", approval=approval, subject=SUBJECT_NAMES[approval.subject]
     )

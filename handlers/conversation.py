@@ -11,8 +11,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.models import ConversationState
-from core.uow import UnitOfWork
+from core.storage import ConversationState, UnitOfWork
 
 TTL_MINUTES = 10
 TTL = timedelta(minutes=TTL_MINUTES)

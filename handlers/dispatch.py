@@ -14,10 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
-from core import outbox, staff
+from core import catalog
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
-from core.uow import UnitOfWork
+from core.messaging import outbox
+from core.storage import UnitOfWork
 from handlers import approvals, documents, inventory, money, orders, picks, stock
 from handlers import help as help_commands
 from handlers.grammar import normalize
@@ -46,7 +47,7 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     reply_key = bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
     if await outbox.exists(uow.session, reply_key):
         return
-    user = await staff.find_user(uow, inbound.userid)
+    user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:
         text = render("errors/unknown_user.j2")
     else:

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
-from core import archive_reader, queries
+from core import archive, ledger
 from core.errors import PermissionDenied
-from core.queries import DocumentFilter
+from core.ledger import DocumentFilter
 from handlers import conversation, doc_filters
 from handlers.grammar import normalize
 from handlers.router import ANY, Context, Reply, Router
@@ -40,7 +40,7 @@ async def next_page(ctx: Context, args: str) -> Reply:
 
 
 async def _page(ctx: Context, filters: DocumentFilter, cursor: str | None, shown: int) -> Reply:
-    page = await queries.list_documents(ctx.uow, filters, cursor, limit=PAGE_SIZE)
+    page = await ledger.list_documents(ctx.uow, filters, cursor, limit=PAGE_SIZE)
     if page.next_cursor is None:
         await conversation.clear(ctx.uow, ctx.user.userid)
     else:
@@ -60,7 +60,7 @@ async def _page(ctx: Context, filters: DocumentFilter, cursor: str | None, shown
 
 
 async def _one(ctx: Context, number: str) -> Reply:
-    found = await archive_reader.find_document(ctx.uow, number)
+    found = await archive.find_document(ctx.uow, number)
     document = found.document
     visible = ctx.visible_warehouses
     if visible is not None and not {document.warehouse, document.to_warehouse} & set(visible):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import prices
-from core.commands import ChangePrice, Count, Transfer, WriteOff
+from core import approvals
 from core.errors import InvalidInput
+from core.ledger import ChangePrice, Count, Transfer, WriteOff
 from handlers import items, posting
 from handlers.grammar import (
     PRICE,
@@ -73,7 +73,7 @@ async def change_price(ctx: Context, args: str) -> Reply:
         idempotency_key=ctx.key(),
         price_list=found.get("价目"),
     )
-    result = await prices.request_price_change(ctx.uow, command)
+    result = await approvals.request_price_change(ctx.uow, command)
     return await posting.approval_requested(ctx, result.approval)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from core import catalog
-from core.commands import Line
 from core.errors import InvalidInput
-from core.models import Item
+from core.ledger import Line
+from core.storage import Item
 from handlers.grammar import ItemLine, Request
 from handlers.router import Context
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core.commands import Receive, ReturnPurchase, ReturnSale, Sell
+from core.ledger import Receive, ReturnPurchase, ReturnSale, Sell
 from handlers import items, posting
 from handlers.grammar import PRICE, Spec, parse_request
 from handlers.router import SHOP, STAFF, SUPPLY, Context, Reply, Router

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import documents
-from core.approval_store import SUBJECT_NAMES
-from core.commands import DocumentCommand
+from core import ledger
+from core.approvals import SUBJECT_NAMES
+from core.ledger import DocumentCommand
 from core.money import receivables
 from core.money.amounts import SIDE_NAMES
 from core.views import ApprovalView, Posted
@@ -26,7 +26,7 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 
 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
-    result = await documents.submit(ctx.uow, command)
+    result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
         owed = await receivables.balance_after(ctx.uow, result.document.id)
         return ctx.render(

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
-from core.documents import PARTNER_KIND
 from core.fmt import money, qty_text
+from core.ledger import PARTNER_KIND
 
 PARTNER_LABELS = {"customer": "客户", "supplier": "供应商"}
 

@@ -11,11 +11,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core import staff
-from core.catalog import DEFAULT_WAREHOUSE
+from core import catalog
+from core.catalog import DEFAULT_WAREHOUSE, UserView
 from core.doctypes import ROLE_NAMES, Role
-from core.staff import UserView
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from handlers.inbound import Inbound
 from handlers.render import render
 
@@ -63,7 +62,7 @@ class Context:
 
     async def name_of(self, userid: str) -> str:
         """How a person is shown in replies: their name, or the userid if unknown."""
-        user = await staff.find_user(self.uow, userid)
+        user = await catalog.find_user(self.uow, userid)
         return userid if user is None else user.name
 
     def render(self, template: str, **values: Any) -> Reply:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import catalog, queries
+from core import catalog, ledger
 from core.money import hooks, pricing
 from handlers.grammar import normalize, split_options
 from handlers.router import ANY, Context, Reply, Router
@@ -22,5 +22,5 @@ async def stock(ctx: Context, args: str) -> Reply:
         item = await catalog.resolve_item(ctx.uow, ctx.picks.get(query, query))
         view = await pricing.price_view(ctx.uow, item, warehouse)
         return ctx.render("money/prices.j2", view=view)
-    stock = await queries.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    stock = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     return ctx.render("stock/balance.j2", stock=stock)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from core import approval_notices, outbox
-from core.approval_store import SUBJECT_NAMES
-from core.uow import UnitOfWork
+from core import approvals
+from core.approvals import SUBJECT_NAMES
+from core.messaging import outbox
+from core.storage import UnitOfWork
 from core.views import ApprovalView
 from notifications.render import render
 
 
 async def announce_expired(uow: UnitOfWork, expired: list[ApprovalView]) -> None:
     for approval in expired:
-        await approval_notices.update_cards(uow, approval, "")
+        await approvals.update_cards(uow, approval, "")
         text = render(
             "approval_expired.j2",
             tz=uow.tz,

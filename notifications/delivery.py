@@ -13,12 +13,12 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from core import staff
+from core import catalog
+from core.catalog import WarehouseView
 from core.doctypes import Role
 from core.fmt import split_message
-from core.outbox import enqueue, markdown_payload
-from core.stores import WarehouseView
-from core.uow import UnitOfWork
+from core.messaging import enqueue, markdown_payload
+from core.storage import UnitOfWork
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
 REVIEWERS = (Role.MANAGER, Role.ADMIN, Role.AUDITOR)
@@ -34,7 +34,7 @@ class Target:
 async def users(uow: UnitOfWork, warehouses: Sequence[str], roles: Sequence[Role]) -> list[Target]:
     """One ``user`` target naming everyone holding ``roles`` in any of ``warehouses``."""
     ids = sorted(
-        {u.userid for code in warehouses for u in await staff.users_with_roles(uow, code, roles)}
+        {u.userid for code in warehouses for u in await catalog.users_with_roles(uow, code, roles)}
     )
     return [Target("user", "|".join(ids))] if ids else []
 

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from core.models import Lease
-from core.uow import UnitOfWork
+from core.storage import Lease, UnitOfWork
 
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -1,8 +1,9 @@
 """The outbox delivery worker: claim due rows, send each through a ``Sender``, record the outcome.
 
-- A row is sent at most once per claim, and a claim is exclusive (see ``core.outbox``); after a
-  send the outcome is committed at once. Only a crash between a send and that commit can repeat
-  a message (when the lease runs out), which is the least any at-least-once wire can promise.
+- A row is sent at most once per claim, and a claim is exclusive (see
+  ``core.messaging.outbox``); after a send the outcome is committed at once. Only a crash
+  between a send and that commit can repeat a message (when the lease runs out), which is the
+  least any at-least-once wire can promise.
 - A failure the sender calls retryable is tried again after an exponential backoff; after
   ``max_attempts`` attempts, or at once when it is not retryable, the row is a dead letter.
 - WeCom silently drops what exceeds its rate limits, so the excess is held back (``defer``) to
@@ -28,10 +29,9 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import outbox
 from core.clock import Clock
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import OutboxMessage, UnitOfWork, in_transaction
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)

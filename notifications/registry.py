@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from core.errors import InvalidInput
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.anomaly import anomaly
 from notifications.rules.cycle_count import cycle_count

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from notifications.settings import AlertSettings
 
 

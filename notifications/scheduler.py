@@ -25,7 +25,7 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import ApprovalView
 from notifications import leases
 from notifications.registry import run_rule

@@ -15,9 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from benchmarks.pg_cluster import Cluster, recreate_database
 from config import Settings
-from core import schema
-from core.db import create_engine, create_sessionmaker
-from core.uow import UnitOfWork
+from core import storage
+from core.storage import UnitOfWork, create_engine, create_sessionmaker
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 
@@ -60,7 +59,7 @@ def pg_template(pg_admin_url: str) -> str:
     async def build() -> None:
         await recreate_database(pg_admin_url, name)
         engine = create_engine(_async_url(pg_admin_url, name))
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         await engine.dispose()
 
     asyncio.run(build())
@@ -73,7 +72,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     async def build() -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
-        await schema.upgrade(engine)
+        await storage.upgrade(engine)
         await engine.dispose()
 
     asyncio.run(build())

@@ -18,10 +18,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.sandbox import demo_money
-from core import documents, staff, stores
-from core.commands import Line, Receive, Sell
-from core.models import Item
-from core.uow import UnitOfWork, in_transaction
+from core import catalog, ledger
+from core.ledger import Line, Receive, Sell
+from core.storage import Item, UnitOfWork, in_transaction
 
 STORE_CHAT = "jxc-store-main"
 PURCHASING_CHAT = "jxc-purchasing-main"
@@ -113,7 +112,7 @@ def _fixed(moment: datetime) -> datetime:
 
 async def _record(cmd: Receive | Sell, uow: UnitOfWork) -> object:
     """Post a document of the history as it happened (no approvals: it is the past)."""
-    return await documents.submit(uow, cmd, enforce_policy=False)
+    return await ledger.submit(uow, cmd, enforce_policy=False)
 
 
 async def _catalogue_and_staff(uow: UnitOfWork) -> None:
@@ -134,8 +133,8 @@ async def _catalogue_and_staff(uow: UnitOfWork) -> None:
             )
         )
     for userid, name, role in STAFF:
-        await staff.save_user(uow, "sandbox", userid, name, role, ["MAIN"])
-    await stores.configure_warehouse(
+        await catalog.save_user(uow, "sandbox", userid, name, role, ["MAIN"])
+    await catalog.configure_warehouse(
         uow, "sandbox", "MAIN", group_chat_id=STORE_CHAT, purchasing_chat_id=PURCHASING_CHAT
     )
 

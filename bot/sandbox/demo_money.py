@@ -10,11 +10,10 @@ from functools import partial
 
 from sqlalchemy import select
 
-from core import documents, money
-from core.commands import Line, Sell
-from core.models import Item, Partner
+from core import ledger, money
+from core.ledger import Line, Sell
 from core.money.tables import ListPrice
-from core.uow import UnitOfWork, in_transaction
+from core.storage import Item, Partner, UnitOfWork, in_transaction
 
 CUSTOMERS = [
     # code, name, phone, contact, credit limit, terms days, price list
@@ -42,7 +41,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         )
         clock = partial(_at, _moment(today, days_ago, 11), uow)
         await in_transaction(
-            uow.with_clock(clock), lambda u, s=sale: documents.submit(u, s, enforce_policy=False)
+            uow.with_clock(clock), lambda u, s=sale: ledger.submit(u, s, enforce_policy=False)
         )
     days_ago, customer, amount, method = PAYMENT
     payment = money.RecordPayment(

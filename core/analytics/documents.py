@@ -15,16 +15,16 @@ from decimal import Decimal
 from sqlalchemy import and_, func, select
 
 from core.doctypes import DocStatus, DocType
-from core.models import (
+from core.storage import (
     Approval,
     Document,
     DocumentLine,
     Item,
     Partner,
     StockMove,
+    UnitOfWork,
     Warehouse,
 )
-from core.uow import UnitOfWork
 
 ZERO = Decimal(0)
 

@@ -12,17 +12,17 @@ from sqlalchemy import func, or_, select
 
 from core.analytics.documents import SalesLine
 from core.doctypes import DocStatus, DocType
-from core.models import (
+from core.ledger import OUTGOING
+from core.storage import (
     Batch,
     Document,
     DocumentLine,
     Item,
     StockBalance,
     StockMove,
+    UnitOfWork,
     Warehouse,
 )
-from core.queries import OUTGOING
-from core.uow import UnitOfWork
 
 ZERO = Decimal(0)
 LEVEL_COLUMNS = (

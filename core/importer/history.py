@@ -12,15 +12,14 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core import documents
+from core import ledger
 from core.clock import parse_instant
-from core.commands import COMMANDS, DocumentCommand, Line, Transfer
 from core.doctypes import DocType
 from core.errors import DomainError, ImportFailed
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.models import Document, Item, Warehouse
-from core.uow import UnitOfWork
+from core.ledger import COMMANDS, DocumentCommand, Line, Transfer
+from core.storage import Document, Item, UnitOfWork, Warehouse
 
 DOCUMENT_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "sku", "qty")
 IMPORTABLE_TYPES = {t.value for t in DocType if t is not DocType.ADJUSTMENT}
@@ -46,7 +45,7 @@ async def import_documents(uow: UnitOfWork, path: Path, actor: str) -> int:
     ordered = sorted(drafts.values(), key=lambda d: (d.posted_at, d.first_line))
     for draft in ordered:
         try:
-            await documents.submit(uow, _command(draft), enforce_policy=False)
+            await ledger.submit(uow, _command(draft), enforce_policy=False)
         except DomainError as error:
             raise ImportFailed(
                 [f"第 {draft.first_line} 行 单据 {draft.number}：{error.message}"]

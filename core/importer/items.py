@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.models import Item
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
 

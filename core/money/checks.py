@@ -13,12 +13,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.audit.verify import Problem
 from core.doctypes import DocStatus
-from core.models import Document, DocumentLine, Partner
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Allocation, PartnerItem, Payment
-from core.uow import UnitOfWork
-from core.verify import Problem
+from core.storage import Document, DocumentLine, Partner, UnitOfWork
 
 TRADE = [t.value for t in SIDE_OF]
 

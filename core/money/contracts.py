@@ -10,10 +10,9 @@ from sqlalchemy import select
 
 from core.doctypes import DocStatus
 from core.errors import InvalidInput, NotFound
-from core.models import Document, DocumentLine, Partner
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Contract, DocumentContract
-from core.uow import UnitOfWork
+from core.storage import Document, DocumentLine, Partner, UnitOfWork
 
 
 async def by_number(uow: UnitOfWork, contract_no: str) -> Contract:

@@ -12,15 +12,15 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from core import documents
+from core import ledger
 from core.catalog import warehouse_by_code
-from core.commands import Line, Receive, Sell
 from core.errors import InvalidInput
+from core.ledger import Line, Receive, Sell
+from core.ledger.numbering import next_number
 from core.money.amounts import line_amount
 from core.money.hooks import keeps_stock
 from core.money.tables import Deal, LineCost
-from core.numbering import next_number
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import Posted
 
 DEAL_PREFIX = "CH"
@@ -57,7 +57,7 @@ async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
         raise InvalidInput(
             f"仓库 {warehouse.code} 记库存，撮合只用于无库存模式的仓库；有库存时请分别 入库 和 销售"
         )
-    sale = await documents.submit(
+    sale = await ledger.submit(
         uow,
         Sell(
             warehouse=cmd.warehouse,
@@ -67,7 +67,7 @@ async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
             idempotency_key=key and f"{key}:sale",
         ),
     )
-    purchase = await documents.submit(
+    purchase = await ledger.submit(
         uow,
         Receive(
             warehouse=cmd.warehouse,

@@ -7,15 +7,14 @@ from datetime import datetime
 
 from sqlalchemy import delete, insert, update
 
-from core.commands import DocumentCommand
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
-from core.models import Document, Partner, Warehouse
+from core.ledger.commands import DocumentCommand
+from core.ledger.planning import PlanLine
 from core.money import contracts, receivables
 from core.money.pricing import MoneyReason, credit_reasons, customer_prices
 from core.money.tables import DocumentContract, LineCost, PartnerItem
-from core.planning import PlanLine
-from core.uow import UnitOfWork
+from core.storage import Document, Partner, UnitOfWork, Warehouse
 
 NO_INVENTORY = "no_inventory"
 # What a warehouse that keeps no stock still records: trade with partners.

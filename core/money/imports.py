@@ -10,11 +10,10 @@ from sqlalchemy import or_, select
 
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import read_rows
-from core.models import Item, Partner
 from core.money import partners
 from core.money.partners import KINDS, PartnerFields
 from core.money.tables import Contract, ListPrice
-from core.uow import UnitOfWork
+from core.storage import Item, Partner, UnitOfWork
 
 PARTNER_HEADER = ("code", "name", "kind")
 PRICE_HEADER = ("price_list", "sku", "price")

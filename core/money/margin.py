@@ -17,10 +17,9 @@ from sqlalchemy import func, join, select
 
 from core.doctypes import DocStatus, DocType
 from core.errors import InvalidInput
-from core.models import Document, DocumentLine, Item, Partner, StockMove, User
 from core.money.amounts import line_amount
 from core.money.tables import LineCost
-from core.uow import UnitOfWork
+from core.storage import Document, DocumentLine, Item, Partner, StockMove, UnitOfWork, User
 
 # Each line with its document, item, customer and clerk: what margins are grouped by.
 LINES_FROM = (

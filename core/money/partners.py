@@ -8,8 +8,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, func, or_, select
 
 from core.errors import InvalidInput, NotFound, PermissionDenied
-from core.models import Partner
-from core.uow import UnitOfWork
+from core.storage import Partner, UnitOfWork
 
 KINDS = ("customer", "supplier", "both")
 KIND_NAMES = {"customer": "客户", "supplier": "供应商", "both": "客户/供应商"}

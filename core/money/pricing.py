@@ -13,15 +13,14 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.commands import DocumentCommand
 from core.doctypes import DocStatus, DocType
 from core.fmt import money
-from core.models import Document, DocumentLine, Item, Partner, Warehouse
+from core.ledger.commands import DocumentCommand
+from core.ledger.planning import PlanLine
 from core.money.amounts import document_amount
 from core.money.receivables import balance_of
 from core.money.tables import RECEIVABLE, ListPrice
-from core.planning import PlanLine
-from core.uow import UnitOfWork
+from core.storage import Document, DocumentLine, Item, Partner, UnitOfWork, Warehouse
 from core.views import Change
 
 HUNDRED = Decimal(100)

@@ -15,12 +15,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core import staff
-from core.catalog import warehouse_by_code
+from core.catalog import find_user, warehouse_by_code
 from core.doctypes import DocType
 from core.errors import InvalidInput, PermissionDenied
 from core.fmt import money
-from core.models import Partner
+from core.ledger.numbering import next_number
 from core.money import partners
 from core.money.amounts import (
     ADVANCE_NAMES,
@@ -30,8 +29,7 @@ from core.money.amounts import (
     document_amount,
 )
 from core.money.tables import Allocation, PartnerItem, Payment
-from core.numbering import next_number
-from core.uow import UnitOfWork
+from core.storage import Partner, UnitOfWork
 
 MAX_METHOD = 16
 
@@ -181,7 +179,7 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentView:
     ):
         return await _payment_view(uow, earlier, replayed=True)
     warehouse = await warehouse_by_code(uow, cmd.warehouse)
-    user = await staff.find_user(uow, cmd.actor)
+    user = await find_user(uow, cmd.actor)
     if user is None or not user.active or not user.can_act_in(warehouse.code):
         raise PermissionDenied(f"你没有仓库 {warehouse.code} 的收付款权限，请联系管理员")
     word = "收款" if cmd.side == "ar" else "付款"

@@ -9,11 +9,10 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.models import Document, Partner
 from core.money import partners
 from core.money.amounts import PARTNER_KIND_OF_SIDE
 from core.money.tables import PartnerItem
-from core.uow import UnitOfWork
+from core.storage import Document, Partner, UnitOfWork
 
 # Age in days since posting: 0–30, 31–60, 61–90, over 90.
 BUCKET_LIMITS = (30, 60, 90)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlalchemy import Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.models import MONEY, QTY, Base, Item, Partner
+from core.storage import MONEY, QTY, Base, Item, Partner
 
 RECEIVABLE, PAYABLE = "ar", "ap"
 

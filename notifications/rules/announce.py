@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from core import alert_state, stores
-from core.stores import WarehouseView
-from core.uow import UnitOfWork
+from core import catalog
+from core.catalog import WarehouseView
+from core.messaging import alert_state
+from core.storage import UnitOfWork
 from notifications.delivery import Target, send
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
@@ -78,7 +79,7 @@ async def _sections(
     grouped: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in due:
         grouped[candidate.warehouse].append(candidate)
-    warehouses = {w.code: w for w in await stores.list_warehouses(uow)}
+    warehouses = {w.code: w for w in await catalog.list_warehouses(uow)}
     by_target: dict[Target, list[Section]] = defaultdict(list)
     for code, members in sorted(grouped.items()):
         targets = await route(uow, warehouses[code])

@@ -11,8 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core import alert_state, analytics, staff
-from core.models import AlertState
+from core import analytics, catalog
+from core.messaging import alert_state
+from core.storage import AlertState
 from notifications import delivery
 from notifications.anomaly import Finding, detect
 from notifications.delivery import Target
@@ -51,7 +52,7 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
         targets = await delivery.users(run.uow, finding.warehouses, delivery.REVIEWERS)
         if not targets:
             report.undelivered.append(subject(finding))
-        user = await staff.find_user(run.uow, finding.clerk)
+        user = await catalog.find_user(run.uow, finding.clerk)
         for target in targets:
             by_target[target].append(Suspect(finding, user.name if user else finding.clerk))
     for target, suspects in sorted(by_target.items()):

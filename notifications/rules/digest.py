@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from decimal import Decimal
 
-from core import alert_state, analytics, stores
+from core import analytics, catalog
 from core.doctypes import DocType
+from core.messaging import alert_state
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
@@ -44,7 +45,7 @@ class DayTotals:
 async def digest(run: RuleRun) -> RuleReport:
     day = run.now.astimezone(run.tz).date()
     since = datetime.combine(day, time(), run.tz)
-    totals = {w.code: DayTotals() for w in await stores.list_warehouses(run.uow)}
+    totals = {w.code: DayTotals() for w in await catalog.list_warehouses(run.uow)}
     await _add_documents(run, since, totals)
     for code, count in (await analytics.open_approvals(run.uow)).items():
         totals[code].approvals = count

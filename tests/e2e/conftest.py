@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from bot.fake_wecom import FakeWeCom
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.bot_harness import BotHarness, Chat, new_fake, running_bot
 from tests.support.clock import ManualClock
 from tests.support.http_chat import HttpChat

@@ -9,8 +9,8 @@ from functools import partial
 import pytest
 
 from bot.appkeys import SETTINGS, new_uow
-from core import stores
-from core.commands import Line, Receive
+from core import catalog
+from core.ledger import Line, Receive
 from notifications.scheduler import create_scheduler
 from tests.support.alerts import post
 from tests.support.bot_harness import new_fake, running_bot
@@ -29,7 +29,7 @@ async def test_two_instances_deliver_a_scheduled_alert_once(pg_url: str) -> None
         shop = first.uow()
         await seed_shop(shop)
         await run(
-            shop, lambda u: stores.configure_warehouse(u, "t", "MAIN", purchasing_chat_id="buyers")
+            shop, lambda u: catalog.configure_warehouse(u, "t", "MAIN", purchasing_chat_id="buyers")
         )
         await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(3)),)))
         schedulers = [

@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_messages import CardClick
-from core import queries
-from core.models import AuditLog
-from core.uow import UnitOfWork
+from core import ledger
+from core.storage import AuditLog, UnitOfWork
 from tests.support.bot_harness import AGENT_ID, BotHarness, Chat, new_fake, running_bot
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -46,7 +45,7 @@ def task_of(fake: FakeWeCom, userid: str) -> str:
 
 
 async def price_of(bot: BotHarness) -> str:
-    stock = await bot.run(lambda u: queries.stock_of(u, "COKE"))
+    stock = await bot.run(lambda u: ledger.stock_of(u, "COKE"))
     return str(stock.price)
 
 
@@ -156,7 +155,7 @@ async def test_negative_sale_by_a_clerk_posts_only_after_approval(
     assert "需审批后过账" in pending
     assert "10 瓶" in (await chat.say("clerk1", "查 可乐"))[0]
     await chat.click("mgr1", task_of(fake_wecom, "mgr1"), f"approve:{PRICE_REQUEST}")
-    stock = await bot.run(lambda u: queries.stock_of(u, "COKE"))
+    stock = await bot.run(lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == 12
     assert await audit_count(bot, "document.post") == 2
 

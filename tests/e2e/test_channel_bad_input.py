@@ -15,8 +15,7 @@ from wechatpy.enterprise.crypto import PrpCrypto
 from bot.appkeys import METRICS
 from bot.fake_wecom import CallbackClient
 from bot.wecom_crypto import MAX_BODY_BYTES
-from core.models import InboxMessage, OutboxMessage
-from core.uow import UnitOfWork
+from core.storage import InboxMessage, OutboxMessage, UnitOfWork
 from tests.support.bot_harness import AES_KEY, AGENT_ID, CORP_ID, TOKEN, BotHarness, Chat
 
 BILLION_LAUGHS = """<?xml version="1.0"?>

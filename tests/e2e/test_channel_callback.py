@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.appkeys import METRICS
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_messages import OtherMessage, TextMessage
-from core.models import InboxMessage
+from core.storage import InboxMessage
 from tests.support.bot_harness import AGENT_ID, BotHarness, Chat, running_bot
 from tests.support.ledger import seed_shop
 

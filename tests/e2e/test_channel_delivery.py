@@ -7,9 +7,8 @@ import socket
 from dataclasses import replace
 
 from bot.fake_wecom import FakeWeCom
-from core import inbox, outbox
-from core.db import create_engine, create_sessionmaker
-from core.uow import UnitOfWork
+from core.messaging import inbox, outbox
+from core.storage import UnitOfWork, create_engine, create_sessionmaker
 from handlers import dispatch
 from handlers.inbound import Inbound
 from tests.support.bot_harness import FAST, BotHarness, Chat, running_bot

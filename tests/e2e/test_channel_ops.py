@@ -12,8 +12,8 @@ import pytest
 
 from bot.appkeys import ENGINE
 from bot.fake_wecom import FakeWeCom
-from core import outbox
-from core.uow import UnitOfWork
+from core.messaging import outbox
+from core.storage import UnitOfWork
 from tests.support.bot_harness import BotHarness, Chat, running_bot
 
 

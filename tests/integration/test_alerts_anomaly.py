@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import documents
+from core import ledger
 from core.importer import import_documents
-from core.uow import SHANGHAI, UnitOfWork
+from core.storage import SHANGHAI, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import make_scheduler, outbox
 from tests.support.anomaly_runs import fire_times
@@ -93,7 +93,7 @@ async def test_the_rule_names_the_clerk_from_documents_posted_through_the_ledger
 
     async def write(u: UnitOfWork) -> None:
         for command in history.commands():
-            await documents.submit(u, command, enforce_policy=False)
+            await ledger.submit(u, command, enforce_policy=False)
 
     await run(shop, write)
     first = await replay_hourly(history, scheduler, clock)

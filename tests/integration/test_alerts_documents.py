@@ -10,9 +10,8 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.commands import Count, Line, Receive, Sell
-from core.models import Item
-from core.uow import UnitOfWork
+from core.ledger import Count, Line, Receive, Sell
+from core.storage import Item, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.commands import Line, Receive, Sell
-from core.uow import UnitOfWork
+from core.ledger import Line, Receive, Sell
+from core.storage import UnitOfWork
 from notifications.scheduler import AlertScheduler
 from notifications.settings import AlertSettings
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule

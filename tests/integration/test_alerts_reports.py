@@ -10,10 +10,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import stores
-from core.commands import Line, Receive, ReturnSale, Sell, WriteOff
-from core.models import Item
-from core.uow import SHANGHAI, UnitOfWork
+from core import catalog
+from core.ledger import Line, Receive, ReturnSale, Sell, WriteOff
+from core.storage import SHANGHAI, Item, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
@@ -23,7 +22,7 @@ from tests.support.ledger import run, seed_shop
 @pytest.fixture
 async def shop(uow: UnitOfWork) -> UnitOfWork:
     await seed_shop(uow)
-    await run(uow, lambda u: stores.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
+    await run(uow, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
     return uow
 
 

@@ -10,9 +10,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.commands import Line, Receive, Sell
-from core.db import create_engine, create_sessionmaker
-from core.uow import SHANGHAI, UnitOfWork
+from core.ledger import Line, Receive, Sell
+from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker
 from core.views import ApprovalView
 from notifications.scheduler import DEFAULT_SCHEDULES, create_scheduler
 from tests.support.alerts import make_scheduler, outbox, post

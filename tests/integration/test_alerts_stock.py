@@ -9,11 +9,10 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import stores
-from core.commands import Line, Receive, Sell
+from core import catalog
 from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
-from core.models import Item
-from core.uow import UnitOfWork
+from core.ledger import Line, Receive, Sell
+from core.storage import Item, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
@@ -67,10 +66,10 @@ async def test_low_stock_goes_to_the_purchasing_chat_then_the_group_chat(
     shop: UnitOfWork, clock: ManualClock
 ) -> None:
     await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(1)))
-    await run(shop, lambda u: stores.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
+    await run(shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
     await rule(shop, "low-stock", clock.now)
     await run(
-        shop, lambda u: stores.configure_warehouse(u, "boss", "MAIN", purchasing_chat_id="P1")
+        shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", purchasing_chat_id="P1")
     )
     await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
     await rule(shop, "low-stock", clock.now + timedelta(minutes=30))
@@ -112,7 +111,7 @@ async def test_stock_that_went_negative_is_told_to_managers_once(
 ) -> None:
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
     )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(2)), policy=True)
     await drive(scheduler, "negative-stock", clock, clock.now + timedelta(hours=2))

@@ -7,8 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.storage import OutboxMessage, UnitOfWork, in_transaction
 from handlers.inbound import Inbound
 from tests.support.chat import Chat
 from tests.support.ledger import seed_shop

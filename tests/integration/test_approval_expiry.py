@@ -7,8 +7,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.storage import OutboxMessage, UnitOfWork, in_transaction
 from notifications.approval_expiry import announce_expired
 from tests.support.alerts import make_scheduler
 from tests.support.chat import Chat

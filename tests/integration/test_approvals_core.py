@@ -5,10 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import approvals, catalog, documents, prices, queries, verify
-from core.commands import ChangePrice, Line, Receive, Sell
+from core import approvals, audit, catalog, ledger
 from core.errors import PermissionDenied
-from core.uow import UnitOfWork
+from core.ledger import ChangePrice, Line, Receive, Sell
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted, PriceChanged
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
@@ -26,7 +26,7 @@ async def ask_price(
     cmd = ChangePrice(
         item="COKE", new_price=Decimal(price), actor=actor, warehouse="MAIN", idempotency_key=key
     )
-    result = await run(uow, lambda u: prices.request_price_change(u, cmd))
+    result = await run(uow, lambda u: approvals.request_price_change(u, cmd))
     return result.approval.number
 
 
@@ -89,13 +89,13 @@ async def test_price_changed_meanwhile_makes_the_request_conflicted(shop: UnitOf
 async def test_two_managers_approving_at_once_apply_it_once(shop: UnitOfWork) -> None:
     await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(3)),))
         ),
     )
     pending = await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(5)),))
         ),
     )
@@ -105,9 +105,9 @@ async def test_two_managers_approving_at_once_apply_it_once(shop: UnitOfWork) ->
     applied = [r for r in results if isinstance(r.outcome, Posted)]
     assert len(applied) == 1
     assert [r.refusal is not None for r in results].count(True) == 1
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(-2)
-    assert await run(shop, verify.first_problem) is None
+    assert await run(shop, audit.first_problem) is None
 
 
 async def test_negative_sale_by_clerk_posts_once_after_approval(shop: UnitOfWork) -> None:
@@ -117,29 +117,29 @@ async def test_negative_sale_by_clerk_posts_once_after_approval(shop: UnitOfWork
         lines=(Line("COKE", Decimal(-2)),),
         idempotency_key="msg:9",
     )
-    pending = await run(shop, lambda u: documents.submit(u, cmd))
+    pending = await run(shop, lambda u: ledger.submit(u, cmd))
     assert isinstance(pending, NeedsApproval)
-    replay = await run(shop, lambda u: documents.submit(u, cmd))
+    replay = await run(shop, lambda u: ledger.submit(u, cmd))
     assert isinstance(replay, NeedsApproval) and replay.approval.number == pending.approval.number
     decision = await decide(shop, pending.approval.number, "mgr1")
     assert isinstance(decision.outcome, Posted)
     assert decision.outcome.document.status == "posted"
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(2)
-    assert await run(shop, verify.first_problem) is None
+    assert await run(shop, audit.first_problem) is None
 
 
 async def test_balance_changed_meanwhile_conflicts_a_pending_document(shop: UnitOfWork) -> None:
     pending = await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(2)),))
         ),
     )
     assert isinstance(pending, NeedsApproval)
     await run(
         shop,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(24)),))
         ),
     )
@@ -148,7 +148,7 @@ async def test_balance_changed_meanwhile_conflicts_a_pending_document(shop: Unit
     assert (
         decision.approval.document is not None and decision.approval.document.status == "conflicted"
     )
-    stock = await run(shop, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(24)
 
 
@@ -175,7 +175,7 @@ async def test_expire_due_closes_old_requests_only(shop: UnitOfWork, clock: Manu
 
 
 async def approval_numbers(uow: UnitOfWork) -> list[str]:
-    from core.approval_store import open_requests
+    from core.approvals import open_requests
 
     return [a.number for a in await open_requests(uow, None)]
 

@@ -13,13 +13,18 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from config import Settings
-from core import approvals, archive, archive_db, archive_reader, documents, queries, verify
-from core.archive_db import ArchiveDatabase
-from core.commands import Line, Receive, Sell, Transfer
-from core.db import create_sessionmaker
-from core.models import Approval, AuditLog, Document, DocumentLine, StockMove
-from core.queries import DocumentFilter
-from core.uow import UnitOfWork
+from core import approvals, archive, audit, ledger
+from core.archive import ArchiveDatabase
+from core.ledger import DocumentFilter, Line, Receive, Sell, Transfer
+from core.storage import (
+    Approval,
+    AuditLog,
+    Document,
+    DocumentLine,
+    StockMove,
+    UnitOfWork,
+    create_sessionmaker,
+)
 from core.views import DocumentView, ItemStock, NeedsApproval, Posted
 from tests.support.cli import jxc
 from tests.support.clock import ManualClock
@@ -47,7 +52,7 @@ async def sqlite_archive(tmp_path: Path) -> AsyncIterator[ArchiveDatabase]:
 
 
 async def submit(uow: UnitOfWork, cmd: Receive | Sell | Transfer) -> Posted | NeedsApproval:
-    return await run(uow, lambda u: documents.submit(u, cmd))
+    return await run(uow, lambda u: ledger.submit(u, cmd))
 
 
 async def posted(uow: UnitOfWork, cmd: Receive | Sell | Transfer) -> str:
@@ -103,20 +108,20 @@ async def shop(uow: UnitOfWork, clock: ManualClock) -> Shop:
 
 async def stock_levels(uow: UnitOfWork) -> dict[str, ItemStock]:
     async def levels(u: UnitOfWork) -> dict[str, ItemStock]:
-        return {sku: await queries.stock_of(u, sku) for sku, *_ in ITEMS}
+        return {sku: await ledger.stock_of(u, sku) for sku, *_ in ITEMS}
 
     return await run(uow, levels)
 
 
 async def views(uow: UnitOfWork, numbers: list[str]) -> list[DocumentView]:
     async def read(u: UnitOfWork) -> list[DocumentView]:
-        return [await queries.document(u, number) for number in numbers]
+        return [await ledger.document(u, number) for number in numbers]
 
     return await run(uow, read)
 
 
 async def live_numbers(uow: UnitOfWork) -> set[str]:
-    page = await run(uow, lambda u: queries.list_documents(u, DocumentFilter(), limit=50))
+    page = await run(uow, lambda u: ledger.list_documents(u, DocumentFilter(), limit=50))
     assert page.next_cursor is None
     return {d.number for d in page.rows}
 
@@ -161,7 +166,7 @@ async def test_archiving_keeps_stock_and_verify_and_moves_old_documents_out(
     assert report.documents == len(shop.old) and report.approvals == 1
     assert report.opening == "QC-20261127" and report.carried > 0
     assert await stock_levels(uow) == stock_before
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, audit.first_problem) is None
     numbers = await live_numbers(uow)
     assert numbers == {*shop.kept, "QC-20261127"}
     assert await views(uow, shop.kept) == kept_before
@@ -175,7 +180,7 @@ async def test_opening_document_carries_exactly_the_archived_sums(
     shop: Shop, sqlite_archive: ArchiveDatabase
 ) -> None:
     await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
-    opening = await run(shop.uow, lambda u: queries.document(u, "QC-20261127"))
+    opening = await run(shop.uow, lambda u: ledger.document(u, "QC-20261127"))
     assert opening.type == "adjustment" and opening.status == "posted"
     assert opening.created_by == "archive" and "期初结转" in opening.note
     assert opening.posted_at is not None and opening.posted_at < archive.cutoff(BEFORE, shop.uow.tz)
@@ -194,7 +199,7 @@ async def test_pending_sale_stays_live_and_still_posts_when_approved(
     )
     assert decision.refusal is None and decision.approval.status == "approved"
     assert isinstance(decision.outcome, Posted)
-    assert await run(shop.uow, verify.first_problem) is None
+    assert await run(shop.uow, audit.first_problem) is None
 
 
 async def test_second_run_changes_nothing(shop: Shop, sqlite_archive: ArchiveDatabase) -> None:
@@ -215,10 +220,10 @@ async def test_sale_after_archiving_consumes_carried_batches_fefo(
     await archive.archive_before(shop.uow, sqlite_archive, BEFORE)
     # M1 (expires first) has 10 - 3 - 2 = 5 left, M2 has 10: selling 6 empties M1.
     await posted(shop.uow, Sell(warehouse="MAIN", actor="clerk1", lines=(line("MILK", "6"),)))
-    milk = await run(shop.uow, lambda u: queries.stock_of(u, "MILK", "MAIN"))
+    milk = await run(shop.uow, lambda u: ledger.stock_of(u, "MILK", "MAIN"))
     lots = {b.lot: b.qty for w in milk.warehouses for b in w.batches}
     assert lots.get("M1", Decimal(0)) == 0 and lots["M2"] == Decimal("9")
-    assert await run(shop.uow, verify.first_problem) is None
+    assert await run(shop.uow, audit.first_problem) is None
 
 
 async def test_progress_is_reported_after_each_chunk_with_increasing_counts(
@@ -233,7 +238,7 @@ async def test_progress_is_reported_after_each_chunk_with_increasing_counts(
     assert calls == [(4, len(shop.old)), (len(shop.old), len(shop.old))]
     assert report.documents == len(shop.old) and report.opening == "QC-20261127"
     assert await live_numbers(shop.uow) == {*shop.kept, "QC-20261127"}
-    assert await run(shop.uow, verify.first_problem) is None
+    assert await run(shop.uow, audit.first_problem) is None
 
 
 async def test_chunked_run_carries_the_same_sums_as_one_chunk(
@@ -241,13 +246,13 @@ async def test_chunked_run_carries_the_same_sums_as_one_chunk(
 ) -> None:
     stock_before = await stock_levels(shop.uow)
     await archive.archive_before(shop.uow, sqlite_archive, BEFORE, chunk=1)
-    opening = await run(shop.uow, lambda u: queries.document(u, "QC-20261127"))
+    opening = await run(shop.uow, lambda u: ledger.document(u, "QC-20261127"))
     assert {ln.sku: ln.qty for ln in opening.lines} == {
         "COKE": Decimal("19"),
         "MILK": Decimal("17"),
     }
     assert await stock_levels(shop.uow) == stock_before
-    assert await run(shop.uow, verify.first_problem) is None
+    assert await run(shop.uow, audit.first_problem) is None
 
 
 @pytest.mark.parametrize(
@@ -256,7 +261,7 @@ async def test_chunked_run_carries_the_same_sums_as_one_chunk(
 async def test_postgresql_archives_into_a_schema_of_the_live_database(
     shop: Shop, settings: Settings, engine: AsyncEngine
 ) -> None:
-    url = archive_db.archive_url(settings)
+    url = archive.archive_url(settings)
     assert url.endswith("?schema=jxc_archive")
     database = ArchiveDatabase.open(url)
     try:
@@ -266,12 +271,12 @@ async def test_postgresql_archives_into_a_schema_of_the_live_database(
             assert (await archived(database, number))[1] >= 1
         found = await run(
             UnitOfWork(create_sessionmaker(engine), settings=settings, archive=database),
-            lambda u: archive_reader.find_document(u, shop.old[0]),
+            lambda u: archive.find_document(u, shop.old[0]),
         )
     finally:
         await database.dispose()
     assert found.archived and found.document.number == shop.old[0]
-    assert await run(shop.uow, verify.first_problem) is None
+    assert await run(shop.uow, audit.first_problem) is None
     assert await live_numbers(shop.uow) == {*shop.kept, "QC-20261127"}
     tables = await run(shop.uow, schema_tables)
     assert {"documents", "stock_moves", "alembic_version"} <= tables["jxc_archive"]

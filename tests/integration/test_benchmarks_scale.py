@@ -15,9 +15,9 @@ from benchmarks import alert_scan, bulk, page_depth, rss, stock_scale
 from benchmarks.bulk import LedgerSize, Plan, stride_for
 from benchmarks.report import Measurement
 from benchmarks.runner import BenchEnv
-from core import queries, verify
-from core.models import Document, StockMove
-from core.queries import DocumentFilter
+from core import audit, ledger
+from core.ledger import DocumentFilter
+from core.storage import Document, StockMove
 from notifications.report import RuleRun
 from notifications.rules.expiry import expiry_candidates
 from notifications.rules.stock import low_stock_candidates
@@ -34,10 +34,10 @@ async def test_bulk_ledger_balances_equal_its_moves_and_stock_of_reads_them(
     path = await bulk.build(tmp_path / "ledger.db", TINY, NOW)
     plan = Plan(TINY, NOW, stride_for(TINY.batches))
     async with bulk.unit_of_work(path) as uow, uow:
-        assert await verify.first_problem(uow) is None
+        assert await audit.first_problem(uow) is None
         assert await uow.session.scalar(select(func.count()).select_from(StockMove)) == TINY.moves
         assert await uow.session.scalar(select(func.count(Document.id))) == TINY.documents
-        stock = await queries.stock_of(uow, bulk.name(7))
+        stock = await ledger.stock_of(uow, bulk.name(7))
     [main] = stock.warehouses
     expected = sum(plan.left_in(b) for b in range(7 * TINY.per_item, 8 * TINY.per_item))
     assert main.on_hand == Decimal(expected) > 0
@@ -62,7 +62,7 @@ async def test_computed_deep_page_cursor_lands_where_paging_arrives(tmp_path: Pa
     async with bulk.unit_of_work(path) as uow:
         for _ in range(6):
             async with uow:
-                page = await queries.list_documents(uow, DocumentFilter(), cursor, 10)
+                page = await ledger.list_documents(uow, DocumentFilter(), cursor, 10)
             cursor = page.next_cursor
         assert await page_depth.cursor_of_page(path, 7) == cursor
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
-from core import schema
+from core.storage import alembic_config
 from tests.support.cli import jxc
 
 
@@ -22,7 +22,7 @@ def test_console_script_runs_as_a_real_process(tmp_path: Path) -> None:
         [str(jxc_script), "db", "upgrade"], capture_output=True, text=True, env=env, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    head = ScriptDirectory.from_config(schema.alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert f"schema at {head}" in result.stdout
 
 

@@ -7,10 +7,10 @@ from decimal import Decimal
 
 import pytest
 
-from core import documents, queries, stores, verify
-from core.commands import Line, Receive, Sell
+from core import audit, catalog, ledger
 from core.errors import InsufficientStock
-from core.uow import UnitOfWork
+from core.ledger import Line, Receive, Sell
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 
@@ -25,7 +25,7 @@ async def sell_one(uow: UnitOfWork, n: int) -> Posted | NeedsApproval | Insuffic
         idempotency_key=f"sale:{n}",
     )
     try:
-        return await run(uow, lambda u: documents.submit(u, cmd))
+        return await run(uow, lambda u: ledger.submit(u, cmd))
     except InsufficientStock as refused:
         return refused
 
@@ -34,11 +34,11 @@ async def fifty_sales_of_ten_units(uow: UnitOfWork, policy: str) -> list[object]
     await seed_shop(uow)
     await run(
         uow,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
     )
     await run(
         uow,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(10)),))
         ),
     )
@@ -55,7 +55,7 @@ async def test_fifty_concurrent_sales_of_the_last_ten_units_sell_exactly_ten(
     others = [o for o in outcomes if not isinstance(o, Posted)]
     expected = NeedsApproval if policy == "approve" else InsufficientStock
     assert len(others) == 40 and all(isinstance(o, expected) for o in others)
-    stock = await run(uow, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(uow, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(0)
     assert len({p.document.number for p in posted}) == 10
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, audit.first_problem) is None

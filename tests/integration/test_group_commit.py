@@ -16,14 +16,19 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
-from core import documents, queries, stores, verify
-from core.commands import Line, Receive, Sell
-from core.db import create_engine, create_sessionmaker
-from core.db_thread import DatabaseThread
+from core import audit, catalog, ledger
 from core.errors import ConcurrencyConflict, InsufficientStock, NotFound
-from core.group_commit import GroupCommitter
-from core.models import AuditLog, Document, Warehouse
-from core.uow import UnitOfWork
+from core.ledger import Line, Receive, Sell
+from core.storage import (
+    AuditLog,
+    DatabaseThread,
+    Document,
+    GroupCommitter,
+    UnitOfWork,
+    Warehouse,
+    create_engine,
+    create_sessionmaker,
+)
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 
@@ -32,7 +37,7 @@ from tests.support.ledger import run, seed_shop
 async def committer(uow: UnitOfWork, database_url: str) -> AsyncIterator[GroupCommitter]:
     await seed_shop(uow)
     receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(10)),))
-    await run(uow, lambda u: documents.submit(u, receipt))
+    await run(uow, lambda u: ledger.submit(u, receipt))
     if database_url.startswith("sqlite"):
         async with DatabaseThread(database_url) as thread, GroupCommitter(uow, thread) as c:
             yield c
@@ -62,7 +67,7 @@ def sale(actor: str, sku: str, qty: int, key: str | None = None) -> Sell:
 
 async def submit(committer: GroupCommitter, cmd: Sell) -> object:
     try:
-        return await committer.run(lambda u: documents.submit(u, cmd))
+        return await committer.run(lambda u: ledger.submit(u, cmd))
     except (InsufficientStock, NotFound) as refused:
         return refused
 
@@ -72,7 +77,7 @@ async def test_fifty_concurrent_sales_of_the_last_ten_units_sell_ten_in_shared_c
     uow: UnitOfWork, committer: GroupCommitter, commits: list[int], policy: str
 ) -> None:
     await run(
-        uow, lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy)
+        uow, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy)
     )
     commits.clear()
     outcomes = await asyncio.gather(
@@ -84,9 +89,9 @@ async def test_fifty_concurrent_sales_of_the_last_ten_units_sell_ten_in_shared_c
     assert len(posted) == 10
     assert all(isinstance(o, expected) for o in outcomes if not isinstance(o, Posted))
     assert len({p.document.number for p in posted}) == 10
-    stock = await run(uow, lambda u: queries.stock_of(u, "COKE"))
+    stock = await run(uow, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(0)
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, audit.first_problem) is None
 
 
 async def test_a_refused_request_rolls_back_only_itself_audit_included(
@@ -104,8 +109,8 @@ async def test_a_refused_request_rolls_back_only_itself_audit_included(
         return int(await u.session.scalar(statement) or 0)
 
     assert await run(uow, posts) == 3  # the receipt and the two sales
-    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(7)
-    assert await run(uow, verify.first_problem) is None
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(7)
+    assert await run(uow, audit.first_problem) is None
 
 
 async def test_a_request_that_lost_a_race_runs_again_on_its_own(
@@ -117,14 +122,14 @@ async def test_a_request_that_lost_a_race_runs_again_on_its_own(
         attempts.append(1)
         if len(attempts) == 1:
             raise ConcurrencyConflict("a balance changed meanwhile")
-        return await documents.submit(u, sale("clerk1", "COKE", 1))
+        return await ledger.submit(u, sale("clerk1", "COKE", 1))
 
     retried, other = await asyncio.gather(
         committer.run(loses_once), submit(committer, sale("clerk2", "COKE", 1))
     )
     assert isinstance(retried, Posted) and isinstance(other, Posted)
     assert len(attempts) == 2
-    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(8)
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(8)
 
 
 async def test_one_idempotency_key_twice_in_one_batch_posts_one_document(
@@ -142,7 +147,7 @@ async def test_one_idempotency_key_twice_in_one_batch_posts_one_document(
         return int(await u.session.scalar(statement) or 0)
 
     assert await run(uow, sales) == 1
-    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(7)
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(7)
 
 
 async def test_a_database_error_in_one_request_leaves_the_others_committed(
@@ -159,7 +164,7 @@ async def test_a_database_error_in_one_request_leaves_the_others_committed(
     )
     assert isinstance(failed, IntegrityError)
     assert isinstance(posted, Posted)
-    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(9)
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(9)
 
 
 async def test_a_lock_wait_on_the_database_thread_does_not_stall_the_event_loop(
@@ -175,7 +180,7 @@ async def test_a_lock_wait_on_the_database_thread_does_not_stall_the_event_loop(
     ticks = 0
     async with DatabaseThread(sqlite_url) as thread, GroupCommitter(uow, thread) as committer:
         receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(5)),))
-        waiting = asyncio.create_task(committer.run(lambda u: documents.submit(u, receipt)))
+        waiting = asyncio.create_task(committer.run(lambda u: ledger.submit(u, receipt)))
         while ticks < 20:  # the loop keeps running while the database thread waits
             await asyncio.sleep(0.01)
             ticks += 1
@@ -200,5 +205,5 @@ async def test_a_failing_request_without_savepoint_sends_the_batch_round_alone(
     )
     assert isinstance(failed, IntegrityError)
     assert isinstance(posted, Posted) and isinstance(again, Posted)
-    assert (await run(uow, lambda u: queries.stock_of(u, "COKE"))).on_hand == Decimal(7)
-    assert await run(uow, verify.first_problem) is None
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(7)
+    assert await run(uow, audit.first_problem) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop

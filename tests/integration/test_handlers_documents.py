@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import archive as archiving
-from core import archive_db, documents
-from core.archive_db import ArchiveDatabase
-from core.commands import Line, Receive
-from core.db import create_sessionmaker
-from core.uow import UnitOfWork, in_transaction
+from core import ledger
+from core.archive import ArchiveDatabase, archive_url
+from core.ledger import Line, Receive
+from core.storage import UnitOfWork, create_sessionmaker, in_transaction
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -52,7 +51,7 @@ async def receive_many(uow: UnitOfWork, clock: ManualClock, count: int) -> None:
             if n % 3 == 0:
                 clock.advance(seconds=1)
             line = Line("COKE", Decimal(1))
-            await documents.submit(uow, Receive(warehouse="MAIN", actor="clerk1", lines=(line,)))
+            await ledger.submit(uow, Receive(warehouse="MAIN", actor="clerk1", lines=(line,)))
 
     await in_transaction(uow, work)
 
@@ -177,7 +176,7 @@ async def archived_chat(
     engine: AsyncEngine, clock: ManualClock, settings: Settings, chat_factory: ChatFactory
 ) -> AsyncIterator[Chat]:
     """A chat whose ledger can read the archive (where the app's settings put it)."""
-    archive = ArchiveDatabase.open(archive_db.archive_url(settings))
+    archive = ArchiveDatabase.open(archive_url(settings))
     uow = UnitOfWork(create_sessionmaker(engine), clock=clock, settings=settings, archive=archive)
     await seed_shop(uow)
     yield chat_factory(uow)

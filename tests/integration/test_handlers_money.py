@@ -9,10 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core import staff, stores
-from core.models import Item
+from core import catalog
 from core.money import imports
-from core.uow import UnitOfWork
+from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run, seed_shop
 from tests.support.money import import_partners_and_prices
@@ -129,9 +128,9 @@ async def test_help_lists_the_money_commands_each_role_may_use(chat: Chat) -> No
 @pytest.fixture
 async def trader(chat: Chat) -> Chat:
     async def setup(u: UnitOfWork) -> None:
-        await stores.add_warehouse(u, "boss", "TR", "贸易部")
-        await stores.configure_warehouse(u, "boss", "TR", mode="no_inventory")
-        await staff.save_user(u, "boss", "trader1", "小陈", "clerk", ["TR"])
+        await catalog.add_warehouse(u, "boss", "TR", "贸易部")
+        await catalog.configure_warehouse(u, "boss", "TR", mode="no_inventory")
+        await catalog.save_user(u, "boss", "trader1", "小陈", "clerk", ["TR"])
         u.session.add(
             Item(
                 sku="SOY",

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core import documents, queries, stores
-from core.uow import UnitOfWork, in_transaction
+from core import catalog, ledger
+from core.storage import UnitOfWork, in_transaction
 from core.views import Posted
 from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
@@ -51,7 +51,7 @@ async def test_sale_beyond_stock_opens_an_approval_with_the_numbers(chat: Chat) 
 async def test_sale_beyond_stock_is_refused_where_negative_stock_is_forbidden(chat: Chat) -> None:
     await in_transaction(
         chat.uow,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
     )
     await chat.say("clerk1", "入库 可乐 3")
     reply = await chat.say("clerk1", "销售 可乐 5")
@@ -130,7 +130,7 @@ async def test_same_message_delivered_twice_posts_once_and_is_answered_once(chat
 
 async def test_ledger_request_carries_the_inbox_key(chat: Chat) -> None:
     await chat.say("clerk1", "入库 可乐 24", key="msg:42")
-    replay = await in_transaction(chat.uow, lambda u: documents.replay_of(u, "msg:42"))
+    replay = await in_transaction(chat.uow, lambda u: ledger.replay_of(u, "msg:42"))
     assert isinstance(replay, Posted) and replay.document.number == "RK-20261126-0001"
 
 
@@ -162,7 +162,7 @@ async def test_unexpected_errors_propagate_and_nothing_is_answered(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(queries, "stock_of", broken)
+    monkeypatch.setattr(ledger, "stock_of", broken)
     with pytest.raises(RuntimeError, match="disk on fire"):
         await chat.say("clerk1", "查 可乐")
     assert await chat.outbox_count() == 0
@@ -171,7 +171,7 @@ async def test_unexpected_errors_propagate_and_nothing_is_answered(
 async def test_a_reply_longer_than_wecom_allows_arrives_in_parts(
     chat: Chat, uow: UnitOfWork
 ) -> None:
-    from core.models import Item
+    from core.storage import Item
 
     async def long_names(u: UnitOfWork) -> None:
         for n in range(6):

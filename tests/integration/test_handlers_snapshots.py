@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory, assert_snapshot
 from tests.support.ledger import seed_shop
 

@@ -11,9 +11,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core import importer, queries, verify
-from core.models import Document
-from core.uow import UnitOfWork
+from core import audit, importer, ledger
+from core.storage import Document, UnitOfWork
 from tests.support.ledger import run, seed_shop
 
 HEADER = ["doc_no", "type", "posted_at", "warehouse", "user", "partner"]
@@ -68,9 +67,9 @@ async def test_three_months_of_history_import_to_the_expected_balances(
     count = await run(uow, lambda u: importer.import_documents(u, path, "admin"))
     assert count == 92 * 30
     for (sku, warehouse), qty in expected.items():
-        stock = await run(uow, lambda u, s=sku, w=warehouse: queries.stock_of(u, s, w))
+        stock = await run(uow, lambda u, s=sku, w=warehouse: ledger.stock_of(u, s, w))
         assert stock.on_hand == qty, (sku, warehouse)
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, audit.first_problem) is None
 
 
 async def test_a_bad_row_anywhere_imports_nothing(uow: UnitOfWork, tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""Inbox persistence (core.inbox) on a real SQLite file and a real PostgreSQL database."""
+"""Inbox persistence (core.messaging.inbox) on a real SQLite file and a real PostgreSQL database."""
 
 from __future__ import annotations
 
@@ -8,10 +8,14 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import inbox
-from core.db import create_engine, create_sessionmaker
-from core.models import InboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import inbox
+from core.storage import (
+    InboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 from tests.support.clock import ManualClock
 
 

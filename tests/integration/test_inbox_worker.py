@@ -13,10 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import Handle, InboxWorker
-from core import inbox, outbox, staff
-from core.db import create_engine, create_sessionmaker
-from core.models import InboxMessage, OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core import catalog
+from core.messaging import inbox, outbox
+from core.storage import (
+    InboxMessage,
+    OutboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 from handlers.inbound import Inbound
 from tests.support.clock import ManualClock
 
@@ -133,7 +139,7 @@ async def test_a_crashing_handler_fails_the_message_and_tells_the_user_an_error_
         raise RuntimeError("boom")
 
     await in_transaction(
-        new_uow(), lambda u: staff.save_user(u, "test", "boss", "老板", "admin", ["MAIN"])
+        new_uow(), lambda u: catalog.save_user(u, "test", "boss", "老板", "admin", ["MAIN"])
     )
     await receive(new_uow, "a", "入库 可乐 24")
     with caplog.at_level(logging.ERROR, logger="bot.inbox_worker"):

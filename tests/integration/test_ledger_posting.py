@@ -5,8 +5,9 @@ from decimal import Decimal
 
 import pytest
 
-from core import documents, queries, stores
-from core.commands import (
+from core import catalog, ledger
+from core.errors import InsufficientStock, InvalidInput, NotFound, PermissionDenied
+from core.ledger import (
     Adjust,
     Count,
     Line,
@@ -17,8 +18,7 @@ from core.commands import (
     Transfer,
     WriteOff,
 )
-from core.errors import InsufficientStock, InvalidInput, NotFound, PermissionDenied
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
@@ -31,11 +31,11 @@ async def shop(uow: UnitOfWork) -> UnitOfWork:
 
 
 async def post(uow: UnitOfWork, cmd: object) -> Posted | NeedsApproval:
-    return await run(uow, lambda u: documents.submit(u, cmd))  # type: ignore[arg-type]
+    return await run(uow, lambda u: ledger.submit(u, cmd))  # type: ignore[arg-type]
 
 
 async def on_hand(uow: UnitOfWork, sku: str, warehouse: str = "MAIN") -> Decimal:
-    stock = await run(uow, lambda u: queries.stock_of(u, sku, warehouse))
+    stock = await run(uow, lambda u: ledger.stock_of(u, sku, warehouse))
     return stock.on_hand
 
 
@@ -88,13 +88,13 @@ async def test_sale_consumes_earliest_expiry_first(shop: UnitOfWork) -> None:
         ),
     )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "7"))))
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK"))
     assert [(b.lot, b.qty) for b in stock.warehouses[0].batches] == [("L2", Decimal(3))]
 
 
 async def test_receipt_without_expiry_gets_one_from_shelf_life(shop: UnitOfWork) -> None:
     await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "4"))))
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK"))
     batch = stock.warehouses[0].batches[0]
     assert batch.expiry == date(2026, 12, 6)  # 2026-11-26 in Shanghai + 10 days
 
@@ -133,7 +133,7 @@ async def test_negative_stock_policy_forbid_refuses_with_numbers(shop: UnitOfWor
 
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
     )
     await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "3"))))
     with pytest.raises(InsufficientStock, match="现有 3 瓶，需要 5 瓶"):
@@ -145,7 +145,7 @@ async def test_negative_stock_policy_allow_posts_below_zero(shop: UnitOfWork) ->
 
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
     )
     result = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "2"))))
     assert isinstance(result, Posted)
@@ -195,7 +195,7 @@ async def test_return_against_original_goes_back_into_the_sold_batch(shop: UnitO
         ),
     )
     assert isinstance(returned, Posted)
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK"))
     assert {b.lot: b.qty for b in stock.warehouses[0].batches} == {"L1": 4, "L2": 5}
 
 
@@ -243,7 +243,7 @@ async def test_transfer_moves_batches_between_warehouses(shop: UnitOfWork) -> No
     )
     assert isinstance(result, Posted)
     assert {(b.warehouse, b.qty) for b in result.balances} == {("MAIN", 2), ("B1", 4)}
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK", "B1"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK", "B1"))
     assert stock.warehouses[0].batches[0].lot == "L1"
 
 
@@ -290,7 +290,7 @@ async def test_bad_lines_are_refused_and_change_nothing(
 ) -> None:
     with pytest.raises(error, match=message):
         await post(shop, Receive(warehouse="MAIN", actor="clerk1", lines=lines((sku, qty))))
-    page = await run(shop, lambda u: queries.list_documents(u, queries.DocumentFilter()))
+    page = await run(shop, lambda u: ledger.list_documents(u, ledger.DocumentFilter()))
     assert page.rows == ()
 
 
@@ -310,12 +310,12 @@ async def test_negative_stock_of_a_shelf_life_item_keeps_one_default_batch_acros
 
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="allow"),
     )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "2"))))
     clock.advance(days=1)
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=lines(("MILK", "1"))))
-    stock = await run(shop, lambda u: queries.stock_of(u, "MILK"))
+    stock = await run(shop, lambda u: ledger.stock_of(u, "MILK"))
     assert [(b.lot, b.expiry, b.qty) for b in stock.warehouses[0].batches] == [("", None, -3)]
 
 
@@ -329,8 +329,8 @@ async def test_a_transfer_is_listed_for_both_stores(shop: UnitOfWork) -> None:
     for store in ("MAIN", "B1"):
         page = await run(
             shop,
-            lambda u, s=store: queries.list_documents(
-                u, queries.DocumentFilter(warehouses=(s,), type="transfer")
+            lambda u, s=store: ledger.list_documents(
+                u, ledger.DocumentFilter(warehouses=(s,), type="transfer")
             ),
         )
         assert [d.number for d in page.rows] == [moved.document.number]
@@ -340,10 +340,10 @@ async def test_audit_chain_verifies_when_the_clock_is_not_in_utc(shop: UnitOfWor
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from core import verify
+    from core import audit
 
     shanghai = shop.with_clock(
         lambda: datetime(2026, 11, 26, 16, 5, tzinfo=ZoneInfo("Asia/Shanghai"))
     )
     await post(shanghai, Receive(warehouse="MAIN", actor="clerk1", lines=lines(("COKE", "1"))))
-    assert await run(shop, verify.first_problem) is None
+    assert await run(shop, audit.first_problem) is None

@@ -15,13 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from core import approvals, documents, stores, verify
-from core.commands import COMMANDS, Line, Transfer
-from core.db import create_engine, create_sessionmaker
+from core import approvals, audit, catalog, ledger
 from core.doctypes import DocType
 from core.errors import DomainError
-from core.models import Item, StockBalance
-from core.uow import UnitOfWork
+from core.ledger import COMMANDS, Line, Transfer
+from core.storage import Item, StockBalance, UnitOfWork, create_engine, create_sessionmaker
 from core.views import NeedsApproval, Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
@@ -55,14 +53,14 @@ async def scenario(
         await seed_shop(uow)
         await run(
             uow,
-            lambda u: stores.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
+            lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy=policy),
         )
         approved_negative: set[str] = set()
         for kind, sku, qty, actor, decision, hours in ops:
             clock.advance(hours=hours)
             cmd = command(kind, sku, qty, actor)
             try:
-                result = await run(uow, lambda u, c=cmd: documents.submit(u, c))  # type: ignore[misc]
+                result = await run(uow, lambda u, c=cmd: ledger.submit(u, c))  # type: ignore[misc]
             except DomainError:
                 continue
             if isinstance(result, NeedsApproval) and decision != "leave":
@@ -75,7 +73,7 @@ async def scenario(
                 )
                 if isinstance(outcome.outcome, Posted) and "库存不足" in reason:
                     approved_negative.add(sku)
-        assert await run(uow, verify.first_problem) is None
+        assert await run(uow, audit.first_problem) is None
         negative = await run(uow, negative_skus)
         if policy == "allow":
             return

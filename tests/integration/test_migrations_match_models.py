@@ -7,7 +7,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 import core.money.tables  # noqa: F401  (registers the money side's tables on Base)
-from core.models import Base
+from core.storage import Base
 
 
 async def test_migrated_schema_has_no_difference_from_the_models(engine: AsyncEngine) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.money import margin
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 from tests.support.money import build_history, import_partners_and_prices

@@ -9,12 +9,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from core import analytics, documents, money, staff, stores, verify
-from core.commands import Count, Line, Receive, Sell, Transfer, WriteOff
+from core import analytics, audit, catalog, ledger, money
 from core.errors import InvalidInput
-from core.models import Item, StockBalance, StockMove
+from core.ledger import Count, Line, Receive, Sell, Transfer, WriteOff
 from core.money import deals, margin
-from core.uow import UnitOfWork
+from core.storage import Item, StockBalance, StockMove, UnitOfWork
 from core.views import Posted
 from tests.support.ledger import run, seed_shop
 
@@ -27,9 +26,9 @@ async def trader(uow: UnitOfWork) -> UnitOfWork:
     await seed_shop(uow)
 
     async def setup(u: UnitOfWork) -> None:
-        await stores.add_warehouse(u, "boss", "TR", "贸易部")
-        await stores.configure_warehouse(u, "boss", "TR", mode="no_inventory")
-        await staff.save_user(u, "boss", "trader1", "小陈", "clerk", ["TR"])
+        await catalog.add_warehouse(u, "boss", "TR", "贸易部")
+        await catalog.configure_warehouse(u, "boss", "TR", mode="no_inventory")
+        await catalog.save_user(u, "boss", "trader1", "小陈", "clerk", ["TR"])
         u.session.add(
             Item(sku="SOY", name="大豆", unit="吨", unit_precision=3, price=D(4100), cost=D(4000))
         )
@@ -53,13 +52,13 @@ async def test_trade_without_stock_books_money_and_margin_but_no_moves(
     header = {"warehouse": "TR", "actor": "trader1"}
     bought = await run(
         trader,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Receive(**header, partner="大豆供应商", lines=(Line("SOY", D(10), D(4000)),))
         ),
     )
     sold = await run(
         trader,
-        lambda u: documents.submit(
+        lambda u: ledger.submit(
             u, Sell(**header, partner="粮油公司", lines=(Line("SOY", D("2.5"), D(4400)),))
         ),
     )
@@ -74,7 +73,7 @@ async def test_trade_without_stock_books_money_and_margin_but_no_moves(
     assert [(r.key, r.revenue, r.cost, r.margin) for r in report.rows] == [
         ("大豆", D("11000.00"), D("10000.00"), D("1000.00"))  # cost at the item's 4000
     ]
-    assert await run(trader, verify.first_problem) is None
+    assert await run(trader, audit.first_problem) is None
 
 
 @pytest.mark.parametrize(
@@ -94,7 +93,7 @@ async def test_stock_work_is_refused_with_the_reason(
     trader: UnitOfWork, command: Count | WriteOff | Transfer, word: str
 ) -> None:
     with pytest.raises(InvalidInput, match=f"是无库存模式.*不能{word}"):
-        await run(trader, lambda u: documents.submit(u, command))
+        await run(trader, lambda u: ledger.submit(u, command))
     assert await moves_and_balances(trader) == (0, 0)
 
 
@@ -138,7 +137,7 @@ async def test_no_stock_alert_levels_exist_for_a_warehouse_without_stock(
     trader: UnitOfWork,
 ) -> None:
     sale = Sell(warehouse="TR", actor="trader1", partner="粮油公司", lines=(Line("SOY", D(5)),))
-    await run(trader, lambda u: documents.submit(u, sale))
+    await run(trader, lambda u: ledger.submit(u, sale))
     levels = await run(trader, lambda u: analytics.stock_levels(u))
     expiring = await run(trader, lambda u: analytics.batches_expiring_by(u, date(2030, 1, 1)))
     assert [lv for lv in levels if lv.warehouse == "TR"] == []
@@ -147,14 +146,14 @@ async def test_no_stock_alert_levels_exist_for_a_warehouse_without_stock(
 
 async def test_a_warehouse_holding_stock_cannot_stop_keeping_it(trader: UnitOfWork) -> None:
     receive = Receive(warehouse="B1", actor="mgr2", lines=(Line("COKE", D(3)),))
-    await run(trader, lambda u: documents.submit(u, receive))
+    await run(trader, lambda u: ledger.submit(u, receive))
     with pytest.raises(InvalidInput, match="仓库 B1 还有库存，请先盘点清零"):
         await run(
-            trader, lambda u: stores.configure_warehouse(u, "boss", "B1", mode="no_inventory")
+            trader, lambda u: catalog.configure_warehouse(u, "boss", "B1", mode="no_inventory")
         )
     count = Count(warehouse="B1", actor="mgr2", lines=(Line("COKE", D(0)),))
-    await run(trader, lambda u: documents.submit(u, count))
+    await run(trader, lambda u: ledger.submit(u, count))
     view = await run(
-        trader, lambda u: stores.configure_warehouse(u, "boss", "B1", mode="no_inventory")
+        trader, lambda u: catalog.configure_warehouse(u, "boss", "B1", mode="no_inventory")
     )
     assert view.code == "B1"

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from core import approvals, documents, stores
-from core.commands import Line, Receive, Sell
+from core import approvals, catalog, ledger
 from core.errors import ImportFailed
+from core.ledger import Line, Receive, Sell
 from core.money import imports
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 from tests.support.money import import_partners_and_prices
@@ -31,7 +31,7 @@ async def shop(uow: UnitOfWork, tmp_path: Path) -> UnitOfWork:
         actor="mgr1",
         lines=(Line("COKE", D(500), D(2)), Line("SPRITE", D(100), D(2)), Line("MILK2", D(9), D(3))),
     )
-    await run(uow, lambda u: documents.submit(u, receive))
+    await run(uow, lambda u: ledger.submit(u, receive))
     return uow
 
 
@@ -40,7 +40,7 @@ def sale(*lines: Line, partner: str | None = "张三") -> Sell:
 
 
 async def submit(uow: UnitOfWork, command: Sell) -> Posted | NeedsApproval:
-    return await run(uow, lambda u: documents.submit(u, command))
+    return await run(uow, lambda u: ledger.submit(u, command))
 
 
 async def test_sale_to_a_customer_takes_their_list_then_the_item_price(shop: UnitOfWork) -> None:
@@ -92,7 +92,7 @@ async def test_a_typed_price_at_or_above_the_list_posts(shop: UnitOfWork) -> Non
 async def test_the_warehouse_tolerance_lets_a_small_discount_through(shop: UnitOfWork) -> None:
     await run(
         shop,
-        lambda u: stores.configure_warehouse(u, "boss", "MAIN", price_tolerance=D(20)),
+        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", price_tolerance=D(20)),
     )
     assert isinstance(await submit(shop, sale(Line("COKE", D(5), D("2.4")))), Posted)
     assert isinstance(await submit(shop, sale(Line("COKE", D(5), D("2.39")))), NeedsApproval)

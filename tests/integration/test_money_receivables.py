@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core import money, verify
+from core import audit, money
 from core.errors import InvalidInput, NotFound
 from core.money.tables import Allocation, PartnerItem
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 from tests.support.money import build_history, import_partners_and_prices, pay
@@ -152,7 +152,7 @@ async def test_bad_payments_change_nothing(uow: UnitOfWork, history: dict[str, s
 async def test_audit_verify_passes_and_catches_an_edited_payment(
     uow: UnitOfWork, history: dict[str, str]
 ) -> None:
-    assert await run(uow, verify.first_problem) is None
+    assert await run(uow, audit.first_problem) is None
 
     async def tamper(u: UnitOfWork) -> None:
         await u.session.execute(
@@ -160,7 +160,7 @@ async def test_audit_verify_passes_and_catches_an_edited_payment(
         )
 
     await run(uow, tamper)
-    problem = await run(uow, verify.first_problem)
+    problem = await run(uow, audit.first_problem)
     assert problem is not None and problem.table == "partners"
     assert "张三 ar balance 280.4000 != documents − payments 180.4000" in problem.detail
 
@@ -172,5 +172,5 @@ async def test_audit_verify_catches_an_edited_allocation(
         await u.session.execute(text("UPDATE allocations SET amount = 400000 WHERE id = 1"))
 
     await run(uow, tamper)
-    problem = await run(uow, verify.first_problem)
+    problem = await run(uow, audit.first_problem)
     assert problem is not None and problem.table == "partner_items"

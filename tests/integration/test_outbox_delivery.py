@@ -13,11 +13,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import outbox
 from core.clock import utcnow
-from core.db import create_engine, create_sessionmaker
-from core.models import OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import outbox
+from core.storage import (
+    OutboxMessage,
+    UnitOfWork,
+    create_engine,
+    create_sessionmaker,
+    in_transaction,
+)
 from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker
 from tests.support.clock import ManualClock
 

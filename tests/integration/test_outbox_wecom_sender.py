@@ -10,7 +10,7 @@ import pytest
 from bot.delivery import WeComSender
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_api import WeComClient
-from core.outbox import markdown_payload, text_payload
+from core.messaging import markdown_payload, text_payload
 from handlers.cards import Card, CardButton
 from notifications.outbox_worker import DeliveryFailed
 from tests.support.bot_harness import AGENT_ID, CORP_ID, SECRET, new_fake

@@ -10,11 +10,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import documents
-from core.commands import DocumentCommand
-from core.db import create_sessionmaker
-from core.models import OutboxMessage
-from core.uow import SHANGHAI, UnitOfWork
+from core import ledger
+from core.ledger import DocumentCommand
+from core.storage import SHANGHAI, OutboxMessage, UnitOfWork, create_sessionmaker
 from notifications.registry import run_rule
 from notifications.report import RuleReport
 from notifications.scheduler import AlertScheduler
@@ -50,7 +48,7 @@ async def rule(
 
 
 async def post(uow: UnitOfWork, cmd: DocumentCommand, *, policy: bool = False) -> Any:
-    return await run(uow, lambda u: documents.submit(u, cmd, enforce_policy=policy))
+    return await run(uow, lambda u: ledger.submit(u, cmd, enforce_policy=policy))
 
 
 async def drive(

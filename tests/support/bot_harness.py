@@ -27,9 +27,9 @@ from bot.appkeys import SESSIONS, WORKERS, SchedulerState, new_uow
 from bot.fake_wecom import CallbackClient, FakeWeCom
 from bot.inbox_worker import Handle
 from config import Settings
-from core import inbox, outbox
 from core.clock import Clock, utcnow
-from core.uow import UnitOfWork, in_transaction
+from core.messaging import inbox, outbox
+from core.storage import UnitOfWork, in_transaction
 from notifications.outbox_worker import DeliveryPolicy
 
 T = TypeVar("T")

@@ -13,9 +13,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from core import staff
-from core.models import Document, OutboxMessage
-from core.uow import UnitOfWork, in_transaction
+from core import catalog
+from core.storage import Document, OutboxMessage, UnitOfWork, in_transaction
 from handlers.dispatch import handle
 from handlers.inbound import Inbound
 
@@ -69,7 +68,7 @@ class Chat:
     async def add_user(self, userid: str, role: str, *warehouses: str, active: bool = True) -> None:
         await in_transaction(
             self.uow,
-            lambda uow: staff.save_user(uow, "test", userid, userid, role, warehouses, active),
+            lambda uow: catalog.save_user(uow, "test", userid, userid, role, warehouses, active),
         )
 
 

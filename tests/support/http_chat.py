@@ -5,7 +5,7 @@ replies read from what the fake WeCom's ``message/send`` received.
 from __future__ import annotations
 
 from bot.wecom_messages import OtherMessage
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from handlers.inbound import Inbound
 from tests.support.bot_harness import BotHarness
 from tests.support.chat import Chat

@@ -6,9 +6,8 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import TypeVar
 
-from core import staff, stores
-from core.models import Item
-from core.uow import UnitOfWork, in_transaction
+from core import catalog
+from core.storage import Item, UnitOfWork, in_transaction
 
 T = TypeVar("T")
 
@@ -53,8 +52,8 @@ async def seed_shop(uow: UnitOfWork) -> None:
                     batch_tracked=shelf is not None,
                 )
             )
-        await stores.add_warehouse(uow, "test", "B1", "二号店")
+        await catalog.add_warehouse(uow, "test", "B1", "二号店")
         for userid, name, role, warehouses in USERS:
-            await staff.save_user(uow, "test", userid, name, role, warehouses)
+            await catalog.save_user(uow, "test", userid, name, role, warehouses)
 
     await run(uow, work)

@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from core import documents, money
-from core.commands import Line, Receive, ReturnPurchase, ReturnSale, Sell, WriteOff
+from core import ledger, money
+from core.ledger import Line, Receive, ReturnPurchase, ReturnSale, Sell, WriteOff
 from core.money import imports
-from core.uow import UnitOfWork
+from core.storage import UnitOfWork
 from core.views import Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run
@@ -38,7 +38,7 @@ async def import_partners_and_prices(uow: UnitOfWork, tmp_path: Path) -> None:
 
 
 async def post(uow: UnitOfWork, command: object) -> str:
-    result = await run(uow, lambda u: documents.submit(u, command))  # type: ignore[arg-type]
+    result = await run(uow, lambda u: ledger.submit(u, command))  # type: ignore[arg-type]
     assert isinstance(result, Posted), result
     return result.document.number
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from core.analytics import SalesLine
-from core.commands import DocumentCommand, Line, ReturnSale, Sell
-from core.models import Item
+from core.ledger import DocumentCommand, Line, ReturnSale, Sell
+from core.storage import Item
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CSV_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "partner", "sku", "qty",

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from config import Settings
-from core.archive_db import archive_url, is_live
+from core.archive import archive_url, is_live
 
 PG = "postgresql+asyncpg://jxc:secret@db.local/shop"
 

@@ -1,0 +1,53 @@
+"""What a document waiting for approval records (the balances it saw, the stock it would
+change) and how its approval checks that nobody changed them meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any
+
+from core import ledger
+from core.fmt import plain_qty
+from core.ledger.planning import Plan
+from core.storage import Document, StockBalance, UnitOfWork
+from core.views import Change
+
+
+async def balances_changed_since(uow: UnitOfWork, seen: dict[str, Any]) -> bool:
+    """True when any balance the request saw was changed, or a new one appeared."""
+    pairs = {(int(i), int(w)) for i, w in seen.get("pairs", [])}
+    current = await ledger.locked_balances(uow, pairs)
+    now = {str(b.id): b.version for group in current.values() for b in group}
+    before: dict[str, int] = seen.get("balances", {})
+    return now != before
+
+
+def seen_versions(
+    document: Document, balances: dict[tuple[int, int], list[StockBalance]]
+) -> dict[str, Any]:
+    return {
+        "document": document.version,
+        "pairs": sorted([item_id, wh_id] for item_id, wh_id in balances),
+        "balances": {str(b.id): b.version for group in balances.values() for b in group},
+    }
+
+
+def stock_changes(plan: Plan, balances: dict[tuple[int, int], list[StockBalance]]) -> list[Change]:
+    """Book stock before → after for each item and warehouse the request would touch."""
+    delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
+    labels: dict[tuple[int, int], str] = {}
+    for move in plan.moves:
+        key = (move.item.id, move.warehouse.id)
+        delta[key] += move.qty
+        labels[key] = f"{move.item.name}@{move.warehouse.code}"
+    for short in plan.shortfalls:
+        key = (short.item.id, short.warehouse.id)
+        delta[key] -= short.needed - short.available
+        labels[key] = f"{short.item.name}@{short.warehouse.code}"
+    changes = []
+    for key, change in delta.items():
+        before = sum((b.qty for b in balances.get(key, [])), Decimal(0))
+        changes.append(Change(labels[key], plain_qty(before), plain_qty(before + change)))
+    return changes

@@ -1,0 +1,111 @@
+"""Looking things up: items (by sku, barcode, name), warehouses by code, partners by name.
+
+Lookups by sku and warehouse code are memoised in the session (one transaction): the ORM's
+identity map only short-cuts lookups by primary key, and imports ask thousands of times.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import bindparam, func, or_, select
+
+from core.errors import AmbiguousItem, InvalidInput, NotFound
+from core.storage import Item, Partner, UnitOfWork, Warehouse
+
+DEFAULT_WAREHOUSE = "MAIN"
+_ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
+# Sku, barcode or exact name in one indexed query; ``resolve_item`` applies that priority.
+_EXACT_MATCHES = (
+    select(Item)
+    .where(
+        or_(
+            Item.sku == bindparam("query"),
+            Item.barcode == bindparam("query"),
+            Item.name == bindparam("query"),
+        )
+    )
+    .order_by(Item.sku)
+    .limit(50)
+)
+
+
+async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
+    cache = await items_by_sku(uow, [sku])
+    if sku not in cache:
+        raise NotFound(f"没有编码为 {sku} 的商品")
+    return cache[sku]
+
+
+async def items_by_sku(uow: UnitOfWork, skus: Collection[str]) -> dict[str, Item]:
+    """The session's memo of items by sku, with ``skus`` looked up in one query if new."""
+    cache: dict[str, Item] = uow.session.info.setdefault("items_by_sku", {})
+    missing = [sku for sku in skus if sku not in cache]
+    if missing:
+        found = await uow.session.scalars(_ITEMS_BY_SKU, {"skus": missing})
+        cache.update((item.sku, item) for item in found)
+    return cache
+
+
+async def resolve_item(uow: UnitOfWork, query: str) -> Item:
+    """Find one item by sku, barcode, exact name, or a name fragment that matches only one."""
+    query = query.strip()
+    if not query:
+        raise InvalidInput("请写出商品名称、编码或条码，例如：查 可乐")
+    exact = (await uow.session.scalars(_EXACT_MATCHES, {"query": query})).all()
+    for attribute in ("sku", "barcode", "name"):
+        found = [item for item in exact if getattr(item, attribute) == query]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise AmbiguousItem(query, [(i.sku, i.name) for i in found[:10]])
+    pattern = f"%{_escape_like(query)}%"
+    matches = (
+        await uow.session.scalars(
+            select(Item)
+            .where(or_(Item.name.like(pattern, escape="\\"), Item.sku.like(pattern, escape="\\")))
+            .order_by(Item.name)
+            .limit(11)
+        )
+    ).all()
+    if not matches:
+        raise NotFound(f"没有找到商品“{query}”。请检查名称，或发送 查 加商品编码/条码")
+    if len(matches) > 1:
+        raise AmbiguousItem(query, [(i.sku, i.name) for i in matches[:10]])
+    return matches[0]
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def warehouse_by_code(uow: UnitOfWork, code: str) -> Warehouse:
+    key = code.strip().upper()
+    cache: dict[str, Warehouse] = uow.session.info.setdefault("warehouses_by_code", {})
+    if key not in cache:
+        warehouse = await uow.session.scalar(
+            select(Warehouse).where(func.upper(Warehouse.code) == key)
+        )
+        if warehouse is None:
+            raise NotFound(f"没有代码为 {code} 的仓库/门店")
+        cache[key] = warehouse
+    return cache[key]
+
+
+async def partner_named(uow: UnitOfWork, kind: str, name: str | None) -> Partner | None:
+    """The customer or supplier with that name (or one that is both), created on first use."""
+    if not name:
+        return None
+    partner = await uow.session.scalar(
+        select(Partner)
+        .where(Partner.kind.in_((kind, "both")), Partner.name == name)
+        .order_by(Partner.id)
+        .limit(1)
+    )
+    if partner is None:
+        partner = Partner(kind=kind, name=name)
+        uow.session.add(partner)
+        await uow.session.flush()
+        partner.code = f"{'C' if kind == 'customer' else 'S'}N{partner.id:05d}"
+        await uow.session.flush()
+    return partner

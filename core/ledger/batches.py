@@ -1,0 +1,156 @@
+"""Lots, expiry and FEFO: which batch a receipt goes into and which batches a sale consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy.orm import contains_eager
+
+from core.errors import InvalidInput
+from core.storage import Batch, Item, StockBalance, StockMove, UnitOfWork
+
+# Stock of an item with no lot and no expiry lives in this batch; so does negative stock.
+DEFAULT_LOT = ""
+
+
+def auto_lot(expiry: date | None) -> str:
+    """Receipts with the same expiry and no lot share one batch."""
+    return DEFAULT_LOT if expiry is None else f"E{expiry:%Y%m%d}"
+
+
+async def batch_for_receipt(
+    uow: UnitOfWork, item: Item, lot: str | None, expiry: date | None
+) -> Batch:
+    if expiry is None and item.shelf_life_days:
+        expiry = uow.today() + timedelta(days=item.shelf_life_days)
+    lot = auto_lot(expiry) if lot is None else lot
+    batch = await _batch(uow, item, lot)
+    if batch is None:
+        return await _new_batch(uow, item, lot, expiry)
+    if expiry is not None and batch.expiry is not None and batch.expiry != expiry:
+        raise InvalidInput(
+            f"{item.name} 批号 {lot} 已登记到期日 {batch.expiry}，与 {expiry} 不符；"
+            "请换一个批号或更正到期日"
+        )
+    return batch
+
+
+async def default_batch(uow: UnitOfWork, item: Item) -> Batch:
+    """The item's batch without lot or expiry: unbatched stock and negative stock."""
+    return await _batch(uow, item, DEFAULT_LOT) or await _new_batch(uow, item, DEFAULT_LOT, None)
+
+
+async def _new_batch(uow: UnitOfWork, item: Item, lot: str, expiry: date | None) -> Batch:
+    batch = Batch(item_id=item.id, lot=lot, expiry=expiry, received_at=uow.now())
+    uow.session.add(batch)
+    await uow.session.flush()
+    return batch
+
+
+async def existing_batch(uow: UnitOfWork, item: Item, lot: str) -> Batch:
+    batch = await _batch(uow, item, lot)
+    if batch is None:
+        raise InvalidInput(f"{item.name} 没有批号 {lot}")
+    return batch
+
+
+async def _batch(uow: UnitOfWork, item: Item, lot: str) -> Batch | None:
+    return await uow.session.scalar(select(Batch).where(Batch.item_id == item.id, Batch.lot == lot))
+
+
+# Built once: every posting runs it, and building it costs as much as running it.
+_LOCKED_BALANCES = (
+    select(StockBalance)
+    .join(StockBalance.batch)
+    .where(
+        tuple_(StockBalance.item_id, StockBalance.warehouse_id).in_(
+            bindparam("pairs", expanding=True)
+        )
+    )
+    .order_by(StockBalance.id)
+    .options(contains_eager(StockBalance.batch))
+    .with_for_update(of=StockBalance)
+)
+
+
+async def locked_balances(
+    uow: UnitOfWork, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[StockBalance]]:
+    """Balances of (item, warehouse) pairs, row-locked in id order, FEFO-sorted per pair.
+
+    Locking every pair of a document up front, in one id-ordered statement, means two
+    documents touching the same items cannot deadlock (PostgreSQL; SQLite already
+    serialises writers).
+    """
+    result: dict[tuple[int, int], list[StockBalance]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return result
+    rows = await uow.session.scalars(_LOCKED_BALANCES, {"pairs": sorted(pairs)})
+    for balance in rows:
+        result[(balance.item_id, balance.warehouse_id)].append(balance)
+    for balances in result.values():
+        balances.sort(key=fefo_key)
+    return result
+
+
+def fefo_key(balance: StockBalance) -> tuple[date, object, int]:
+    """Earliest expiry first (no expiry last), then oldest receipt."""
+    batch = balance.batch
+    return (batch.expiry or date.max, batch.received_at, batch.id)
+
+
+def is_expired(batch: Batch, today: date) -> bool:
+    return batch.expiry is not None and batch.expiry < today
+
+
+@dataclass(frozen=True)
+class Take:
+    batch: Batch
+    qty: Decimal
+    expired: bool
+
+
+@dataclass(frozen=True)
+class Allocation:
+    takes: tuple[Take, ...]
+    shortfall: Decimal
+
+
+def allocate(
+    stock: list[tuple[Batch, Decimal]], qty: Decimal, today: date, *, include_expired: bool
+) -> Allocation:
+    """Take ``qty`` FEFO from batches with stock; expired ones only when allowed.
+
+    ``stock`` is FEFO-ordered (batch, quantity there now) pairs.
+    """
+    takes: list[Take] = []
+    remaining = qty
+    for batch, available in stock:
+        if remaining <= 0:
+            break
+        expired = is_expired(batch, today)
+        if available <= 0 or (expired and not include_expired):
+            continue
+        take = Take(batch, min(available, remaining), expired)
+        takes.append(take)
+        remaining -= take.qty
+    return Allocation(tuple(takes), max(remaining, Decimal(0)))
+
+
+async def batch_sold_in(uow: UnitOfWork, document_id: int, item_id: int) -> Batch | None:
+    """The batch an earlier document took this item from (returns go back into it)."""
+    return await uow.session.scalar(
+        select(Batch)
+        .join(StockMove, StockMove.batch_id == Batch.id)
+        .where(StockMove.document_id == document_id, StockMove.item_id == item_id)
+        .order_by(StockMove.id)
+        .limit(1)
+    )
+
+
+def newest_fresh_batch(balances: list[StockBalance], today: date) -> Batch | None:
+    fresh = [b.batch for b in balances if not is_expired(b.batch, today)]
+    return max(fresh, key=lambda b: (b.received_at, b.id), default=None)

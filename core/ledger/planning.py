@@ -1,0 +1,200 @@
+"""Turn a document's lines into signed stock moves over batches, noting what needs approval.
+
+Planning reads row-locked balances and changes nothing but batches; ``core.ledger`` writes
+the moves. Quantities on lines are as the user means them; the sign comes from the type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from core.doctypes import DocType
+from core.ledger import batches
+from core.storage import Batch, Item, StockBalance, UnitOfWork, Warehouse
+
+# Sales and transfers must not hand out expired goods unasked; write-offs, counts,
+# adjustments and returns to the supplier are how expired goods leave, so they may.
+FRESH_ONLY = frozenset({DocType.SALE, DocType.TRANSFER})
+
+
+@dataclass(frozen=True)
+class PlanLine:
+    line_no: int
+    item: Item
+    qty: Decimal
+    price: Decimal | None
+    lot: str | None
+    expiry: date | None = None
+
+
+@dataclass(frozen=True)
+class PlannedMove:
+    line_no: int
+    item: Item
+    warehouse: Warehouse
+    batch: Batch
+    qty: Decimal
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    item: Item
+    warehouse: Warehouse
+    needed: Decimal
+    available: Decimal
+
+
+@dataclass(frozen=True)
+class ExpiredUse:
+    item: Item
+    batch: Batch
+    qty: Decimal
+
+
+@dataclass
+class Plan:
+    moves: list[PlannedMove] = field(default_factory=list)
+    shortfalls: list[Shortfall] = field(default_factory=list)
+    expired: list[ExpiredUse] = field(default_factory=list)
+    # Cost value of the stock that leaves or appears: what thresholds are judged on.
+    value: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Allowances:
+    negative: bool = False
+    expired: bool = False
+
+
+class Planner:
+    def __init__(
+        self,
+        uow: UnitOfWork,
+        doc_type: DocType,
+        balances: dict[tuple[int, int], list[StockBalance]],
+        allow: Allowances,
+    ) -> None:
+        self.uow = uow
+        self.doc_type = doc_type
+        self.balances = balances
+        self.allow = allow
+        self.plan = Plan()
+        # Moves planned so far per (warehouse, batch): later lines see what earlier ones took.
+        self._planned: dict[tuple[int, int], Decimal] = {}
+
+    def _on_hand(self, item: Item, warehouse: Warehouse) -> list[StockBalance]:
+        return self.balances[(item.id, warehouse.id)]
+
+    def _stock(self, item: Item, warehouse: Warehouse) -> list[tuple[Batch, Decimal]]:
+        return [
+            (b.batch, b.qty + self._planned.get((warehouse.id, b.batch_id), Decimal(0)))
+            for b in self._on_hand(item, warehouse)
+        ]
+
+    async def take_out(self, line: PlanLine, warehouse: Warehouse, qty: Decimal) -> None:
+        stock = self._stock(line.item, warehouse)
+        if line.lot is not None:
+            chosen = await batches.existing_batch(self.uow, line.item, line.lot)
+            stock = [(batch, qty_there) for batch, qty_there in stock if batch.id == chosen.id]
+        fresh_only = self.doc_type in FRESH_ONLY
+        allocation = batches.allocate(
+            stock, qty, self.uow.today(), include_expired=self.allow.expired or not fresh_only
+        )
+        for take in allocation.takes:
+            self._add(line, warehouse, take.batch, -take.qty)
+            if take.expired and fresh_only:
+                self.plan.expired.append(ExpiredUse(line.item, take.batch, take.qty))
+        if allocation.shortfall <= 0:
+            return
+        if fresh_only and not self.allow.expired:
+            self._note_expired_cover(line, stock, allocation)
+        available = qty - allocation.shortfall
+        self.plan.shortfalls.append(Shortfall(line.item, warehouse, qty, available))
+        if self.allow.negative:
+            default = await batches.default_batch(self.uow, line.item)
+            self._add(line, warehouse, default, -allocation.shortfall)
+
+    def _note_expired_cover(
+        self,
+        line: PlanLine,
+        stock: list[tuple[Batch, Decimal]],
+        fresh: batches.Allocation,
+    ) -> None:
+        """Record the expired stock that could cover a shortfall if a manager allowed it."""
+        taken = {t.batch.id: t.qty for t in fresh.takes}
+        left = [(b, q - taken.get(b.id, Decimal(0))) for b, q in stock]
+        cover = batches.allocate(left, fresh.shortfall, self.uow.today(), include_expired=True)
+        self.plan.expired.extend(ExpiredUse(line.item, t.batch, t.qty) for t in cover.takes)
+
+    async def put_in(
+        self, line: PlanLine, warehouse: Warehouse, qty: Decimal, batch: Batch | None = None
+    ) -> None:
+        if batch is None:
+            batch = await self._incoming_batch(line, warehouse)
+        self._add(line, warehouse, batch, qty)
+
+    async def _incoming_batch(self, line: PlanLine, warehouse: Warehouse) -> Batch:
+        if self.doc_type is DocType.RECEIPT or line.lot is not None or line.expiry is not None:
+            return await batches.batch_for_receipt(self.uow, line.item, line.lot, line.expiry)
+        newest = batches.newest_fresh_batch(self._on_hand(line.item, warehouse), self.uow.today())
+        return newest or await batches.default_batch(self.uow, line.item)
+
+    async def fill_to(self, line: PlanLine, warehouse: Warehouse, counted: Decimal) -> None:
+        """Counts: post the variance so the book equals what is on the shelf."""
+        stock = self._stock(line.item, warehouse)
+        variance = counted - sum((qty for _, qty in stock), Decimal(0))
+        if variance < 0:
+            await self.take_out(line, warehouse, -variance)
+            return
+        # Clear negative balances first: they are goods sold before they were booked in.
+        for batch, qty in stock:
+            if variance <= 0:
+                break
+            if qty < 0:
+                refill = min(-qty, variance)
+                self._add(line, warehouse, batch, refill)
+                variance -= refill
+        if variance > 0:
+            await self.put_in(line, warehouse, variance)
+
+    def _add(self, line: PlanLine, warehouse: Warehouse, batch: Batch, qty: Decimal) -> None:
+        if qty == 0:
+            return
+        self.plan.moves.append(PlannedMove(line.line_no, line.item, warehouse, batch, qty))
+        key = (warehouse.id, batch.id)
+        self._planned[key] = self._planned.get(key, Decimal(0)) + qty
+        self.plan.value += abs(qty) * line.item.cost
+
+
+async def plan_lines(
+    planner: Planner,
+    lines: list[PlanLine],
+    warehouse: Warehouse,
+    to_warehouse: Warehouse | None,
+    return_batches: dict[int, Batch],
+) -> Plan:
+    doc_type = planner.doc_type
+    for line in lines:
+        if doc_type is DocType.COUNT:
+            await planner.fill_to(line, warehouse, line.qty)
+        elif doc_type is DocType.TRANSFER:
+            assert to_warehouse is not None
+            before = len(planner.plan.moves)
+            await planner.take_out(line, warehouse, line.qty)
+            for move in planner.plan.moves[before:]:
+                planner.plan.moves.append(
+                    PlannedMove(move.line_no, move.item, to_warehouse, move.batch, -move.qty)
+                )
+        elif _is_outgoing(doc_type, line.qty):
+            await planner.take_out(line, warehouse, abs(line.qty))
+        else:
+            await planner.put_in(line, warehouse, abs(line.qty), return_batches.get(line.item.id))
+    return planner.plan
+
+
+def _is_outgoing(doc_type: DocType, qty: Decimal) -> bool:
+    if doc_type in (DocType.SALE, DocType.ADJUSTMENT):
+        return (qty > 0) == (doc_type is DocType.SALE)
+    return doc_type in (DocType.PURCHASE_RETURN, DocType.WRITEOFF)

@@ -1,0 +1,87 @@
+"""Which documents need a second person's approval (DESIGN §5), per warehouse policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from config import Settings
+from core.doctypes import APPROVER_ROLES, DocType, Role
+from core.errors import InsufficientStock
+from core.fmt import money, qty_text
+from core.ledger.planning import Plan
+from core.storage import Warehouse
+
+VALUE_SUBJECT = {
+    DocType.WRITEOFF: "writeoff",
+    DocType.ADJUSTMENT: "adjustment",
+    DocType.COUNT: "count_variance",
+}
+VALUE_LABEL = {DocType.WRITEOFF: "报损", DocType.ADJUSTMENT: "调整", DocType.COUNT: "盘点差异"}
+RETURN_TYPES = frozenset({DocType.SALES_RETURN})
+
+
+@dataclass(frozen=True)
+class Reason:
+    subject: str
+    text: str
+
+
+@dataclass(frozen=True)
+class WarehousePolicy:
+    negative_stock: str
+    value_threshold: Decimal
+
+    @classmethod
+    def of(cls, warehouse: Warehouse, defaults: Settings) -> WarehousePolicy:
+        return cls(
+            negative_stock=warehouse.negative_stock_policy or defaults.negative_stock_policy,
+            value_threshold=(
+                warehouse.approval_value_threshold
+                if warehouse.approval_value_threshold is not None
+                else defaults.approval_value_threshold
+            ),
+        )
+
+
+def approval_reasons(
+    doc_type: DocType,
+    role: Role,
+    has_negative_lines: bool,
+    plan: Plan,
+    policy: WarehousePolicy,
+) -> list[Reason]:
+    """Reasons this document may not post on the requester's word alone.
+
+    Raises ``InsufficientStock`` when the warehouse forbids negative stock outright.
+    """
+    reasons: list[Reason] = []
+    for short in plan.shortfalls:
+        text = (
+            f"库存不足：{short.item.name} 现有 {qty_text(short.available, short.item.unit)}，"
+            f"需要 {qty_text(short.needed, short.item.unit)}"
+        )
+        if policy.negative_stock == "forbid":
+            raise InsufficientStock(text + "。请先入库，或减少数量")
+        if policy.negative_stock == "approve":
+            reasons.append(Reason("negative_stock", text))
+    for use in plan.expired:
+        reasons.append(
+            Reason(
+                "expired_batch",
+                f"将出售已过期批次：{use.item.name} 批号 {use.batch.lot or '无'}"
+                f"（到期 {use.batch.expiry}）{qty_text(use.qty, use.item.unit)}",
+            )
+        )
+    is_return = doc_type in RETURN_TYPES or (doc_type is DocType.SALE and has_negative_lines)
+    if is_return and role not in APPROVER_ROLES:
+        reasons.append(Reason("clerk_return", "店员的退货/负数销售需店长审批"))
+    if doc_type in VALUE_SUBJECT and plan.value > policy.value_threshold:
+        reasons.append(
+            Reason(
+                VALUE_SUBJECT[doc_type],
+                f"{VALUE_LABEL[doc_type]}金额 {money(plan.value)} 超过审批阈值 "
+                f"{money(policy.value_threshold)}",
+            )
+        )
+    return reasons

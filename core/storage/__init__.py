@@ -1,0 +1,118 @@
+"""The database underneath everything: engines, sessions and transactions.
+
+Engines for SQLite and PostgreSQL (``db``), the inline SQLite driver and the database thread,
+group commit, the unit of work, exact column types, the declarative tables (``models``, whose
+``Base`` other packages' tables share) and the alembic migrations with their runner.
+"""
+
+from __future__ import annotations
+
+from core.storage.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    create_engine,
+    create_sessionmaker,
+    is_postgres,
+)
+from core.storage.db_thread import (
+    DatabaseThread,
+)
+from core.storage.group_commit import (
+    MAX_BATCH,
+    GroupCommitter,
+    Work,
+    log,
+)
+from core.storage.models import (
+    MONEY,
+    NAMING,
+    QTY,
+    AlertState,
+    Approval,
+    AuditHead,
+    AuditLog,
+    Base,
+    Batch,
+    ConversationState,
+    Document,
+    DocumentLine,
+    InboxMessage,
+    Item,
+    Lease,
+    NumberSequence,
+    OutboxMessage,
+    Partner,
+    StockBalance,
+    StockMove,
+    User,
+    UserWarehouse,
+    Warehouse,
+)
+from core.storage.schema import (
+    MIGRATIONS,
+    alembic_config,
+    current_revision,
+    upgrade,
+)
+from core.storage.sqlite_inline import (
+    InlineConnection,
+    InlineCursor,
+)
+from core.storage.types import (
+    SCALE,
+    Fixed,
+    UtcDateTime,
+)
+from core.storage.uow import (
+    SHANGHAI,
+    UnitOfWork,
+    in_transaction,
+    is_retryable,
+)
+
+__all__ = [
+    "MAX_BATCH",
+    "MIGRATIONS",
+    "MONEY",
+    "NAMING",
+    "QTY",
+    "SCALE",
+    "SHANGHAI",
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "AlertState",
+    "Approval",
+    "AuditHead",
+    "AuditLog",
+    "Base",
+    "Batch",
+    "ConversationState",
+    "DatabaseThread",
+    "Document",
+    "DocumentLine",
+    "Fixed",
+    "GroupCommitter",
+    "InboxMessage",
+    "InlineConnection",
+    "InlineCursor",
+    "Item",
+    "Lease",
+    "NumberSequence",
+    "OutboxMessage",
+    "Partner",
+    "StockBalance",
+    "StockMove",
+    "UnitOfWork",
+    "User",
+    "UserWarehouse",
+    "UtcDateTime",
+    "Warehouse",
+    "Work",
+    "alembic_config",
+    "create_engine",
+    "create_sessionmaker",
+    "current_revision",
+    "in_transaction",
+    "is_postgres",
+    "is_retryable",
+    "log",
+    "upgrade",
+]

@@ -1,0 +1,170 @@
+"""Unit of work: one database transaction, rolled back unless ``commit()`` is called.
+
+Audit entries are buffered and chained at commit time, so the audit head lock is always the
+last lock a transaction takes (balances first, then the chain): no lock-order deadlocks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import date, datetime
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, Self, TypeVar
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionmaker
+
+from config import Settings
+from core import audit
+from core.clock import Clock, utcnow
+from core.errors import ConcurrencyConflict
+
+if TYPE_CHECKING:  # the archive's database is built on storage's engines
+    from core.archive import ArchiveDatabase
+
+T = TypeVar("T")
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+# PostgreSQL SQLSTATEs that mean "try the transaction again": serialization failure, deadlock.
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}
+
+
+class UnitOfWork:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        clock: Clock = utcnow,
+        tz: ZoneInfo = SHANGHAI,
+        settings: Settings | None = None,
+        archive: ArchiveDatabase | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self.clock = clock
+        self.tz = tz
+        self.settings = settings or Settings()
+        # Where ``jxc archive`` moved old documents, for reading them back (None: nowhere).
+        self.archive = archive
+        self._session: AsyncSession | None = None
+        self._connection: AsyncConnection | None = None
+        self._audit: list[audit.Entry] = []
+
+    def fresh(self) -> UnitOfWork:
+        """Another unit of work on the same database, for a concurrent transaction."""
+        return self.with_clock(self.clock)
+
+    def with_clock(self, clock: Clock) -> UnitOfWork:
+        """The same database seen at another time (history being recorded as it happened)."""
+        return UnitOfWork(self._sessions, clock, self.tz, self.settings, self.archive)
+
+    def using(self, sessions: async_sessionmaker[AsyncSession]) -> UnitOfWork:
+        """The same database through other sessions (the database thread's, say)."""
+        return UnitOfWork(sessions, self.clock, self.tz, self.settings, self.archive)
+
+    @property
+    def session(self) -> AsyncSession:
+        if self._session is None:
+            raise RuntimeError("unit of work used outside 'async with'")
+        return self._session
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.session.get_bind().dialect.name == "postgresql"
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def today(self) -> date:
+        """The shop's calendar day (documents are numbered and expiry is judged by it)."""
+        return self.clock().astimezone(self.tz).date()
+
+    async def __aenter__(self) -> Self:
+        self._session = self._sessions()
+        self._connection = None
+        self._audit = []
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        session = self.session
+        try:
+            await session.rollback()
+        finally:
+            await session.close()
+            self._session = None
+            self._connection = None
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A nested transaction: on an exception everything since is undone, audit included."""
+        mark = len(self._audit)
+        try:
+            async with self.session.begin_nested():
+                yield
+        except BaseException:
+            del self._audit[mark:]
+            # Lookups memoised in the session may name rows the rollback just removed.
+            self.session.info.clear()
+            raise
+
+    async def connection(self) -> AsyncConnection:
+        """The transaction's connection, for Core statements on the hot path.
+
+        Statements run on it skip the ORM's execution layer (several times the cost of a
+        small statement); pending ORM changes are flushed first so they see them.
+        """
+        session = self.session
+        if session.new or session.dirty or session.deleted:
+            await session.flush()
+        if self._connection is None:
+            self._connection = await session.connection()
+        return self._connection
+
+    def record(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> None:
+        """Queue an audit entry; it is chained and written by ``commit``."""
+        self._audit.append(audit.Entry(self.now(), actor, action, subject, payload))
+
+    async def commit(self) -> None:
+        if self._audit:
+            await audit.append(self.session, self._audit)
+            self._audit = []
+        await self.session.commit()
+        self._connection = None
+
+
+async def in_transaction(
+    uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8
+) -> T:
+    """Run ``work`` in its own transaction and commit, retrying when it lost a race.
+
+    Each attempt gets a fresh unit of work, so concurrent callers may share ``uow``.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            async with uow.fresh() as current:
+                result = await work(current)
+                await current.commit()
+                return result
+        except (ConcurrencyConflict, IntegrityError, DBAPIError) as error:
+            if attempt == attempts or not is_retryable(error):
+                raise
+            await asyncio.sleep(random.uniform(0, 0.01 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def is_retryable(error: BaseException) -> bool:
+    if isinstance(error, ConcurrencyConflict):
+        return True
+    if isinstance(error, IntegrityError):
+        return "stock_balances" in str(error) or "batches" in str(error)
+    if isinstance(error, DBAPIError):
+        sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
+        return sqlstate in _RETRYABLE_SQLSTATES
+    return False
