@@ -60,7 +60,7 @@ async def write_off(ctx: Context, args: str) -> Reply:
 
 @router.command("调价", "price", roles=SHOP)
 async def change_price(ctx: Context, args: str) -> Reply:
-    """申请调整售价或某价目的价格（需审批），价格后可写原因。例：调价 可乐 3.2 价目 批发"""
+    """申请调整售价（需审批），可加 价目。例：调价 可乐 3.2 价目 批发"""
     found, rest = split_options(normalize(args).split(), PRICE_CHANGE.options, PRICE_CHANGE.example)
     name, price, reason = _name_and_price(found.get("单价"), rest)
     item = await items.resolve(ctx, name)

@@ -32,13 +32,13 @@ PERIOD_WORDS = ("今天", "昨天", "本周", "本月")
 
 @router.command("新客户", "newcustomer", roles=APPROVERS)
 async def new_customer(ctx: Context, args: str) -> Reply:
-    """登记客户，可加 电话/联系人/额度/账期/价目。例：新客户 张三 电话 13800000000 额度 5000"""
+    """登记客户。例：新客户 张三 电话 13800000000 额度 5000"""
     return await _add_partner(ctx, args, "customer", "新客户 张三 电话 13800000000 额度 5000")
 
 
 @router.command("新供应商", "newsupplier", roles=APPROVERS)
 async def new_supplier(ctx: Context, args: str) -> Reply:
-    """登记供应商，可加 电话/联系人/账期。例：新供应商 可口可乐 电话 02088888888 账期 30"""
+    """登记供应商。例：新供应商 可口可乐 电话 02088888888"""
     return await _add_partner(ctx, args, "supplier", "新供应商 可口可乐 电话 02088888888")
 
 
@@ -72,13 +72,13 @@ async def _add_partner(ctx: Context, args: str, kind: str, example: str) -> Repl
 
 @router.command("客户", "customer", roles=ANY)
 async def customer(ctx: Context, args: str) -> Reply:
-    """客户的联系方式、欠款、逾期和最近单据。例：客户 张三"""
+    """客户的欠款、逾期和最近单据。例：客户 张三"""
     return await _show_partner(ctx, args, "customer", "客户 张三")
 
 
 @router.command("供应商", "supplier", roles=ANY)
 async def supplier(ctx: Context, args: str) -> Reply:
-    """供应商的联系方式、应付、逾期和最近单据。例：供应商 可口可乐"""
+    """供应商的应付和最近单据。例：供应商 可口可乐"""
     return await _show_partner(ctx, args, "supplier", "供应商 可口可乐")
 
 
@@ -92,13 +92,13 @@ async def _show_partner(ctx: Context, args: str, kind: str, example: str) -> Rep
 
 @router.command("收款", "collect", roles=COLLECTORS)
 async def collect(ctx: Context, args: str) -> Reply:
-    """登记客户付款，自动冲最早的欠款，可加 单号。例：收款 张三 500 微信"""
+    """登记收款，冲最早的欠款。例：收款 张三 500 微信"""
     return await _payment(ctx, args, "ar", "收款 张三 500 微信")
 
 
 @router.command("付款", "pay", roles=PAYERS)
 async def pay(ctx: Context, args: str) -> Reply:
-    """登记付给供应商的款，自动冲最早的应付，可加 单号。例：付款 可口可乐 1000 转账"""
+    """登记付款，冲最早的应付。例：付款 可口可乐 1000 转账"""
     return await _payment(ctx, args, "ap", "付款 可口可乐 1000 转账")
 
 
@@ -135,19 +135,19 @@ def _is_amount(word: str) -> bool:
 
 @router.command("应收", "receivables", roles=COLLECTORS | OVERSEERS)
 async def receivables(ctx: Context, args: str) -> Reply:
-    """各客户欠款和账龄（0–30、31–60、61–90、90天以上）。例：应收"""
+    """客户欠款及账龄。例：应收"""
     return ctx.render("money/ageing.j2", ageing=await money.ageing(ctx.uow, "ar"), **_names())
 
 
 @router.command("应付", "payables", roles=PAYERS | OVERSEERS)
 async def payables(ctx: Context, args: str) -> Reply:
-    """欠各供应商的款和账龄。例：应付"""
+    """应付供应商及账龄。例：应付"""
     return ctx.render("money/ageing.j2", ageing=await money.ageing(ctx.uow, "ap"), **_names())
 
 
 @router.command("对账单", "statement", roles=ANY)
 async def statement(ctx: Context, args: str) -> Reply:
-    """往来对账单：单据、收付款和余额，默认本月。例：对账单 张三 本月"""
+    """往来对账单，默认本月。例：对账单 张三 本月"""
     words = normalize(args).split()
     if not words:
         raise InvalidInput("请写出客户或供应商，例如：对账单 张三 本月")
@@ -165,7 +165,7 @@ async def statement(ctx: Context, args: str) -> Reply:
 
 @router.command("毛利", "margin", roles=OVERSEERS)
 async def gross_margin(ctx: Context, args: str) -> Reply:
-    """毛利（销售额 − 成本 − 报损），可按 商品/类别/客户/店员。例：毛利 本月 按 商品"""
+    """毛利，可按商品/类别/客户/店员。例：毛利 本月 按 商品"""
     found, words = split_options(normalize(args).split(), frozenset({"按"}), "毛利 本月 按 商品")
     if len(words) > 1:
         raise InvalidInput(f"只能写一个时间范围，看不懂“{' '.join(words)}”")
@@ -179,7 +179,7 @@ async def gross_margin(ctx: Context, args: str) -> Reply:
 
 @router.command("合同", "contract", roles=ANY)
 async def contract(ctx: Context, args: str) -> Reply:
-    """合同的金额、已执行和未执行。例：合同 HT-2026-001"""
+    """合同的执行情况。例：合同 HT-2026-001"""
     number = normalize(args)
     if not number:
         raise InvalidInput("请写出合同号，例如：合同 HT-2026-001")
@@ -188,7 +188,7 @@ async def contract(ctx: Context, args: str) -> Reply:
 
 @router.command("撮合", "broker", roles=STAFF)
 async def broker(ctx: Context, args: str) -> Reply:
-    """无库存仓库撮合，同时记销售和采购。例：撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4100"""
+    """撮合交易（无库存仓库）。例：撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4100"""
     request = parse_request(args, BROKER)
     if len(request.lines) != 1:
         raise InvalidInput(f"撮合一次只登记一种商品，例如：{BROKER.example}")

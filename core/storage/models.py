@@ -83,13 +83,16 @@ class Warehouse(Base):
 
 class Partner(Base):
     __tablename__ = "partners"
-    __table_args__ = (UniqueConstraint("kind", "name"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "name"),
+        Index("ix_partners_code", "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # ``customer``, ``supplier`` or ``both``.
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
-    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    code: Mapped[str | None] = mapped_column(String(32))
     phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
     contact: Mapped[str] = mapped_column(String(64), default="", server_default="")
     credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)

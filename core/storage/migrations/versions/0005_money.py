@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -32,28 +33,29 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("partners") as batch_op:
-        batch_op.add_column(sa.Column("code", sa.String(length=32), nullable=True))
-        batch_op.add_column(
-            sa.Column("phone", sa.String(length=32), server_default="", nullable=False)
-        )
-        batch_op.add_column(
-            sa.Column("contact", sa.String(length=64), server_default="", nullable=False)
-        )
-        batch_op.add_column(sa.Column("credit_limit", MONEY, nullable=True))
-        batch_op.add_column(
-            sa.Column("payment_terms_days", sa.Integer(), server_default="0", nullable=False)
-        )
-        batch_op.add_column(sa.Column("price_list", sa.String(length=32), nullable=True))
-        batch_op.create_unique_constraint(batch_op.f("uq_partners_code"), ["code"])
-    with op.batch_alter_table("warehouses") as batch_op:
-        batch_op.add_column(
-            sa.Column("mode", sa.String(length=16), server_default="stock", nullable=False)
-        )
-        batch_op.add_column(sa.Column("price_tolerance", MONEY, nullable=True))
-    with op.batch_alter_table("batches") as batch_op:
-        batch_op.add_column(sa.Column("cost", MONEY, nullable=True))
-        batch_op.add_column(sa.Column("received_qty", MONEY, server_default="0", nullable=False))
+    # Plain ADD COLUMN, no table rebuild: on SQLite a rebuild of a table that documents
+    # reference fails its foreign keys once there is history.
+    op.add_column("partners", sa.Column("code", sa.String(length=32), nullable=True))
+    op.add_column(
+        "partners", sa.Column("phone", sa.String(length=32), server_default="", nullable=False)
+    )
+    op.add_column(
+        "partners", sa.Column("contact", sa.String(length=64), server_default="", nullable=False)
+    )
+    op.add_column("partners", sa.Column("credit_limit", MONEY, nullable=True))
+    op.add_column(
+        "partners",
+        sa.Column("payment_terms_days", sa.Integer(), server_default="0", nullable=False),
+    )
+    op.add_column("partners", sa.Column("price_list", sa.String(length=32), nullable=True))
+    op.create_index("ix_partners_code", "partners", ["code"], unique=True)
+    op.add_column(
+        "warehouses",
+        sa.Column("mode", sa.String(length=16), server_default="stock", nullable=False),
+    )
+    op.add_column("warehouses", sa.Column("price_tolerance", MONEY, nullable=True))
+    op.add_column("batches", sa.Column("cost", MONEY, nullable=True))
+    op.add_column("batches", sa.Column("received_qty", MONEY, server_default="0", nullable=False))
 
     op.create_table(
         "payments",
@@ -217,9 +219,9 @@ def _backfill() -> None:
     """Codes for the partners already there, and their open items from posted documents."""
     bind = op.get_bind()
     partners = sa.table("partners", sa.column("id"), sa.column("kind"), sa.column("code"))
-    rows = bind.execute(sa.select(partners.c.id, partners.c.kind).order_by(partners.c.id)).all()
+    known = bind.execute(sa.select(partners.c.id, partners.c.kind).order_by(partners.c.id)).all()
     counters = {"C": 0, "S": 0}
-    for partner_id, kind in rows:
+    for partner_id, kind in known:
         prefix = "S" if kind == "supplier" else "C"
         counters[prefix] += 1
         bind.execute(
@@ -255,37 +257,49 @@ def _backfill() -> None:
         sa.column("posted_at", core.storage.types.UtcDateTime(timezone=True)),
         sa.column("due_on", sa.Date()),
     )
-    docs = bind.execute(
-        sa.select(documents)
+    # One pass over the lines of every posted partner document, in document order.
+    rows = bind.execute(
+        sa.select(*documents.c, lines.c.qty, lines.c.price)
+        .join(lines, lines.c.document_id == documents.c.id)
         .where(
             documents.c.status == "posted",
             documents.c.partner_id.is_not(None),
             documents.c.type.in_(list(SIGN)),
         )
         .order_by(documents.c.id)
-    ).all()
-    for doc in docs:
-        side, sign = SIGN[doc.type]
-        total = Decimal(0)
-        for qty, price in bind.execute(
-            sa.select(lines.c.qty, lines.c.price).where(lines.c.document_id == doc.id)
-        ):
-            if price is not None:
-                total += (qty * price).quantize(CENT, ROUND_HALF_UP)
-        amount = sign * total
-        bind.execute(
-            items.insert().values(
-                partner_id=doc.partner_id,
-                side=side,
-                warehouse_id=doc.warehouse_id,
-                document_id=doc.id,
-                number=doc.number,
-                amount=amount,
-                open_amount=amount,
-                posted_at=doc.posted_at,
-                due_on=doc.posted_at.astimezone(SHANGHAI).date(),
-            )
-        )
+    )
+    batch: list[dict[str, object]] = []
+    current = None
+    total = Decimal(0)
+    for row in rows:
+        if current is not None and row.id != current.id:
+            batch.append(_item(current, total))
+            total = Decimal(0)
+        current = row
+        if row.price is not None:
+            total += (row.qty * row.price).quantize(CENT, ROUND_HALF_UP)
+        if len(batch) >= 1000:
+            bind.execute(items.insert(), batch)
+            batch = []
+    if current is not None:
+        batch.append(_item(current, total))
+    if batch:
+        bind.execute(items.insert(), batch)
+
+
+def _item(doc: Any, total: Decimal) -> dict[str, object]:
+    side, sign = SIGN[doc.type]
+    return {
+        "partner_id": doc.partner_id,
+        "side": side,
+        "warehouse_id": doc.warehouse_id,
+        "document_id": doc.id,
+        "number": doc.number,
+        "amount": sign * total,
+        "open_amount": sign * total,
+        "posted_at": doc.posted_at,
+        "due_on": doc.posted_at.astimezone(SHANGHAI).date(),
+    }
 
 
 def downgrade() -> None:
@@ -306,8 +320,8 @@ def downgrade() -> None:
     with op.batch_alter_table("warehouses") as batch_op:
         batch_op.drop_column("price_tolerance")
         batch_op.drop_column("mode")
+    op.drop_index("ix_partners_code", table_name="partners")
     with op.batch_alter_table("partners") as batch_op:
-        batch_op.drop_constraint(batch_op.f("uq_partners_code"), type_="unique")
         for column in ("price_list", "payment_terms_days", "credit_limit", "contact", "phone"):
             batch_op.drop_column(column)
         batch_op.drop_column("code")
