@@ -3,7 +3,7 @@
 from core.money.amounts import document_amount, line_amount
 from core.money.contracts import ContractView, contract_view
 from core.money.partners import PartnerFields
-from core.money.receivables import AdvanceOffer, PaymentView, RecordPayment, record_payment
+from core.money.payments import AdvanceOffer, PaymentView, RecordPayment, record_payment
 from core.money.statements import Ageing, PartnerCard, Statement, ageing, partner_card, statement
 
 __all__ = [

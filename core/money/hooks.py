@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, update
 
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
-from core.ledger.commands import DocumentCommand
-from core.ledger.planning import PlanLine
 from core.money import contracts, receivables
 from core.money.pricing import MoneyReason, credit_reasons, customer_prices
 from core.money.tables import DocumentContract, LineCost, PartnerItem
 from core.storage import Document, Partner, UnitOfWork, Warehouse
+
+if TYPE_CHECKING:  # called by the ledger's posting path: no import of it at run time
+    from core.ledger.commands import DocumentCommand
+    from core.ledger.planning import PlanLine
 
 NO_INVENTORY = "no_inventory"
 # What a warehouse that keeps no stock still records: trade with partners.

@@ -10,18 +10,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from core.doctypes import DocStatus, DocType
 from core.fmt import money
-from core.ledger.commands import DocumentCommand
-from core.ledger.planning import PlanLine
 from core.money.amounts import document_amount
 from core.money.receivables import balance_of
 from core.money.tables import RECEIVABLE, ListPrice
 from core.storage import Document, DocumentLine, Item, Partner, UnitOfWork, Warehouse
 from core.views import Change
+
+if TYPE_CHECKING:  # the ledger's posting path calls this module: no import at run time
+    from core.ledger.commands import DocumentCommand
+    from core.ledger.planning import PlanLine
 
 HUNDRED = Decimal(100)
 
