@@ -17,7 +17,14 @@ from core.fmt import money
 from core.ledger.numbering import next_number
 from core.money import partners
 from core.money.amounts import ADVANCE_NAMES, PARTNER_KIND_OF_SIDE, PAYMENT_PREFIX
-from core.money.receivables import Settled, balance_of, open_items, settle
+from core.money.receivables import (
+    Settled,
+    balance_of,
+    is_open_debt,
+    lock_partner,
+    open_debts,
+    settle,
+)
 from core.money.tables import Allocation, PartnerItem, Payment
 from core.storage import Partner, UnitOfWork
 
@@ -74,12 +81,12 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentView:
     if not cmd.method or len(cmd.method) > MAX_METHOD:
         raise InvalidInput(f"请写明方式（现金、微信、支付宝、转账），例如：{word} 张三 500 微信")
     partner = await partners.find(uow, cmd.partner, PARTNER_KIND_OF_SIDE[cmd.side])
-    debts = await open_items(uow, partner.id, cmd.side, debts=True)
+    await lock_partner(uow, partner.id)
     if cmd.document is not None:
         named = cmd.document.strip().upper()
-        if not any(d.number == named for d in debts):
+        if not await is_open_debt(uow, partner.id, cmd.side, named):
             raise InvalidInput(f"单号 {named} 不是{partner.name}未结清的单据")
-    open_total = sum((d.open_amount for d in debts), Decimal(0))
+    open_total = await open_debts(uow, partner.id, cmd.side)
     if cmd.amount > open_total and not cmd.keep_advance:
         rest = cmd.amount - open_total
         raise AdvanceOffer(

@@ -8,17 +8,19 @@ the document it names first). What a payment leaves open is the partner's advanc
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 
 from core.doctypes import DocType
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Allocation, PartnerItem
 from core.storage import Partner, UnitOfWork
+
+PAGE = 100
 
 
 @dataclass(frozen=True)
@@ -76,15 +78,15 @@ async def open_for_document(
 async def settle(
     uow: UnitOfWork, item: PartnerItem, *, first: str | None, actor: str
 ) -> list[Settled]:
-    """Allocate ``item`` against open items of the other sign: ``first`` first, then oldest."""
+    """Allocate ``item`` against open items of the other sign: ``first`` first, then oldest.
+
+    The partner's row is locked first, so two settlements of one partner never allocate the
+    same open amount twice; the open items are read a page at a time, oldest first.
+    """
+    await lock_partner(uow, item.partner_id)
     debit = item.open_amount > 0
-    others = await open_items(uow, item.partner_id, item.side, debts=not debit)
-    others = [o for o in others if o.id != item.id]
-    others.sort(key=lambda o: (o.number != first, o.posted_at, o.id))
     settled = []
-    for other in others:
-        if item.open_amount == 0:
-            break
+    async for other in _candidates(uow, item, first, debts=not debit):
         amount = min(abs(item.open_amount), abs(other.open_amount))
         debit_item, credit_item = (item, other) if debit else (other, item)
         debit_item.open_amount -= amount
@@ -99,32 +101,80 @@ async def settle(
             )
         )
         settled.append(Settled(other.number, amount))
+        if item.open_amount == 0:
+            break
     await uow.session.flush()
     return settled
 
 
-async def open_items(
-    uow: UnitOfWork, partner_id: int, side: str, *, debts: bool
-) -> list[PartnerItem]:
-    still_open = PartnerItem.open_amount > 0 if debts else PartnerItem.open_amount < 0
-    rows = await uow.session.scalars(
-        select(PartnerItem)
-        .where(PartnerItem.partner_id == partner_id, PartnerItem.side == side, still_open)
-        .order_by(PartnerItem.posted_at, PartnerItem.id)
-        .with_for_update()
+async def lock_partner(uow: UnitOfWork, partner_id: int) -> None:
+    await uow.session.execute(select(Partner.id).where(Partner.id == partner_id).with_for_update())
+
+
+def _still_open(partner_id: int, side: str, *, debts: bool) -> tuple[ColumnElement[bool], ...]:
+    sign = PartnerItem.open_amount > 0 if debts else PartnerItem.open_amount < 0
+    return (PartnerItem.partner_id == partner_id, PartnerItem.side == side, sign)
+
+
+async def _candidates(
+    uow: UnitOfWork, item: PartnerItem, first: str | None, *, debts: bool
+) -> AsyncIterator[PartnerItem]:
+    still_open = _still_open(item.partner_id, item.side, debts=debts)
+    if first is not None:
+        named = await uow.session.scalars(
+            select(PartnerItem).where(*still_open, PartnerItem.number == first)
+        )
+        for other in named.all():
+            yield other
+    after: tuple[datetime, int] | None = None
+    while True:
+        page = select(PartnerItem).where(*still_open, PartnerItem.id != item.id)
+        if first is not None:
+            page = page.where(PartnerItem.number != first)
+        if after is not None:
+            page = page.where(
+                or_(
+                    PartnerItem.posted_at > after[0],
+                    and_(PartnerItem.posted_at == after[0], PartnerItem.id > after[1]),
+                )
+            )
+        rows = (
+            await uow.session.scalars(
+                page.order_by(PartnerItem.posted_at, PartnerItem.id).limit(PAGE)
+            )
+        ).all()
+        for other in rows:
+            yield other
+        if len(rows) < PAGE:
+            return
+        after = (rows[-1].posted_at, rows[-1].id)
+
+
+async def open_debts(uow: UnitOfWork, partner_id: int, side: str) -> Decimal:
+    total = await uow.session.scalar(
+        select(func.sum(PartnerItem.open_amount)).where(*_still_open(partner_id, side, debts=True))
     )
-    return list(rows.all())
+    return total or Decimal(0)
+
+
+async def is_open_debt(uow: UnitOfWork, partner_id: int, side: str, number: str) -> bool:
+    found = await uow.session.scalar(
+        select(PartnerItem.id).where(
+            *_still_open(partner_id, side, debts=True), PartnerItem.number == number
+        )
+    )
+    return found is not None
 
 
 async def balance_of(uow: UnitOfWork, partner_id: int, side: str) -> Decimal:
-    items = await uow.session.scalars(
-        select(PartnerItem.open_amount).where(
+    total = await uow.session.scalar(
+        select(func.sum(PartnerItem.open_amount)).where(
             PartnerItem.partner_id == partner_id,
             PartnerItem.side == side,
             PartnerItem.open_amount != 0,
         )
     )
-    return sum(items.all(), Decimal(0))
+    return total or Decimal(0)
 
 
 async def balance_after(uow: UnitOfWork, document_id: int) -> tuple[str, Decimal] | None:

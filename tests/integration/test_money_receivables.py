@@ -11,8 +11,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from core import audit, money
+from core import audit, ledger, money
 from core.errors import InvalidInput, NotFound
+from core.ledger import Line, Receive, Sell
+from core.money.receivables import PAGE
 from core.money.tables import Allocation, PartnerItem
 from core.storage import UnitOfWork
 from tests.support.clock import ManualClock
@@ -174,3 +176,17 @@ async def test_audit_verify_catches_an_edited_allocation(
     await run(uow, tamper)
     problem = await run(uow, audit.first_problem)
     assert problem is not None and problem.table == "partner_items"
+
+
+async def test_a_payment_settles_more_open_documents_than_one_page(
+    uow: UnitOfWork, history: dict[str, str]
+) -> None:
+    restock = Receive(warehouse="MAIN", actor="mgr1", lines=(Line("COKE", D(PAGE + 20)),))
+    await run(uow, lambda u: ledger.submit(u, restock))
+    sale = Sell(warehouse="MAIN", actor="clerk1", partner="李四", lines=(Line("COKE", D(1)),))
+    for _ in range(PAGE + 20):
+        await run(uow, lambda u: ledger.submit(u, sale))
+    await pay(uow, "ar", "李四", str(14 + (PAGE + 20) * D("3.5")), "转账")
+    card = await run(uow, lambda u: money.partner_card(u, "李四", "customer"))
+    assert card.sides[0].balance == 0
+    assert await run(uow, audit.first_problem) is None
