@@ -22,7 +22,11 @@ RECEIVABLE, PAYABLE = "ar", "ap"
 
 class PartnerItem(Base):
     __tablename__ = "partner_items"
-    __table_args__ = (Index("ix_partner_items_partner_side", "partner_id", "side", "posted_at"),)
+    __table_args__ = (
+        Index("ix_partner_items_partner_side", "partner_id", "side", "posted_at"),
+        # What is still open of a partner, debts (> 0) and credits (< 0) each one range.
+        Index("ix_partner_items_open", "partner_id", "side", "open_amount"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partners.id"))

@@ -115,6 +115,7 @@ def upgrade() -> None:
     op.create_index(
         "ix_partner_items_partner_side", "partner_items", ["partner_id", "side", "posted_at"]
     )
+    op.create_index("ix_partner_items_open", "partner_items", ["partner_id", "side", "open_amount"])
     op.create_table(
         "allocations",
         sa.Column("id", sa.Integer(), nullable=False),
