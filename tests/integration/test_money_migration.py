@@ -3,11 +3,14 @@ partner document opens its receivable or payable, so balances start from the his
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select, text
 
+from benchmarks.pg_cluster import recreate_database
 from core import audit, money
 from core.money.tables import PartnerItem
 from core.storage import UnitOfWork, create_engine, create_sessionmaker, upgrade
@@ -26,22 +29,35 @@ HISTORY = [
     " (1, 'XS-1', 'sale', 'posted', 1, 1, 'x', '{nov1}', '{nov1}', '', 1),"
     " (2, 'RK-1', 'receipt', 'posted', 1, 2, 'x', '{nov1}', '{nov1}', '', 1),"
     " (3, 'XS-2', 'sale', 'pending', 1, 3, 'x', '{nov2}', NULL, '', 1),"
-    " (4, 'XS-3', 'sale', 'posted', 1, NULL, 'x', '{nov2}', '{nov2}', '', 1)".format(
-        nov1="2026-11-01 02:00:00", nov2="2026-11-02 02:00:00"
-    ),
+    " (4, 'XS-3', 'sale', 'posted', 1, NULL, 'x', '{nov2}', '{nov2}', '', 1)",
     "INSERT INTO document_lines (document_id, line_no, item_id, qty, price) VALUES"
     " (1, 1, 1, 30000, 33333), (1, 2, 1, 10000, 25000), (2, 1, 1, 100000, 20000),"
     " (3, 1, 1, 10000, 35000), (4, 1, 1, 10000, 35000)",
 ]
 
 
-async def test_existing_partners_and_their_posted_documents_are_booked(tmp_path: Path) -> None:
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.pg)])
+async def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database, to be migrated by the test itself."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    admin_url = str(request.getfixturevalue("pg_admin_url"))
+    plain = await recreate_database(admin_url, f"jxc_migration_{os.getpid()}")
+    return plain.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def test_existing_partners_and_their_posted_documents_are_booked(empty_url: str) -> None:
+    engine = create_engine(empty_url)
+    # SQLite keeps naive UTC text; PostgreSQL is told the zone.
+    zone = "" if empty_url.startswith("sqlite") else "+00"
     try:
         await upgrade(engine, "0001")
         async with engine.begin() as connection:
             for statement in HISTORY:
-                await connection.execute(text(statement))
+                dated = statement.replace("{nov1}", f"2026-11-01 02:00:00{zone}")
+                await connection.execute(
+                    text(dated.replace("{nov2}", f"2026-11-02 02:00:00{zone}"))
+                )
         await upgrade(engine)
         uow = UnitOfWork(create_sessionmaker(engine))
 
