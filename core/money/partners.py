@@ -27,10 +27,6 @@ class PartnerFields:
     price_list: str | None = None
 
 
-def serves(partner: Partner, kind: str) -> bool:
-    return partner.kind in (kind, "both")
-
-
 async def find(uow: UnitOfWork, query: str, kind: str) -> Partner:
     """The customer (or supplier) with this code or name; unknown ones are refused."""
     query = query.strip()
