@@ -124,6 +124,8 @@ def _callback_crypto(settings: Settings) -> CallbackCrypto:
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
+    if (path := storage.sqlite_file(app[SETTINGS].database_url)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)  # the data dir, on a first start
     engine = create_engine(app[SETTINGS].database_url)
     # Opened, not created: the archive exists once `jxc archive` has run (read by 单据 <号>).
     archive = ArchiveDatabase.open(archive_url(app[SETTINGS]))

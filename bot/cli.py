@@ -9,14 +9,22 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_money
 from config import load_settings
+from core import storage
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
 
+DATA_DIR_HELP = "where the ledger (jxc.db, unless JXC_DATABASE_URL is set) and the archive live"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="jxc", description="JXC Bot — 进销存 in WeCom")
+    _data_dir_option(parser)
     commands = parser.add_subparsers(dest="command", required=True)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(required=True)
@@ -96,10 +104,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", help="listen address (default: JXC_HTTP_HOST, 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
-    sandbox.add_argument("--data-dir", type=Path, help="where sandbox.db lives (default: ./data)")
     _command(sandbox, _sandbox)
 
-    cli_alerts.add_parser(commands)
+    cli_alerts.add_parser(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
@@ -121,15 +128,60 @@ async def _sandbox(args: argparse.Namespace) -> int:
     return await command.command(args)
 
 
+# These create or migrate the schema themselves (or, for bench, use databases of their own).
+PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench"})
+
+
+def _data_dir_option(parser: argparse.ArgumentParser) -> None:
+    # SUPPRESS: given before the command or after it, neither default overwrites the other.
+    parser.add_argument("--data-dir", type=Path, default=argparse.SUPPRESS, help=DATA_DIR_HELP)
+
+
 def _command(parser: argparse.ArgumentParser, handler: Command) -> None:
+    _data_dir_option(parser)
     parser.set_defaults(handler=handler)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    args.settings = load_settings()
-    code: int = asyncio.run(args.handler(args))
+    settings = load_settings()
+    if getattr(args, "data_dir", None) is not None:
+        settings = settings.in_data_dir(args.data_dir)
+    args.settings = settings
+    code: int = asyncio.run(_run(args))
     return code
+
+
+async def _run(args: argparse.Namespace) -> int:
+    if args.handler.__name__ not in PREPARE_THEIR_DATABASE:
+        problem = await _unready(args)
+        if problem is not None:
+            print(f"jxc: {problem}", file=sys.stderr)
+            return 2
+    code: int = await args.handler(args)
+    return code
+
+
+async def _unready(args: argparse.Namespace) -> str | None:
+    """One line on why the command cannot run on this database, and the fix; else None."""
+    url = args.settings.database_url
+    shown = storage.sqlite_file(url) or make_url(url).render_as_string(hide_password=True)
+    try:
+        reason = await storage.unready_reason(url)
+    except (OSError, SQLAlchemyError) as error:
+        return f"cannot open the database {shown}: {type(error).__name__}: {_first_line(error)}"
+    if reason is None:
+        return None
+    return f"the database {shown} {reason}; run: {_upgrade_command(args)}"
+
+
+def _upgrade_command(args: argparse.Namespace) -> str:
+    data_dir = getattr(args, "data_dir", None)
+    return "jxc db upgrade" if data_dir is None else f"jxc --data-dir {data_dir} db upgrade"
+
+
+def _first_line(error: Exception) -> str:
+    return (str(error).strip().splitlines() or [""])[0][:200]
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
@@ -12,12 +14,15 @@ from core.errors import DomainError
 from notifications.registry import RULES, run_and_commit
 
 
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_parser(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Callable[[argparse.ArgumentParser, Callable[..., Any]], None],
+) -> None:
     alerts = commands.add_parser("alerts", help="alert rules").add_subparsers(required=True)
     run = alerts.add_parser("run", help="run one rule now (or as if at --now)")
     run.add_argument("rule", choices=sorted(RULES))
     run.add_argument("--now", help="ISO 8601 instant; without a zone it is shop time")
-    run.set_defaults(handler=run_once)
+    command(run, run_once)
 
 
 async def run_once(args: argparse.Namespace) -> int:

@@ -49,6 +49,9 @@ def _fail(message: str) -> int:
 
 
 async def db_upgrade(args: argparse.Namespace) -> int:
+    path = storage.sqlite_file(args.settings.database_url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(args.settings.database_url)
     try:
         await storage.upgrade(engine)

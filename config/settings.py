@@ -1,7 +1,8 @@
 """One ``Settings`` object: ``jxc.toml`` (path from ``JXC_CONFIG``) overridden by ``JXC_*`` env.
 
-Defaults run the sandbox on the embedded SQLite file ``./jxc.db``. Secrets are ``SecretStr`` so
-they never appear in logs or reprs.
+Without ``JXC_DATABASE_URL`` the ledger is the SQLite file ``jxc.db`` in the data directory
+(``JXC_DATA_DIR``, default ``./data``), for every command and the sandbox alike. Secrets are
+``SecretStr`` so they never appear in logs or reprs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr
+from pydantic import SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,14 +20,15 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./jxc.db"
+DATABASE_FILE = "jxc.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JXC_", extra="ignore")
 
-    database_url: str = DEFAULT_DATABASE_URL
+    # Empty: ``jxc.db`` in ``data_dir`` (filled in when the settings are read).
+    database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8080
     wecom_corp_id: str = "wwjxcsandbox0001"
@@ -49,6 +51,23 @@ class Settings(BaseSettings):
     # ``archive.db`` in ``data_dir`` (see ``core.archive_db``).
     archive_url: str | None = None
 
+    @model_validator(mode="after")
+    def _database_in_data_dir(self) -> Settings:
+        if not self.database_url:
+            # Not an assignment: the URL stays out of ``model_fields_set``, so it still
+            # follows the data dir in ``in_data_dir``.
+            self.__dict__["database_url"] = sqlite_url(self.data_dir / DATABASE_FILE)
+        return self
+
+    def in_data_dir(self, data_dir: Path) -> Settings:
+        """These settings with another data dir; the database moves along unless its URL
+        was given."""
+        update: dict[str, object] = {"data_dir": data_dir}
+        derived = sqlite_url(self.data_dir / DATABASE_FILE)
+        if "database_url" not in self.model_fields_set or self.database_url == derived:
+            update["database_url"] = sqlite_url(data_dir / DATABASE_FILE)
+        return self.model_copy(update=update)
+
     @classmethod
     def settings_customise_sources(
         cls,
@@ -68,3 +87,7 @@ class Settings(BaseSettings):
 def load_settings(**overrides: object) -> Settings:
     """Read settings now (never at import time), letting callers override single fields."""
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite+aiosqlite:///{path}"

@@ -15,6 +15,10 @@ class NotFound(DomainError):
     pass
 
 
+class UnknownItem(NotFound):
+    """No item matches what was typed (it may be a product not yet in the catalogue)."""
+
+
 class AmbiguousItem(DomainError):
     def __init__(self, query: str, candidates: list[tuple[str, str]]) -> None:
         super().__init__(f"“{query}”对应多个商品，请说得更具体一些")

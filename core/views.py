@@ -81,6 +81,17 @@ class ApprovalView:
     decided_at: datetime | None
     decision_note: str
     seen_versions: dict[str, Any]
+    # How many times the request was refreshed with newer numbers (its cards carry it).
+    revision: int = 0
+
+    @property
+    def summary(self) -> str:
+        """One line for lists: a price change is its change (and the requester's reason); a
+        document is why it needs approval."""
+        if self.document is not None:
+            return self.reason
+        changed = "；".join(f"{c.label} {c.before} → {c.after}" for c in self.changes)
+        return f"{changed}（{self.reason}）" if self.reason else changed
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,19 @@ class PriceChanged:
 
 
 @dataclass(frozen=True)
+class ItemView:
+    sku: str
+    name: str
+    unit: str
+    barcode: str | None
+    price: Decimal
+    cost: Decimal
+    category: str
+    shelf_life_days: int | None
+    reorder_point: Decimal
+
+
+@dataclass(frozen=True)
 class BatchStock:
     lot: str
     expiry: date | None
@@ -122,6 +146,14 @@ class WarehouseStock:
     @property
     def available(self) -> Decimal:
         return self.on_hand - self.reserved
+
+    @property
+    def listed_batches(self) -> tuple[BatchStock, ...]:
+        """The lines a reply lists, adding up to ``on_hand``: none when the only stock is
+        unbatched (the total says it all), else every batch, the unbatched one included."""
+        if all(not b.lot and b.expiry is None for b in self.batches):
+            return ()
+        return self.batches
 
 
 @dataclass(frozen=True)

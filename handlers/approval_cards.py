@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from core import approvals, catalog
 from core.approvals import SUBJECT_NAMES, Decision
 from core.doctypes import APPROVER_ROLES
@@ -10,9 +12,12 @@ from core.messaging import outbox
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
 from handlers.render import local_time
-from handlers.router import Context
+from handlers.router import Context, bounded_key
 
 MAX_ROWS = 6
+MAX_NOTE = 120
+# The outbox dedupe key column is 200 characters.
+MAX_KEY = 200
 APPROVE, REJECT = "approve", "reject"
 
 
@@ -35,6 +40,17 @@ async def send_request_card(ctx: Context, approval: ApprovalView) -> list[str]:
     return [user.name for user in approvers]
 
 
+async def refresh_request_card(ctx: Context, approval: ApprovalView, changed: str) -> None:
+    """Show every approver the request with today's numbers, still to be decided."""
+    card = request_card(approval, await ctx.name_of(approval.requested_by), ctx)
+    fresh = replace(card, note=f"已按最新数据更新：{changed}"[:MAX_NOTE])
+    response_code = ctx.inbound.response_code if ctx.inbound.kind == "card_click" else ""
+    key = bounded_key(f"approval-card-refresh:{approval.number}:{ctx.inbound.key}", MAX_KEY)
+    await approvals.refresh_cards(
+        ctx.uow, approval.number, fresh.to_payload()["card"], response_code, key
+    )
+
+
 def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
     rows = [("申请人", requester), ("仓库", approval.warehouse)]
     rows += [(change.label, f"{change.before} → {change.after}") for change in approval.changes]
@@ -49,10 +65,17 @@ def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
         description=approval.reason,
         rows=tuple(rows),
         buttons=(
-            CardButton("批准", f"{APPROVE}:{approval.number}", 1),
-            CardButton("驳回", f"{REJECT}:{approval.number}", 2),
+            CardButton("批准", button_key(APPROVE, approval), 1),
+            CardButton("驳回", button_key(REJECT, approval), 2),
         ),
     )
+
+
+def button_key(action: str, approval: ApprovalView) -> str:
+    """``approve:SP-…``; a refreshed request's cards add ``@revision``, so a click on a card
+    drawn before the refresh is known for what it is."""
+    key = f"{action}:{approval.number}"
+    return f"{key}@{approval.revision}" if approval.revision else key
 
 
 async def announce(ctx: Context, decision: Decision, text: str) -> None:

@@ -69,23 +69,37 @@ async def withdraw(ctx: Context, args: str) -> Reply:
 
 
 async def on_card_click(ctx: Context) -> Reply:
-    action, _, number = ctx.inbound.event_key.partition(":")
-    if action not in CLICK_ACTIONS or not number:
+    action, _, target = ctx.inbound.event_key.partition(":")
+    number, _, revision = target.partition("@")
+    if action not in CLICK_ACTIONS or not number or not (revision or "0").isdigit():
         return ctx.render("approvals/unknown_click.j2")
-    return await decide(ctx, number, approve=CLICK_ACTIONS[action], note="")
+    approve = CLICK_ACTIONS[action]
+    return await decide(ctx, number, approve=approve, note="", revision=int(revision or 0))
 
 
-async def decide(ctx: Context, number: str, *, approve: bool, note: str) -> Reply:
-    decision = await approvals.decide(ctx.uow, number, ctx.user.userid, approve=approve, note=note)
-    if decision.changed:
-        text = _outcome(decision.approval, decision.outcome, ctx.user.name)
+async def decide(
+    ctx: Context, number: str, *, approve: bool, note: str, revision: int | None = None
+) -> Reply:
+    decision = await approvals.decide(
+        ctx.uow, number, ctx.user.userid, approve=approve, note=note, revision=revision
+    )
+    if decision.refreshed:
+        await approval_cards.refresh_request_card(ctx, decision.approval, decision.what_changed)
+    elif decision.changed:
+        text = _outcome(decision.approval, decision.outcome, ctx.user.name, decision.what_changed)
         await approval_cards.announce(ctx, decision, text)
     requester = await ctx.name_of(decision.approval.requested_by)
     return ctx.render("approvals/decided.j2", requester=requester, **_decision_values(decision))
 
 
-def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, decider: str) -> str:
-    """What the requester is told: the outcome, who decided, and the resulting numbers."""
+def _outcome(
+    approval: ApprovalView,
+    outcome: Posted | PriceChanged | None,
+    decider: str,
+    what_changed: str = "",
+) -> str:
+    """What the requester is told: the outcome, who decided, the resulting numbers, and what
+    changed since the request."""
     return render(
         "approvals/outcome.j2",
         approval=approval,
@@ -94,6 +108,7 @@ def _outcome(approval: ApprovalView, outcome: Posted | PriceChanged | None, deci
         decider=decider,
         posted=outcome if isinstance(outcome, Posted) else None,
         price=outcome if isinstance(outcome, PriceChanged) else None,
+        what_changed=what_changed,
     )
 
 
@@ -103,6 +118,7 @@ def _decision_values(decision: Decision) -> dict[str, object]:
         "approval": decision.approval,
         "subject": SUBJECT_NAMES[decision.approval.subject],
         "refusal": decision.refusal,
+        "what_changed": decision.what_changed,
         "posted": outcome if isinstance(outcome, Posted) else None,
         "price": outcome if isinstance(outcome, PriceChanged) else None,
     }

@@ -19,7 +19,7 @@ from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.messaging import outbox
 from core.storage import UnitOfWork
-from handlers import approvals, documents, inventory, money, orders, picks, stock
+from handlers import approvals, documents, inventory, money, new_items, orders, picks, stock
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -31,6 +31,7 @@ ROUTER = Router().include(
     stock.router,
     orders.router,
     inventory.router,
+    new_items.router,
     documents.router,
     approvals.router,
     money.router,

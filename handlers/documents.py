@@ -35,21 +35,22 @@ async def next_page(ctx: Context, args: str) -> Reply:
     state = await conversation.load(ctx.uow, ctx.user.userid, KIND)
     if state is None:
         return ctx.render("documents/no_more.j2", minutes=conversation.TTL_MINUTES)
+    if state["cursor"] is None:
+        return ctx.render("documents/last_page.j2", shown=state["shown"])
     filters = doc_filters.from_payload(state["filter"])
     return await _page(ctx, filters, state["cursor"], state["shown"])
 
 
 async def _page(ctx: Context, filters: DocumentFilter, cursor: str | None, shown: int) -> Reply:
     page = await ledger.list_documents(ctx.uow, filters, cursor, limit=PAGE_SIZE)
-    if page.next_cursor is None:
-        await conversation.clear(ctx.uow, ctx.user.userid)
-    else:
-        state = {
-            "filter": doc_filters.to_payload(filters),
-            "cursor": page.next_cursor,
-            "shown": shown + len(page.rows),
-        }
-        await conversation.save(ctx.uow, ctx.user.userid, KIND, state)
+    # The list is remembered after its last page too (no cursor), so 下一页 then says that
+    # the list has ended rather than that it expired.
+    state = {
+        "filter": doc_filters.to_payload(filters),
+        "cursor": page.next_cursor,
+        "shown": shown + len(page.rows),
+    }
+    await conversation.save(ctx.uow, ctx.user.userid, KIND, state)
     return ctx.render(
         "documents/list.j2",
         documents=page.rows,

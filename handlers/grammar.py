@@ -26,6 +26,8 @@ MAX_INTEGER_DIGITS = 10
 PRICE_WORDS = ("单价", "@", "¥")
 PRICE = frozenset(PRICE_WORDS)
 LINE_WORDS = frozenset({*PRICE_WORDS, "批号", "到期"})
+# ``报损 可乐 2 原因:破损`` and ``报损 可乐 2 破损`` record the same note.
+NOTE_LABEL = re.compile(r"^原因\s*:?\s*")
 
 
 @dataclass(frozen=True)
@@ -94,8 +96,7 @@ def parse_date(text: str, example: str) -> date:
 
 def parse_request(args: str, spec: Spec) -> Request:
     """Parse ``[options:] line, line, …``; each line is ``name qty [line options] [note]``."""
-    text = normalize(args)
-    header, _, body = text.rpartition(":")
+    header, body = _split_header(normalize(args), spec)
     options: dict[str, str] = {}
     _header_options(header.split(), spec, options)
     lines, notes = [], []
@@ -106,7 +107,28 @@ def parse_request(args: str, spec: Spec) -> Request:
             notes.extend(note)
     if not lines:
         raise InvalidInput(f"缺少商品和数量，例如：{spec.example}")
-    return Request(tuple(lines), options, " ".join(notes))
+    return Request(tuple(lines), options, NOTE_LABEL.sub("", " ".join(notes)))
+
+
+def _split_header(text: str, spec: Spec) -> tuple[str, str]:
+    """``客户张三: 可乐 2`` → header and body; a colon after an item's quantity is in its note.
+
+    ``报损 可乐 2 原因:破损`` has no header: what precedes its colon holds a quantity, so the
+    colon belongs to the line (a header holds only options).
+    """
+    header, colon, body = text.partition(":")
+    if not colon:
+        return "", text
+    tokens = header.split()
+    if any(QTY_TOKEN.fullmatch(token) for token in tokens):
+        return "", text
+    try:
+        _, rest = split_options(tokens, spec.options - LINE_WORDS, spec.example)
+    except InvalidInput:
+        return header, body  # a malformed header: refused with its own message later
+    if any(GLUED.fullmatch(token) for token in rest):
+        return "", text
+    return header, body
 
 
 def split_options(
@@ -123,7 +145,7 @@ def split_options(
             rest.append(tokens[i])
             i += 1
             continue
-        value = tokens[i][len(keyword) :]
+        value = tokens[i][len(keyword) :].lstrip(":")
         if not value and i + 1 < len(tokens):
             i += 1
             value = tokens[i]

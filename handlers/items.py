@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from core import catalog
-from core.errors import InvalidInput
+from core.errors import InvalidInput, UnknownItem
 from core.ledger import Line
 from core.storage import Item
 from handlers.grammar import ItemLine, Request
-from handlers.router import Context
+from handlers.router import APPROVERS, Context
 
 
 async def resolve(ctx: Context, name: str) -> Item:
-    """The item ``name`` means; ambiguity raises ``AmbiguousItem`` (dispatch offers a list)."""
+    """The item ``name`` means; ambiguity raises ``AmbiguousItem`` (dispatch offers a list).
+
+    An unknown name may be a new product: the refusal says how to add it, or who can.
+    """
     if (sku := ctx.picks.get(name)) is not None:
         return await catalog.item_by_sku(ctx.uow, sku)
-    return await catalog.resolve_item(ctx.uow, name)
+    try:
+        return await catalog.resolve_item(ctx.uow, name)
+    except UnknownItem as error:
+        raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, name)}") from error
+
+
+def new_item_hint(ctx: Context, name: str) -> str:
+    if ctx.user.role in APPROVERS:
+        return f"如是新商品，先添加：新品 {name} 条码 690001 售价 3.5 单位 瓶"
+    return "如是新商品，请店长或管理员用“新品”添加后再登记"
 
 
 def check_unit(item: Item, line: ItemLine, example: str) -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 from core import catalog, money
 from core.doctypes import Role
 from core.errors import InvalidInput, NotFound
-from core.money import contracts, deals, margin, partners
+from core.money import contracts, deals, margin, partners, payments
 from core.money.amounts import ADVANCE_NAMES, SIDE_NAMES
 from core.money.partners import PartnerFields
 from handlers import items
@@ -111,9 +111,9 @@ async def _payment(ctx: Context, args: str, side: str, example: str) -> Reply:
         raise InvalidInput(f"缺少名称或金额，例如：{example}")
     amount = parse_number(words[at].lstrip("¥").removesuffix("元"), "金额", example)
     method = " ".join(words[at + 1 :]) or "现金"
-    view = await money.record_payment(
+    view = await payments.record_payment(
         ctx.uow,
-        money.RecordPayment(
+        payments.RecordPayment(
             side=side,
             partner=" ".join(words[:at]),
             amount=amount,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from core import catalog, ledger
+from core.errors import UnknownItem
 from core.money import hooks, pricing
 from handlers.grammar import normalize, split_options
+from handlers.items import new_item_hint
 from handlers.router import ANY, Context, Reply, Router
 
 router = Router()
@@ -18,9 +20,12 @@ async def stock(ctx: Context, args: str) -> Reply:
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
     warehouse = await catalog.warehouse_by_code(ctx.uow, found.get("仓库", ctx.warehouse))
-    if not hooks.keeps_stock(warehouse):
-        item = await catalog.resolve_item(ctx.uow, ctx.picks.get(query, query))
-        view = await pricing.price_view(ctx.uow, item, warehouse)
-        return ctx.render("money/prices.j2", view=view)
-    stock = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
-    return ctx.render("stock/balance.j2", stock=stock)
+    try:
+        if not hooks.keeps_stock(warehouse):
+            item = await catalog.resolve_item(ctx.uow, ctx.picks.get(query, query))
+            prices = await pricing.price_view(ctx.uow, item, warehouse)
+            return ctx.render("money/prices.j2", view=prices)
+        view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+    except UnknownItem as error:
+        raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, query)}") from error
+    return ctx.render("stock/balance.j2", stock=view)

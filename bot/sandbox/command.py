@@ -17,9 +17,8 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 async def command(args: argparse.Namespace) -> int:
-    settings = sandbox_settings(
-        args.settings, host=args.host, port=args.port, data_dir=args.data_dir
-    )
+    # ``args.settings`` already follows --data-dir / JXC_DATA_DIR, like every command's.
+    settings = sandbox_settings(args.settings, host=args.host, port=args.port)
     configure_logging(settings.log_format)
     # APScheduler logs every job it adds and runs at INFO: the URL to open would scroll away.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)

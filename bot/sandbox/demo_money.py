@@ -10,8 +10,9 @@ from functools import partial
 
 from sqlalchemy import select
 
-from core import ledger, money
+from core import ledger
 from core.ledger import Line, Sell
+from core.money import payments
 from core.money.tables import ListPrice
 from core.storage import Item, Partner, UnitOfWork, in_transaction
 
@@ -44,7 +45,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
             uow.with_clock(clock), lambda u, s=sale: ledger.submit(u, s, enforce_policy=False)
         )
     days_ago, customer, amount, method = PAYMENT
-    payment = money.RecordPayment(
+    payment = payments.RecordPayment(
         side="ar",
         partner=customer,
         amount=amount,
@@ -53,7 +54,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         warehouse="MAIN",
     )
     clock = partial(_at, _moment(today, days_ago, 15), uow)
-    await in_transaction(uow.with_clock(clock), lambda u: money.record_payment(u, payment))
+    await in_transaction(uow.with_clock(clock), lambda u: payments.record_payment(u, payment))
 
 
 def _moment(today: date, days_ago: int, hour: int) -> datetime:

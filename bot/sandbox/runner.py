@@ -26,7 +26,6 @@ from core.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
 
-DATABASE_FILE = "sandbox.db"
 WILDCARD_HOSTS = frozenset({"", "0.0.0.0", "::"})
 
 
@@ -38,17 +37,16 @@ def sandbox_settings(
     data_dir: Path | None = None,
 ) -> Settings:
     """``settings`` with these overrides, and the database in the data directory (created
-    here) unless a database URL was given explicitly."""
-    update: dict[str, object] = {"data_dir": data_dir or settings.data_dir}
+    here) unless a database URL was given explicitly: the one every ``jxc`` command uses
+    with the same data dir."""
+    directory = (data_dir or settings.data_dir).resolve()
+    directory.mkdir(parents=True, exist_ok=True)
+    update: dict[str, object] = {}
     if host is not None:
         update["http_host"] = host
     if port is not None:
         update["http_port"] = port
-    if "database_url" not in settings.model_fields_set:
-        directory = Path(str(update["data_dir"])).resolve()
-        directory.mkdir(parents=True, exist_ok=True)
-        update["database_url"] = f"sqlite+aiosqlite:///{directory / DATABASE_FILE}"
-    return settings.model_copy(update=update)
+    return settings.in_data_dir(directory).model_copy(update=update)
 
 
 def new_fake(settings: Settings, clock: Clock = utcnow) -> FakeWeCom:

@@ -157,6 +157,9 @@ class BatchStock:
     expiry: date
     qty: Decimal
     cost: Decimal
+    # What the batch's own balance says; ``qty`` is less when negative stock elsewhere in
+    # the item's balances (goods sold before they were booked in) has used part of it.
+    booked: Decimal
 
     @property
     def value(self) -> Decimal:
@@ -164,7 +167,12 @@ class BatchStock:
 
 
 async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStock]:
-    """Batches with stock whose expiry is on or before ``last_day`` (expired ones included)."""
+    """Batches with stock whose expiry is on or before ``last_day`` (expired ones included).
+
+    Never more than the shop holds: an item's negative balances (sold before booked in, kept
+    in its unbatched line) are taken from its batches earliest expiry first, as FEFO selling
+    would have taken them, and a batch used up that way is left out.
+    """
     # Plain columns, not entities: thousands of batches may be near expiry, and an ORM
     # object per row cost more than the query (``jxc bench``, alert_scan).
     rows = await uow.session.execute(
@@ -173,13 +181,39 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
         .join(Item, Item.id == Batch.item_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
         .where(StockBalance.qty > 0, Batch.expiry.is_not(None), Batch.expiry <= last_day)
-        .order_by(Warehouse.code, Batch.expiry, Item.sku)
+        .order_by(Warehouse.code, Batch.expiry, Batch.received_at, Batch.id)
     )
-    return [
-        BatchStock(batch_id, code, sku, name, unit, category, lot, expiry, qty, cost)
-        for batch_id, lot, expiry, sku, name, unit, category, cost, code, qty in rows.all()
-        if expiry is not None
-    ]
+    deficits = await _deficits(uow, last_day)
+    found = []
+    for batch_id, lot, expiry, sku, name, unit, category, cost, code, qty in rows.all():
+        owed = deficits.get((code, sku), ZERO)
+        used = min(owed, qty)
+        if used:
+            deficits[(code, sku)] = owed - used
+        if expiry is not None and qty > used:
+            found.append(
+                BatchStock(
+                    batch_id, code, sku, name, unit, category, lot, expiry, qty - used, cost, qty
+                )
+            )
+    found.sort(key=lambda b: (b.warehouse, b.expiry, b.sku))
+    return found
+
+
+async def _deficits(uow: UnitOfWork, last_day: date) -> dict[tuple[str, str], Decimal]:
+    """Per (warehouse, sku) of items with a batch expiring by ``last_day``, how far its
+    negative balances go below zero. Looked up along the item index, not over all balances."""
+    expiring_items = select(Batch.item_id).where(
+        Batch.expiry.is_not(None), Batch.expiry <= last_day
+    )
+    rows = await uow.session.execute(
+        select(Warehouse.code, Item.sku, func.sum(StockBalance.qty))
+        .join(Item, Item.id == StockBalance.item_id)
+        .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
+        .where(StockBalance.item_id.in_(expiring_items), StockBalance.qty < 0)
+        .group_by(Warehouse.code, Item.sku)
+    )
+    return {(code, sku): -total for code, sku, total in rows.all()}
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,12 @@ from core.approvals.decisions import (
 from core.approvals.notices import (
     OUTCOME_LABELS,
     card_key,
+    refresh_cards,
     update_cards,
 )
 from core.approvals.pending import (
+    AskedNow,
+    asked_now,
     balances_changed_since,
     seen_versions,
     stock_changes,
@@ -60,9 +63,11 @@ __all__ = [
     "REJECTED",
     "STATUS_NAMES",
     "SUBJECT_NAMES",
+    "AskedNow",
     "Decision",
     "apply_price_change",
     "approval_view",
+    "asked_now",
     "balances_changed_since",
     "by_idempotency_key",
     "cancel",
@@ -75,6 +80,7 @@ __all__ = [
     "load_view",
     "open_request",
     "open_requests",
+    "refresh_cards",
     "request_price_change",
     "seen_versions",
     "stock_changes",

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from core import catalog, ledger
-from core.approvals import pending, prices, records
+from core.approvals import prices, records
+from core.approvals.recheck import recheck
 from core.approvals.records import PENDING, approval_view
 from core.doctypes import DocStatus
 from core.errors import ApprovalError, PermissionDenied
-from core.ledger.documents_view import load_document
 from core.storage import Approval, UnitOfWork
 from core.views import ApprovalView, Posted, PriceChanged
 
@@ -44,11 +44,24 @@ class Decision:
     refusal: str | None = None
     # True when this call moved the request out of pending (cards and requester to tell).
     changed: bool = True
+    # True when the request was rewritten with today's numbers and awaits a new decision.
+    refreshed: bool = False
+    # What changed since the request was made ("" when nothing it shows did).
+    what_changed: str = ""
 
 
 async def decide(
-    uow: UnitOfWork, number: str, decider: str, *, approve: bool, note: str = ""
+    uow: UnitOfWork,
+    number: str,
+    decider: str,
+    *,
+    approve: bool,
+    note: str = "",
+    revision: int | None = None,
 ) -> Decision:
+    """Approve or reject a request. ``revision`` is that of the card clicked (None for a
+    typed decision): an approval from a card showing numbers since refreshed is not taken.
+    """
     approval = await records.load(uow, number, lock=True)
     if approval.status != PENDING:
         return Decision(approval_view(approval), refusal=_already_decided(approval), changed=False)
@@ -59,15 +72,53 @@ async def decide(
     if not approve:
         await _close(uow, approval, REJECTED, decider, note)
         return Decision(approval_view(approval))
-    if await _changed_since_request(uow, approval):
-        await _close(uow, approval, CONFLICTED, decider, "申请后数据已被修改")
+    current = approval_view(approval)
+    if revision is not None and revision != current.revision:
+        return Decision(current, refusal=_stale_card(current), changed=False)
+    check = await recheck(uow, approval)
+    if check.verdict == "void":
+        await _close(uow, approval, CONFLICTED, decider, f"申请后{check.changed}，{check.why}")
         return Decision(
             approval_view(approval),
-            refusal="申请提交后相关库存或价格已被修改，申请已作废，请重新提交",
+            refusal=f"申请提交后{check.changed}，{check.why}。申请已作废，请重新提交",
+            what_changed=check.changed,
+        )
+    if check.verdict == "refresh":
+        approval.payload = {**approval.payload, "revision": current.revision + 1}
+        await uow.session.flush()
+        uow.record(
+            decider,
+            "approval.refresh",
+            f"approval:{approval.number}",
+            {"changed": check.changed, "changes": approval.payload["changes"]},
+        )
+        view = approval_view(approval)
+        return Decision(
+            view,
+            refusal=_refreshed(view, check.changed),
+            changed=False,
+            refreshed=True,
+            what_changed=check.changed,
         )
     outcome = await _apply(uow, approval, decider)
     await _close(uow, approval, APPROVED, decider, note)
-    return Decision(approval_view(approval), outcome=outcome)
+    return Decision(approval_view(approval), outcome=outcome, what_changed=check.changed)
+
+
+def _stale_card(approval: ApprovalView) -> str:
+    now = "；".join(f"{c.label}：{c.before} → {c.after}" for c in approval.changes)
+    return (
+        f"申请 {approval.number} 的数据已更新（{now}），你点的是更新前的卡片，未做任何更改；"
+        "请在更新后的卡片上重新决定"
+    )
+
+
+def _refreshed(approval: ApprovalView, changed: str) -> str:
+    now = "；".join(f"{c.label}：{c.before} → {c.after}" for c in approval.changes)
+    return (
+        f"申请提交后{changed}。申请 {approval.number} 已按最新数据更新（{now}），"
+        "未做任何更改；请按新数据重新决定"
+    )
 
 
 async def explain_rejection(uow: UnitOfWork, number: str, decider: str, note: str) -> ApprovalView:
@@ -115,16 +166,6 @@ async def _check_decider(uow: UnitOfWork, approval: Approval, decider: str) -> N
         raise PermissionDenied("只有店长或管理员可以审批")
     if not user.can_act_in(approval.warehouse.code):
         raise PermissionDenied(f"你不是仓库 {approval.warehouse.code} 的店长，不能审批此申请")
-
-
-async def _changed_since_request(uow: UnitOfWork, approval: Approval) -> bool:
-    if approval.item is not None:
-        return prices.item_changed_since(approval.item, approval)
-    assert approval.document is not None
-    document = await load_document(uow, approval.document.number, lock=True)
-    if document.version != approval.seen_versions.get("document"):
-        return True
-    return await pending.balances_changed_since(uow, approval.seen_versions)
 
 
 async def _apply(uow: UnitOfWork, approval: Approval, decider: str) -> Posted | PriceChanged:

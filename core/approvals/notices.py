@@ -8,6 +8,8 @@ a click brings a fresh one; otherwise the code the card's send returned is used.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import select
 
 from core.messaging import outbox
@@ -31,13 +33,8 @@ async def update_cards(
     uow: UnitOfWork, approval: ApprovalView, decider_name: str, response_code: str = ""
 ) -> bool:
     """Queue the card update showing the outcome; False when the card was never delivered."""
-    card = await uow.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.dedupe_key == card_key(approval.number))
-    )
+    card, code = await _card_and_code(uow, approval.number, response_code)
     if card is None:
-        return False
-    code = response_code or (card.response or {}).get("response_code", "")
-    if not code:
         return False
     label = OUTCOME_LABELS[approval.status]
     if decider_name and approval.status in ("approved", "rejected"):
@@ -50,3 +47,36 @@ async def update_cards(
         dedupe_key=f"approval-card-update:{approval.number}",
     )
     return True
+
+
+async def refresh_cards(
+    uow: UnitOfWork, number: str, fresh: dict[str, Any], response_code: str, key: str
+) -> bool:
+    """Queue replacing the request's card by ``fresh`` (today's numbers, buttons kept).
+
+    ``key`` tells refreshes of one request apart (the message that caused each).
+    """
+    card, code = await _card_and_code(uow, number, response_code)
+    if card is None:
+        return False
+    await outbox.enqueue(
+        uow,
+        "card_update",
+        card.target,
+        {"userids": card.target.split("|"), "response_code": code, "card": fresh},
+        dedupe_key=key,
+    )
+    return True
+
+
+async def _card_and_code(
+    uow: UnitOfWork, number: str, response_code: str
+) -> tuple[OutboxMessage | None, str]:
+    """The request's card row and a response code to update it with (None: cannot)."""
+    card = await uow.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == card_key(number))
+    )
+    if card is None:
+        return None, ""
+    code = response_code or (card.response or {}).get("response_code", "")
+    return (card, code) if code else (None, "")

@@ -5,12 +5,16 @@ change) and how its approval checks that nobody changed them meanwhile.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core import ledger
+from core import catalog, ledger
+from core.doctypes import DocType, Role
 from core.fmt import plain_qty
-from core.ledger.planning import Plan
+from core.ledger.planning import Allowances, Plan
+from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
+from core.money import pricing
 from core.storage import Document, StockBalance, UnitOfWork
 from core.views import Change
 
@@ -51,3 +55,35 @@ def stock_changes(plan: Plan, balances: dict[tuple[int, int], list[StockBalance]
         before = sum((b.qty for b in balances.get(key, [])), Decimal(0))
         changes.append(Change(labels[key], plain_qty(before), plain_qty(before + change)))
     return changes
+
+
+@dataclass(frozen=True)
+class AskedNow:
+    """What a pending document would ask for if it were submitted now."""
+
+    reasons: list[Reason]
+    changes: list[Change]
+    seen_versions: dict[str, Any]
+
+
+async def asked_now(uow: UnitOfWork, document: Document, requested_by: str) -> AskedNow:
+    """Plan the document as its requester's submission would be planned today.
+
+    Raises ``InsufficientStock`` when the warehouse now forbids the shortfall outright.
+    """
+    policy = WarehousePolicy.of(document.warehouse, uow.settings)
+    planned = await ledger.plan_pending(
+        uow, document, Allowances(negative=policy.negative_stock == "allow")
+    )
+    user = await catalog.find_user(uow, requested_by)
+    role = Role.CLERK if user is None else user.role
+    negative_lines = any(line.qty < 0 for line in planned.lines)
+    reasons = approval_reasons(DocType(document.type), role, negative_lines, planned.plan, policy)
+    priced = await pricing.pending_reasons(uow, document)
+    reasons += [Reason(r.subject, r.text) for r in priced]
+    return AskedNow(
+        reasons,
+        stock_changes(planned.plan, planned.balances)
+        + [r.change for r in priced if r.change is not None],
+        seen_versions(document, planned.balances),
+    )

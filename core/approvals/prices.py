@@ -40,15 +40,13 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
     if cmd.new_price == current:
         named = item.name if cmd.price_list is None else label
         raise InvalidInput(f"{named} 现价已是 {money(current)}，无需调价")
-    reason = f"{label} {money(current)} → {money(cmd.new_price)}"
-    if cmd.reason:
-        reason += f"（{cmd.reason}）"
     approval = await records.open_request(
         uow,
         subject="price_change",
         warehouse=warehouse,
         requested_by=cmd.actor,
-        reason=reason,
+        # Only what the requester wrote: the change itself is the request's one change row.
+        reason=cmd.reason,
         changes=[Change(label, money(current), money(cmd.new_price))],
         seen_versions={"item": {str(item.id): item.version}},
         item=item,

@@ -116,6 +116,7 @@ def approval_view(approval: Approval) -> ApprovalView:
         decided_at=approval.decided_at,
         decision_note=approval.decision_note,
         seen_versions=approval.seen_versions,
+        revision=int(approval.payload.get("revision", 0)),
     )
 
 

@@ -12,6 +12,9 @@ from core.catalog.lookup import (
     resolve_item,
     warehouse_by_code,
 )
+from core.catalog.new_items import (
+    add_item,
+)
 from core.catalog.staff import (
     USERS_MEMO,
     UserView,
@@ -28,12 +31,16 @@ from core.catalog.stores import (
     list_warehouses,
     warehouse_view,
 )
+from core.catalog.units import (
+    unit_precision,
+)
 
 __all__ = [
     "DEFAULT_WAREHOUSE",
     "USERS_MEMO",
     "UserView",
     "WarehouseView",
+    "add_item",
     "add_warehouse",
     "configure_warehouse",
     "find_user",
@@ -44,6 +51,7 @@ __all__ = [
     "partner_named",
     "resolve_item",
     "save_user",
+    "unit_precision",
     "user_view",
     "users_with_roles",
     "warehouse_by_code",

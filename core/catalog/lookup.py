@@ -10,7 +10,7 @@ from collections.abc import Collection
 
 from sqlalchemy import bindparam, func, or_, select
 
-from core.errors import AmbiguousItem, InvalidInput, NotFound
+from core.errors import AmbiguousItem, InvalidInput, NotFound, UnknownItem
 from core.storage import Item, Partner, UnitOfWork, Warehouse
 
 DEFAULT_WAREHOUSE = "MAIN"
@@ -69,7 +69,7 @@ async def resolve_item(uow: UnitOfWork, query: str) -> Item:
         )
     ).all()
     if not matches:
-        raise NotFound(f"没有找到商品“{query}”。请检查名称，或发送 查 加商品编码/条码")
+        raise UnknownItem(f"没有找到商品“{query}”。请检查名称，或发送 查 加商品编码/条码")
     if len(matches) > 1:
         raise AmbiguousItem(query, [(i.sku, i.name) for i in matches[:10]])
     return matches[0]

@@ -6,6 +6,6 @@ numbers, and nothing is written unless every row is good.
 
 from core.errors import ImportFailed
 from core.importer.history import import_documents
-from core.importer.items import ItemImport, import_items, unit_precision
+from core.importer.items import ItemImport, import_items
 
-__all__ = ["ImportFailed", "ItemImport", "import_documents", "import_items", "unit_precision"]
+__all__ = ["ImportFailed", "ItemImport", "import_documents", "import_items"]

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from core.catalog.units import unit_precision
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.storage import Item, UnitOfWork
@@ -70,11 +71,3 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
     if "unit" in values and "precision" not in values:
         values["unit_precision"] = unit_precision(str(values["unit"]))
     return values
-
-
-# Weighed goods are sold in fractions; counted goods in whole units.
-WEIGHT_UNITS = {"kg": 3, "千克": 3, "公斤": 3, "斤": 2, "g": 0, "克": 0, "l": 3, "升": 3}
-
-
-def unit_precision(unit: str) -> int:
-    return WEIGHT_UNITS.get(unit.lower(), 0)

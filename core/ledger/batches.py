@@ -10,7 +10,7 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager
 
 from core.errors import InvalidInput
-from core.storage import Batch, Item, StockBalance, StockMove, UnitOfWork
+from core.storage import Batch, Document, Item, StockBalance, StockMove, UnitOfWork
 
 # Stock of an item with no lot and no expiry lives in this batch; so does negative stock.
 DEFAULT_LOT = ""
@@ -154,3 +154,18 @@ async def batch_sold_in(uow: UnitOfWork, document_id: int, item_id: int) -> Batc
 def newest_fresh_batch(balances: list[StockBalance], today: date) -> Batch | None:
     fresh = [b.batch for b in balances if not is_expired(b.batch, today)]
     return max(fresh, key=lambda b: (b.received_at, b.id), default=None)
+
+
+async def return_batches(
+    uow: UnitOfWork, original: Document | None, items: list[Item]
+) -> dict[int, Batch]:
+    """The batch each item goes back into: the one the original sale took it from."""
+    if original is None:
+        return {}
+    found: dict[int, Batch] = {}
+    for item in items:
+        batch = await batch_sold_in(uow, original.id, item.id)
+        if batch is None:
+            raise InvalidInput(f"原单 {original.number} 中没有 {item.name}")
+        found[item.id] = batch
+    return found

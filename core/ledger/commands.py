@@ -102,3 +102,19 @@ class ChangePrice:
     idempotency_key: str | None = None
     # Set: the price in that customer price list (min_qty 0), not the item's own price.
     price_list: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddItem:
+    """A new catalogue item added by chat; what is left out takes the defaults of ``add_item``."""
+
+    name: str
+    price: Decimal
+    actor: str
+    barcode: str | None = None
+    sku: str | None = None
+    unit: str = "个"
+    cost: Decimal = Decimal(0)
+    category: str = ""
+    shelf_life_days: int | None = None
+    reorder_point: Decimal = Decimal(0)

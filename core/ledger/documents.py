@@ -26,7 +26,7 @@ from core.ledger.planning import Allowances, Plan, PlanLine, Planner, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.money import hooks as money
-from core.storage import Batch, Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
+from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted
 
 DOCUMENTS = cast(Table, Document.__table__)
@@ -76,7 +76,7 @@ async def submit(
     )
     plan = Plan()
     if stocked:
-        return_batches = await _return_batches(uow, original, lines)
+        return_batches = await batches.return_batches(uow, original, [ln.item for ln in lines])
         plan = await plan_lines(
             Planner(uow, cmd.doc_type, balances, allow),
             lines,
@@ -105,6 +105,7 @@ async def submit(
         + [r.change for r in money_reasons if r.change is not None],
         seen_versions=approvals.seen_versions(document, balances),
         document=document,
+        payload={"subjects": sorted({r.subject for r in reasons})},
         idempotency_key=cmd.idempotency_key,
     )
     return NeedsApproval(approval)
@@ -113,27 +114,8 @@ async def submit(
 async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     """Post a pending document after approval: shortfalls and expired batches now allowed."""
     document = await load_document(uow, number, lock=True)
-    lines = [
-        PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
-        for line in document.lines
-    ]
-    stocked = money.keeps_stock(document.warehouse)
-    pairs = {(line.item.id, document.warehouse_id) for line in lines} if stocked else set()
-    if document.to_warehouse_id is not None:
-        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
-    balances = await batches.locked_balances(uow, pairs) if pairs else {}
-    original = None
-    if document.original_number:
-        original = await load_document(uow, document.original_number)
-    plan = Plan()
-    if stocked:
-        plan = await plan_lines(
-            Planner(uow, DocType(document.type), balances, Allowances(negative=True, expired=True)),
-            lines,
-            document.warehouse,
-            document.to_warehouse,
-            await _return_batches(uow, original, lines),
-        )
+    planned = await plan_pending(uow, document, Allowances(negative=True, expired=True))
+    lines, balances, plan = planned.lines, planned.balances, planned.plan
     posted_at = document.posted_at or uow.now()
     result = ledger.balances_after(plan, balances)
     posting = ledger.Posting(
@@ -166,6 +148,38 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         uow, decided_by, document.number, document.type, document.warehouse.code, lines, plan
     )
     return Posted(document_view(document), result)
+
+
+@dataclass(frozen=True)
+class Planned:
+    lines: list[PlanLine]
+    balances: dict[tuple[int, int], list[StockBalance]]
+    plan: Plan
+
+
+async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
+    """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
+    lines = [
+        PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
+        for line in document.lines
+    ]
+    if not money.keeps_stock(document.warehouse):
+        return Planned(lines, {}, Plan())  # a warehouse without stock plans no moves
+    pairs = {(line.item.id, document.warehouse_id) for line in lines}
+    if document.to_warehouse_id is not None:
+        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
+    balances = await batches.locked_balances(uow, pairs)
+    original = None
+    if document.original_number:
+        original = await load_document(uow, document.original_number)
+    plan = await plan_lines(
+        Planner(uow, DocType(document.type), balances, allow),
+        lines,
+        document.warehouse,
+        document.to_warehouse,
+        await batches.return_batches(uow, original, [line.item for line in lines]),
+    )
+    return Planned(lines, balances, plan)
 
 
 async def replay_of(uow: UnitOfWork, key: str) -> Posted | NeedsApproval | None:
@@ -286,20 +300,6 @@ async def _original_sale(
     if original.warehouse_id != warehouse.id:
         raise InvalidInput(f"原单 {original.number} 属于仓库 {original.warehouse.code}")
     return original
-
-
-async def _return_batches(
-    uow: UnitOfWork, original: Document | None, lines: list[PlanLine]
-) -> dict[int, Batch]:
-    if original is None:
-        return {}
-    found: dict[int, Batch] = {}
-    for line in lines:
-        batch = await batches.batch_sold_in(uow, original.id, line.item.id)
-        if batch is None:
-            raise InvalidInput(f"原单 {original.number} 中没有 {line.item.name}")
-        found[line.item.id] = batch
-    return found
 
 
 @dataclass(frozen=True)

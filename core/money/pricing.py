@@ -82,44 +82,83 @@ async def customer_prices(
     listed: dict[int, list[ListPrice]] = {}
     if partner.price_list:
         listed = await list_prices(uow, partner.price_list, {ln.item.id for ln in lines})
-    tolerance = warehouse.price_tolerance or Decimal(0)
     priced, reasons = [], []
     for typed, line in zip(cmd.lines, lines, strict=True):
-        price = applicable(listed.get(line.item.id, []), line.qty)
-        source = f"价目 {partner.price_list}" if price is not None else "售价"
-        if price is None:
-            price = line.item.price
+        price, source = _applicable(partner, listed, line.item, line.qty)
         if typed.price is None:
             priced.append(replace(line, price=price))
             continue
         priced.append(line)
-        if line.qty <= 0:
-            continue
-        floor = price * (HUNDRED - tolerance) / HUNDRED
-        cost = line.item.cost
-        change = Change(
-            f"{line.item.name} 单价（{source} {money(price)}，成本 {money(cost)}）",
-            money(price),
-            money(typed.price),
-        )
-        if typed.price < floor:
-            reasons.append(
-                MoneyReason(
-                    "price_below_list",
-                    f"{line.item.name} 单价 {money(typed.price)} 低于{source} {money(price)}"
-                    + (f"（允许低 {tolerance.normalize():f}%）" if tolerance else ""),
-                    change,
-                )
-            )
-        if typed.price < cost:
-            reasons.append(
-                MoneyReason(
-                    "price_below_cost",
-                    f"{line.item.name} 单价 {money(typed.price)} 低于成本 {money(cost)}",
-                    None if typed.price < floor else change,
-                )
-            )
+        reasons += _typed_reasons(line.item, line.qty, typed.price, price, source, warehouse)
     return priced, reasons
+
+
+def _applicable(
+    partner: Partner, listed: dict[int, list[ListPrice]], item: Item, qty: Decimal
+) -> tuple[Decimal, str]:
+    price = applicable(listed.get(item.id, []), qty)
+    if price is None:
+        return item.price, "售价"
+    return price, f"价目 {partner.price_list}"
+
+
+def _typed_reasons(
+    item: Item, qty: Decimal, typed: Decimal, price: Decimal, source: str, warehouse: Warehouse
+) -> list[MoneyReason]:
+    if qty <= 0:
+        return []
+    tolerance = warehouse.price_tolerance or Decimal(0)
+    floor = price * (HUNDRED - tolerance) / HUNDRED
+    cost = item.cost
+    change = Change(
+        f"{item.name} 单价（{source} {money(price)}，成本 {money(cost)}）",
+        money(price),
+        money(typed),
+    )
+    reasons = []
+    if typed < floor:
+        reasons.append(
+            MoneyReason(
+                "price_below_list",
+                f"{item.name} 单价 {money(typed)} 低于{source} {money(price)}"
+                + (f"（允许低 {tolerance.normalize():f}%）" if tolerance else ""),
+                change,
+            )
+        )
+    if typed < cost:
+        reasons.append(
+            MoneyReason(
+                "price_below_cost",
+                f"{item.name} 单价 {money(typed)} 低于成本 {money(cost)}",
+                None if typed < floor else change,
+            )
+        )
+    return reasons
+
+
+async def pending_reasons(uow: UnitOfWork, document: Document) -> list[MoneyReason]:
+    """What of price and credit a pending sale would still ask for, judged on today's lists.
+
+    A stored line price is taken as typed: one the list gave is the list price, so passes.
+    """
+    partner = document.partner
+    if document.type != DocType.SALE or partner is None:
+        return []
+    listed: dict[int, list[ListPrice]] = {}
+    if partner.price_list:
+        listed = await list_prices(uow, partner.price_list, {ln.item_id for ln in document.lines})
+    reasons = []
+    for line in document.lines:
+        if line.price is None:
+            continue
+        price, source = _applicable(partner, listed, line.item, line.qty)
+        reasons += _typed_reasons(
+            line.item, line.qty, line.price, price, source, document.warehouse
+        )
+    if partner.credit_limit is not None:
+        amount = document_amount(document.type, [(ln.qty, ln.price) for ln in document.lines])
+        reasons += _credit_reason(partner, await balance_of(uow, partner.id, RECEIVABLE), amount)
+    return reasons
 
 
 async def credit_reasons(
@@ -128,10 +167,11 @@ async def credit_reasons(
     if doc_type is not DocType.SALE or partner is None or partner.credit_limit is None:
         return []
     amount = document_amount(doc_type, [(ln.qty, ln.price) for ln in lines])
-    if amount <= 0:
-        return []
-    owed = await balance_of(uow, partner.id, RECEIVABLE)
-    if owed + amount <= partner.credit_limit:
+    return _credit_reason(partner, await balance_of(uow, partner.id, RECEIVABLE), amount)
+
+
+def _credit_reason(partner: Partner, owed: Decimal, amount: Decimal) -> list[MoneyReason]:
+    if partner.credit_limit is None or amount <= 0 or owed + amount <= partner.credit_limit:
         return []
     return [
         MoneyReason(

@@ -51,6 +51,8 @@ from core.storage.schema import (
     MIGRATIONS,
     alembic_config,
     current_revision,
+    sqlite_file,
+    unready_reason,
     upgrade,
 )
 from core.storage.sqlite_inline import (
@@ -114,5 +116,7 @@ __all__ = [
     "is_postgres",
     "is_retryable",
     "log",
+    "sqlite_file",
+    "unready_reason",
     "upgrade",
 ]

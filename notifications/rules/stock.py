@@ -19,21 +19,43 @@ from notifications.rules.announce import Candidate, announce
 
 @dataclass(frozen=True)
 class LowItem:
+    """A low item and the advice for it.
+
+    A purchaser orders for stock that is there. A document waiting for approval (say a sale
+    that would drive stock negative) may yet be rejected, so it does not drive the advice:
+    ``suggested`` is for the stock on hand (zero while that is above the reorder point).
+    It is not hidden either: ``if_approved`` is what to order should the pending requests be
+    approved, so the purchaser can prepare for them. (Counting a pending 500 against 96 on
+    hand gave "可用 -406, 建议订货 72": an order that would not even cover the request.)
+    """
+
     level: StockLevel
     suggested: Decimal
+    if_approved: Decimal | None
 
 
-def suggested_order(level: StockLevel) -> Decimal:
-    """``reorder_qty`` when set, else enough to bring availability up to twice the point."""
-    if level.reorder_qty > 0:
-        return level.reorder_qty
-    return max(2 * level.reorder_point - level.available, level.reorder_point)
+def order_to_lift(stock: Decimal, level: StockLevel) -> Decimal:
+    """What lifts ``stock`` above the reorder point: ``reorder_qty`` in as many whole
+    multiples as that takes, or, with none set, enough to reach twice the point."""
+    point, standard = level.reorder_point, level.reorder_qty
+    if standard > 0:
+        return standard * (int(max(point - stock, Decimal(0)) // standard) + 1)
+    return max(2 * point - stock, point)
+
+
+def low_item(level: StockLevel) -> LowItem:
+    held_low = level.on_hand <= level.reorder_point
+    return LowItem(
+        level,
+        order_to_lift(level.on_hand, level) if held_low else Decimal(0),
+        order_to_lift(level.available, level) if level.reserved else None,
+    )
 
 
 async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
     """Items at or under their reorder point: the scan, apart from announcing."""
     return [
-        Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, LowItem(lv, suggested_order(lv)))
+        Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, low_item(lv))
         for lv in await analytics.stock_levels(run.uow, low_only=True)
     ]
 

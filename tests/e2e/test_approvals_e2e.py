@@ -135,16 +135,53 @@ async def test_the_same_click_delivered_three_times_applies_once(
     assert len(fake_wecom.card_updates()) == 1
 
 
-async def test_price_changed_by_an_earlier_approval_conflicts_the_later_one(
+async def test_a_price_already_set_by_an_earlier_approval_voids_the_later_one_saying_why(
     bot: BotHarness, chat: Chat, fake_wecom: FakeWeCom
 ) -> None:
     await chat.say("clerk1", "调价 可乐 3.8")
-    await chat.say("clerk2", "调价 可乐 4.0")
+    await chat.say("clerk2", "调价 可乐 3.8")
     await chat.say("mgr1", f"批准 {PRICE_REQUEST}")
     [late] = await chat.say("mgr1", "批准 SP-20261126-0002")
-    assert "已被修改" in late
+    assert "可乐 售价已由 ¥3.50 改为 ¥3.80，已是申请的 ¥3.80，无需再调" in late
     assert await price_of(bot) == "3.8000"
-    assert any("已冲突" in text for text in chat.received("clerk2"))
+    [told] = [text for text in chat.received("clerk2") if "已冲突" in text]
+    assert "申请已作废：申请后可乐 售价已由 ¥3.50 改为 ¥3.80，已是申请的 ¥3.80，无需再调" in told
+
+
+async def test_sales_meanwhile_refresh_the_card_and_the_approver_decides_on_the_new_numbers(
+    bot: BotHarness, chat: Chat, fake_wecom: FakeWeCom
+) -> None:
+    await chat.say("clerk1", "入库 可乐 96")
+    await chat.say("clerk1", "销售 可乐 500")
+    await chat.say("clerk2", "销售 可乐 2")
+    await chat.say("clerk2", "销售 可乐 3")
+    task = task_of(fake_wecom, "mgr1")
+
+    [refreshed] = await chat.click("mgr1", task, f"approve:{PRICE_REQUEST}")
+    assert refreshed.startswith("申请提交后可乐@MAIN 库存 96 → 91。")
+    assert "可乐@MAIN：91 → -409" in refreshed
+    [update] = fake_wecom.card_updates()
+    assert sorted(update["userids"]) == ["boss", "mgr1"]
+    card = update["template_card"]
+    assert card["task_id"] == task
+    assert {"keyname": "可乐@MAIN", "value": "91 → -409"} in card["horizontal_content_list"]
+    assert card["main_title"]["desc"] == "库存不足：可乐 现有 91 瓶，需要 500 瓶"
+    assert card["sub_title_text"] == "已按最新数据更新：可乐@MAIN 库存 96 → 91"
+    assert [(b["text"], b["key"]) for b in card["button_list"]] == [
+        ("批准", f"approve:{PRICE_REQUEST}@1"),
+        ("驳回", f"reject:{PRICE_REQUEST}@1"),
+    ]
+    assert (await bot.run(lambda u: ledger.stock_of(u, "COKE"))).on_hand == 91
+
+    [stale] = await chat.click("boss", task, f"approve:{PRICE_REQUEST}")
+    assert "你点的是更新前的卡片，未做任何更改" in stale and "可乐@MAIN：91 → -409" in stale
+    assert (await bot.run(lambda u: ledger.stock_of(u, "COKE"))).on_hand == 91
+
+    [approved] = await chat.click("boss", task, f"approve:{PRICE_REQUEST}@1")
+    assert f"已批准 {PRICE_REQUEST}" in approved and "库存：可乐 -409 瓶（MAIN）" in approved
+    assert fake_wecom.card_updates()[-1]["button"]["replace_name"] == "已批准·老板"
+    assert any("已批准（老板）" in text for text in chat.received("clerk1"))
+    assert await audit_count(bot, "approval.refresh") == 1
 
 
 async def test_negative_sale_by_a_clerk_posts_only_after_approval(

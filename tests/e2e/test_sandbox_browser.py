@@ -111,3 +111,30 @@ async def test_clerk_asks_manager_approves_on_the_card_and_the_alert_reaches_the
         await screenshot(page, "sandbox-phone-manager.png")
     if os.environ.get("JXC_DOCS_SCREENSHOT"):
         shutil.copyfile(manager_view, ROOT / "docs" / "sandbox.png")
+
+
+async def test_shift_enter_adds_a_line_and_enter_sends_a_multi_line_order(
+    data_dir: Path, browser: Browser
+) -> None:
+    async with running_sandbox(settings_for(data_dir), tuning=FAST) as sandbox:
+        page = await browser.new_page(viewport=DESKTOP, locale="zh-CN")
+        page.set_default_timeout(WAIT_MS)
+        await page.goto(sandbox.url)
+        await expect(page.locator("#status")).to_have_text("实时连接")
+        messages = page.locator("#messages")
+        composer = page.locator("#text")
+
+        await composer.click()
+        await page.keyboard.type("销售 可乐 1")
+        await page.keyboard.press("Shift+Enter")
+        await page.keyboard.type("雪碧 2")
+        await expect(composer).to_have_value("销售 可乐 1\n雪碧 2")
+        await expect(messages.locator(".msg.me")).to_have_count(0)
+
+        await page.keyboard.press("Enter")
+        await expect(composer).to_have_value("")
+        reply = messages.locator(".msg.bot").last
+        await expect(reply).to_contain_text("已过账 销售单")
+        await expect(reply).to_contain_text("可乐 1 瓶")
+        await expect(reply).to_contain_text("雪碧 2 瓶")
+        await screenshot(page, "sandbox-multi-line-order.png")

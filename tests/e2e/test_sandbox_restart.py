@@ -9,8 +9,9 @@ import aiohttp
 import pytest
 
 from bot.sandbox.demo_data import CATALOGUE
-from bot.sandbox.runner import DATABASE_FILE, running_sandbox, sandbox_settings
+from bot.sandbox.runner import running_sandbox, sandbox_settings
 from config import Settings
+from config.settings import DATABASE_FILE
 from tests.support.bot_harness import FAST
 from tests.support.sandbox import EventStream, seeded_copy
 
@@ -58,6 +59,6 @@ def test_sandbox_keeps_its_database_in_the_data_dir_unless_a_url_is_given(
     assert sandbox_settings(Settings(), data_dir=tmp_path).database_url.endswith("/elsewhere.db")
     monkeypatch.delenv("JXC_DATABASE_URL")
     assert sandbox_settings(Settings(), data_dir=tmp_path / "new").database_url.endswith(
-        "/new/sandbox.db"
+        "/new/jxc.db"
     )
     assert (tmp_path / "new").is_dir()

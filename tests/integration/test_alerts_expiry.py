@@ -96,3 +96,31 @@ async def test_buckets_can_be_set_per_category(shop: UnitOfWork, clock: ManualCl
     settings = AlertSettings(expiry_days=(3,), expiry_days_by_category={"乳品": (14,)})
     report = await rule(shop, "expiry", clock.now, settings)
     assert sorted(s.rsplit(":", 1)[0] for s in report.alerted) == ["MAIN:APPLE", "MAIN:MILK"]
+
+
+async def test_expiry_alert_never_reports_more_than_the_shop_holds(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    """4 sold before any were booked in, then 9 received: 5 on the shelf, 5 expiring."""
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("MILK", Decimal(4)),)))
+    soon, later = date(2026, 11, 28), date(2026, 12, 10)
+    await post(
+        shop,
+        Receive(
+            warehouse="MAIN",
+            actor="boss",
+            lines=(
+                Line("MILK", Decimal(3), lot="A", expiry=soon),
+                Line("MILK", Decimal(6), lot="B", expiry=later),
+            ),
+        ),
+    )
+    report = await rule(shop, "expiry", clock.now)
+    [sent] = await outbox(shop, "expiry")
+    assert len(report.alerted) == 1
+    assert "批号 A" not in sent.text
+    assert (
+        "鲜牛奶 批号 B，到期 2026-12-10（还剩 14 天），"
+        "5 盒（批次账面 6，其中 1 已被无批次负库存抵扣）" in sent.text
+    )
+    assert "成本 ¥20.00" in sent.text

@@ -119,3 +119,47 @@ async def test_stock_that_went_negative_is_told_to_managers_once(
     assert sent.target == "boss|mgr1"
     assert '可乐（COKE）账面 <font color="warning">-2 瓶</font>' in sent.text
     assert "最近出库 XS-20261126-0001（clerk1" in sent.text
+
+
+async def test_a_sale_awaiting_approval_does_not_drive_the_reorder_advice(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    """96 held, a negative-stock sale of 500 pending: advice for the 96, the 500 beside it."""
+    await run(shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(96)))
+    pending = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(500)), policy=True)
+    assert pending.approval.subject == "negative_stock"
+    await rule(shop, "low-stock", clock.now)
+    [sent] = await outbox(shop, "low-stock")
+    assert (
+        "可乐（COKE）账面 96 瓶，补货点 24，现有库存暂不需订货；"
+        "另有待审批出库 500 瓶（未批准，不计入建议），如获批准库存将为 -404 瓶，需订货 432 瓶"
+    ) in sent.text
+    assert "-406" not in sent.text and "建议订货 **72" not in sent.text
+
+
+async def test_held_stock_under_the_point_is_advised_apart_from_a_pending_sale(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await run(shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)), policy=True)
+    await rule(shop, "low-stock", clock.now)
+    [sent] = await outbox(shop, "low-stock")
+    assert "账面 20 瓶，补货点 24，建议订货 **72 瓶**；另有待审批出库 30 瓶" in sent.text
+    assert "如获批准库存将为 -10 瓶，需订货 72 瓶" in sent.text
+
+
+async def test_a_standard_order_too_small_to_lift_stock_is_advised_in_multiples(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await run(shop, lambda u: set_reorder(u, "COKE", point=10, standard=24))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)))
+    await rule(shop, "low-stock", clock.now)
+    [sent] = await outbox(shop, "low-stock")
+    assert "可乐（COKE）可用 -30 瓶，补货点 10，建议订货 **48 瓶**" in sent.text
+
+
+async def set_reorder(uow: UnitOfWork, sku: str, *, point: int, standard: int) -> None:
+    item = await catalog.item_by_sku(uow, sku)
+    item.reorder_point, item.reorder_qty = Decimal(point), Decimal(standard)

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from alembic.script import ScriptDirectory
 
+from bot.sandbox.runner import sandbox_settings
+from config import Settings
 from core.storage import alembic_config
 from tests.support.cli import jxc
 
@@ -173,3 +175,74 @@ def test_archive_refuses_the_live_database_as_its_archive(ledger_db: Path) -> No
     live = f"sqlite+aiosqlite:///{ledger_db}"
     result = jxc(ledger_db.parent, "archive", "--before", "2026-11-02", "--archive-url", live)
     assert result.returncode == 1 and "live" in result.stderr
+
+
+def files_under(folder: Path) -> list[Path]:
+    return sorted(p.relative_to(folder) for p in folder.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stock", "可乐"],
+        ["audit", "verify"],
+        ["users", "list"],
+        ["warehouses", "list"],
+        ["documents"],
+        ["document", "XS-20261126-0001"],
+        ["alerts", "run", "low-stock"],
+        ["archive", "--before", "2026-11-01"],
+    ],
+)
+def test_a_command_on_a_database_without_the_schema_says_so_in_one_line_and_creates_nothing(
+    tmp_path: Path, command: list[str]
+) -> None:
+    before = files_under(tmp_path)
+    result = jxc(tmp_path, *command, env={"JXC_DATABASE_URL": None})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"jxc: the database {tmp_path / 'data' / 'jxc.db'} is not initialised (no such file); "
+        "run: jxc db upgrade\n"
+    )
+    assert files_under(tmp_path) == before
+
+
+def test_an_empty_database_file_is_reported_and_left_as_it_is(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    result = jxc(
+        tmp_path, "stock", "可乐", env={"JXC_DATABASE_URL": f"sqlite+aiosqlite:///{empty}"}
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"jxc: the database {empty} is not initialised (no schema); run: jxc db upgrade"
+    ]
+    assert empty.stat().st_size == 0 and files_under(tmp_path) == [Path("empty.db")]
+
+
+def test_data_dir_option_or_variable_points_every_command_at_one_ledger(tmp_path: Path) -> None:
+    """``jxc --data-dir D …`` works on the ledger the sandbox keeps in D (``D/jxc.db``)."""
+    shop = tmp_path / "shop"
+    unset = {"JXC_DATABASE_URL": None, "JXC_DATA_DIR": None}
+    missing = jxc(tmp_path, "--data-dir", str(shop), "audit", "verify", env=unset)
+    assert missing.returncode == 2
+    assert missing.stderr.endswith(f"run: jxc --data-dir {shop} db upgrade\n")
+    assert not shop.exists()
+
+    assert jxc(tmp_path, "--data-dir", str(shop), "db", "upgrade", env=unset).returncode == 0
+    assert (shop / "jxc.db").is_file()
+    added = jxc(
+        tmp_path, "warehouses", "add", "B1", "--name", "二号店", "--data-dir", str(shop), env=unset
+    )
+    assert added.returncode == 0, added.stderr
+    by_variable = jxc(tmp_path, "warehouses", "list", env={**unset, "JXC_DATA_DIR": str(shop)})
+    assert "B1\t二号店" in by_variable.stdout
+    assert jxc(tmp_path, "--data-dir", str(shop), "audit", "verify", env=unset).returncode == 0
+
+
+def test_sandbox_and_cli_share_the_database_of_a_data_dir(tmp_path: Path) -> None:
+    settings = sandbox_settings(Settings(), data_dir=tmp_path / "shop")
+    cli = Settings().in_data_dir((tmp_path / "shop").resolve())
+    assert settings.database_url == cli.database_url
+    assert settings.database_url.endswith("/shop/jxc.db")

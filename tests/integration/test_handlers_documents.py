@@ -68,7 +68,21 @@ async def test_sixty_documents_ten_a_page_reach_the_end_without_duplicates_or_ga
     assert pages[-1].startswith("单据 51-60") and pages[-1].endswith("已经是最后一页")
     listed = [number for page in pages for number in NUMBER.findall(page)]
     assert listed == list(reversed(await chat.document_numbers()))
-    assert "没有可以继续的单据列表" in await chat.say("clerk1", "more")
+    assert (
+        await chat.say("clerk1", "more")
+        == "已经是最后一页（共 60 条），没有更多单据了。要重新查看请发送“单据”。"
+    )
+
+
+async def test_next_page_after_a_single_page_list_says_the_list_ended(
+    chat: Chat, clock: ManualClock
+) -> None:
+    await receive_many(chat.uow, clock, 3)
+    assert (await chat.say("clerk1", "单据")).endswith("已经是最后一页")
+    reply = await chat.say("clerk1", "下一页")
+    assert "已经是最后一页（共 3 条）" in reply and "已超过" not in reply
+    clock.advance(minutes=10)
+    assert "已超过 10 分钟" in await chat.say("clerk1", "下一页")
 
 
 async def test_next_page_expires_after_ten_minutes(chat: Chat, clock: ManualClock) -> None:

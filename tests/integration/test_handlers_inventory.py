@@ -69,9 +69,24 @@ async def test_large_writeoff_awaits_approval(chat: Chat) -> None:
 async def test_price_change_is_requested_for_approval(chat: Chat) -> None:
     reply = await chat.say("clerk1", "调价 可乐 3.8 促销结束")
     assert "调价申请已提交，需审批后生效" in reply
-    assert "可乐 售价 ¥3.50 → ¥3.80（促销结束）" in reply
+    assert "原因：促销结束\n可乐 售价：¥3.50 → ¥3.80" in reply
     assert "审批单 SP-20261126-0001" in reply
     assert "¥3.90" in await chat.say("clerk1", "price 雪碧 @3.9")
+
+
+async def test_price_change_reply_shows_the_change_once_and_no_reason_unless_given(
+    chat: Chat,
+) -> None:
+    reply = await chat.say("clerk1", "调价 可乐 3.8")
+    assert reply.count("¥3.50 → ¥3.80") == 1
+    assert "原因" not in reply
+    assert "可乐 售价 ¥3.50 → ¥3.80" in await chat.say("mgr1", "待审批")
+
+
+async def test_writeoff_reason_written_with_a_colon_is_the_note(chat: Chat) -> None:
+    reply = await chat.say("clerk1", "报损 可乐 2 原因:破损")
+    assert "已过账 报损单 BS-20261126-0001" in reply
+    assert "备注：破损" in reply
 
 
 async def test_price_change_to_the_same_price_is_refused(chat: Chat) -> None:

@@ -182,3 +182,22 @@ async def test_a_reply_longer_than_wecom_allows_arrives_in_parts(
     reply = await chat.say("mgr1", f"入库 {order}")
     assert "（续 2/" in reply
     assert reply.count("长名商品") >= 6
+
+
+async def test_stock_reply_lists_the_unbatched_negative_line_so_lines_add_up(chat: Chat) -> None:
+    await chat.say("clerk1", "销售 鲜牛奶 4")
+    await chat.say("mgr1", "批准 SP-20261126-0001")
+    await chat.say("clerk1", "入库 鲜牛奶 9 批号 CRO1128 到期 2026-12-03")
+    stock = await chat.say("clerk1", "查 鲜牛奶")
+    assert "MAIN：现有 5 盒，可用 5 盒" in stock
+    lines = [line for line in stock.splitlines() if line.startswith("  · ")]
+    assert lines == [
+        "  · 批号 CRO1128 到期 2026-12-03 9 盒",
+        "  · 无批次 -4 盒（卖出多于登记入库，请盘点或补登入库）",
+    ]
+
+
+async def test_stock_reply_of_unbatched_stock_alone_lists_no_lines(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 6")
+    stock = await chat.say("clerk1", "查 可乐")
+    assert "MAIN：现有 6 瓶，可用 6 瓶" in stock and "·" not in stock

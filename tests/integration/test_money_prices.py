@@ -133,3 +133,31 @@ async def test_partner_rows_with_a_bad_credit_limit_are_refused(
         "第 2 行 credit_limit：“很多” 无法识别",
         "第 3 行：kind 只能是 customer、supplier 或 both（收到 vip）",
     ]
+
+
+async def test_a_price_approval_refreshed_by_a_stock_change_still_shows_the_prices(
+    shop: UnitOfWork,
+) -> None:
+    asked = await submit(shop, sale(Line("COKE", D(5), D("2.5"))))
+    assert isinstance(asked, NeedsApproval)
+    assert isinstance(await submit(shop, sale(Line("COKE", D(1)), partner=None)), Posted)
+    number = asked.approval.number
+    first = await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=True))
+    assert first.refreshed  # the stock it saw moved: the manager decides on today's numbers
+    assert "低于价目 批发 ¥3.00" in first.approval.reason
+    labels = [c.label for c in first.approval.changes]
+    assert "可乐 单价（价目 批发 ¥3.00，成本 ¥2.00）" in labels
+    second = await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=True))
+    assert isinstance(second.outcome, Posted)
+
+
+async def test_a_pending_sale_that_now_passes_the_credit_limit_is_voided_on_approval(
+    shop: UnitOfWork,
+) -> None:
+    asked = await submit(shop, sale(Line("COKE", D(5), D("2.5"))))  # below the list: 12.50
+    assert isinstance(asked, NeedsApproval)
+    assert isinstance(await submit(shop, sale(Line("COKE", D(355)))), Posted)  # 355 × 2.8 = 994
+    number = asked.approval.number
+    decided = await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=True))
+    assert decided.refusal is not None and "现在还需另一种审批" in decided.refusal
+    assert "超过信用额度" in decided.refusal

@@ -18,15 +18,20 @@ class Result(NamedTuple):
     stderr: str
 
 
-def jxc(tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> Result:
-    """Run the CLI in-process (each call its own event loop, as from a shell)."""
+def jxc(tmp_path: Path, *args: str, env: dict[str, str | None] | None = None) -> Result:
+    """Run the CLI in-process (each call its own event loop, as from a shell).
+
+    ``env`` overrides the test's defaults; a value of None unsets that variable.
+    """
     out, err = io.StringIO(), io.StringIO()
-    env = {
+    values = {
         "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
         "JXC_DATA_DIR": str(tmp_path / "data"),
         **(env or {}),
     }
-    with patch.dict(os.environ, env), redirect_stdout(out), redirect_stderr(err):
-        os.environ.pop("JXC_CONFIG", None)
+    given = {name: value for name, value in values.items() if value is not None}
+    with patch.dict(os.environ, given), redirect_stdout(out), redirect_stderr(err):
+        for name in ("JXC_CONFIG", *(n for n, v in values.items() if v is None)):
+            os.environ.pop(name, None)
         code = main(list(args))
     return Result(code, out.getvalue(), err.getvalue())

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from core import ledger, money
+from core import ledger
 from core.ledger import Line, Receive, ReturnPurchase, ReturnSale, Sell, WriteOff
-from core.money import imports
+from core.money import imports, payments
 from core.storage import UnitOfWork
 from core.views import Posted
 from tests.support.clock import ManualClock
@@ -102,7 +102,7 @@ async def pay(
     uow: UnitOfWork, side: str, partner: str, amount: str, method: str, **extra: object
 ) -> str:
     actor = "clerk1" if side == "ar" else "mgr1"
-    command = money.RecordPayment(
+    command = payments.RecordPayment(
         side=side,
         partner=partner,
         amount=Decimal(amount),
@@ -111,5 +111,5 @@ async def pay(
         warehouse="MAIN",
         **extra,  # type: ignore[arg-type]
     )
-    view = await run(uow, lambda u: money.record_payment(u, command))
+    view = await run(uow, lambda u: payments.record_payment(u, command))
     return view.number

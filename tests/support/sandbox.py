@@ -17,8 +17,9 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.runner import DATABASE_FILE, running_sandbox, sandbox_settings
+from bot.sandbox.runner import running_sandbox, sandbox_settings
 from config import Settings
+from config.settings import DATABASE_FILE
 from tests.support.bot_harness import FAST
 
 Event = dict[str, Any]

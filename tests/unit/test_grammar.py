@@ -104,6 +104,25 @@ def test_trailing_words_are_the_note_only_where_the_command_takes_one() -> None:
         parse_request("可乐 2 过期", SELL)
 
 
+@pytest.mark.parametrize("text", ["可乐 2 原因:破损", "可乐 2 原因：破损", "可乐2 原因: 破损"])
+def test_a_colon_inside_a_note_stays_in_the_note(text: str) -> None:
+    request = parse_request(text, WRITE_OFF)
+    assert request.lines == (ItemLine("可乐", Decimal(2)),)
+    assert request.options == {}
+    assert request.note == "破损"
+
+
+def test_a_colon_after_options_still_opens_a_multi_line_order() -> None:
+    request = parse_request("仓库 B1: 可乐 2 原因:破损, 雪碧 1", WRITE_OFF)
+    assert request.options == {"仓库": "B1"}
+    assert [line.name for line in request.lines] == ["可乐", "雪碧"]
+    assert request.note == "破损"
+
+
+def test_an_option_written_with_a_colon_reads_like_one_without() -> None:
+    assert parse_request("可乐 2 客户:张三", SELL).options == {"客户": "张三"}
+
+
 def test_options_a_command_does_not_take_are_not_read_as_options() -> None:
     with pytest.raises(InvalidInput, match="看不懂“到期 2027-01-31”"):
         parse_request("可乐 2 到期 2027-01-31", SELL)

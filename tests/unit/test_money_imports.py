@@ -1,5 +1,6 @@
-"""The ledger's posting path books receivables and the money side numbers payments with the
-ledger's numbering: each money module must import first, on its own, without a cycle."""
+"""The ledger's posting path books receivables, approvals read list prices, and the money side
+numbers payments with the ledger's numbering: each core package and money module must import
+first, on its own, without a cycle."""
 
 from __future__ import annotations
 
@@ -9,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-MONEY = Path(__file__).resolve().parents[2] / "core" / "money"
-MODULES = sorted(f"core.money.{p.stem}" for p in MONEY.glob("*.py") if p.stem != "__init__")
+CORE = Path(__file__).resolve().parents[2] / "core"
+MODULES = sorted(
+    f"core.money.{p.stem}" for p in (CORE / "money").glob("*.py") if p.stem != "__init__"
+)
+PACKAGES = sorted(f"core.{p.parent.name}" for p in CORE.glob("*/__init__.py"))
 
 
-@pytest.mark.parametrize("module", ["core.money", *MODULES])
+@pytest.mark.parametrize("module", [*PACKAGES, *MODULES, "bot.app"])
 def test_module_imports_first_in_a_fresh_interpreter(module: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", f"import {module}"], capture_output=True, text=True, timeout=60

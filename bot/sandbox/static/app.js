@@ -30,6 +30,8 @@ async function start() {
   renderRules();
   renderChips();
   $("composer").addEventListener("submit", onSend);
+  $("text").addEventListener("keydown", onComposerKey);
+  $("text").addEventListener("input", fitComposer);
   showChat();
   connect();
 }
@@ -278,10 +280,25 @@ function renderChips() {
     chip.type = "button";
     chip.addEventListener("click", () => {
       $("text").value = text;
+      fitComposer();
       $("text").focus();
     });
     chips.append(chip);
   }
+}
+
+// Enter sends, as in WeCom; Shift+Enter starts a new line of a multi-line order. An Enter
+// that confirms an input method's candidate (typing Chinese) is neither.
+function onComposerKey(event) {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing || event.keyCode === 229) return;
+  event.preventDefault();
+  $("composer").requestSubmit();
+}
+
+function fitComposer() {
+  const input = $("text");
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight, 160)}px`;
 }
 
 async function onSend(submit) {
@@ -290,8 +307,12 @@ async function onSend(submit) {
   const text = input.value.trim();
   if (!text) return;
   input.value = "";
+  fitComposer();
   const answer = await post("/sandbox/say", { userid: state.me, text });
-  if (!answer) input.value = text;
+  if (!answer) {
+    input.value = text;
+    fitComposer();
+  }
 }
 
 async function clickCard(taskId, key, buttons) {
