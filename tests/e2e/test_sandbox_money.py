@@ -3,7 +3,9 @@ their price list, a payment and 应收, through the chat page's routes."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import aiohttp
@@ -13,6 +15,7 @@ from bot.sandbox.runner import running_sandbox
 from bot.sandbox.state import Sandbox
 from tests.e2e.test_sandbox_http import post, said
 from tests.support.bot_harness import FAST
+from tests.support.cli import jxc
 from tests.support.sandbox import EventStream, seeded_copy, settings_for
 
 
@@ -27,7 +30,12 @@ async def sandbox(data_dir: Path) -> AsyncIterator[Sandbox]:
         yield running
 
 
-async def test_the_money_walkthrough(sandbox: Sandbox) -> None:
+Say = Callable[[str, str], Awaitable[str]]
+
+
+@asynccontextmanager
+async def chat_page(sandbox: Sandbox) -> AsyncIterator[Say]:
+    """Say something as someone on the chat page; the bot's next reply to them."""
     async with aiohttp.ClientSession() as http, EventStream(http, sandbox.url) as stream:
 
         async def say(userid: str, text: str) -> str:
@@ -37,6 +45,11 @@ async def test_the_money_walkthrough(sandbox: Sandbox) -> None:
             reply = await stream.next(lambda e: e in stream.events[seen:] and bot_said(e))
             return str(reply["body"]["content"])
 
+        yield say
+
+
+async def test_the_money_walkthrough(sandbox: Sandbox) -> None:
+    async with chat_page(sandbox) as say:
         owed = await say("lijie", "应收")
         assert "张三便利店：" in owed and "李四餐厅：" in owed
         sold = await say("xiaowang", "销售 客户张三便利店: 矿泉水 24")
@@ -47,3 +60,27 @@ async def test_the_money_walkthrough(sandbox: Sandbox) -> None:
         assert "联系人：张三" in card and "价目：批发" in card
         margin = await say("lijie", "毛利 本月 按 客户")
         assert "张三便利店：销售额" in margin
+
+
+def test_the_no_inventory_walkthrough(data_dir: Path) -> None:
+    """Step 5: the README's CLI commands on the sandbox's ledger, then a deal by chat."""
+    folder = str(data_dir)
+    user = ("users", "add", "xiaowang", "--name", "小王", "--role", "clerk")
+    for command in (
+        ("warehouses", "add", "TR", "--name", "贸易部"),
+        ("warehouses", "set", "TR", "--mode", "no-inventory"),
+        (*user, "--warehouse", "MAIN", "--warehouse", "TR"),
+    ):
+        assert jxc(data_dir, "--data-dir", folder, *command).returncode == 0, command
+
+    async def walk() -> None:
+        async with (
+            running_sandbox(settings_for(data_dir), tuning=FAST) as sandbox,
+            chat_page(sandbox) as say,
+        ):
+            deal = await say("xiaowang", "撮合 客户甲 供应商乙: 矿泉水 100 @2.2 进价 1.1 仓库 TR")
+            assert "已登记撮合 CH-" in deal and "毛利（佣金）¥110.00" in deal
+            looked_up = await say("xiaowang", "查 矿泉水 仓库 TR")
+            assert "矿泉水（WATER）售价 ¥2.00" in looked_up and "无库存模式" in looked_up
+
+    asyncio.run(walk())
