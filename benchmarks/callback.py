@@ -42,6 +42,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from benchmarks.latency import Latency
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
+from benchmarks.wecom_app import WeComApp
 from bot.app import create_app
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_crypto import CallbackCrypto
@@ -93,27 +94,6 @@ class Sizes:
 
 FULL = Sizes(senders=200, messages_per_sender=10)
 QUICK = Sizes(senders=50, messages_per_sender=3)
-
-
-@dataclass(frozen=True)
-class WeComApp:
-    """The app's WeCom identity, shared by the server and the child playing WeCom."""
-
-    corp_id: str
-    secret: str
-    agent_id: int
-    token: str
-    aes_key: str
-
-    @classmethod
-    def of(cls, settings: Settings) -> WeComApp:
-        return cls(
-            settings.wecom_corp_id,
-            settings.wecom_secret.get_secret_value(),
-            settings.wecom_agent_id,
-            settings.wecom_token.get_secret_value(),
-            settings.wecom_aes_key.get_secret_value(),
-        )
 
 
 @dataclass(frozen=True)
@@ -182,8 +162,9 @@ def chat_text(sender: int, n: int) -> str:
 
 async def measure(env: BenchEnv, sizes: Sizes | None = None) -> list[Measurement]:
     sizes = sizes or (QUICK if env.quick else FULL)
-    settings = _settings(env.workdir)
-    wecom = WeComApp.of(settings)
+    # Secrets of its own for both sides: the operator's JXC_WECOM_* never reach either.
+    wecom = WeComApp.generate()
+    settings = _settings(env.workdir, wecom)
     env.log(f"callback→reply: {sizes.messages} messages from {sizes.senders} senders")
     await _seed(settings.database_url, sizes)
     project = await drive(Plan(sizes, wecom, REPLY_TIMEOUT_S), project_server(settings))
@@ -219,11 +200,12 @@ def _measurement(
     )
 
 
-def _settings(workdir: Path) -> Settings:
+def _settings(workdir: Path, wecom: WeComApp) -> Settings:
     return Settings(
         database_url=f"sqlite+aiosqlite:///{workdir / 'callback.db'}",
         data_dir=workdir / "callback-data",
         http_host=HOST,
+        **wecom.settings(),
     )
 
 

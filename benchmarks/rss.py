@@ -31,8 +31,8 @@ from benchmarks import bulk
 from benchmarks.bulk import LedgerSize
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
+from benchmarks.wecom_app import WeComApp
 from bot.fake_wecom import CallbackClient, FakeWeCom
-from config import Settings
 from core import catalog
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -93,22 +93,19 @@ async def add_managers(path: Path) -> None:
 
 async def serve_and_peak(path: Path, workdir: Path, config: Config) -> tuple[int, int]:
     """Start ``jxc serve``, drive it, and return its peak RSS in kB and the replies it sent."""
-    settings = Settings()
-    async with FakeWeCom(settings.wecom_corp_id, settings.wecom_secret.get_secret_value(),
-                         settings.wecom_agent_id) as wecom:  # fmt: skip
+    wecom_app = WeComApp.generate()
+    async with FakeWeCom(wecom_app.corp_id, wecom_app.secret, wecom_app.agent_id) as wecom:
         port = free_port()
         with (workdir / "serve.log").open("wb") as log:
+            env = serve_env(path, port, wecom.api_base, wecom_app)
             server = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot.cli", "serve",
-                cwd=ROOT, env=serve_env(path, port, wecom.api_base), stdout=log, stderr=log,
+                cwd=ROOT, env=env, stdout=log, stderr=log,
             )  # fmt: skip
             try:
                 base = f"http://127.0.0.1:{port}"
                 await wait_until_healthy(f"{base}/healthz", server)
-                client = wecom.callback_client(
-                    base, settings.wecom_token.get_secret_value(),
-                    settings.wecom_aes_key.get_secret_value(),
-                )  # fmt: skip
+                client = wecom.callback_client(base, wecom_app.token, wecom_app.aes_key)
                 replies = await drive(wecom, client, config)
                 return peak_kb(server.pid), replies
             finally:
@@ -134,10 +131,11 @@ async def say(wecom: FakeWeCom, client: CallbackClient, userid: str, text: str) 
     await wecom.wait_for(lambda _: len(wecom.messages_to(userid)) >= expected, REPLY_SECONDS)
 
 
-def serve_env(path: Path, port: int, api_base: str) -> dict[str, str]:
+def serve_env(path: Path, port: int, api_base: str, wecom: WeComApp) -> dict[str, str]:
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("JXC_")}
     return {
         **inherited,
+        **wecom.environment(),
         "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{path}",
         "JXC_HTTP_HOST": "127.0.0.1",
         "JXC_HTTP_PORT": str(port),

@@ -8,6 +8,7 @@ app starts: the engine, the HTTP session, the API client and the workers live in
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -19,9 +20,11 @@ from aiohttp import web
 from bot import callback, health
 from bot.appkeys import (
     ARCHIVE,
+    BROKEN,
     CLOCK,
     COMMITTER,
     CRYPTO,
+    DB_THREAD,
     ENGINE,
     METRICS,
     SCHEDULER,
@@ -91,6 +94,7 @@ def create_app(
     app[CRYPTO] = _callback_crypto(settings)
     app[METRICS] = Metrics()
     app[SCHEDULER] = scheduler
+    app[BROKEN] = asyncio.Event()
     app.cleanup_ctx.extend(
         [
             _database,
@@ -141,12 +145,18 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _group_commit(app: web.Application) -> AsyncIterator[None]:
-    """Chat messages of different users share transactions; on SQLite, on the database thread."""
+    """Chat messages of different users share transactions; on SQLite, on the database thread.
+
+    Should the committer's writer die, the instance is broken (``BROKEN``): see
+    ``core.storage.group_commit`` for why it is not restarted in place.
+    """
     async with AsyncExitStack() as stack:
         thread = None
         if not is_postgres(app[ENGINE]):
             thread = await stack.enter_async_context(DatabaseThread(app[SETTINGS].database_url))
-        app[COMMITTER] = await stack.enter_async_context(GroupCommitter(new_uow(app), thread))
+        app[DB_THREAD] = thread
+        committer = GroupCommitter(new_uow(app), thread, on_death=lambda _: app[BROKEN].set())
+        app[COMMITTER] = await stack.enter_async_context(committer)
         yield
 
 
@@ -154,7 +164,9 @@ async def _wecom_client(
     app: web.Application, *, http_session: aiohttp.ClientSession | None, tuning: Tuning
 ) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    session = http_session or aiohttp.ClientSession()
+    # Keep-alive connections, enough for every send in flight and a token fetch.
+    limit = tuning.delivery.max_in_flight + 4
+    session = http_session or aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=limit))
     try:
         app[WECOM] = WeComClient(
             session,
@@ -177,7 +189,7 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
     metrics = app[METRICS]
     delivery = DeliveryWorker(
         partial(new_uow, app),
-        WeComSender(app[WECOM]),
+        WeComSender(app[WECOM], app[SETTINGS].data_dir),
         app[CLOCK],
         tuning.delivery,
         on_result=metrics.delivery,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -15,7 +16,7 @@ from bot.workers import Workers
 from config import Settings
 from core.archive import ArchiveDatabase
 from core.clock import Clock
-from core.storage import GroupCommitter, UnitOfWork
+from core.storage import DatabaseThread, GroupCommitter, UnitOfWork
 
 
 class SchedulerState(Protocol):
@@ -35,6 +36,11 @@ ARCHIVE = web.AppKey("jxc_archive", ArchiveDatabase)
 WECOM = web.AppKey("jxc_wecom", WeComClient)
 WORKERS = web.AppKey("jxc_workers", Workers)
 COMMITTER = web.AppKey("jxc_committer", GroupCommitter)
+# SQLite's database thread; None on PostgreSQL.
+DB_THREAD: web.AppKey[DatabaseThread | None] = web.AppKey("jxc_db_thread")
+# Set when this instance can no longer work (its group committer died): ``jxc serve`` exits
+# non-zero so the supervisor starts a fresh process.
+BROKEN = web.AppKey("jxc_broken", asyncio.Event)
 
 
 def new_uow(app: web.Application) -> UnitOfWork:

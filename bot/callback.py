@@ -23,7 +23,7 @@ from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, WORKERS
 from bot.wecom_crypto import MAX_BODY_BYTES, CallbackRejected, is_fresh
 from bot.wecom_messages import CallbackMessage, parse_message
 from core.messaging import inbox
-from core.storage import UnitOfWork
+from core.storage import CommitterDied, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ async def receive(request: web.Request) -> web.Response:
         return _refuse(request, rejected)
     try:
         stored = await app[COMMITTER].run(lambda uow: _store(uow, message), savepoint=False)
-    except (SQLAlchemyError, OSError):
+    except (SQLAlchemyError, OSError, CommitterDied):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")
         app[METRICS].callback("store_failed")

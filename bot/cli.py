@@ -12,7 +12,15 @@ from typing import Any
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import cli_alerts, cli_archive, cli_documents, cli_ledger, cli_money
+from bot import (
+    cli_alerts,
+    cli_archive,
+    cli_documents,
+    cli_ledger,
+    cli_money,
+    cli_outbox,
+    cli_reports,
+)
 from config import load_settings
 from core import storage
 
@@ -107,6 +115,8 @@ def build_parser() -> argparse.ArgumentParser:
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands, _command)
+    cli_outbox.add_parser(commands, _command)
+    cli_reports.add_parsers(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")

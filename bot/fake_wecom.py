@@ -10,16 +10,28 @@ Choices the WeCom docs we have do not settle (so the fake decides):
   (WeCom's generic "invalid parameter");
 - ``appchat/send`` accepts any chat id, created here or not;
 - faults injected with ``fail_next*`` hit the next matching call; ``path=None`` means any
-  path except ``gettoken``.
+  path except ``gettoken``; ``fail_after_delivery`` does the call's work (a message reaches
+  its users) and then answers an HTTP error, late if asked: an answer lost on the way back;
+- ``media/upload`` and ``webhook/upload_media`` keep what they receive (``media(id)``) and
+  check WeCom's limits: a multipart ``media`` field (else 41005), ``type`` image or file
+  (else 40005), more than 5 bytes and at most 10 MB for an image (a PNG or JPEG, else 40004;
+  too big 40009) or 20 MB for a file (40006); an image or file message naming a media id
+  that was never uploaded fails with 40007, as does a robot image whose md5 is wrong.
+- ``message/send`` with ``enable_duplicate_check`` drops a request whose JSON equals one that
+  took effect within its ``duplicate_check_interval`` (default 1800 s, at most 4 hours), as
+  WeCom's reference describes the check (see ``bot.wecom_api``); the reference does not say
+  what WeCom answers to a dropped repeat, so the fake answers what the original call got.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -39,6 +51,21 @@ TOKEN_ERRMSG = {
 RESPONSE_CODE_REJECTED = 40058
 TASK_ID_REUSED = 42014
 ALL_RECIPIENTS_INVALID = 81013
+MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
+ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
+IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+UPLOADS = ("media/upload", "webhook/upload_media")
+DUPLICATE_CHECK_DEFAULT = 1800
+DUPLICATE_CHECK_MAX = 4 * 3600
+
+
+@dataclass(frozen=True)
+class Media:
+    media_id: str
+    kind: str
+    filename: str
+    content_type: str
+    content: bytes
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,8 @@ class ApiCall:
     time: datetime
     status: int = 200
     response: dict[str, Any] | None = None
+    # A message/send repeat that WeCom's duplicate check dropped: it reached nobody.
+    dropped: bool = False
 
     @property
     def name(self) -> str:
@@ -57,7 +86,12 @@ class ApiCall:
 
     @property
     def ok(self) -> bool:
-        return self.status == 200 and (self.response or {}).get("errcode") == 0
+        return self.status == 200 and self.took_effect
+
+    @property
+    def took_effect(self) -> bool:
+        """The call did its work, whether or not its answer got back."""
+        return (self.response or {}).get("errcode") == 0 and not self.dropped
 
 
 @dataclass
@@ -65,6 +99,8 @@ class _Fault:
     path: str | None
     status: int = 200
     errcode: int = 0
+    after_delivery: bool = False
+    delay: float = 0.0
 
     def matches(self, name: str) -> bool:
         return name != "gettoken" if self.path is None else name == self.path
@@ -77,6 +113,9 @@ class _State:
     response_codes: dict[str, str] = field(default_factory=dict)  # code -> task_id
     used_codes: set[str] = field(default_factory=set)
     chats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    media: dict[str, Media] = field(default_factory=dict)
+    # message/send request JSON -> when it took effect and what it answered
+    sent: dict[str, tuple[datetime, dict[str, Any]]] = field(default_factory=dict)
 
 
 def _ok(**fields: Any) -> dict[str, Any]:
@@ -124,7 +163,8 @@ class FakeWeCom:
     # -- lifecycle ------------------------------------------------------------------------
 
     def build_app(self) -> web.Application:
-        app = web.Application()
+        # Room for a file just over WeCom's 20 MB, so the limit is WeCom's answer, not aiohttp's.
+        app = web.Application(client_max_size=MEDIA_LIMITS["file"] + 1024 * 1024)
         app.router.add_route("*", API_PREFIX + "{tail:.*}", self._handle)
         return app
 
@@ -161,12 +201,19 @@ class FakeWeCom:
     def fail_next_errcode(self, n: int, errcode: int, path: str | None = None) -> None:
         self._faults.extend(_Fault(_normalise_path(path), errcode=errcode) for _ in range(n))
 
+    def fail_after_delivery(
+        self, n: int, status: int = 502, path: str | None = None, delay: float = 0.0
+    ) -> None:
+        """The next ``n`` matching calls take effect, then answer ``status`` after ``delay``."""
+        fault = _Fault(_normalise_path(path), status=status, after_delivery=True, delay=delay)
+        self._faults.extend(replace(fault) for _ in range(n))
+
     def expire_tokens(self) -> None:
         past = self.clock() - timedelta(seconds=1)
         self._state.tokens = dict.fromkeys(self._state.tokens, past)
 
     def delay(self, seconds: float) -> None:
-        """Delay every later answer by ``seconds`` (0 to stop)."""
+        """Answer every later call ``seconds`` after doing its work (0 to stop)."""
         self._delay = seconds
 
     # -- reading the log ------------------------------------------------------------------
@@ -178,8 +225,12 @@ class FakeWeCom:
         return len(self.successful("gettoken"))
 
     def messages_to(self, userid: str) -> list[dict[str, Any]]:
-        """Bodies of ``message/send`` calls that reached ``userid``."""
-        return [c.json or {} for c in self.successful("message/send") if _reached(c, userid)]
+        """Bodies of ``message/send`` calls that reached ``userid`` (answered or not)."""
+        sends = [c for c in self.calls if c.name == "message/send" and c.took_effect]
+        return [c.json or {} for c in sends if _reached(c, userid)]
+
+    def dropped_repeats(self) -> list[ApiCall]:
+        return [c for c in self.calls if c.dropped]
 
     def texts_to(self, userid: str) -> list[str]:
         return [m["text"]["content"] for m in self.messages_to(userid) if m["msgtype"] == "text"]
@@ -199,6 +250,10 @@ class FakeWeCom:
     def webhook_messages(self, key: str) -> list[dict[str, Any]]:
         calls = self.successful("webhook/send")
         return [c.json or {} for c in calls if c.query.get("key") == key]
+
+    def media(self, media_id: str) -> Media | None:
+        """What was uploaded under ``media_id``, or None."""
+        return self._state.media.get(media_id)
 
     def card_updates(self) -> list[dict[str, Any]]:
         return [c.json or {} for c in self.successful("message/update_template_card")]
@@ -243,14 +298,45 @@ class FakeWeCom:
     # -- serving --------------------------------------------------------------------------
 
     async def _handle(self, request: web.Request) -> web.Response:
-        if self._delay:
-            await asyncio.sleep(self._delay)
         name = request.match_info["tail"]
         query = dict(request.query)
-        body = await _read_json(request)
-        status, answer = self._answer(name, query, body)
-        await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
-        if answer is None:
+        upload: _Upload | None = None
+        if name in UPLOADS:
+            body, upload = await _read_upload(request)
+        else:
+            body = await _read_json(request)
+        fault = self._take_fault(name)
+        if fault is not None and not fault.after_delivery:
+            status, answer = self._fault_answer(fault)
+            await self._record(ApiCall(request.path, query, body, self.clock(), status, answer))
+            return self._response(status, answer)
+        status, answer, dropped = self._answer(name, query, body, upload)
+        if fault is not None:
+            status = fault.status
+        call = ApiCall(request.path, query, body, self.clock(), status, answer, dropped)
+        await self._record(call)
+        if self._delay:
+            await asyncio.sleep(self._delay)
+        if fault is not None:
+            await asyncio.sleep(fault.delay)
+            return self._response(status, answer if status == 200 else None)
+        return self._response(status, answer)
+
+    def _take_fault(self, name: str) -> _Fault | None:
+        fault = next((f for f in self._faults if f.matches(name)), None)
+        if fault is not None:
+            self._faults.remove(fault)
+        return fault
+
+    @staticmethod
+    def _fault_answer(fault: _Fault) -> tuple[int, dict[str, Any] | None]:
+        if fault.status != 200:
+            return fault.status, None
+        return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
+
+    @staticmethod
+    def _response(status: int, answer: dict[str, Any] | None) -> web.Response:
+        if answer is None or status != 200:
             return web.Response(status=status, text="fake WeCom failure")
         return web.json_response(answer)
 
@@ -260,35 +346,96 @@ class FakeWeCom:
             self._changed.notify_all()
 
     def _answer(
-        self, name: str, query: dict[str, str], body: dict[str, Any] | None
-    ) -> tuple[int, dict[str, Any] | None]:
-        fault = next((f for f in self._faults if f.matches(name)), None)
-        if fault is not None:
-            self._faults.remove(fault)
-            if fault.status != 200:
-                return fault.status, None
-            return 200, _err(fault.errcode, f"fake injected error {fault.errcode}")
+        self,
+        name: str,
+        query: dict[str, str],
+        body: dict[str, Any] | None,
+        upload: _Upload | None = None,
+    ) -> tuple[int, dict[str, Any] | None, bool]:
+        """HTTP status, answer, and whether it was a repeat the duplicate check dropped."""
         if name == "gettoken":
-            return 200, self._gettoken(query)
-        if name == "webhook/send":
-            return 200, _ok() if query.get("key") else _err(93000, "invalid webhook url")
+            return 200, self._gettoken(query), False
+        if name.startswith("webhook/"):
+            if not query.get("key"):
+                return 200, _err(93000, "invalid webhook url"), False
+            if name == "webhook/upload_media":
+                return 200, self._upload(query, upload), False
+            return 200, self._robot_send(body or {}), False
         token_error = self._check_token(query.get("access_token"))
         if token_error is not None:
-            return 200, token_error
+            return 200, token_error, False
+        if name == "media/upload":
+            return 200, self._upload(query, upload), False
         handler = self._routes().get(name)
         if handler is None:
-            return 404, None
+            return 404, None, False
         if body is None:
-            return 200, _err(47001, "data format error")
-        return 200, handler(body)
+            return 200, _err(47001, "data format error"), False
+        if name == "message/send":
+            return self._checked_send(body)
+        return 200, handler(body), False
+
+    def _checked_send(self, body: dict[str, Any]) -> tuple[int, dict[str, Any], bool]:
+        checked = body.get("enable_duplicate_check") == 1
+        key = json.dumps(body, ensure_ascii=False, sort_keys=True)
+        now = self.clock()
+        if checked and key in self._state.sent:
+            at, original = self._state.sent[key]
+            interval = int(body.get("duplicate_check_interval") or DUPLICATE_CHECK_DEFAULT)
+            if now - at < timedelta(seconds=min(interval, DUPLICATE_CHECK_MAX)):
+                return 200, original, True
+        answer = self._message_send(body)
+        if checked and answer["errcode"] == 0:
+            self._state.sent[key] = (now, answer)
+        return 200, answer, False
 
     def _routes(self) -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         return {
             "message/send": self._message_send,
             "message/update_template_card": self._update_card,
             "appchat/create": self._appchat_create,
-            "appchat/send": lambda body: _ok(),
+            "appchat/send": lambda body: self._media_known(body) or _ok(),
         }
+
+    def _upload(self, query: Mapping[str, str], upload: _Upload | None) -> dict[str, Any]:
+        kind = query.get("type", "")
+        if kind not in MEDIA_LIMITS:
+            return _err(40005, "invalid media type")
+        if upload is None:
+            return _err(41005, "media data missing")
+        size = len(upload.content)
+        if kind == "image" and not upload.content.startswith(IMAGE_MAGIC):
+            return _err(40004, "invalid media file type")
+        if not 5 < size <= MEDIA_LIMITS[kind]:
+            return _err(40009 if kind == "image" else 40006, "invalid file size")
+        media_id = secrets.token_urlsafe(32)
+        self._state.media[media_id] = Media(
+            media_id, kind, upload.filename, upload.content_type, upload.content
+        )
+        created = str(int(self.clock().timestamp()))
+        return _ok(type=kind, media_id=media_id, created_at=created)
+
+    def _media_known(self, body: dict[str, Any]) -> dict[str, Any] | None:
+        """40007 for an image or file message naming media never uploaded, else None."""
+        kind = body.get("msgtype")
+        if kind not in MEDIA_LIMITS:
+            return None
+        media_id = str((body.get(kind) or {}).get("media_id", ""))
+        return None if media_id in self._state.media else _err(40007, "invalid media_id")
+
+    def _robot_send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("msgtype") != "image":
+            return self._media_known(body) or _ok()
+        image = body.get("image") or {}
+        try:
+            content = base64.b64decode(str(image.get("base64", "")), validate=True)
+        except ValueError:
+            return _err(40009, "invalid image base64")
+        if hashlib.md5(content).hexdigest() != image.get("md5") or not content:
+            return _err(40009, "image md5 does not match")
+        if len(content) > ROBOT_IMAGE_LIMIT:
+            return _err(40009, "image over 2 MB")
+        return _ok()
 
     def _gettoken(self, query: Mapping[str, str]) -> dict[str, Any]:
         if query.get("corpid") != self.corp_id:
@@ -312,6 +459,9 @@ class FakeWeCom:
     def _message_send(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != self.agent_id:
             return _err(40056, "invalid agentid")
+        unknown_media = self._media_known(body)
+        if unknown_media is not None:
+            return unknown_media
         recipients = [u for u in str(body.get("touser", "")).split("|") if u]
         invalid = self._invalid_users(recipients)
         if not recipients or len(invalid) == len(recipients):
@@ -350,6 +500,26 @@ def _reached(call: ApiCall, userid: str) -> bool:
     recipients = [u.lower() for u in str((call.json or {}).get("touser", "")).split("|")]
     invalid = str((call.response or {}).get("invaliduser", "")).split("|")
     return "@all" in recipients or (userid.lower() in recipients and userid.lower() not in invalid)
+
+
+@dataclass(frozen=True)
+class _Upload:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+async def _read_upload(request: web.Request) -> tuple[dict[str, Any], _Upload | None]:
+    """The multipart ``media`` field, and what the call log keeps of it (not the bytes)."""
+    if not request.content_type.startswith("multipart/"):
+        return {"media": None}, None
+    form = await request.post()
+    field = form.get("media")
+    if not isinstance(field, web.FileField):
+        return {"media": None}, None
+    content = field.file.read()
+    upload = _Upload(field.filename, field.content_type, content)
+    return {"media": {"filename": upload.filename, "size": len(content)}}, upload
 
 
 async def _read_json(request: web.Request) -> dict[str, Any] | None:

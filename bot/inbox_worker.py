@@ -28,7 +28,7 @@ from bot.wecom_messages import CardClick, TextMessage, message_from_payload
 from core import catalog
 from core.doctypes import Role
 from core.messaging import inbox, outbox
-from core.storage import InboxMessage, UnitOfWork, in_transaction
+from core.storage import CommitterDied, InboxMessage, UnitOfWork, in_transaction, short_reason
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,8 @@ class InboxWorker:
         try:
             handled = await self._transact(work)
         except Exception as error:
-            if not claim:
+            # Without a committer nothing was handled: the row stays pending for the next process.
+            if not claim or isinstance(error, CommitterDied):
                 raise
             await self._fail(claim[0], error)
             handled = True
@@ -192,7 +193,7 @@ class InboxWorker:
             exc_info=error,
             extra={"error_id": error_id, "inbox_id": claim.row_id, "userid": claim.userid},
         )
-        reason = f"{error_id} {type(error).__name__}: {error}"
+        reason = f"{error_id} {short_reason(error)}"
 
         async def work(uow: UnitOfWork) -> None:
             if await inbox.settle(uow.session, claim.row_id, inbox.FAILED, uow.now(), reason):

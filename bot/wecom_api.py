@@ -7,7 +7,21 @@ Retry policy, per call:
 - an invalid, expired or missing token (40014, 42001, 41001) is refetched and the call repeated
   once; this does not count as an attempt;
 - everything else, notably 40001 (bad secret) and 60020 (server IP not trusted), fails at once.
-A send whose answer was lost may have been delivered: callers get at-least-once delivery.
+A send whose answer was lost may have been delivered: callers get at-least-once delivery,
+and ``message/send`` therefore asks WeCom to drop repeats.
+
+WeCom's duplicate check, as its ``message/send`` reference (发送应用消息) states it:
+``"enable_duplicate_check": 1`` turns it on (0, the default, is off): within an interval, a
+message with the same content — the same request JSON — is not received again.
+``duplicate_check_interval`` sets the interval in seconds: 1800 by default, at most 4 hours.
+The request JSON holds ``touser``, ``agentid``, ``msgtype`` and the body, so the check is per
+recipient set and per exact content; the reference does not say what the answer to a dropped
+repeat looks like. Consequences here: every send of one outbox row must be byte-for-byte the
+same request (it is built only from the row, with a fixed interval,
+``core.messaging.outbox.DUPLICATE_CHECK_INTERVAL``), and two different rows must never be the
+same request, or the second honest reply would be swallowed: ``core.messaging.outbox.enqueue``
+makes a row that repeats an earlier one word for word distinct. ``appchat/send``, group robots
+and card updates have no such check (a card update's response code is single-use anyway).
 
 Logs carry the API path and errcode, never the secret, the token or a robot key.
 """
@@ -25,6 +39,7 @@ import aiohttp
 from pydantic import SecretStr
 
 from core.clock import Clock, utcnow
+from core.messaging.outbox import DUPLICATE_CHECK_INTERVAL
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +50,17 @@ IP_NOT_TRUSTED = 60020
 # Our code for "no WeCom answer" (network, HTTP error, not JSON); WeCom's "busy" is -1 as well.
 TRANSPORT_ERRCODE = -1
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
+# media/upload (上传临时素材): multipart field "media"; every file > 5 bytes; images JPG or
+# PNG ≤ 10 MB, other files ≤ 20 MB; the media_id it answers lives three days. A group robot
+# takes an image inline (base64 + md5, ≤ 2 MB before encoding) and a file through
+# webhook/upload_media (≤ 20 MB).
+MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
+ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
+MIN_MEDIA_BYTES = 6
+CONTENT_TYPES = {".png": "image/png", ".jpg": "image/jpg", ".jpeg": "image/jpg"}
+DUPLICATE_CHECK_SECONDS = int(DUPLICATE_CHECK_INTERVAL.total_seconds())
+# ``message/send`` takes at most this many userids in ``touser``.
+MAX_RECIPIENTS = 1000
 
 
 class WeComApiError(Exception):
@@ -95,8 +121,17 @@ class WeComClient:
     async def send_message(
         self, touser: str | Iterable[str], payload: Mapping[str, Any]
     ) -> dict[str, Any]:
-        """Send ``payload`` (``msgtype`` and its body, as the outbox stores it) to users."""
-        body = {"touser": _join_users(touser), "agentid": self.agent_id, **payload}
+        """Send ``payload`` (``msgtype`` and its body, as the outbox stores it) to users.
+
+        Repeats of the same call within ``DUPLICATE_CHECK_INTERVAL`` are dropped by WeCom.
+        """
+        body = {
+            "touser": _join_users(touser),
+            "agentid": self.agent_id,
+            **payload,
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": DUPLICATE_CHECK_SECONDS,
+        }
         data = await self._call("message/send", body)
         if data.get("invaliduser"):
             log.warning(
@@ -139,6 +174,27 @@ class WeComClient:
         else:
             body["button"] = {"replace_name": button_replace_name}
         return await self._call("message/update_template_card", body)
+
+    # -- media ----------------------------------------------------------------------------
+
+    async def upload_media(self, kind: str, content: bytes, filename: str) -> str:
+        """Upload a temporary image or file; returns its ``media_id`` (valid three days)."""
+        _check_media(kind, content, MEDIA_LIMITS.get(kind, 0))
+        data = await self._call(
+            "media/upload", None, extra={"type": kind}, form=_form(content, filename)
+        )
+        return str(data["media_id"])
+
+    async def webhook_upload_media(self, key: str, content: bytes, filename: str) -> str:
+        """Upload a file for a group robot's file message; returns its ``media_id``."""
+        _check_media("file", content, MEDIA_LIMITS["file"])
+        data = await self._call(
+            "webhook/upload_media",
+            None,
+            params={"key": key, "type": "file"},
+            form=_form(content, filename),
+        )
+        return str(data["media_id"])
 
     # -- group chats and robots -----------------------------------------------------------
 
@@ -194,6 +250,8 @@ class WeComClient:
         *,
         params: Mapping[str, str] | None = None,
         method: str = "POST",
+        extra: Mapping[str, str] | None = None,
+        form: Callable[[], aiohttp.FormData] | None = None,
     ) -> dict[str, Any]:
         authed = params is None
         token_refreshed = False
@@ -201,9 +259,12 @@ class WeComClient:
         while True:
             attempt += 1
             token = await self.access_token() if authed else None
-            query = {"access_token": token} if token is not None else dict(params or {})
+            if token is not None:
+                query = {"access_token": token, **(extra or {})}
+            else:
+                query = dict(params or {})
             try:
-                data = await self._request(method, path, query, body)
+                data = await self._request(method, path, query, body, form)
             except _Transient as exc:
                 await self._retry_or_raise(path, attempt, TRANSPORT_ERRCODE, str(exc))
                 continue
@@ -234,11 +295,18 @@ class WeComClient:
         raise WeComApiError(errcode, errmsg, retryable)
 
     async def _request(
-        self, method: str, path: str, query: Mapping[str, str], body: Mapping[str, Any] | None
+        self,
+        method: str,
+        path: str,
+        query: Mapping[str, str],
+        body: Mapping[str, Any] | None,
+        form: Callable[[], aiohttp.FormData] | None = None,
     ) -> dict[str, Any]:
+        # A FormData is spent once sent: each attempt builds its own.
+        payload: dict[str, Any] = {"json": body} if form is None else {"data": form()}
         try:
             async with self._session.request(
-                method, self._base + path, params=query, json=body, timeout=self._timeout
+                method, self._base + path, params=query, timeout=self._timeout, **payload
             ) as resp:
                 if resp.status >= 500 or resp.status == 429:
                     raise _Transient(f"http {resp.status}")
@@ -250,6 +318,28 @@ class WeComClient:
         if not isinstance(data, dict):
             raise _Transient("answer is not a JSON object")
         return data
+
+
+def _check_media(kind: str, content: bytes, limit: int) -> None:
+    """Refuse locally what WeCom would refuse, without a round trip (not worth retrying)."""
+    if kind not in MEDIA_LIMITS:
+        raise WeComApiError(40005, f"media type must be image or file, not {kind!r}", False)
+    if not MIN_MEDIA_BYTES <= len(content) <= limit:
+        errcode = 40009 if kind == "image" else 40006
+        raise WeComApiError(errcode, f"{kind} of {len(content)} bytes is outside 6..{limit}", False)
+
+
+def _form(content: bytes, filename: str) -> Callable[[], aiohttp.FormData]:
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    content_type = CONTENT_TYPES.get(suffix, "application/octet-stream")
+
+    def build() -> aiohttp.FormData:
+        # Unquoted: WeCom shows the filename as sent, and would show %E6%8A… for a quoted one.
+        form = aiohttp.FormData(quote_fields=False)
+        form.add_field("media", content, filename=filename, content_type=content_type)
+        return form
+
+    return build
 
 
 def _log_failure(path: str, errcode: int, errmsg: str) -> None:

@@ -1,12 +1,16 @@
 """One ``Settings`` object: ``jxc.toml`` (path from ``JXC_CONFIG``) overridden by ``JXC_*`` env.
 
 Without ``JXC_DATABASE_URL`` the ledger is the SQLite file ``jxc.db`` in the data directory
-(``JXC_DATA_DIR``, default ``./data``), for every command and the sandbox alike. Secrets are
-``SecretStr`` so they never appear in logs or reprs.
+(``JXC_DATA_DIR``, default ``./data``), for every command and the sandbox alike. The WeCom
+app's four secrets have no default: ``jxc serve`` refuses to start without them
+(``wecom_problems``), and only the sandbox and the tests use the published ``SANDBOX_WECOM``
+values. Secrets are ``SecretStr`` so they never appear in logs or reprs.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +26,18 @@ from pydantic_settings import (
 
 DATABASE_FILE = "jxc.db"
 DEFAULT_WECOM_API_BASE = "https://qyapi.weixin.qq.com/cgi-bin/"
+AES_KEY_LENGTH = 43
+AES_KEY_BYTES = 32
+
+# The sandbox's WeCom app. These are in the repository, so anyone can sign a callback with
+# them: ``jxc serve`` refuses every one of them.
+SANDBOX_WECOM: dict[str, str] = {
+    "wecom_corp_id": "wwjxcsandbox0001",
+    "wecom_secret": "sandbox-secret",
+    "wecom_token": "sandboxtoken",
+    # 43 characters of base64 without the trailing "=", as WeCom hands it out.
+    "wecom_aes_key": "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR",
+}
 
 
 class Settings(BaseSettings):
@@ -31,12 +47,12 @@ class Settings(BaseSettings):
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8080
-    wecom_corp_id: str = "wwjxcsandbox0001"
+    # Empty: not set (see ``wecom_problems``).
+    wecom_corp_id: str = ""
     wecom_agent_id: int = 1000002
-    wecom_secret: SecretStr = SecretStr("sandbox-secret")
-    wecom_token: SecretStr = SecretStr("sandboxtoken")
-    # 43 characters of base64 without the trailing "=", as WeCom hands it out.
-    wecom_aes_key: SecretStr = SecretStr("kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR")
+    wecom_secret: SecretStr = SecretStr("")
+    wecom_token: SecretStr = SecretStr("")
+    wecom_aes_key: SecretStr = SecretStr("")
     wecom_api_base: str = DEFAULT_WECOM_API_BASE
     timezone: str = "Asia/Shanghai"
     log_format: Literal["text", "json"] = "text"
@@ -91,3 +107,48 @@ def load_settings(**overrides: object) -> Settings:
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite+aiosqlite:///{path}"
+
+
+def _plain(value: str | SecretStr) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+def wecom_problems(settings: Settings) -> str | None:
+    """Why ``settings`` may not serve a real WeCom app, in one line; None when they may.
+
+    Each of the four secrets must be set, and none may be the sandbox's published value.
+    """
+    missing, published = [], []
+    for field, sandbox_value in SANDBOX_WECOM.items():
+        value = _plain(getattr(settings, field))
+        if not value:
+            missing.append(f"JXC_{field.upper()}")
+        elif value == sandbox_value:
+            published.append(f"JXC_{field.upper()}")
+    problems = []
+    if missing:
+        problems.append(f"{', '.join(missing)} not set")
+    if published:
+        problems.append(f"{', '.join(published)} equal to the sandbox's published value")
+    aes_key = settings.wecom_aes_key.get_secret_value()
+    if aes_key and not _is_aes_key(aes_key):
+        problems.append("JXC_WECOM_AES_KEY not an EncodingAESKey (43 characters of base64)")
+    return "; ".join(problems) or None
+
+
+def _is_aes_key(value: str) -> bool:
+    if len(value) != AES_KEY_LENGTH:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == AES_KEY_BYTES
+    except binascii.Error:
+        return False
+
+
+def with_sandbox_wecom(settings: Settings) -> Settings:
+    """``settings`` with the sandbox's WeCom app wherever a secret is not set."""
+    update: dict[str, object] = {}
+    for field, sandbox_value in SANDBOX_WECOM.items():
+        if not _plain(getattr(settings, field)):
+            update[field] = SecretStr(sandbox_value) if field != "wecom_corp_id" else sandbox_value
+    return settings.model_copy(update=update)

@@ -19,7 +19,18 @@ from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
 from core.fmt import split_message
 from core.messaging import outbox
 from core.storage import UnitOfWork
-from handlers import approvals, documents, inventory, money, new_items, orders, picks, stock
+from handlers import (
+    alert_cards,
+    approvals,
+    documents,
+    inventory,
+    money,
+    new_items,
+    orders,
+    picks,
+    reports,
+    stock,
+)
 from handlers import help as help_commands
 from handlers.grammar import normalize
 from handlers.inbound import Inbound
@@ -35,6 +46,7 @@ ROUTER = Router().include(
     documents.router,
     approvals.router,
     money.router,
+    reports.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.
@@ -50,17 +62,25 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         return
     user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:
-        text = render("errors/unknown_user.j2")
+        reply = Reply(render("errors/unknown_user.j2"))
     else:
         ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
-        text = (await _respond(ctx)).text
-    for number, part in enumerate(split_message(text), start=1):
+        reply = await _respond(ctx)
+    payload = outbox.markdown_payload if reply.markdown else outbox.text_payload
+    parts = split_message(reply.text)
+    for number, part in enumerate(parts, start=1):
         key = reply_key if number == 1 else bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
-        await outbox.enqueue(uow, "user", inbound.userid, outbox.text_payload(part), dedupe_key=key)
+        await outbox.enqueue(uow, "user", inbound.userid, payload(part), dedupe_key=key)
+    for number, attached in enumerate(reply.attachments, start=len(parts) + 1):
+        key = bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
+        media = outbox.media_payload(attached.kind, attached.path, attached.name)
+        await outbox.enqueue(uow, "user", inbound.userid, media, dedupe_key=key)
 
 
 async def _respond(ctx: Context) -> Reply:
     if ctx.inbound.kind == "card_click":
+        if alert_cards.is_alert_click(ctx.inbound.event_key):
+            return await _guarded(ctx, alert_cards.on_click)
         return await _guarded(ctx, approvals.on_card_click)
     if ctx.inbound.kind != "text":
         return ctx.render("errors/not_text.j2")

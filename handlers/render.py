@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,6 +34,10 @@ def partner_label(doc_type: str) -> str:
     return PARTNER_LABELS[PARTNER_KIND[DocType(doc_type)]]
 
 
+def percent(value: Decimal) -> str:
+    return f"{value * 100:.1f}%"
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -50,6 +55,7 @@ def environment() -> Environment:
         doc_type=doc_type_name,
         doc_status=doc_status_name,
         partner_label=partner_label,
+        percent=percent,
     )
     return env
 

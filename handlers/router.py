@@ -31,8 +31,19 @@ MAX_LEDGER_KEY = 128
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A picture or a file sent after the reply's text; ``path`` is under the data dir."""
+
+    kind: str  # "image" or "file"
+    path: str
+    name: str
+
+
+@dataclass(frozen=True)
 class Reply:
     text: str
+    markdown: bool = False
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass

@@ -18,6 +18,7 @@ from core.catalog import WarehouseView
 from core.doctypes import Role
 from core.fmt import split_message
 from core.messaging import enqueue, markdown_payload
+from core.messaging.outbox import media_payload
 from core.storage import UnitOfWork
 
 MANAGERS = (Role.MANAGER, Role.ADMIN)
@@ -77,3 +78,18 @@ async def send(uow: UnitOfWork, target: Target, text: str, key: str) -> int:
         )
         written += row is not None
     return written
+
+
+async def send_media(
+    uow: UnitOfWork, target: Target, kind: str, path: str, name: str, key: str
+) -> int:
+    """Write one picture or file message (``path`` under the data dir); 1 if written."""
+    address = hashlib.sha1(f"{target.channel}:{target.address}".encode()).hexdigest()[:12]
+    row = await enqueue(
+        uow,
+        target.channel,
+        target.address,
+        media_payload(kind, path, name),
+        dedupe_key=f"media:{key}:{address}",
+    )
+    return int(row is not None)

@@ -1,37 +1,46 @@
 """The outbox delivery worker: claim due rows, send each through a ``Sender``, record the outcome.
 
 - A row is sent at most once per claim, and a claim is exclusive (see
-  ``core.messaging.outbox``); after a send the outcome is committed at once. Only a crash
-  between a send and that commit can repeat a message (when the lease runs out), which is the
-  least any at-least-once wire can promise.
+  ``core.messaging.outbox``); right after its send, the row's outcome is committed on its own,
+  whatever else is in flight. Only a crash between a send and that commit, or an answer lost
+  after WeCom delivered, can repeat a send; WeCom's duplicate check (``bot.wecom_api``) keeps
+  the repeat from reaching the user.
+- Each worker is an instance with an id and a heartbeat row (every ``heartbeat_interval``).
+  Starting, and at every beat, it releases the claims of instances that are gone: silent for
+  ``stale_after``, or on this host with their process no longer running (a restart takes over
+  its predecessor's claims at once). A clean stop releases its own claims.
+- Up to ``max_in_flight`` sends run at once, each its own task: a finished send wakes the
+  claimer, which claims as many rows as there are free slots, so one slow send holds nothing
+  but its own target (whose next row waits for it: rows of one target go out in id order).
 - A failure the sender calls retryable is tried again after an exponential backoff; after
   ``max_attempts`` attempts, or at once when it is not retryable, the row is a dead letter.
 - WeCom silently drops what exceeds its rate limits, so the excess is held back (``defer``) to
   the next window instead of being sent: 30 messages a minute per user, 20 per group robot.
   The counts are kept in this process; several instances share the limit only roughly.
-- Rows of one target are sent in id order; different targets are sent concurrently.
-- Every transaction (claiming a batch, recording an outcome) goes through ``transact`` when
-  one is given: the app passes its group committer, so the outcomes of a batch sent at once
-  share a commit with each other and with the chat's other writes instead of queueing for
-  SQLite's write lock one by one. Each outcome is still committed before the next row of its
-  target is sent.
+- Every transaction (a claim, an outcome, a heartbeat) goes through ``transact`` when one is
+  given: the app passes its group committer, so outcomes of sends finishing together share a
+  commit with each other and with the chat's other writes instead of queueing for SQLite's
+  write lock one by one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
+import socket
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.messaging import outbox
-from core.storage import OutboxMessage, UnitOfWork, in_transaction
+from core.storage import OutboxMessage, UnitOfWork, in_transaction, short_reason
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)
@@ -59,11 +68,11 @@ class DeliveryPolicy:
     max_attempts: int = 8
     retry_base: timedelta = timedelta(seconds=5)
     retry_cap: timedelta = timedelta(minutes=30)
-    # Longer than the slowest send (API client timeouts and retries), so a lease never runs out
-    # while its row is still being sent.
-    lease: timedelta = timedelta(minutes=2)
-    batch_size: int = 50
+    max_in_flight: int = 32
     poll_interval: float = 1.0
+    heartbeat_interval: float = 1.0
+    # Many beats: a live instance is never taken for dead because one beat's commit was slow.
+    stale_after: timedelta = timedelta(seconds=6)
     user_limit: int = 30
     webhook_limit: int = 20
     rate_window: timedelta = timedelta(minutes=1)
@@ -83,6 +92,31 @@ def _ignore(_result: str) -> None:
     return None
 
 
+def process_running(pid: int) -> bool:
+    """Whether a process ``pid`` runs on this host (one we may not signal runs too)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+@dataclass(frozen=True)
+class Instance:
+    """Who claims: ``id`` is unique per start; ``host`` and ``pid`` let a restart see its past."""
+
+    id: str
+    host: str
+    pid: int
+
+    @classmethod
+    def this_process(cls) -> Instance:
+        host, pid = socket.gethostname(), os.getpid()
+        return cls(f"{host}:{pid}:{secrets.token_hex(4)}", host, pid)
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -92,12 +126,14 @@ class DeliveryWorker:
         policy: DeliveryPolicy | None = None,
         on_result: ResultHook = _ignore,
         transact: Transact[Any] | None = None,
+        instance: Instance | None = None,
     ) -> None:
         self._new_uow = new_uow
         self._transact = transact or self._own_transaction
         self._sender = sender
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
+        self.instance = instance or Instance.this_process()
         self._on_result = on_result
         self._limiter = RateLimiter(
             {"user": self.policy.user_limit, "webhook": self.policy.webhook_limit},
@@ -105,6 +141,9 @@ class DeliveryWorker:
         )
         self._wake = asyncio.Event()
         self._stopping = False
+        self._registered = False
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._taken = 0  # rows taken in hand, by a claim or handed over by the previous row
 
     def wake(self) -> None:
         self._wake.set()
@@ -113,77 +152,158 @@ class DeliveryWorker:
         return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
-        """Finish the batch in hand, then return from ``run``."""
+        """Finish the sends in hand, release the claims, then return from ``run``."""
         self._stopping = True
         self._wake.set()
 
     async def run(self) -> None:
-        while not self._stopping:
-            self._wake.clear()
-            wait = self.policy.poll_interval
+        beating = asyncio.create_task(self._beat(), name="jxc-delivery-heartbeat")
+        try:
+            while not self._stopping:
+                self._wake.clear()
+                wait = self.policy.poll_interval
+                try:
+                    await self.start()
+                    # With every slot busy, a finished send is what wakes us.
+                    free = self.policy.max_in_flight - len(self._in_flight)
+                    if free > 0:
+                        if await self._claim_and_send() == free:
+                            continue  # more may be due
+                        wait = await self._until_next_due(wait)
+                except Exception:
+                    log.exception("outbox_pass_failed")
+                with suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await self._wake.wait()
+            if self._in_flight:
+                await asyncio.wait(self._in_flight)
+            await self._transact(lambda uow: outbox.retire(uow.session, self.instance.id))
+        finally:
+            beating.cancel()
+            for task in self._in_flight:
+                task.cancel()
+
+    async def start(self) -> None:
+        """Register this instance (once) and take over the claims of instances that are gone."""
+        if not self._registered:
+            instance, now = self.instance, self._clock()
+            await self._transact(
+                lambda uow: outbox.register_instance(
+                    uow.session, instance.id, instance.host, instance.pid, now
+                )
+            )
+            self._registered = True
+            await self._reap()
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self.policy.heartbeat_interval)
             try:
-                if await self.deliver_due() == self.policy.batch_size:
-                    continue
-                wait = await self._until_next_due(wait)
+                await self._heartbeat()
             except Exception:
-                log.exception("outbox_pass_failed")
-            with suppress(TimeoutError):
-                async with asyncio.timeout(wait):
-                    await self._wake.wait()
+                log.exception("outbox_heartbeat_failed")
+
+    async def _heartbeat(self) -> None:
+        me, now = self.instance, self._clock()
+        alive = await self._transact(lambda uow: outbox.heartbeat(uow.session, me.id, now))
+        if not alive:
+            # Taken for dead (a stall longer than stale_after): our claims were released and may
+            # be sent by others; WeCom's duplicate check covers a send we still finish.
+            log.warning("outbox_instance_revived", extra={"instance": me.id})
+            await self._transact(
+                lambda uow: outbox.register_instance(uow.session, me.id, me.host, me.pid, now)
+            )
+        if await self._reap():
+            self._wake.set()
+
+    async def _reap(self) -> int:
+        me = self.instance
+        stale_before = self._clock() - self.policy.stale_after
+
+        async def work(uow: UnitOfWork) -> int:
+            here = await outbox.instances_on(uow.session, me.host)
+            gone = [i.id for i in here if i.id != me.id and not process_running(i.pid)]
+            return await outbox.reap(uow.session, me.id, stale_before, gone)
+
+        released: int = await self._transact(work)
+        if released:
+            log.info("outbox_claims_taken_over", extra={"rows": released, "instance": me.id})
+        return released
 
     async def deliver_due(self) -> int:
-        """One pass: claim a batch of due rows and deliver them; returns how many were claimed."""
-        now = self._clock()
-        policy = self.policy
-        rows: list[OutboxMessage] = await self._transact(
-            lambda uow: outbox.claim_due(
-                uow.session, now, limit=policy.batch_size, lease=policy.lease
-            ),
-        )
-        by_target: dict[tuple[str, str], list[OutboxMessage]] = {}
+        """Deliver until nothing claimable is left (also what became due as the target's previous
+        row went out) and every send has finished; returns how many rows it took in hand."""
+        await self.start()
+        await self._reap()
+        before = self._taken
+        while True:
+            if len(self._in_flight) < self.policy.max_in_flight:
+                await self._claim_and_send()
+            if not self._in_flight:
+                return self._taken - before
+            await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+
+    async def _claim_and_send(self) -> int:
+        """Claim as many rows as there are free send slots and start sending them."""
+        rows = await self._claim(self.policy.max_in_flight - len(self._in_flight))
         for row in rows:
-            by_target.setdefault((row.channel, row.target), []).append(row)
-        await asyncio.gather(*(self._deliver_in_order(group) for group in by_target.values()))
+            task = asyncio.create_task(self._deliver_and_wake(row))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
         return len(rows)
+
+    async def _claim(self, limit: int) -> list[OutboxMessage]:
+        now, me = self._clock(), self.instance.id
+        rows: list[OutboxMessage] = await self._transact(
+            lambda uow: outbox.claim_due(uow.session, now, limit=limit, instance=me)
+        )
+        return rows
+
+    async def _deliver_and_wake(self, first: OutboxMessage) -> None:
+        row: OutboxMessage | None = first
+        try:
+            while row is not None:
+                self._taken += 1
+                row = await self._deliver(row)
+        except Exception:
+            # The row stays claimed by this live instance: a clean stop or a restart frees it.
+            log.exception("outbox_delivery_crashed", extra={"outbox_id": row.id})
+        finally:
+            self._wake.set()
 
     async def _until_next_due(self, longest: float) -> float:
         now = self._clock()
-        due = await self._transact(lambda uow: outbox.next_due_at(uow.session, now))
-        return longest if due is None else min(longest, max((due - now).total_seconds(), 0.0))
+        due: datetime | None = await self._transact(lambda uow: outbox.next_due_at(uow.session))
+        if due is None:
+            return longest
+        # Due already yet not claimed: locked by a concurrent claim; look again shortly.
+        return min(longest, max((due - now).total_seconds(), longest / 20))
 
-    async def _deliver_in_order(self, rows: list[OutboxMessage]) -> None:
-        try:
-            for row in rows:
-                await self._deliver(row)
-        except Exception:
-            # The rest of this target's rows stay claimed and are tried again, in order, once
-            # their lease runs out.
-            log.exception("outbox_target_failed", extra={"channel": rows[0].channel})
-
-    async def _deliver(self, row: OutboxMessage) -> None:
+    async def _deliver(self, row: OutboxMessage) -> OutboxMessage | None:
+        """Send ``row`` and record the outcome; returns its target's next row when that was
+        claimed in the same transaction (it is due and the target's turn has come)."""
         free_at = self._limiter.admit(rate_keys(row.channel, row.target), self._clock())
         if free_at is not None:
-            await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
-            return
+            return await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
         try:
             response = await self._sender.send(row.channel, row.target, row.payload)
         except DeliveryFailed as failure:
-            await self._failed(row, failure.reason, failure.retryable)
+            return await self._failed(row, failure.reason, failure.retryable)
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
-            await self._failed(row, f"{type(error).__name__}: {error}", retryable=True)
-        else:
-            now = self._clock()
-            await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
+            return await self._failed(row, short_reason(error), retryable=True)
+        now = self._clock()
+        return await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
 
-    async def _failed(self, row: OutboxMessage, reason: str, retryable: bool) -> None:
+    async def _failed(
+        self, row: OutboxMessage, reason: str, retryable: bool
+    ) -> OutboxMessage | None:
         attempts = row.attempts + 1
         if retryable and attempts < self.policy.max_attempts:
             retry_at = self._clock() + self.policy.retry_delay(attempts)
-            await self._record(
+            return await self._record(
                 row, "retry", lambda s: outbox.mark_retry(s, row.id, retry_at, reason)
             )
-            return
         log.error(
             "outbox_dead_letter",
             extra={
@@ -193,12 +313,22 @@ class DeliveryWorker:
                 "reason": reason,
             },
         )
-        await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
+        return await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
-    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> None:
-        recorded = await self._transact(lambda uow: write(uow.session))
+    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> OutboxMessage | None:
+        now, me, hand_over = self._clock(), self.instance.id, not self._stopping
+
+        async def work(uow: UnitOfWork) -> tuple[bool, OutboxMessage | None]:
+            recorded = await write(uow.session)
+            if not (recorded and hand_over):
+                return recorded, None
+            # Sparing the next row of this target a claim of its own halves its transactions.
+            return True, await outbox.claim_next(uow.session, row.target_key, now, instance=me)
+
+        recorded, following = await self._transact(work)
         if not recorded:
             log.warning(
                 "outbox_row_changed_under_us", extra={"outbox_id": row.id, "result": result}
             )
         self._on_result(result)
+        return following

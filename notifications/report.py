@@ -36,11 +36,14 @@ class RuleReport:
     alerted: list[str] = field(default_factory=list)
     undelivered: list[str] = field(default_factory=list)
     messages: int = 0
+    # Pictures and files sent beside the messages (the digest's chart, an alert's full list).
+    attachments: int = 0
 
     def summary(self) -> str:
         lines = [
             f"{self.rule} @ {self.at.isoformat()}: found {len(self.found)}, "
             f"alerted {len(self.alerted)}, outbox messages {self.messages}"
+            + (f", attachments {self.attachments}" if self.attachments else "")
         ]
         lines += [f"  alerted: {subject}" for subject in self.alerted]
         lines += [f"  no recipient: {subject}" for subject in self.undelivered]

@@ -115,8 +115,9 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url)
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    # Files the bot writes (charts, workbooks) land in the test's own folder.
+    return Settings(database_url=database_url, data_dir=tmp_path / "data")
 
 
 @pytest.fixture

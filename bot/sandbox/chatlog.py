@@ -26,7 +26,7 @@ class ChatEvent:
     id: int
     chat: str
     sender: str  # "me" or "bot"
-    kind: str  # "text", "markdown", "card", "card_update" or "click"
+    kind: str  # "text", "markdown", "card", "card_update", "click", "image" or "file"
     body: dict[str, Any]
     time: str
 
@@ -50,6 +50,8 @@ class ChatLog:
         self._cards: dict[str, dict[str, Any]] = {}
         self._changed = asyncio.Condition()
         self._closed = False
+        # Names of uploaded pictures and files, by media id (the fake WeCom keeps them).
+        self.media_name: Callable[[str], str] = lambda media_id: media_id
 
     async def add(self, chat: str, sender: str, kind: str, body: dict[str, Any], time: str) -> None:
         async with self._changed:
@@ -80,7 +82,7 @@ class ChatLog:
 
     async def record(self, call: ApiCall) -> None:
         """Turn one call the fake WeCom answered into chat events."""
-        if not call.ok or call.json is None:
+        if not call.took_effect or call.json is None:
             return
         for chat, kind, body in self._translate(call.name, call.json, call.response or {}):
             await self.add(chat, "bot", kind, body, call.time.isoformat())
@@ -100,12 +102,19 @@ class ChatLog:
                     yield user_chat(str(userid)), "card_update", body
         elif name == "appchat/send":
             msgtype = str(sent.get("msgtype"))
-            yield group_chat(str(sent.get("chatid"))), msgtype, dict(sent.get(msgtype) or {})
+            yield group_chat(str(sent.get("chatid"))), msgtype, self._body(msgtype, sent)
+
+    def _body(self, msgtype: str, sent: dict[str, Any]) -> dict[str, Any]:
+        body = dict(sent.get(msgtype) or {})
+        if msgtype in ("image", "file"):
+            media_id = str(body.get("media_id", ""))
+            body = {"url": f"/sandbox/media/{media_id}", "name": self.media_name(media_id)}
+        return body
 
     def _message(self, sent: dict[str, Any], answer: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         msgtype = str(sent.get("msgtype"))
         if msgtype != "template_card":
-            return msgtype, dict(sent.get(msgtype) or {})
+            return msgtype, self._body(msgtype, sent)
         card = card_view(sent["template_card"])
         self._cards[card["task_id"]] = card
         if answer.get("response_code"):
@@ -147,6 +156,12 @@ def _reached(sent: dict[str, Any], answer: dict[str, Any]) -> list[str]:
 
 async def follow(fake: FakeWeCom, log: ChatLog) -> None:
     """Copy each call the fake records into ``log``, as it happens, until cancelled."""
+
+    def media_name(media_id: str) -> str:
+        media = fake.media(media_id)
+        return media_id if media is None else media.filename
+
+    log.media_name = media_name
     seen = 0
     while True:
         try:

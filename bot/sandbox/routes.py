@@ -5,7 +5,9 @@
 - ``GET /sandbox/events``: the chat log as server-sent events, then each new event live;
 - ``POST /sandbox/say`` ``{userid, text}`` and ``POST /sandbox/click`` ``{userid, task_id, key}``:
   sent to ``/wecom/callback`` encrypted and signed, exactly as WeCom would send them;
-- ``POST /sandbox/rules/{name}``: run one alert rule now and deliver what it wrote.
+- ``POST /sandbox/rules/{name}``: run one alert rule now and deliver what it wrote;
+- ``GET /sandbox/media/{media_id}``: a picture or file the bot uploaded to the fake WeCom
+  (pictures shown inline, files downloaded under their name).
 
 Event ids are ``<epoch>.<n>``, the epoch naming this run of the sandbox: a page still open
 from an earlier run reconnects with an id from another epoch and is told to start over.
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.parse
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
@@ -56,6 +59,19 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/sandbox/say", say)
     app.router.add_post("/sandbox/click", click)
     app.router.add_post("/sandbox/rules/{name}", run_rule)
+    app.router.add_get("/sandbox/media/{media_id}", media)
+
+
+async def media(request: web.Request) -> web.Response:
+    found = request.app[SANDBOX].fake.media(request.match_info["media_id"])
+    if found is None:
+        raise web.HTTPNotFound(text="no such media")
+    headers = {}
+    if found.kind == "file":
+        quoted = urllib.parse.quote(found.filename)
+        headers["Content-Disposition"] = f"attachment; filename*=UTF-8''{quoted}"
+    content_type = found.content_type or "application/octet-stream"
+    return web.Response(body=found.content, content_type=content_type, headers=headers)
 
 
 async def index(request: web.Request) -> web.FileResponse:

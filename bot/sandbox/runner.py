@@ -22,6 +22,7 @@ from bot.sandbox import demo_data, routes
 from bot.sandbox.chatlog import follow
 from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
+from config.settings import with_sandbox_wecom
 from core.clock import Clock, utcnow
 
 log = logging.getLogger(__name__)
@@ -36,9 +37,9 @@ def sandbox_settings(
     port: int | None = None,
     data_dir: Path | None = None,
 ) -> Settings:
-    """``settings`` with these overrides, and the database in the data directory (created
-    here) unless a database URL was given explicitly: the one every ``jxc`` command uses
-    with the same data dir."""
+    """``settings`` with these overrides, the sandbox's WeCom app for any secret not set, and
+    the database in the data directory (created here) unless a database URL was given
+    explicitly: the one every ``jxc`` command uses with the same data dir."""
     directory = (data_dir or settings.data_dir).resolve()
     directory.mkdir(parents=True, exist_ok=True)
     update: dict[str, object] = {}
@@ -46,7 +47,7 @@ def sandbox_settings(
         update["http_host"] = host
     if port is not None:
         update["http_port"] = port
-    return settings.in_data_dir(directory).model_copy(update=update)
+    return with_sandbox_wecom(settings.in_data_dir(directory).model_copy(update=update))
 
 
 def new_fake(settings: Settings, clock: Clock = utcnow) -> FakeWeCom:

@@ -136,6 +136,13 @@ async def settle(
     return settled is not None
 
 
+async def oldest_pending_since(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending message was received."""
+    return await session.scalar(
+        select(func.min(InboxMessage.received_at)).where(InboxMessage.status == PENDING)
+    )
+
+
 async def status_counts(session: AsyncSession) -> dict[str, int]:
     rows = await session.execute(
         select(InboxMessage.status, func.count()).group_by(InboxMessage.status)

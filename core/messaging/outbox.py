@@ -1,27 +1,57 @@
 """Outgoing messages, written in the same transaction as the change that caused them.
 
 ``channel`` says how a row is delivered and ``target`` to whom:
-``user`` (userids joined by "|"), ``appchat`` (chat id), ``webhook`` (group-robot key) and
-``card_update`` (a template card to update). ``payload`` is the message body without the
-addressing fields; the delivery worker adds those.
+``user`` (userids joined by "|", as many as there are: the column has no length limit),
+``appchat`` (chat id), ``webhook`` (group-robot key) and ``card_update`` (a template card to
+update). ``target_key`` (a hash of channel and target) finds the rows of one target.
+``payload`` is the message body without the addressing fields; the delivery worker adds those.
 
-Delivery (``notifications.delivery``) claims due rows in a short transaction of its own: the
-claim sets ``claimed_until`` (a lease), and the row is sent after that commit, outside any
-transaction, so no database lock is held during a slow API call. A claimed row is invisible to
-other claims until its lease runs out; on PostgreSQL the claim also skips rows that a concurrent
-claim has locked (``FOR UPDATE SKIP LOCKED``), so several bot instances never send a row twice.
-Every outcome is recorded only while the row is still ``pending``.
+Delivery (``notifications.outbox_worker``) claims due rows in a short transaction of its own:
+the claim writes the claiming instance's id into ``claimed_by``, and the row is sent after that
+commit, outside any transaction, so no database lock is held during a slow API call.
+
+- Only the oldest pending row of a target can be claimed, so a target's rows go out in id order
+  and row n+1 is never sent before row n is sent or dead, also across crashes and instances.
+- A claim belongs to a live instance: every instance keeps a heartbeat row in
+  ``delivery_instances``; the claims of an instance whose heartbeat is stale (or whose process
+  is gone) are released, so another or a restarted instance sends them within seconds.
+- On PostgreSQL the claim also skips rows that a concurrent claim has locked
+  (``FOR UPDATE SKIP LOCKED``), so two instances never claim the same row.
+- Every outcome is recorded only while the row is still ``pending``.
+
+A crash between a send and the record of its outcome, or an answer lost after WeCom delivered,
+makes the row go out again: ``message/send`` is sent with WeCom's duplicate check (see
+``bot.wecom_api``), which drops a request identical to one sent within the interval. Two
+honest replies with the same text to the same users would be identical requests, so ``enqueue``
+makes such a row distinct: ``repeat`` counts the identical rows still within the check's reach
+and the content gets that many zero-width spaces (invisible in WeCom) appended.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, bindparam, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    bindparam,
+    delete,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy import (
+    exists as sql_exists,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from core.storage import OutboxMessage, UnitOfWork
+from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
@@ -29,6 +59,20 @@ _ID_BY_KEY = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == bindpara
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
+# How long WeCom's duplicate check remembers a ``message/send`` (bot.wecom_api sends it).
+DUPLICATE_CHECK_INTERVAL = timedelta(minutes=30)
+# Text-like bodies that can repeat word for word; cards carry a unique task_id already.
+_MARKABLE = ("text", "markdown")
+_INVISIBLE = "\u200b"
+
+
+def target_key(channel: str, target: str) -> str:
+    return hashlib.sha1(f"{channel}:{target}".encode()).hexdigest()
+
+
+def _content_key(channel: str, target: str, payload: dict[str, Any]) -> str:
+    canonical = json.dumps(payload, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha1(f"{channel}:{target}:{canonical}".encode()).hexdigest()
 
 
 async def enqueue(
@@ -49,17 +93,52 @@ async def enqueue(
     if dedupe_key is not None and await exists(session, dedupe_key):
         return None
     now = uow.now()
+    content_key = repeat = None
+    if channel == "user" and payload.get("msgtype") in _MARKABLE:
+        content_key = _content_key(channel, target, payload)
+        repeat = await _next_repeat(session, content_key, now)
+        payload = _marked(payload, repeat)
     row = OutboxMessage(
         channel=channel,
         target=target,
+        target_key=target_key(channel, target),
         payload=payload,
         dedupe_key=dedupe_key,
+        content_key=content_key,
+        repeat=repeat or 0,
         created_at=now,
         next_attempt_at=now,
     )
     session.add(row)
     await session.flush()
     return row
+
+
+async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
+    """0, or one more than the identical rows WeCom may still compare this one with.
+
+    Those are the pending ones and those sent (or last tried) within twice the check's interval.
+    """
+    since = now - 2 * DUPLICATE_CHECK_INTERVAL
+    latest = await session.scalar(
+        select(func.max(OutboxMessage.repeat)).where(
+            OutboxMessage.content_key == content_key,
+            or_(
+                OutboxMessage.status == PENDING,
+                func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at) >= since,
+            ),
+        )
+    )
+    return 0 if latest is None else latest + 1
+
+
+def _marked(payload: dict[str, Any], repeat: int) -> dict[str, Any]:
+    if not repeat:
+        return payload
+    msgtype = payload["msgtype"]
+    body = dict(payload[msgtype])
+    body["content"] = str(body["content"]) + _INVISIBLE * repeat
+    return {**payload, msgtype: body}
 
 
 async def exists(session: AsyncSession, dedupe_key: str) -> bool:
@@ -75,38 +154,81 @@ def markdown_payload(content: str) -> dict[str, Any]:
     return {"msgtype": "markdown", "markdown": {"content": content}}
 
 
-def _unclaimed(now: datetime) -> ColumnElement[bool]:
-    return or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now)
+MEDIA_KINDS = ("image", "file")
+
+
+def media_payload(kind: str, path: str, name: str) -> dict[str, Any]:
+    """A picture or file message. The file stays on disk under the data dir (``path`` is
+    relative to it) and is uploaded by ``media/upload`` when the row is delivered: a media id
+    lives three days, a row may wait longer, and the outbox stays small.
+    """
+    if kind not in MEDIA_KINDS:
+        raise ValueError(f"unknown media kind {kind!r}")
+    return {"msgtype": kind, kind: {"path": path, "name": name}}
+
+
+def _heads_its_target() -> ColumnElement[bool]:
+    earlier = aliased(OutboxMessage)
+    return ~sql_exists().where(
+        earlier.target_key == OutboxMessage.target_key,
+        earlier.status == PENDING,
+        earlier.id < OutboxMessage.id,
+    )
+
+
+_CLAIMABLE = (OutboxMessage.claimed_by.is_(None), _heads_its_target())
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, *, limit: int, lease: timedelta
+    session: AsyncSession, now: datetime, *, limit: int, instance: str
 ) -> list[OutboxMessage]:
-    """Lease up to ``limit`` due rows, oldest first, until ``now + lease``."""
+    """Claim for ``instance`` up to ``limit`` due, unclaimed rows that head their target."""
     rows = list(
         await session.scalars(
             select(OutboxMessage)
             .where(
                 OutboxMessage.status == PENDING,
                 OutboxMessage.next_attempt_at <= now,
-                _unclaimed(now),
+                *_CLAIMABLE,
             )
             .order_by(OutboxMessage.id)
             .limit(limit)
-            .with_for_update(skip_locked=True)
+            .with_for_update(of=OutboxMessage, skip_locked=True)
         )
     )
     for row in rows:
-        row.claimed_until = now + lease
+        row.claimed_by = instance
     await session.flush()
     return rows
+
+
+async def claim_next(
+    session: AsyncSession, target_key: str, now: datetime, *, instance: str
+) -> OutboxMessage | None:
+    """Claim for ``instance`` the row now heading ``target_key``'s queue, if it is due."""
+    row = await session.scalar(
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.target_key == target_key,
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at <= now,
+            *_CLAIMABLE,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(1)
+        .with_for_update(of=OutboxMessage, skip_locked=True)
+    )
+    if row is not None:
+        row.claimed_by = instance
+        await session.flush()
+    return row
 
 
 async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:
     closed = await session.scalar(
         update(OutboxMessage)
         .where(OutboxMessage.id == row_id, OutboxMessage.status == PENDING)
-        .values(claimed_until=None, **values)
+        .values(claimed_by=None, **values)
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     )
@@ -150,13 +272,52 @@ async def defer(session: AsyncSession, row_id: int, until: datetime) -> bool:
     return await _close(session, row_id, next_attempt_at=until)
 
 
-async def next_due_at(session: AsyncSession, now: datetime) -> datetime | None:
-    """When the earliest unclaimed pending row falls due."""
+async def next_due_at(session: AsyncSession) -> datetime | None:
+    """When the earliest claimable row (unclaimed, heading its target) falls due."""
     return await session.scalar(
         select(func.min(OutboxMessage.next_attempt_at)).where(
-            OutboxMessage.status == PENDING, _unclaimed(now)
+            OutboxMessage.status == PENDING, *_CLAIMABLE
         )
     )
+
+
+async def oldest_pending_since(session: AsyncSession) -> datetime | None:
+    """When the longest-waiting pending row was added (every row is due from then on)."""
+    return await session.scalar(
+        select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == PENDING)
+    )
+
+
+async def rows_with_status(session: AsyncSession, status: str) -> list[OutboxMessage]:
+    """Every row in ``status``, oldest first (``jxc outbox``)."""
+    return list(
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
+        )
+    )
+
+
+async def status_of(session: AsyncSession, row_id: int) -> str | None:
+    """The row's status; None when there is no such row."""
+    return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))
+
+
+async def resend_dead(session: AsyncSession, now: datetime, row_id: int | None = None) -> list[int]:
+    """Make dead letters (all, or the one ``row_id``) pending and due at ``now``; their ids.
+
+    Their attempts start again from zero, so each gets the whole backoff schedule once more;
+    ``last_error`` stays until the next outcome replaces it.
+    """
+    statement = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == DEAD)
+        .values(status=PENDING, next_attempt_at=now, claimed_by=None, attempts=0)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    if row_id is not None:
+        statement = statement.where(OutboxMessage.id == row_id)
+    return sorted(await session.scalars(statement))
 
 
 async def status_counts(session: AsyncSession) -> dict[str, int]:
@@ -164,3 +325,77 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     )
     return {status: count for status, count in rows}
+
+
+# -- delivery instances -------------------------------------------------------------------
+
+
+async def register_instance(
+    session: AsyncSession, instance: str, host: str, pid: int, now: datetime
+) -> None:
+    """Add ``instance``'s heartbeat row (again, if it was given up for dead)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    await session.execute(
+        dialect.insert(DeliveryInstance)
+        .values(id=instance, host=host, pid=pid, started_at=now, heartbeat_at=now)
+        .on_conflict_do_update(index_elements=["id"], set_={"heartbeat_at": now})
+    )
+
+
+async def heartbeat(session: AsyncSession, instance: str, now: datetime) -> bool:
+    """Renew ``instance``'s heartbeat; False when it was given up for dead meanwhile."""
+    beat = await session.execute(
+        update(DeliveryInstance)
+        .where(DeliveryInstance.id == instance)
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(beat.rowcount == 1)  # type: ignore[attr-defined]
+
+
+async def instances_on(session: AsyncSession, host: str) -> list[DeliveryInstance]:
+    return list(
+        await session.scalars(select(DeliveryInstance).where(DeliveryInstance.host == host))
+    )
+
+
+async def reap(
+    session: AsyncSession, me: str, stale_before: datetime, dead: Collection[str] = ()
+) -> int:
+    """Forget instances that are ``dead`` or silent since ``stale_before`` (never ``me``) and
+    release every claim no live instance holds; returns how many rows were released."""
+    await session.execute(
+        delete(DeliveryInstance)
+        .where(
+            DeliveryInstance.id != me,
+            or_(DeliveryInstance.heartbeat_at < stale_before, DeliveryInstance.id.in_(dead)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    released = await session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.claimed_by.is_not(None),
+            OutboxMessage.claimed_by != me,
+            OutboxMessage.claimed_by.not_in(select(DeliveryInstance.id)),
+        )
+        .values(claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(released.rowcount)  # type: ignore[attr-defined]
+
+
+async def retire(session: AsyncSession, instance: str) -> None:
+    """A clean stop: release ``instance``'s claims and drop its heartbeat row."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.claimed_by == instance)
+        .values(claimed_by=None)
+        .execution_options(synchronize_session=False)
+    )
+    await session.execute(
+        delete(DeliveryInstance)
+        .where(DeliveryInstance.id == instance)
+        .execution_options(synchronize_session=False)
+    )

@@ -1,8 +1,9 @@
 """The database underneath everything: engines, sessions and transactions.
 
 Engines for SQLite and PostgreSQL (``db``), the inline SQLite driver and the database thread,
-group commit, the unit of work, exact column types, the declarative tables (``models``, whose
-``Base`` other packages' tables share) and the alembic migrations with their runner.
+group commit, the unit of work, what is kept of a failed statement (``short_reason``), exact
+column types, the declarative tables (``models``, whose ``Base`` other packages' tables share)
+and the alembic migrations with their runner.
 """
 
 from __future__ import annotations
@@ -15,9 +16,14 @@ from core.storage.db import (
 )
 from core.storage.db_thread import (
     DatabaseThread,
+    DatabaseThreadDied,
+)
+from core.storage.error_reason import (
+    short_reason,
 )
 from core.storage.group_commit import (
     MAX_BATCH,
+    CommitterDied,
     GroupCommitter,
     Work,
     log,
@@ -33,6 +39,7 @@ from core.storage.models import (
     Base,
     Batch,
     ConversationState,
+    DeliveryInstance,
     Document,
     DocumentLine,
     InboxMessage,
@@ -86,8 +93,11 @@ __all__ = [
     "AuditLog",
     "Base",
     "Batch",
+    "CommitterDied",
     "ConversationState",
     "DatabaseThread",
+    "DatabaseThreadDied",
+    "DeliveryInstance",
     "Document",
     "DocumentLine",
     "Fixed",
@@ -116,6 +126,7 @@ __all__ = [
     "is_postgres",
     "is_retryable",
     "log",
+    "short_reason",
     "sqlite_file",
     "unready_reason",
     "upgrade",

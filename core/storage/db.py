@@ -22,10 +22,14 @@ SQLITE_BUSY_TIMEOUT_MS = 30_000
 def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
 
+    Statement parameters (chat text, webhook keys) are never rendered into error messages or
+    logs (``hide_parameters``).
+
     SQLite allows one writer. A deferred transaction that reads and then writes fails with
     "database is locked" when another writer got in between; ``BEGIN IMMEDIATE`` makes the
     second writer wait (``busy_timeout``) instead, so posting never sees a stale balance.
     """
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, **kwargs)

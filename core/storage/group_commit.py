@@ -14,6 +14,14 @@ batch never fails more than its requests would have one by one.
 
 On SQLite the transactions run on the database thread (``core.db_thread``): one thread hop
 per batch instead of four per statement.
+
+Supervision: the writer catches every failure of a request, so if it dies anyway, something
+underneath is broken (the database thread is gone, a ``BaseException`` escaped a work) and
+running it again in this process would meet the same broken state. So the committer does not
+restart it: it fails the batch in hand and every queued request with ``CommitterDied``,
+refuses new ones at once (nobody waits forever), reports ``dead`` and calls ``on_death``; the
+app stops the process loudly so its supervisor starts a fresh one. Nothing is lost: what was
+not committed is still a pending inbox row, or a callback WeCom delivers again.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from types import TracebackType
 from typing import Any, Self, TypeVar
 
 from core.storage.db_thread import DatabaseThread
+from core.storage.error_reason import short_reason
 from core.storage.uow import UnitOfWork, in_transaction, is_retryable
 
 T = TypeVar("T")
@@ -52,17 +61,32 @@ class _Outcome:
     error: BaseException | None = None
 
 
+class CommitterDied(RuntimeError):
+    """The writer task died: this request was not (or not known to be) committed."""
+
+
+def _ignore_death(_error: BaseException) -> None:
+    return None
+
+
 class GroupCommitter:
     """``run(work)`` from any task; ``work(uow)`` must only use the database through ``uow``."""
 
     def __init__(
-        self, uow: UnitOfWork, thread: DatabaseThread | None = None, max_batch: int = MAX_BATCH
+        self,
+        uow: UnitOfWork,
+        thread: DatabaseThread | None = None,
+        max_batch: int = MAX_BATCH,
+        on_death: Callable[[BaseException], None] = _ignore_death,
     ) -> None:
         self._uow = uow if thread is None else uow.using(thread.sessions)
         self._thread = thread
         self._max_batch = max_batch
+        self._on_death = on_death
         self._queue: asyncio.Queue[_Request] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
+        self._in_hand: list[_Request] = []
+        self._death: str | None = None
 
     async def __aenter__(self) -> Self:
         self.start()
@@ -78,6 +102,13 @@ class GroupCommitter:
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._write(), name="jxc-group-commit")
+        self._task.add_done_callback(self._writer_done)
+
+    def state(self) -> str:
+        """``running``, ``stopped`` or ``dead`` (the writer died; see the module docstring)."""
+        if self._death is not None:
+            return "dead"
+        return "running" if self._task is not None and not self._task.done() else "stopped"
 
     async def close(self) -> None:
         """Stop: the batch in hand rolls back; its callers and those still queued are cancelled."""
@@ -96,6 +127,8 @@ class GroupCommitter:
         all, the whole batch runs again request by request (on PostgreSQL a failed statement
         spoils the transaction it is in).
         """
+        if self._death is not None:
+            raise CommitterDied(self._death)
         if self._task is None:
             raise RuntimeError("group committer is not running")
         done: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -108,6 +141,7 @@ class GroupCommitter:
             while len(batch) < self._max_batch and not self._queue.empty():
                 batch.append(self._queue.get_nowait())
             live = [r for r in batch if not r.done.cancelled()]
+            self._in_hand = batch
             try:
                 if self._thread is None:
                     outcomes = await self._transact(live)
@@ -119,6 +153,22 @@ class GroupCommitter:
                 raise
             for outcome in outcomes:
                 _settle(outcome)
+            self._in_hand = []
+
+    def _writer_done(self, task: asyncio.Task[None]) -> None:
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is None:
+            return
+        self._death = f"group commit writer died: {short_reason(error)}"
+        log.critical("group_commit_writer_died", exc_info=error)
+        waiting = [*self._in_hand, *_drain(self._queue)]
+        self._in_hand = []
+        for request in waiting:
+            if not request.done.done():
+                request.done.set_exception(CommitterDied(self._death))
+        self._on_death(error)
 
     async def _transact(self, batch: list[_Request]) -> list[_Outcome]:
         """The batch in one transaction; what lost a race there, again on its own."""
@@ -156,6 +206,13 @@ async def _attempt(uow: UnitOfWork, request: _Request) -> _Outcome:
             return _Outcome(request, await request.work(uow))
     except Exception as error:
         return _Outcome(request, error=error)
+
+
+def _drain(queue: asyncio.Queue[_Request]) -> list[_Request]:
+    drained = []
+    while not queue.empty():
+        drained.append(queue.get_nowait())
+    return drained
 
 
 def _settle(outcome: _Outcome) -> None:

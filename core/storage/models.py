@@ -291,21 +291,42 @@ class InboxMessage(Base):
 
 class OutboxMessage(Base):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_status_next_attempt_at", "status", "next_attempt_at"),
+        Index("ix_outbox_target_key_status_id", "target_key", "status", "id"),
+        Index("ix_outbox_content_key", "content_key"),
+        Index("ix_outbox_claimed_by", "claimed_by"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(16))
-    target: Mapped[str] = mapped_column(String(200))
+    # Recipients joined by "|": unbounded, so rows are found by ``target_key`` instead.
+    target: Mapped[str] = mapped_column(Text)
+    target_key: Mapped[str] = mapped_column(String(40))
     payload: Mapped[dict[str, Any]] = mapped_column()
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    content_key: Mapped[str | None] = mapped_column(String(40))
+    repeat: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
-    claimed_until: Mapped[datetime | None] = mapped_column()
+    claimed_by: Mapped[str | None] = mapped_column(String(120))
     sent_at: Mapped[datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     response: Mapped[dict[str, Any] | None] = mapped_column()
+
+
+class DeliveryInstance(Base):
+    """A running delivery worker, known by its heartbeat; its claims die with it."""
+
+    __tablename__ = "delivery_instances"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column()
+    heartbeat_at: Mapped[datetime] = mapped_column()
 
 
 class AlertState(Base):

@@ -1,24 +1,29 @@
 """The daily digest per store (→ store group): today's sales, returns, receipts, write-offs,
-open approvals and the alerts sent today. Sent once per shop day.
+open approvals and the alerts sent today. Sent once per shop day, with one picture: sales of
+the last 14 days beside the loss rate by category (``core.reports``), as an image message.
 
 Anomaly alerts are left out on purpose: they name a clerk who may read the store group.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 
-from core import analytics, catalog
+from core import analytics, catalog, reports
 from core.doctypes import DocType
 from core.messaging import alert_state
+from core.reports import charts
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
 ZERO = Decimal(0)
+CHART_DAYS = 14
 RULE_NAMES = {
     "low-stock": "低库存",
     "negative-stock": "负库存",
@@ -54,7 +59,27 @@ async def digest(run: RuleRun) -> RuleReport:
         if row.rule in RULE_NAMES and code in totals:
             totals[code].alerts[RULE_NAMES[row.rule]] += 1
     candidates = [Candidate(code, day.isoformat(), code, t) for code, t in totals.items()]
-    return await announce(run, candidates, route=delivery.group, template="digest.j2", day=day)
+    report = await announce(run, candidates, route=delivery.group, template="digest.j2", day=day)
+    for code in report.alerted:
+        report.attachments += await _send_chart(run, code, day)
+    return report
+
+
+async def _send_chart(run: RuleRun, code: str, day: date) -> int:
+    period = reports.Period.of(day - timedelta(days=CHART_DAYS - 1), day, run.tz)
+    facts = await reports.health_check(run.uow, period, code)
+    relative = Path("reports") / f"digest-{code}-{day:%Y%m%d}.png"
+    path = run.uow.settings.data_dir / relative
+    title = f"{code} 近 {CHART_DAYS} 天销售与损耗（截至 {day:%m-%d}）"
+    await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+    await asyncio.to_thread(charts.digest_chart, facts, title, path)
+    warehouse = next(w for w in await catalog.list_warehouses(run.uow) if w.code == code)
+    written = 0
+    for target in await delivery.group(run.uow, warehouse):
+        written += await delivery.send_media(
+            run.uow, target, "image", str(relative), f"{code}-{day}.png", f"{run.key}:{code}"
+        )
+    return written
 
 
 async def _add_documents(run: RuleRun, since: datetime, totals: dict[str, DayTotals]) -> None:

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from core import analytics
 from core.analytics import BatchStock
+from core.fmt import plain_qty
+from core.reports.lists import write_expiry_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
+from notifications.rules import alert_cards
+from notifications.rules.alert_cards import send_cards
 from notifications.rules.announce import Candidate, announce
+from notifications.rules.lists import send_lists
 from notifications.settings import AlertSettings
 
 
@@ -34,7 +40,26 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
     candidates = await expiry_candidates(run, today)
-    return await announce(run, candidates, route=delivery.group, template="expiry.j2", today=today)
+    report = await announce(
+        run, candidates, route=delivery.group, template="expiry.j2", today=today
+    )
+
+    def write(facts: list[ExpiringBatch], path: Path) -> Path:
+        return write_expiry_list([f.batch for f in facts], today, path, run.tz)
+
+    await send_lists(run, report, candidates, delivery.group, "临期过期清单", write)
+    urgent = sorted(candidates, key=lambda c: (c.fact.days_left, c.fact.batch.sku))
+    describe = "{count} 批临期或过期，最急的 {top} 批："
+    await send_cards(run, report, urgent, alert_cards.EXPIRY, describe, _card_line)
+    return report
+
+
+def _card_line(fact: ExpiringBatch) -> tuple[str, str]:
+    b = fact.batch
+    when = f"已过期 {-fact.days_left} 天" if fact.days_left < 0 else f"还剩 {fact.days_left} 天"
+    if fact.days_left == 0:
+        when = "今天到期"
+    return f"{b.name} {b.lot or ''}".strip(), f"{when}，{plain_qty(b.qty)} {b.unit}"
 
 
 async def expiry_candidates(run: RuleRun, today: date) -> list[Candidate]:

@@ -9,12 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
+from core.fmt import plain_qty
+from core.reports.lists import order_to_lift, write_low_stock_list
 from notifications import delivery
 from notifications.report import RuleReport, RuleRun
+from notifications.rules import alert_cards
+from notifications.rules.alert_cards import send_cards
 from notifications.rules.announce import Candidate, announce
+from notifications.rules.lists import send_lists
 
 
 @dataclass(frozen=True)
@@ -32,15 +38,6 @@ class LowItem:
     level: StockLevel
     suggested: Decimal
     if_approved: Decimal | None
-
-
-def order_to_lift(stock: Decimal, level: StockLevel) -> Decimal:
-    """What lifts ``stock`` above the reorder point: ``reorder_qty`` in as many whole
-    multiples as that takes, or, with none set, enough to reach twice the point."""
-    point, standard = level.reorder_point, level.reorder_qty
-    if standard > 0:
-        return standard * (int(max(point - stock, Decimal(0)) // standard) + 1)
-    return max(2 * point - stock, point)
 
 
 def low_item(level: StockLevel) -> LowItem:
@@ -61,14 +58,29 @@ async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
 
 
 async def low_stock(run: RuleRun) -> RuleReport:
-    return await announce(
+    candidates = await low_stock_candidates(run)
+    report = await announce(
         run,
-        await low_stock_candidates(run),
+        candidates,
         route=delivery.purchasing,
         template="low_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )
+
+    def write(facts: list[LowItem], path: Path) -> Path:
+        return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
+
+    await send_lists(run, report, candidates, delivery.purchasing, "低库存补货清单", write)
+    urgent = sorted(candidates, key=lambda c: c.fact.level.available - c.fact.level.reorder_point)
+    describe = "{count} 个商品到了补货点，最缺的 {top} 个："
+    await send_cards(run, report, urgent, alert_cards.LOW_STOCK, describe, _card_line)
+    return report
+
+
+def _card_line(fact: LowItem) -> tuple[str, str]:
+    lv = fact.level
+    return lv.name, f"可用 {plain_qty(lv.available)}，建议订 {plain_qty(fact.suggested)} {lv.unit}"
 
 
 @dataclass(frozen=True)

@@ -40,5 +40,7 @@ async def test_two_instances_deliver_a_scheduled_alert_once(pg_url: str) -> None
         reports = await asyncio.gather(*(s.fire("low-stock", fire) for s in schedulers))
         await asyncio.gather(first.settled(), second.settled())
         assert sum(report is not None for report in reports) == 1
-        [alert] = fake.appchat_messages("buyers")
+        # The alert once, and its full list once, however many instances fired.
+        alert, full_list = fake.appchat_messages("buyers")
         assert "可乐" in alert["markdown"]["content"]
+        assert full_list["msgtype"] == "file"

@@ -18,6 +18,8 @@ from tests.support.ledger import seed_shop
 # WECOM.md, "Test vectors" (from wechatpy's own tests).
 VECTOR_TOKEN = "123456"
 VECTOR_CORP_ID = "wx49f0ab532d5d035a"
+# WeCom's sample EncodingAESKey (the sandbox borrowed it; the bot harness has its own).
+VECTOR_AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
 URL_CHECK = {
     "msg_signature": "dd6b9c95b495b3f7e2901bfbc76c664930ffdb96",
     "timestamp": "1411443780",
@@ -62,7 +64,11 @@ async def test_official_url_check_vector_is_answered_with_the_bare_echo(
 ) -> None:
     async with (
         running_bot(
-            sqlite_url, fake_wecom, wecom_token=VECTOR_TOKEN, wecom_corp_id=VECTOR_CORP_ID
+            sqlite_url,
+            fake_wecom,
+            wecom_token=VECTOR_TOKEN,
+            wecom_corp_id=VECTOR_CORP_ID,
+            wecom_aes_key=VECTOR_AES_KEY,
         ) as bot,
         aiohttp.ClientSession() as http,
     ):
@@ -82,6 +88,7 @@ async def test_official_message_vector_is_decrypted_and_stored_as_a_text_from_me
         clock=vector_clock,
         wecom_token=VECTOR_TOKEN,
         wecom_corp_id=VECTOR_CORP_ID,
+        wecom_aes_key=VECTOR_AES_KEY,
     ) as bot:
         assert await bot.wecom.send_raw(MESSAGE_BODY, MESSAGE_QUERY) == 200
         assert bot.wecom.last_body == ""
@@ -99,7 +106,11 @@ async def test_official_message_vector_replayed_today_is_refused_as_stale(
     sqlite_url: str, fake_wecom: FakeWeCom
 ) -> None:
     async with running_bot(
-        sqlite_url, fake_wecom, wecom_token=VECTOR_TOKEN, wecom_corp_id=VECTOR_CORP_ID
+        sqlite_url,
+        fake_wecom,
+        wecom_token=VECTOR_TOKEN,
+        wecom_corp_id=VECTOR_CORP_ID,
+        wecom_aes_key=VECTOR_AES_KEY,
     ) as bot:
         assert await bot.wecom.send_raw(MESSAGE_BODY, MESSAGE_QUERY) == 403
         assert bot.wecom.last_body == "stale_timestamp"

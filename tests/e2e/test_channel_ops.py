@@ -28,7 +28,7 @@ async def get_json(http: aiohttp.ClientSession, url: str) -> tuple[int, dict[str
         return answer.status, await answer.json()
 
 
-async def test_healthz_reports_the_database_backlogs_workers_and_an_absent_scheduler(
+async def test_healthz_reports_the_database_backlogs_lags_workers_committer_and_an_absent_scheduler(
     bot: BotHarness, chat: Chat, http: aiohttp.ClientSession
 ) -> None:
     await chat.say("clerk1", "帮助")
@@ -41,10 +41,14 @@ async def test_healthz_reports_the_database_backlogs_workers_and_an_absent_sched
         "db": "ok",
         "inbox_backlog": 0,
         "inbox_failed": 0,
+        "inbox_lag_s": 0.0,
         "outbox_backlog": 0,
+        "outbox_lag_s": 0.0,
         "dead_letters": 0,
         "scheduler": "absent",
         "workers": {"inbox": "running", "delivery": "running"},
+        "committer": "running",
+        "db_thread": "running",
     }
 
 

@@ -138,3 +138,30 @@ async def test_shift_enter_adds_a_line_and_enter_sends_a_multi_line_order(
         await expect(reply).to_contain_text("可乐 1 瓶")
         await expect(reply).to_contain_text("雪碧 2 瓶")
         await screenshot(page, "sandbox-multi-line-order.png")
+
+
+async def test_health_check_as_the_manager_shows_summary_charts_and_workbook_link(
+    data_dir: Path, browser: Browser
+) -> None:
+    async with running_sandbox(settings_for(data_dir), tuning=FAST) as sandbox:
+        page = await browser.new_page(viewport=DESKTOP, locale="zh-CN")
+        page.set_default_timeout(WAIT_MS * 6)
+        await page.goto(sandbox.url)
+        await expect(page.locator("#status")).to_have_text("实时连接")
+        messages = page.locator("#messages")
+        await page.locator('[data-user="lijie"]').click()
+
+        await say(page, "健康检查")
+        await expect(messages.locator(".md").last).to_contain_text("进销存体检")
+        charts = messages.locator("img.chart")
+        await expect(charts).to_have_count(3)
+        for index in range(3):
+            loaded = await charts.nth(index).evaluate("img => img.complete && img.naturalWidth")
+            assert loaded == 960
+        link = messages.locator("a.download")
+        await expect(link).to_contain_text(".xlsx")
+        async with page.expect_download() as download:
+            await link.click()
+        assert (await download.value).suggested_filename.endswith(".xlsx")
+        await charts.last.scroll_into_view_if_needed()
+        await screenshot(page, "sandbox-health-check.png")

@@ -6,16 +6,18 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core.ledger import Line, Receive, Sell
-from core.storage import UnitOfWork
+from core.storage import OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from notifications.settings import AlertSettings
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
-from tests.support.ledger import seed_shop
+from tests.support.ledger import run, seed_shop
 
 
 @pytest.fixture
@@ -124,3 +126,23 @@ async def test_expiry_alert_never_reports_more_than_the_shop_holds(
         "5 盒（批次账面 6，其中 1 已被无批次负库存抵扣）" in sent.text
     )
     assert "成本 ¥20.00" in sent.text
+
+
+async def test_the_full_list_follows_the_alert_as_an_xlsx_file(
+    shop: UnitOfWork, clock: ManualClock, settings: Settings
+) -> None:
+    lots = [Line("MILK", Decimal(2), lot=f"L{n}", expiry=date(2026, 12, n)) for n in range(1, 9)]
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=tuple(lots)))
+    await rule(shop, "expiry", clock.now)
+
+    async def files(u: UnitOfWork) -> list[OutboxMessage]:
+        rows = await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [r for r in rows if r.payload["msgtype"] == "file"]
+
+    [row] = await run(shop, files)
+    sheet = load_workbook(settings.data_dir / row.payload["file"]["path"]).worksheets[0]
+    body = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [r[4] for r in body] == [f"L{n}" for n in range(1, 9)]  # soonest first
+    assert row.payload["file"]["name"].startswith("临期过期清单-MAIN-")
+    await rule(shop, "expiry", clock.now)  # the same run again sends no second file
+    assert len(await run(shop, files)) == 1

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from PIL import Image
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import catalog
 from core.ledger import Line, Receive, ReturnSale, Sell, WriteOff
-from core.storage import SHANGHAI, Item, UnitOfWork
+from core.storage import SHANGHAI, Item, OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
@@ -72,3 +74,25 @@ async def test_cycle_count_plan_covers_every_category_once_in_five_weeks(
     assert sorted(c for week in planned for c in week) == categories
     assert all(2 <= len(week) <= 3 for week in planned)
     assert ["全店盘点" in text for text in plans] == [False, True, False, False, False]
+
+
+async def test_the_digest_brings_one_chart_image_to_the_store_group(
+    shop: UnitOfWork, clock: ManualClock, settings: Settings
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(12)),)))
+    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(4)),)))
+    at = clock.now.replace(hour=13)  # 21:00 in Shanghai
+    await rule(shop, "digest", at)
+
+    async def rows(u: UnitOfWork) -> list[OutboxMessage]:
+        return list(await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+    to_group = [r for r in await run(shop, rows) if r.target == "G1"]
+    assert [r.payload["msgtype"] for r in to_group] == ["markdown", "image"]
+    image = to_group[1].payload["image"]
+    path = settings.data_dir / image["path"]
+    with Image.open(path) as picture:
+        assert picture.format == "PNG" and picture.size[0] >= 960
+    # Run again at the same instant: nothing new, the chart included.
+    await rule(shop, "digest", at)
+    assert len([r for r in await run(shop, rows) if r.target == "G1"]) == 2

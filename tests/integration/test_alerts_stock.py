@@ -6,13 +6,15 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import catalog
 from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.ledger import Line, Receive, Sell
-from core.storage import Item, UnitOfWork
+from core.storage import Item, OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
@@ -163,3 +165,26 @@ async def test_a_standard_order_too_small_to_lift_stock_is_advised_in_multiples(
 async def set_reorder(uow: UnitOfWork, sku: str, *, point: int, standard: int) -> None:
     item = await catalog.item_by_sku(uow, sku)
     item.reorder_point, item.reorder_qty = Decimal(point), Decimal(standard)
+
+
+async def test_low_stock_sends_the_full_reorder_list_as_an_xlsx_file(
+    uow: UnitOfWork, clock: ManualClock, settings: Settings
+) -> None:
+    await seed_shop(uow)
+    restock = (Line("COKE", Decimal(3)), Line("MILK", Decimal(1)))
+    await post(uow, Receive(warehouse="MAIN", actor="boss", lines=restock))
+    report = await rule(uow, "low-stock", clock.now)
+    assert report.attachments == 2  # the list, and the card to the staff
+
+    async def files(u: UnitOfWork) -> list[OutboxMessage]:
+        rows = await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [r for r in rows if r.payload["msgtype"] == "file"]
+
+    sent = await run(uow, files)
+    skus = set()
+    for row in sent:
+        sheet = load_workbook(settings.data_dir / row.payload["file"]["path"]).worksheets[0]
+        header = [c.value for c in sheet[1]]
+        assert header[:2] == ["仓库", "商品编码"] and "建议采购" in header
+        skus |= {r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert {"COKE", "MILK"} <= skus

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from benchmarks import alert_scan, bulk, page_depth, rss, stock_scale
@@ -22,6 +23,7 @@ from notifications.report import RuleRun
 from notifications.rules.expiry import expiry_candidates
 from notifications.rules.stock import low_stock_candidates
 from notifications.settings import AlertSettings
+from tests.integration.test_benchmarks_callback import OPERATOR_WECOM
 
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
 TINY = LedgerSize(skus=60, batches=180, moves=900, lines_per_document=4)
@@ -94,9 +96,11 @@ async def test_alert_scan_reports_the_scan_ratio(tmp_path: Path) -> None:
     assert_reported(await alert_scan.measure(tiny_env(tmp_path), config), "alert_scan_ratio")
 
 
-async def test_rss_reports_the_peak_of_a_serve_that_answered_every_message(
-    tmp_path: Path,
+async def test_rss_reports_the_peak_of_a_serve_that_answered_every_message_whatever_the_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    for name, value in OPERATOR_WECOM.items():
+        monkeypatch.setenv(name, value)
     [measurement] = await rss.measure(tiny_env(tmp_path), rss.Config(TINY, rounds=2))
     assert_reported([measurement], "rss_mb")
     assert measurement.raw["replies"] == 8

@@ -133,8 +133,11 @@ def test_alerts_run_delivers_one_rule_through_the_outbox_once(ledger_db: Path) -
     assert first.returncode == 0 and "alerted 1" in first.stdout
     assert "alerted 0" in again.stdout
     with sqlite3.connect(ledger_db) as connection:
-        rows = connection.execute("SELECT channel, target FROM outbox").fetchall()
-    assert rows == [("appchat", "buyers")]
+        rows = connection.execute(
+            "SELECT channel, target, json_extract(payload, '$.msgtype') FROM outbox"
+        ).fetchall()
+    # The alert and its full list (an XLSX file message); no staff bound, so no card.
+    assert rows == [("appchat", "buyers", "markdown"), ("appchat", "buyers", "file")]
 
 
 def test_archived_documents_are_found_by_number_and_listed_with_archive(ledger_db: Path) -> None:

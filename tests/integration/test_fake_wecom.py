@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 import pytest
@@ -191,8 +191,18 @@ async def test_calls_without_a_valid_token_get_wecom_token_errors(
 async def test_a_reused_task_id_is_refused(client: WeComClient) -> None:
     await client.send_template_card("lisi", {"task_id": "T-1"})
     with pytest.raises(WeComApiError) as err:
-        await client.send_template_card("lisi", {"task_id": "T-1"})
+        await client.send_template_card("lisi", {"task_id": "T-1", "main_title": {"title": "B"}})
     assert err.value.errcode == 42014
+
+
+async def test_a_card_sent_again_word_for_word_is_a_dropped_repeat_with_the_first_answer(
+    fake: FakeWeCom, client: WeComClient
+) -> None:
+    first = await client.send_template_card("lisi", {"task_id": "T-1"})
+    again = await client.send_template_card("lisi", {"task_id": "T-1"})
+
+    assert again["response_code"] == first["response_code"]
+    assert len(fake.cards_to("lisi")) == 1
 
 
 async def test_injected_faults_hit_only_the_named_path(
@@ -208,3 +218,42 @@ async def test_injected_faults_hit_only_the_named_path(
         ("appchat/send", 45009),
         ("appchat/send", 0),
     ]
+
+
+async def test_with_the_duplicate_check_an_identical_send_within_its_interval_is_dropped(
+    fake: FakeWeCom, client: WeComClient
+) -> None:
+    first = await client.send_text("clerk1", "现有 5")
+    again = await client.send_text("clerk1", "现有 5")
+    await client.send_text("clerk1", "现有 5\u200b")
+    await client.send_text("clerk2", "现有 5")
+
+    assert fake.texts_to("clerk1") == ["现有 5", "现有 5\u200b"]
+    assert fake.texts_to("clerk2") == ["现有 5"]
+    assert again == first
+    [dropped] = fake.dropped_repeats()
+    assert dropped.json == fake.calls[-3].json
+
+
+async def test_the_duplicate_check_forgets_a_send_once_its_interval_has_passed(
+    fake: FakeWeCom, client: WeComClient
+) -> None:
+    now = datetime.now(UTC)
+    fake.clock = lambda: now
+    await client.send_text("clerk1", "现有 5")
+    fake.clock = lambda: now + timedelta(seconds=1801)
+    await client.send_text("clerk1", "现有 5")
+
+    assert fake.texts_to("clerk1") == ["现有 5", "现有 5"]
+
+
+async def test_without_the_duplicate_check_every_identical_send_is_delivered(
+    fake: FakeWeCom, client: WeComClient, session: aiohttp.ClientSession
+) -> None:
+    query = {"access_token": await client.access_token()}
+    body = {"touser": "clerk1", "agentid": AGENT_ID, "msgtype": "text", "text": {"content": "x"}}
+    for _ in range(2):
+        async with session.post(fake.api_base + "message/send", params=query, json=body) as answer:
+            assert (await answer.json())["errcode"] == 0
+
+    assert fake.texts_to("clerk1") == ["x", "x"]

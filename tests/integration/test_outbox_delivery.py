@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
+import subprocess
 from collections import Counter
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,13 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.clock import utcnow
 from core.messaging import outbox
 from core.storage import (
+    DeliveryInstance,
     OutboxMessage,
     UnitOfWork,
     create_engine,
     create_sessionmaker,
     in_transaction,
 )
-from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker
+from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker, Instance
 from tests.support.clock import ManualClock
 
 POLICY = DeliveryPolicy(retry_base=timedelta(seconds=10), max_attempts=3)
@@ -97,7 +102,7 @@ async def test_a_due_row_is_sent_once_and_the_api_answer_is_kept(
     [row] = await stored(new_uow)
     assert (row.status, row.attempts, row.sent_at) == (outbox.SENT, 1, clock.now)
     assert row.response == {"errcode": 0, "errmsg": "ok", "response_code": "code-1"}
-    assert row.claimed_until is None
+    assert row.claimed_by is None
 
 
 async def test_one_targets_rows_are_sent_in_order_while_other_targets_go_alongside(
@@ -111,19 +116,22 @@ async def test_one_targets_rows_are_sent_in_order_while_other_targets_go_alongsi
     assert [text for _, _, text in sender.sent] == ["b1", "a1", "a2"]
 
 
-async def test_a_claimed_row_is_not_claimed_again_until_its_lease_runs_out(
+async def test_a_claimed_row_is_not_claimed_again_while_its_instance_lives(
     new_uow: Callable[[], UnitOfWork], clock: ManualClock
 ) -> None:
     await enqueue(new_uow, ("user", "clerk1", "hello"))
 
     async def claim(uow: UnitOfWork) -> list[int]:
-        rows = await outbox.claim_due(uow.session, clock.now, limit=10, lease=timedelta(minutes=2))
+        rows = await outbox.claim_due(uow.session, clock.now, limit=10, instance="a")
         return [row.id for row in rows]
 
+    async def live(uow: UnitOfWork) -> None:
+        await outbox.register_instance(uow.session, "a", "elsewhere", 1, clock.now)
+
+    await in_transaction(new_uow(), live)
     assert len(await in_transaction(new_uow(), claim)) == 1
+    clock.advance(hours=1)
     assert await in_transaction(new_uow(), claim) == []
-    clock.advance(minutes=2)
-    assert len(await in_transaction(new_uow(), claim)) == 1
 
 
 async def test_a_retryable_failure_is_retried_after_an_exponential_backoff(
@@ -224,26 +232,211 @@ async def test_a_group_robot_gets_at_most_20_messages_a_minute(
 
 
 @pytest.mark.pg
-async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice(
+async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice_nor_out_of_order(
     pg_url: str, clock: ManualClock
 ) -> None:
     engines = [create_engine(pg_url), create_engine(pg_url)]
     uows = [uow_factory(engine, clock) for engine in engines]
     await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
-    policy = DeliveryPolicy(batch_size=10)
+    policy = DeliveryPolicy(max_in_flight=10)
     senders = [RecordingSender(), RecordingSender()]
+    senders[1].sent = senders[0].sent  # one log of both, in the order the sends happened
     workers = [DeliveryWorker(u, s, clock, policy) for u, s in zip(uows, senders, strict=True)]
 
-    async def drain(worker: DeliveryWorker) -> None:
-        while await worker.deliver_due():
-            pass
+    async def drain(worker: DeliveryWorker) -> int:
+        claimed = 0
+        while found := await worker.deliver_due():
+            claimed += found
+        return claimed
 
     try:
-        await asyncio.gather(*(drain(w) for w in workers))
+        claimed = await asyncio.gather(*(drain(w) for w in workers))
     finally:
         for engine in engines:
             await engine.dispose()
 
-    sent = Counter(text for sender in senders for _, _, text in sender.sent)
+    assert all(claimed) and sum(claimed) == 400
+    log = senders[0].sent
+    sent = Counter(text for _, _, text in log)
     assert len(sent) == 400 and set(sent.values()) == {1}
-    assert all(sender.sent for sender in senders)
+    for user in range(40):
+        mine = [int(text[1:]) for _, target, text in log if target == f"user{user}"]
+        assert mine == sorted(mine)
+
+
+async def claim_as(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock, instance: Instance
+) -> list[int]:
+    """``instance`` registers and claims what is due, then (as if killed) never sends it."""
+
+    async def work(uow: UnitOfWork) -> list[int]:
+        await outbox.register_instance(
+            uow.session, instance.id, instance.host, instance.pid, clock.now
+        )
+        rows = await outbox.claim_due(uow.session, clock.now, limit=10, instance=instance.id)
+        return [row.id for row in rows]
+
+    return await in_transaction(new_uow(), work)
+
+
+def dead_pid() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
+
+
+async def test_a_silent_instances_claims_are_taken_over_once_its_heartbeat_is_stale(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "b", "b1"), ("user", "a", "a2"))
+    elsewhere = Instance("other-host:1:x", "other-host", 1)
+    assert len(await claim_as(new_uow, clock, elsewhere)) == 2  # a1 and b1: a2 waits for a1
+    sender = RecordingSender()
+    delivery = worker(new_uow, sender, clock)
+
+    assert await delivery.deliver_due() == 0
+    clock.advance(seconds=POLICY.stale_after.total_seconds() + 1)
+    await delivery.deliver_due()
+
+    assert [text for _, _, text in sender.sent] == ["a1", "b1", "a2"]
+    assert all(row.status == outbox.SENT for row in await stored(new_uow))
+
+
+async def test_a_restart_on_the_same_host_takes_over_its_dead_predecessors_claims_at_once(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "a", "a2"))
+    here = socket.gethostname()
+    killed = Instance(f"{here}:old", here, dead_pid())
+    assert len(await claim_as(new_uow, clock, killed)) == 1
+    sender = RecordingSender()
+
+    await worker(new_uow, sender, clock).deliver_due()
+
+    assert [text for _, _, text in sender.sent] == ["a1", "a2"]
+
+
+async def test_a_live_instance_on_this_host_keeps_its_claims(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "a", "a2"))
+    here = socket.gethostname()
+    alive = Instance(f"{here}:alive", here, os.getpid())
+    assert len(await claim_as(new_uow, clock, alive)) == 1
+    sender = RecordingSender()
+
+    assert await worker(new_uow, sender, clock).deliver_due() == 0
+    assert sender.sent == []
+
+
+async def test_a_targets_next_row_waits_for_its_retrying_head_and_goes_out_after_it(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "a", "a2"), ("user", "b", "b1"))
+    busy = DeliveryFailed("http 502", retryable=True)
+    sender = RecordingSender(busy)
+    delivery = worker(new_uow, sender, clock)
+
+    await delivery.deliver_due()
+    assert [text for _, _, text in sender.sent] == ["b1"]
+    clock.advance(seconds=10)
+    await delivery.deliver_due()
+
+    assert [text for _, _, text in sender.sent] == ["b1", "a1", "a2"]
+
+
+async def test_a_targets_next_row_goes_out_after_its_head_is_a_dead_letter(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "a1"), ("user", "a", "a2"))
+    sender = RecordingSender(DeliveryFailed("bad payload", retryable=False))
+
+    await worker(new_uow, sender, clock).deliver_due()
+
+    assert [text for _, _, text in sender.sent] == ["a2"]
+    assert [row.status for row in await stored(new_uow)] == [outbox.DEAD, outbox.SENT]
+
+
+class GatedSender(RecordingSender):
+    """Holds every send of ``held`` until ``gate`` opens."""
+
+    def __init__(self, held: str) -> None:
+        super().__init__()
+        self.held = held
+        self.gate = asyncio.Event()
+
+    async def send(self, channel: str, target: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        if payload["text"]["content"] == self.held:
+            await self.gate.wait()
+        return await super().send(channel, target, payload)
+
+
+async def test_one_slow_send_holds_only_its_own_target_while_the_worker_keeps_claiming(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "slow", "s1"), ("user", "slow", "s2"))
+    await enqueue(new_uow, *[("user", f"u{n}", f"m{n}-{k}") for n in range(40) for k in range(3)])
+    sender = GatedSender("s1")
+    delivery = DeliveryWorker(new_uow, sender, clock, replace(POLICY, max_in_flight=8))
+    running = asyncio.create_task(delivery.run())
+    try:
+        async with asyncio.timeout(30):
+            while len(sender.sent) < 120:  # noqa: ASYNC110 - the sender has no event to await
+                await asyncio.sleep(0.01)
+        assert all(text[0] == "m" for _, _, text in sender.sent)
+        sender.gate.set()
+        async with asyncio.timeout(30):
+            while len(sender.sent) < 122:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+    finally:
+        delivery.stop()
+        await asyncio.wait_for(running, 10)
+
+    assert [text for _, _, text in sender.sent][-2:] == ["s1", "s2"]
+    for n in range(40):
+        assert [t for _, _, t in sender.sent if t.startswith(f"m{n}-")] == [
+            f"m{n}-{k}" for k in range(3)
+        ]
+
+
+async def test_a_clean_stop_releases_its_claims_and_its_heartbeat_row(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    delivery = worker(new_uow, RecordingSender(), clock)
+    running = asyncio.create_task(delivery.run())
+    await asyncio.sleep(0.05)
+    delivery.stop()
+    await asyncio.wait_for(running, 10)
+
+    async def instances(uow: UnitOfWork) -> list[str]:
+        return [i.id for i in await uow.session.scalars(select(DeliveryInstance))]
+
+    assert await in_transaction(new_uow(), instances) == []
+
+
+async def test_an_identical_second_reply_is_made_distinct_and_a_different_one_is_left_alone(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    await enqueue(
+        new_uow, ("user", "a", "现有 5"), ("user", "a", "现有 5"), ("user", "b", "现有 5")
+    )
+    await enqueue(new_uow, ("user", "a", "现有 5"), ("user", "a", "现有 4"))
+
+    texts = [row.payload["text"]["content"] for row in await stored(new_uow)]
+
+    assert texts == ["现有 5", "现有 5\u200b", "现有 5", "现有 5\u200b\u200b", "现有 4"]
+
+
+async def test_a_reply_repeating_one_sent_long_ago_needs_no_mark(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, ("user", "a", "现有 5"))
+    await worker(new_uow, RecordingSender(), clock).deliver_due()
+
+    async def later(uow: UnitOfWork) -> None:
+        uow.clock = lambda: clock.now + 2 * outbox.DUPLICATE_CHECK_INTERVAL + SECOND
+        await outbox.enqueue(uow, "user", "a", outbox.text_payload("现有 5"))
+
+    await in_transaction(new_uow(), later)
+
+    assert [row.payload["text"]["content"] for row in await stored(new_uow)] == ["现有 5"] * 2

@@ -114,3 +114,41 @@ async def test_a_payload_wecom_would_refuse_fails_for_good(sender: WeComSender) 
     with pytest.raises(DeliveryFailed) as failed:
         await sender.send("user", "clerk1", bad_card.to_payload())
     assert failed.value.retryable is False
+
+
+async def test_every_send_asks_for_wecoms_duplicate_check_over_the_same_interval(
+    fake: FakeWeCom, sender: WeComSender
+) -> None:
+    await sender.send("user", "clerk1", text_payload("你好"))
+
+    [call] = fake.successful("message/send")
+    assert call.json is not None
+    assert (call.json["enable_duplicate_check"], call.json["duplicate_check_interval"]) == (1, 1800)
+
+
+async def test_a_row_sent_again_after_its_answer_was_lost_reaches_the_user_once(
+    fake: FakeWeCom, sender: WeComSender
+) -> None:
+    fake.fail_after_delivery(2, status=502, path="message/send")
+    with pytest.raises(DeliveryFailed) as failed:
+        await sender.send("user", "clerk1", text_payload("你好"))
+    assert failed.value.retryable
+
+    await sender.send("user", "clerk1", text_payload("你好"))
+
+    assert fake.texts_to("clerk1") == ["你好"]
+    assert len(fake.dropped_repeats()) == 2  # the client's own retry, then the outbox's
+
+
+async def test_more_than_1000_recipients_are_sent_in_parts_of_1000(
+    fake: FakeWeCom, sender: WeComSender
+) -> None:
+    fake.users = None  # any userid exists
+    userids = [f"user{n:04d}" for n in range(2345)]
+
+    answer = await sender.send("user", "|".join(userids), text_payload("盘点通知"))
+
+    sends = fake.successful("message/send")
+    assert [len(str((c.json or {})["touser"]).split("|")) for c in sends] == [1000, 1000, 345]
+    assert all(fake.texts_to(userid) == ["盘点通知"] for userid in userids)
+    assert len(answer["parts"]) == 3

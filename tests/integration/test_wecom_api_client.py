@@ -259,8 +259,8 @@ async def test_template_card_send_returns_a_response_code_and_the_update_is_reco
 
 
 async def test_each_card_send_gets_its_own_response_code(client: WeComClient) -> None:
-    first = await client.send_template_card("lisi", {"card_type": "button_interaction"})
-    second = await client.send_template_card("lisi", {"card_type": "button_interaction"})
+    first = await client.send_template_card("lisi", {"task_id": "T-1"})
+    second = await client.send_template_card("lisi", {"task_id": "T-2"})
     assert first["response_code"] != second["response_code"]
 
 
@@ -316,5 +316,12 @@ async def test_outbox_payload_is_sent_with_addressing_added(
 ) -> None:
     await client.send_message("lisi|wangwu", {"msgtype": "text", "text": {"content": "hi"}})
     assert fake.messages_to("wangwu") == [
-        {"touser": "lisi|wangwu", "agentid": AGENT_ID, "msgtype": "text", "text": {"content": "hi"}}
+        {
+            "touser": "lisi|wangwu",
+            "agentid": AGENT_ID,
+            "msgtype": "text",
+            "text": {"content": "hi"},
+            "enable_duplicate_check": 1,
+            "duplicate_check_interval": 1800,
+        }
     ]

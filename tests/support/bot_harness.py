@@ -38,14 +38,15 @@ CORP_ID = "wwjxctest0001"
 SECRET = "test-app-secret"
 AGENT_ID = 1000002
 TOKEN = "callbacktoken"
-AES_KEY = "kWxPEV2UEDyxWpmPdKC3F4dgPDmOvfKX1HGnEUDS1aR"
+AES_KEY = "BcswZLf/Lntq4AfYX55M9i7PINX17R0DHUQtZfgT2lg"
 
 # Production timings divided by about a hundred, so retries and restarts take milliseconds.
 FAST = Tuning(
     delivery=DeliveryPolicy(
         retry_base=timedelta(milliseconds=20),
-        lease=timedelta(seconds=1),
         poll_interval=0.05,
+        heartbeat_interval=0.05,
+        stale_after=timedelta(seconds=1),
     ),
     api_max_attempts=2,
     api_retry_base_delay=0.01,
@@ -77,6 +78,8 @@ def shown(message: dict[str, Any]) -> str:
     msgtype = message["msgtype"]
     if msgtype == "template_card":
         return f"[card] {message['template_card']['main_title']['title']}"
+    if msgtype in ("image", "file"):
+        return f"[{msgtype}]"
     return str(message[msgtype]["content"])
 
 

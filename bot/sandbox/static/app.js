@@ -200,6 +200,22 @@ function renderMessage(event) {
 function renderBody(event) {
   if (event.kind === "card") return renderCard(event);
   if (event.kind === "click") return el("div", "bubble click", `点击了「${event.body.text}」`);
+  if (event.kind === "image") {
+    const bubble = el("div", "bubble media");
+    const img = el("img", "chart");
+    img.src = event.body.url;
+    img.alt = event.body.name;
+    bubble.append(img);
+    return bubble;
+  }
+  if (event.kind === "file") {
+    const bubble = el("div", "bubble file");
+    const link = el("a", "download", `文件：${event.body.name}`);
+    link.href = event.body.url;
+    link.download = event.body.name;
+    bubble.append(link);
+    return bubble;
+  }
   if (event.kind === "markdown") {
     const bubble = el("div", "bubble md");
     bubble.innerHTML = markdown(event.body.content || "");

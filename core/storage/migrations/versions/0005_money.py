@@ -5,7 +5,7 @@ every posted document they are on opens its receivable or payable item, so balan
 from the history that is already in the ledger.
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0002
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from alembic import op
 import core.storage.types
 
 revision: str = "0005"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
