@@ -19,7 +19,16 @@ from core.doctypes import DocStatus, DocType
 from core.errors import InvalidInput
 from core.money.amounts import line_amount
 from core.money.tables import LineCost
-from core.storage import Document, DocumentLine, Item, Partner, StockMove, UnitOfWork, User
+from core.storage import (
+    Document,
+    DocumentLine,
+    Item,
+    Partner,
+    StockMove,
+    UnitOfWork,
+    User,
+    Warehouse,
+)
 
 # Each line with its document, item, customer and clerk: what margins are grouped by.
 LINES_FROM = (
@@ -69,17 +78,23 @@ class MarginReport:
         )
 
 
-async def margin(uow: UnitOfWork, start: date, end: date, by: str = "item") -> MarginReport:
-    """Margin of documents posted in shop-local days [start, end), grouped ``by``."""
+async def margin(
+    uow: UnitOfWork, start: date, end: date, by: str = "item", warehouse: str | None = None
+) -> MarginReport:
+    """Margin of documents posted in shop-local days [start, end), grouped ``by``; ``warehouse``
+    (a code) keeps one warehouse's documents."""
     if by not in GROUPINGS:
         raise InvalidInput(f"分组只能是 {'、'.join(GROUPINGS.values())}")
     since = datetime.combine(start, time(), tzinfo=uow.tz)
     until = datetime.combine(end, time(), tzinfo=uow.tz)
-    window = (
+    window = [
         Document.status == DocStatus.POSTED,
         Document.posted_at >= since,
         Document.posted_at < until,
-    )
+    ]
+    if warehouse is not None:
+        codes = select(Warehouse.id).where(Warehouse.code == warehouse.upper())
+        window.append(Document.warehouse_id.in_(codes.scalar_subquery()))
     key = {
         "item": Item.name,
         "category": Item.category,

@@ -74,3 +74,12 @@ async def test_margin_by_category_and_clerk_add_up_to_the_same_total(
 async def test_margin_window_is_shop_local_days(uow: UnitOfWork, history: dict[str, str]) -> None:
     november = await run(uow, lambda u: margin.margin(u, date(2026, 11, 1), END, "item"))
     assert rows(november)["可乐"] == (D("8.40"), D("4.40"), D("2.20"), D("1.80"))
+
+
+async def test_margin_of_one_warehouse_leaves_the_others_out(
+    uow: UnitOfWork, history: dict[str, str]
+) -> None:
+    main = await run(uow, lambda u: margin.margin(u, AUG, END, "item", "main"))
+    assert main.total.margin == D("91.30")
+    other = await run(uow, lambda u: margin.margin(u, AUG, END, "item", "B1"))
+    assert other.rows == ()
