@@ -26,6 +26,7 @@ from pathlib import Path
 
 from benchmarks import bulk_sql
 from benchmarks.bulk_sql import CLERKS, SHOP_OFFSET, UNIT
+from config import Settings
 from core import storage
 from core.storage import UnitOfWork, create_engine, create_sessionmaker
 
@@ -257,8 +258,9 @@ def number(prefix: str, plan: Plan, document: int) -> str:
 @asynccontextmanager
 async def unit_of_work(path: Path) -> AsyncIterator[UnitOfWork]:
     """A unit of work on the ledger at ``path``, through the app's own engine settings."""
-    engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    url = f"sqlite+aiosqlite:///{path}"
+    engine = create_engine(url)
     try:
-        yield UnitOfWork(create_sessionmaker(engine))
+        yield UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=url))
     finally:
         await engine.dispose()

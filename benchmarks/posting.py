@@ -23,7 +23,6 @@ from pathlib import Path
 
 import asyncpg
 
-from benchmarks.pg_cluster import recreate_database
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from config import Settings
@@ -39,6 +38,7 @@ from core.storage import (
     in_transaction,
     is_postgres,
 )
+from devsupport.pg_cluster import recreate_database
 
 ITEMS = 300
 LINES = 3

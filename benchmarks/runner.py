@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.pg_cluster import Cluster
 from benchmarks.report import Measurement
+from devsupport.pg_cluster import Cluster
 
 
 @dataclass(frozen=True)

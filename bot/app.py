@@ -35,11 +35,11 @@ from bot.appkeys import (
     SchedulerState,
     new_uow,
 )
-from bot.delivery import WeComSender
 from bot.inbox_worker import Handle, InboxWorker
 from bot.metrics import Metrics
 from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
+from bot.wecom_sender import WeComSender
 from bot.workers import Workers
 from config import Settings
 from core import storage

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TypeVar
 from zoneinfo import ZoneInfo
 
-from benchmarks import report, runner
 from config import Settings
 from core import audit, catalog, importer, ledger, storage
 from core.archive import ArchiveDatabase, archive_url
@@ -178,6 +177,9 @@ async def audit_verify(args: argparse.Namespace) -> int:
 
 
 async def bench(args: argparse.Namespace) -> int:
+    # The benchmarks (and their dev-only dependencies) load only when ``jxc bench`` runs.
+    from benchmarks import report, runner
+
     results = await runner.run(quick=args.quick, pg_url=args.pg_url)
     print(report.table(results))
     if args.json:

@@ -16,7 +16,8 @@ from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
 from core.messaging import outbox
-from core.storage import OutboxMessage, UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
+from core.views import QueuedMessage
 
 SHOWN_KEY_CHARS = 4
 
@@ -72,7 +73,7 @@ async def _resend_one(uow: UnitOfWork, row_id: int) -> int:
     return 0
 
 
-def _line(row: OutboxMessage, tz: ZoneInfo) -> str:
+def _line(row: QueuedMessage, tz: ZoneInfo) -> str:
     fields = [
         str(row.id),
         _local(row.created_at, tz),
@@ -84,7 +85,7 @@ def _line(row: OutboxMessage, tz: ZoneInfo) -> str:
     return "\t".join(fields)
 
 
-def _target(row: OutboxMessage) -> str:
+def _target(row: QueuedMessage) -> str:
     if row.channel == "webhook":
         return "…" + row.target[-SHOWN_KEY_CHARS:]
     return row.target

@@ -28,18 +28,18 @@ from bot.wecom_messages import CardClick, TextMessage, message_from_payload
 from core import catalog
 from core.doctypes import Role
 from core.messaging import inbox, outbox
-from core.storage import CommitterDied, InboxMessage, UnitOfWork, in_transaction, short_reason
+from core.storage import CommitterDied, Transact, UnitOfWork, own_transactions, short_reason
+from core.views import ReceivedMessage
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[UnitOfWork, Inbound], Awaitable[None]]
-Transact = Callable[[Callable[[UnitOfWork], Awaitable[bool]]], Awaitable[bool]]
 BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
 ADMIN_NOTE = "JXC Bot 处理 {userid} 的消息时出错（编号 {error_id}，{error}），详情见服务器日志。"
 
 
-def inbound_from_row(row: InboxMessage) -> Inbound:
+def inbound_from_row(row: ReceivedMessage) -> Inbound:
     message = message_from_payload(row.kind, row.payload)
     if isinstance(message, TextMessage):
         return Inbound(row.from_user, "text", row.dedupe_key, text=message.content)
@@ -81,9 +81,9 @@ class InboxWorker:
         after_commit: Callable[[], None] = _nothing,
         transact: Transact | None = None,
     ) -> None:
-        self._new_uow = new_uow
         self._handle = handle
-        self._transact = transact or self._own_transaction
+        # The scan, each message and each failure note: all through the one entry point.
+        self._transact = transact or own_transactions(new_uow)
         self._max_users = max_users
         # Rows stored by another instance, or left behind by one that died, are found by polling.
         self._poll_interval = poll_interval
@@ -95,9 +95,6 @@ class InboxWorker:
 
     def wake(self) -> None:
         self._wake.set()
-
-    async def _own_transaction(self, work: Callable[[UnitOfWork], Awaitable[bool]]) -> bool:
-        return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
         """Let each user's task finish the message in hand, then return from ``run``."""
@@ -129,9 +126,7 @@ class InboxWorker:
 
     async def _start_users(self) -> None:
         try:
-            users = await in_transaction(
-                self._new_uow(), lambda uow: inbox.users_with_pending(uow.session)
-            )
+            users = await self._transact(lambda uow: inbox.users_with_pending(uow.session))
         except Exception:
             log.exception("inbox_scan_failed")
             return
@@ -169,7 +164,7 @@ class InboxWorker:
                 return False
             claim[:] = [_Claim(row.id, row.from_user)]
             await self._handle(uow, inbound_from_row(row))
-            inbox.mark_done(row, uow.now())
+            await inbox.mark_done(uow.session, row, uow.now())
             return True
 
         started = time.perf_counter()
@@ -201,7 +196,7 @@ class InboxWorker:
                 await outbox.enqueue(uow, "user", claim.userid, payload)
                 await _tell_admins(uow, claim.userid, error_id, type(error).__name__)
 
-        await in_transaction(self._new_uow(), work)
+        await self._transact(work)
 
 
 async def _tell_admins(uow: UnitOfWork, userid: str, error_id: str, error: str) -> None:

@@ -67,6 +67,16 @@ DOC_STATUS_NAMES = {
     DocStatus.CONFLICTED: "已冲突",
 }
 
+# An approval request's status (core.approvals) and its name on cards, replies and refusals.
+APPROVAL_STATUS_NAMES = {
+    "pending": "待审批",
+    "approved": "已批准",
+    "rejected": "已驳回",
+    "expired": "已过期",
+    "conflicted": "已冲突",
+    "cancelled": "已撤回",
+}
+
 ROLE_NAMES = {
     Role.CLERK: "店员",
     Role.PURCHASER: "采购",

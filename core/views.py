@@ -11,6 +11,53 @@ T = TypeVar("T")
 
 
 @dataclass(frozen=True)
+class QueuedMessage:
+    """An outbox row as ``jxc outbox`` lists it."""
+
+    id: int
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: datetime
+    last_error: str | None
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    """An outbox row claimed for delivery: where it goes, what it says, attempts so far."""
+
+    id: int
+    channel: str
+    target: str
+    target_key: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+@dataclass(frozen=True)
+class ReceivedMessage:
+    """A stored inbound message, as the inbox worker handles it."""
+
+    id: int
+    from_user: str
+    kind: str
+    payload: dict[str, Any]
+    dedupe_key: str
+
+
+@dataclass(frozen=True)
+class SentAlert:
+    """What alert rule ``rule`` last said about ``subject``, and when."""
+
+    id: int
+    rule: str
+    subject: str
+    state: str
+    last_sent_at: datetime
+
+
+@dataclass(frozen=True)
 class BalanceView:
     sku: str
     name: str

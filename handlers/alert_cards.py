@@ -13,29 +13,26 @@ import asyncio
 from datetime import timedelta
 from pathlib import Path
 
-from sqlalchemy import select
-
 from core import analytics
 from core.doctypes import ROLE_NAMES, Role
 from core.messaging import outbox
-from core.reports.lists import order_to_lift, write_low_stock_list
-from core.storage import OutboxMessage
-from handlers.router import APPROVERS, SHOP, SUPPLY, Attachment, Context, Reply
+from core.reports import order_to_lift, write_low_stock_list
+from handlers.router import APPROVERS, SHOP, SUPPLY, Attachment, Context, Reply, Router
 
 ACTIONS = {"writeoff": SHOP, "transfer": SUPPLY, "order": SUPPLY, "done": APPROVERS}
 ACTION_NAMES = {"writeoff": "报损", "transfer": "调拨", "order": "生成采购单", "done": "已处理"}
 EXPIRY_HORIZON = timedelta(days=30)
 
-
-def is_alert_click(event_key: str) -> bool:
-    return event_key.startswith("alert:")
+router = Router()
 
 
-async def on_click(ctx: Context) -> Reply:
-    parts = ctx.inbound.event_key.split(":")
-    if len(parts) != 4 or parts[1] not in ACTIONS:
+@router.card("alert")
+async def on_click(ctx: Context, subject: str) -> Reply:
+    """A button ``alert:<action>:<rule>:<warehouse>`` on an expiry or low-stock card."""
+    parts = subject.split(":")
+    if len(parts) != 3 or parts[0] not in ACTIONS:
         return ctx.render("approvals/unknown_click.j2")
-    _, action, rule, code = parts
+    action, rule, code = parts
     allowed = ACTIONS[action]
     if ctx.user.role not in allowed:
         names = "、".join(ROLE_NAMES[r] for r in Role if r in allowed)
@@ -84,11 +81,8 @@ async def _done(ctx: Context, rule: str, code: str) -> Reply:
     )
     if ctx.inbound.response_code:
         label = f"已处理·{ctx.user.name}"
-        card = await ctx.uow.session.scalar(
-            select(OutboxMessage.target).where(
-                OutboxMessage.dedupe_key.like(f"card:{rule}:%:{code}"),
-                OutboxMessage.payload["card"]["task_id"].as_string() == ctx.inbound.task_id,
-            )
+        card = await outbox.card_target(
+            ctx.uow.session, f"card:{rule}:%:{code}", ctx.inbound.task_id
         )
         userids = (card or ctx.user.userid).split("|")
         await outbox.enqueue(

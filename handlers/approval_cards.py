@@ -11,8 +11,8 @@ from core.fmt import money
 from core.messaging import outbox
 from core.views import ApprovalView
 from handlers.cards import Card, CardButton
-from handlers.render import local_time
 from handlers.router import Context, bounded_key
+from rendering import local_time
 
 MAX_ROWS = 6
 MAX_NOTE = 120

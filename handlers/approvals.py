@@ -7,7 +7,8 @@ request out of pending updates its card and tells the requester (``approval_card
 from __future__ import annotations
 
 from core import approvals
-from core.approvals import OUTCOME_LABELS, REJECTED, SUBJECT_NAMES, Decision
+from core.approvals import REJECTED, SUBJECT_NAMES, Decision
+from core.doctypes import APPROVAL_STATUS_NAMES
 from core.errors import InvalidInput
 from core.views import ApprovalView, Posted, PriceChanged
 from handlers import approval_cards
@@ -17,7 +18,6 @@ from handlers.router import APPROVERS, STAFF, Context, Reply, Router
 
 router = Router()
 
-CLICK_ACTIONS = {"approve": True, "reject": False}
 # Ten requests with shortened reasons stay well inside WeCom's 2048-byte text message.
 SHOWN = 10
 
@@ -48,7 +48,7 @@ async def approve(ctx: Context, args: str) -> Reply:
 async def reject(ctx: Context, args: str) -> Reply:
     """驳回申请并写明原因。例：驳回 SP-20261126-0001 数量不对"""
     number, note = _number_and_note(args, "驳回 SP-20261126-0001 数量不对")
-    current = await approvals.load(ctx.uow, number)
+    current = await approvals.load_view(ctx.uow, number)
     if note and current.status == REJECTED and current.decided_by == ctx.user.userid:
         approval = await approvals.explain_rejection(ctx.uow, number, ctx.user.userid, note)
         text = _outcome(approval, None, ctx.user.name)
@@ -68,12 +68,21 @@ async def withdraw(ctx: Context, args: str) -> Reply:
     )
 
 
-async def on_card_click(ctx: Context) -> Reply:
-    action, _, target = ctx.inbound.event_key.partition(":")
+@router.card(approval_cards.APPROVE)
+async def approve_clicked(ctx: Context, target: str) -> Reply:
+    return await _clicked(ctx, target, approve=True)
+
+
+@router.card(approval_cards.REJECT)
+async def reject_clicked(ctx: Context, target: str) -> Reply:
+    return await _clicked(ctx, target, approve=False)
+
+
+async def _clicked(ctx: Context, target: str, *, approve: bool) -> Reply:
+    """A button's subject is ``<number>@<revision>`` (the card's revision of the request)."""
     number, _, revision = target.partition("@")
-    if action not in CLICK_ACTIONS or not number or not (revision or "0").isdigit():
-        return ctx.render("approvals/unknown_click.j2")
-    approve = CLICK_ACTIONS[action]
+    if not number or not (revision or "0").isdigit():
+        return ctx.render("errors/unknown_click.j2")
     return await decide(ctx, number, approve=approve, note="", revision=int(revision or 0))
 
 
@@ -104,7 +113,7 @@ def _outcome(
         "approvals/outcome.j2",
         approval=approval,
         subject=SUBJECT_NAMES[approval.subject],
-        status=OUTCOME_LABELS[approval.status],
+        status=APPROVAL_STATUS_NAMES[approval.status],
         decider=decider,
         posted=outcome if isinstance(outcome, Posted) else None,
         price=outcome if isinstance(outcome, PriceChanged) else None,

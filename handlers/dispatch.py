@@ -47,6 +47,7 @@ ROUTER = Router().include(
     approvals.router,
     money.router,
     reports.router,
+    alert_cards.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.
@@ -79,9 +80,7 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
 
 async def _respond(ctx: Context) -> Reply:
     if ctx.inbound.kind == "card_click":
-        if alert_cards.is_alert_click(ctx.inbound.event_key):
-            return await _guarded(ctx, alert_cards.on_click)
-        return await _guarded(ctx, approvals.on_card_click)
+        return await _click(ctx)
     if ctx.inbound.kind != "text":
         return ctx.render("errors/not_text.j2")
     if PICK.fullmatch(ctx.text):
@@ -100,6 +99,14 @@ async def _run(ctx: Context) -> Reply:
     if ctx.user.role not in command.roles:
         return ctx.render("errors/role.j2", command=command, user=ctx.user)
     return await _guarded(ctx, lambda c: command.handler(c, args), command.example)
+
+
+async def _click(ctx: Context) -> Reply:
+    match = ctx.router.match_card(ctx.inbound.event_key)
+    if match is None:
+        return ctx.render("errors/unknown_click.j2")
+    handler, subject = match
+    return await _guarded(ctx, lambda c: handler(c, subject))
 
 
 async def _guarded(ctx: Context, work: Work, example: str = "") -> Reply:

@@ -102,7 +102,7 @@ async def _warehouses(ctx: Context, code: str | None) -> tuple[str, ...] | None:
     visible = ctx.visible_warehouses
     if code is None:
         return visible
-    warehouse = await catalog.warehouse_by_code(ctx.uow, code)
-    if visible is not None and warehouse.code not in visible:
-        raise PermissionDenied(f"你没有仓库 {warehouse.code} 的权限")
-    return (warehouse.code,)
+    known = await catalog.warehouse_code(ctx.uow, code)
+    if visible is not None and known not in visible:
+        raise PermissionDenied(f"你没有仓库 {known} 的权限")
+    return (known,)

@@ -8,7 +8,8 @@ import re
 from core import archive, ledger
 from core.errors import PermissionDenied
 from core.ledger import DocumentFilter
-from handlers import conversation, doc_filters
+from core.messaging import conversation
+from handlers import doc_filters
 from handlers.grammar import normalize
 from handlers.router import ANY, Context, Reply, Router
 

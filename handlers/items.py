@@ -5,20 +5,20 @@ from __future__ import annotations
 from core import catalog
 from core.errors import InvalidInput, UnknownItem
 from core.ledger import Line
-from core.storage import Item
+from core.views import ItemView
 from handlers.grammar import ItemLine, Request
 from handlers.router import APPROVERS, Context
 
 
-async def resolve(ctx: Context, name: str) -> Item:
+async def resolve(ctx: Context, name: str) -> ItemView:
     """The item ``name`` means; ambiguity raises ``AmbiguousItem`` (dispatch offers a list).
 
     An unknown name may be a new product: the refusal says how to add it, or who can.
     """
     if (sku := ctx.picks.get(name)) is not None:
-        return await catalog.item_by_sku(ctx.uow, sku)
+        return await catalog.item_view_by_sku(ctx.uow, sku)
     try:
-        return await catalog.resolve_item(ctx.uow, name)
+        return await catalog.resolve_item_view(ctx.uow, name)
     except UnknownItem as error:
         raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, name)}") from error
 
@@ -29,7 +29,7 @@ def new_item_hint(ctx: Context, name: str) -> str:
     return "如是新商品，请店长或管理员用“新品”添加后再登记"
 
 
-def check_unit(item: Item, line: ItemLine, example: str) -> None:
+def check_unit(item: ItemView, line: ItemLine, example: str) -> None:
     """``24瓶`` is fine for an item counted in 瓶; ``24箱`` is refused rather than guessed."""
     if line.unit is not None and line.unit.casefold() != item.unit.casefold():
         raise InvalidInput(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import catalog
-from core.catalog.new_items import EXAMPLE
+from core.catalog import EXAMPLE
 from core.errors import InvalidInput
 from core.ledger import AddItem
 from handlers.grammar import normalize, parse_number, parse_price, split_options

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from core.errors import AmbiguousItem
-from handlers import conversation
+from core.messaging import conversation
 from handlers.router import Context, Reply
 
 KIND = "pick"

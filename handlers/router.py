@@ -2,6 +2,8 @@
 
 A handler is ``async def handler(ctx: Context, args: str) -> Reply``; it never talks to WeCom.
 The first line of its docstring is what ``帮助`` shows, and must end with ``例：<example>``.
+Card buttons are routed the same way: a button's key is ``<action>:<subject>`` and
+``@router.card("<action>")`` registers ``async def handler(ctx: Context, subject: str)``.
 """
 
 from __future__ import annotations
@@ -106,6 +108,29 @@ class Command:
 class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
+        self.cards: dict[str, Handler] = {}
+
+    def card(self, action: str) -> Callable[[Handler], Handler]:
+        """Register the handler of card buttons keyed ``<action>:<subject>``.
+
+        Who may click is the core's decision (as for the text command doing the same).
+        """
+
+        def register(handler: Handler) -> Handler:
+            if action in self.cards or ":" in action:
+                raise ValueError(f"card action {action!r} is taken or has a ':'")
+            self.cards[action] = handler
+            return handler
+
+        return register
+
+    def match_card(self, event_key: str) -> tuple[Handler, str] | None:
+        """The handler of a clicked button's key, and the subject it names."""
+        action, _, subject = event_key.partition(":")
+        handler = self.cards.get(action)
+        if handler is None or not subject:
+            return None
+        return handler, subject
 
     def command(
         self, keyword: str, alias: str, *, roles: frozenset[Role]
@@ -121,6 +146,8 @@ class Router:
     def include(self, *routers: Router) -> Router:
         for router in routers:
             self.commands.extend(router.commands)
+            for action, handler in router.cards.items():
+                self.card(action)(handler)
         return self
 
     def match(self, text: str) -> tuple[Command, str] | None:

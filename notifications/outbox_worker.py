@@ -40,7 +40,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.clock import Clock
 from core.messaging import outbox
-from core.storage import OutboxMessage, UnitOfWork, in_transaction, short_reason
+from core.storage import Transact, UnitOfWork, own_transactions, short_reason
+from core.views import OutgoingMessage
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)
@@ -85,7 +86,6 @@ class DeliveryPolicy:
 
 ResultHook = Callable[[str], None]
 _Write = Callable[[AsyncSession], Awaitable[bool]]
-Transact = Callable[[Callable[[UnitOfWork], Awaitable[T]]], Awaitable[T]]
 
 
 def _ignore(_result: str) -> None:
@@ -125,11 +125,10 @@ class DeliveryWorker:
         clock: Clock,
         policy: DeliveryPolicy | None = None,
         on_result: ResultHook = _ignore,
-        transact: Transact[Any] | None = None,
+        transact: Transact | None = None,
         instance: Instance | None = None,
     ) -> None:
-        self._new_uow = new_uow
-        self._transact = transact or self._own_transaction
+        self._transact = transact or own_transactions(new_uow)
         self._sender = sender
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -147,9 +146,6 @@ class DeliveryWorker:
 
     def wake(self) -> None:
         self._wake.set()
-
-    async def _own_transaction(self, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        return await in_transaction(self._new_uow(), work)
 
     def stop(self) -> None:
         """Finish the sends in hand, release the claims, then return from ``run``."""
@@ -222,7 +218,7 @@ class DeliveryWorker:
 
         async def work(uow: UnitOfWork) -> int:
             here = await outbox.instances_on(uow.session, me.host)
-            gone = [i.id for i in here if i.id != me.id and not process_running(i.pid)]
+            gone = [i for i, pid in here.items() if i != me.id and not process_running(pid)]
             return await outbox.reap(uow.session, me.id, stale_before, gone)
 
         released: int = await self._transact(work)
@@ -252,15 +248,15 @@ class DeliveryWorker:
             task.add_done_callback(self._in_flight.discard)
         return len(rows)
 
-    async def _claim(self, limit: int) -> list[OutboxMessage]:
+    async def _claim(self, limit: int) -> list[OutgoingMessage]:
         now, me = self._clock(), self.instance.id
-        rows: list[OutboxMessage] = await self._transact(
+        rows: list[OutgoingMessage] = await self._transact(
             lambda uow: outbox.claim_due(uow.session, now, limit=limit, instance=me)
         )
         return rows
 
-    async def _deliver_and_wake(self, first: OutboxMessage) -> None:
-        row: OutboxMessage | None = first
+    async def _deliver_and_wake(self, first: OutgoingMessage) -> None:
+        row: OutgoingMessage | None = first
         try:
             while row is not None:
                 self._taken += 1
@@ -279,7 +275,7 @@ class DeliveryWorker:
         # Due already yet not claimed: locked by a concurrent claim; look again shortly.
         return min(longest, max((due - now).total_seconds(), longest / 20))
 
-    async def _deliver(self, row: OutboxMessage) -> OutboxMessage | None:
+    async def _deliver(self, row: OutgoingMessage) -> OutgoingMessage | None:
         """Send ``row`` and record the outcome; returns its target's next row when that was
         claimed in the same transaction (it is due and the target's turn has come)."""
         free_at = self._limiter.admit(rate_keys(row.channel, row.target), self._clock())
@@ -296,8 +292,8 @@ class DeliveryWorker:
         return await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
 
     async def _failed(
-        self, row: OutboxMessage, reason: str, retryable: bool
-    ) -> OutboxMessage | None:
+        self, row: OutgoingMessage, reason: str, retryable: bool
+    ) -> OutgoingMessage | None:
         attempts = row.attempts + 1
         if retryable and attempts < self.policy.max_attempts:
             retry_at = self._clock() + self.policy.retry_delay(attempts)
@@ -315,10 +311,12 @@ class DeliveryWorker:
         )
         return await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
-    async def _record(self, row: OutboxMessage, result: str, write: _Write) -> OutboxMessage | None:
+    async def _record(
+        self, row: OutgoingMessage, result: str, write: _Write
+    ) -> OutgoingMessage | None:
         now, me, hand_over = self._clock(), self.instance.id, not self._stopping
 
-        async def work(uow: UnitOfWork) -> tuple[bool, OutboxMessage | None]:
+        async def work(uow: UnitOfWork) -> tuple[bool, OutgoingMessage | None]:
             recorded = await write(uow.session)
             if not (recorded and hand_over):
                 return recorded, None

@@ -1,4 +1,8 @@
-"""The rules by name, and running one as if at a given instant (``jxc alerts run``).
+"""The alert rules, one entry each, and running one as if at a given instant (``jxc alerts run``).
+
+An entry is everything the rest of the app needs to know of a rule: its name, its Chinese
+label (the sandbox), the function that runs it and its schedule (the scheduler). What it
+says and to whom is the rule's own: its module renders its template for its recipients.
 
 ``run_rule`` writes alert state and outbox rows in the caller's transaction; the caller
 commits. Running the same rule twice at the same ``now`` sends nothing the second time.
@@ -6,7 +10,8 @@ commits. Running the same rule twice at the same ``now`` sends nothing the secon
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
 from core.errors import InvalidInput
@@ -22,15 +27,33 @@ from notifications.settings import AlertSettings
 
 Rule = Callable[[RuleRun], Awaitable[RuleReport]]
 
-RULES: dict[str, Rule] = {
-    "low-stock": low_stock,
-    "expiry": expiry,
-    "anomaly": anomaly,
-    "count-variance": count_variance,
-    "digest": digest,
-    "cycle-count": cycle_count,
-    "price-below-cost": price_below_cost,
-    "negative-stock": negative_stock,
+
+@dataclass(frozen=True)
+class AlertRule:
+    name: str
+    label: str
+    run: Rule
+    # Cron fields in the shop's time zone (DESIGN §6).
+    schedule: Mapping[str, str]
+
+
+RULES: dict[str, AlertRule] = {
+    rule.name: rule
+    for rule in (
+        AlertRule("low-stock", "低库存", low_stock, {"minute": "*/30"}),
+        AlertRule("expiry", "临期/过期", expiry, {"hour": "8", "minute": "30"}),
+        AlertRule("anomaly", "负销售异常", anomaly, {"minute": "0"}),
+        AlertRule("count-variance", "盘点差异", count_variance, {"minute": "*/5"}),
+        AlertRule("digest", "每日汇总", digest, {"hour": "21", "minute": "0"}),
+        AlertRule(
+            "cycle-count",
+            "本周盘点计划",
+            cycle_count,
+            {"day_of_week": "mon", "hour": "8", "minute": "0"},
+        ),
+        AlertRule("price-below-cost", "售价低于成本", price_below_cost, {"minute": "*/30"}),
+        AlertRule("negative-stock", "负库存", negative_stock, {"minute": "*/30"}),
+    )
 }
 
 
@@ -43,7 +66,7 @@ async def run_rule(
         raise InvalidInput(f"没有名为 {rule_name} 的提醒规则，可选：{', '.join(RULES)}")
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
-    return await rule(RuleRun(rule_name, uow, now, settings or AlertSettings()))
+    return await rule.run(RuleRun(rule_name, uow, now, settings or AlertSettings()))
 
 
 async def run_and_commit(

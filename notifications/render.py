@@ -1,38 +1,18 @@
-"""Alert texts: Chinese jinja2 templates, and splitting markdown to WeCom's size limit."""
+"""Alert texts rendered from jinja2 templates in ``notifications/templates`` (markdown)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
+from jinja2 import Environment
 
-from core.fmt import money, plain_qty
+from rendering import environment as template_environment
 
 
 @cache
 def environment() -> Environment:
-    env = Environment(
-        loader=PackageLoader("notifications", "templates"),
-        undefined=StrictUndefined,
-        autoescape=False,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["money"] = money
-    env.filters["qty"] = plain_qty
-    env.filters["pct"] = lambda share: f"{float(share) * 100:.1f}%"
-    env.filters["local"] = _local
-    env.filters["clock"] = lambda minute: f"{minute // 60 % 24:02d}:{minute % 60:02d}"
-    return env
-
-
-def _local(value: datetime | date, tz: ZoneInfo, fmt: str = "%m-%d %H:%M") -> str:
-    if isinstance(value, datetime):
-        value = value.astimezone(tz)
-    return value.strftime(fmt)
+    return template_environment("notifications")
 
 
 def render(template: str, **context: Any) -> str:

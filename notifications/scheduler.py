@@ -25,25 +25,19 @@ from apscheduler.triggers.cron import CronTrigger
 from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
+from core.messaging import leases
 from core.storage import UnitOfWork
 from core.views import ApprovalView
-from notifications import leases
-from notifications.registry import run_rule
+from notifications.registry import RULES, run_rule
 from notifications.report import RuleReport
 from notifications.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 
 EXPIRE_APPROVALS = "expire-approvals"
+# Every rule on its registry schedule, and the approval expiry sweep, which is no alert.
 DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
-    "low-stock": {"minute": "*/30"},
-    "negative-stock": {"minute": "*/30"},
-    "price-below-cost": {"minute": "*/30"},
-    "count-variance": {"minute": "*/5"},
-    "expiry": {"hour": "8", "minute": "30"},
-    "anomaly": {"minute": "0"},
-    "digest": {"hour": "21", "minute": "0"},
-    "cycle-count": {"day_of_week": "mon", "hour": "8", "minute": "0"},
+    **{name: rule.schedule for name, rule in RULES.items()},
     EXPIRE_APPROVALS: {"minute": "*/5"},
 }
 MAX_HOLD = timedelta(minutes=10)

@@ -13,10 +13,10 @@ import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from benchmarks.pg_cluster import Cluster, recreate_database
 from config import Settings
 from core import storage
 from core.storage import UnitOfWork, create_engine, create_sessionmaker
+from devsupport.pg_cluster import Cluster, recreate_database
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
 

@@ -15,12 +15,10 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
-
 from bot.sandbox import demo_money
 from core import catalog, ledger
 from core.ledger import Line, Receive, Sell
-from core.storage import Item, UnitOfWork, in_transaction
+from core.storage import UnitOfWork, in_transaction
 
 STORE_CHAT = "jxc-store-main"
 PURCHASING_CHAT = "jxc-purchasing-main"
@@ -86,11 +84,7 @@ VEGETABLES = ("CABBAGE", "TOMATO", "GREENS", "CUCUMBER")
 
 
 async def has_data(uow: UnitOfWork) -> bool:
-    return await in_transaction(uow, _has_items)
-
-
-async def _has_items(uow: UnitOfWork) -> bool:
-    return await uow.session.scalar(select(Item.id).limit(1)) is not None
+    return await in_transaction(uow, catalog.has_items)
 
 
 async def seed(uow: UnitOfWork, today: date) -> None:
@@ -116,9 +110,10 @@ async def _record(cmd: Receive | Sell, uow: UnitOfWork) -> object:
 
 
 async def _catalogue_and_staff(uow: UnitOfWork) -> None:
-    for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE:
-        uow.session.add(
-            Item(
+    catalog.add_items(
+        uow,
+        (
+            catalog.NewItem(
                 sku=sku,
                 name=name,
                 category=category,
@@ -131,7 +126,9 @@ async def _catalogue_and_staff(uow: UnitOfWork) -> None:
                 reorder_qty=Decimal(reorder * 3),
                 batch_tracked=shelf is not None,
             )
-        )
+            for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE
+        ),
+    )
     for userid, name, role in STAFF:
         await catalog.save_user(uow, "sandbox", userid, name, role, ["MAIN"])
     await catalog.configure_warehouse(

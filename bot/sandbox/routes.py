@@ -37,16 +37,6 @@ GROUPS = [
     (STORE_CHAT, "门店群", "临期、每日汇总、盘点计划"),
     (PURCHASING_CHAT, "采购群", "低库存补货"),
 ]
-RULE_LABELS = {
-    "low-stock": "低库存",
-    "expiry": "临期/过期",
-    "anomaly": "负销售异常",
-    "count-variance": "盘点差异",
-    "digest": "每日汇总",
-    "cycle-count": "本周盘点计划",
-    "price-below-cost": "售价低于成本",
-    "negative-stock": "负库存",
-}
 KEEPALIVE_SECONDS = 15.0
 STAFF_IDS = frozenset(userid for userid, _, _ in STAFF)
 
@@ -91,7 +81,7 @@ async def config(request: web.Request) -> web.Response:
                 {"chat": group_chat(chatid), "name": name, "about": about}
                 for chatid, name, about in GROUPS
             ],
-            "rules": [{"name": name, "label": RULE_LABELS.get(name, name)} for name in RULES],
+            "rules": [{"name": r.name, "label": r.label} for r in RULES.values()],
         }
     )
 

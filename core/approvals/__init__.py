@@ -14,7 +14,6 @@ from core.approvals.decisions import (
     DOCUMENT_STATUS,
     EXPIRED,
     REJECTED,
-    STATUS_NAMES,
     Decision,
     cancel,
     decide,
@@ -22,7 +21,6 @@ from core.approvals.decisions import (
     explain_rejection,
 )
 from core.approvals.notices import (
-    OUTCOME_LABELS,
     card_key,
     refresh_cards,
     update_cards,
@@ -38,6 +36,12 @@ from core.approvals.prices import (
     apply_price_change,
     item_changed_since,
     request_price_change,
+)
+from core.approvals.recheck import (
+    Recheck,
+    Verdict,
+    recheck,
+    stock_changed,
 )
 from core.approvals.records import (
     APPROVAL_LOAD,
@@ -58,13 +62,13 @@ __all__ = [
     "CONFLICTED",
     "DOCUMENT_STATUS",
     "EXPIRED",
-    "OUTCOME_LABELS",
     "PENDING",
     "REJECTED",
-    "STATUS_NAMES",
     "SUBJECT_NAMES",
     "AskedNow",
     "Decision",
+    "Recheck",
+    "Verdict",
     "apply_price_change",
     "approval_view",
     "asked_now",
@@ -80,9 +84,11 @@ __all__ = [
     "load_view",
     "open_request",
     "open_requests",
+    "recheck",
     "refresh_cards",
     "request_price_change",
     "seen_versions",
+    "stock_changed",
     "stock_changes",
     "update_cards",
 ]

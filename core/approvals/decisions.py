@@ -12,21 +12,13 @@ from core import catalog, ledger
 from core.approvals import prices, records
 from core.approvals.recheck import recheck
 from core.approvals.records import PENDING, approval_view
-from core.doctypes import DocStatus
+from core.doctypes import APPROVAL_STATUS_NAMES, DocStatus
 from core.errors import ApprovalError, PermissionDenied
 from core.storage import Approval, UnitOfWork
 from core.views import ApprovalView, Posted, PriceChanged
 
 APPROVED, REJECTED, EXPIRED = "approved", "rejected", "expired"
 CONFLICTED, CANCELLED = "conflicted", "cancelled"
-STATUS_NAMES = {
-    PENDING: "待审批",
-    APPROVED: "已批准",
-    REJECTED: "已驳回",
-    EXPIRED: "已过期",
-    CONFLICTED: "已冲突",
-    CANCELLED: "已撤回",
-}
 DOCUMENT_STATUS = {
     REJECTED: DocStatus.REJECTED,
     EXPIRED: DocStatus.EXPIRED,
@@ -193,4 +185,5 @@ async def _close(uow: UnitOfWork, approval: Approval, status: str, actor: str, n
 
 def _already_decided(approval: Approval) -> str:
     who = f"（{approval.decided_by}）" if approval.decided_by else ""
-    return f"申请 {approval.number} {STATUS_NAMES[approval.status]}{who}，本次操作未做任何更改"
+    status = APPROVAL_STATUS_NAMES[approval.status]
+    return f"申请 {approval.number} {status}{who}，本次操作未做任何更改"

@@ -12,17 +12,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from core.doctypes import APPROVAL_STATUS_NAMES
 from core.messaging import outbox
 from core.storage import OutboxMessage, UnitOfWork
 from core.views import ApprovalView
-
-OUTCOME_LABELS = {
-    "approved": "已批准",
-    "rejected": "已驳回",
-    "expired": "已过期",
-    "conflicted": "已冲突",
-    "cancelled": "已撤回",
-}
 
 
 def card_key(number: str) -> str:
@@ -36,7 +29,7 @@ async def update_cards(
     card, code = await _card_and_code(uow, approval.number, response_code)
     if card is None:
         return False
-    label = OUTCOME_LABELS[approval.status]
+    label = APPROVAL_STATUS_NAMES[approval.status]
     if decider_name and approval.status in ("approved", "rejected"):
         label = f"{label}·{decider_name}"
     await outbox.enqueue(

@@ -48,4 +48,4 @@ async def _archive(uow: UnitOfWork) -> UnitOfWork | None:
     """A unit of work reading the archive; ``None`` when nothing was ever archived."""
     if uow.archive is None or not await uow.archive.exists():
         return None
-    return UnitOfWork(uow.archive.sessions, uow.clock, uow.tz, uow.settings)
+    return UnitOfWork(uow.archive.sessions, uow.clock, uow.tz, settings=uow.settings)

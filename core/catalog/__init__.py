@@ -4,15 +4,29 @@ and configured), and staff with their roles and warehouses.
 
 from __future__ import annotations
 
+from core.catalog.items import (
+    NewItem,
+    add_items,
+    has_items,
+)
 from core.catalog.lookup import (
     DEFAULT_WAREHOUSE,
     item_by_sku,
+    item_view,
+    item_view_by_sku,
     items_by_sku,
     partner_named,
     resolve_item,
+    resolve_item_view,
     warehouse_by_code,
+    warehouse_code,
 )
 from core.catalog.new_items import (
+    BARCODE,
+    EXAMPLE,
+    MAX_NAME,
+    MAX_UNIT,
+    SKU,
     add_item,
 )
 from core.catalog.staff import (
@@ -32,28 +46,42 @@ from core.catalog.stores import (
     warehouse_view,
 )
 from core.catalog.units import (
+    WEIGHT_UNITS,
     unit_precision,
 )
 
 __all__ = [
+    "BARCODE",
     "DEFAULT_WAREHOUSE",
+    "EXAMPLE",
+    "MAX_NAME",
+    "MAX_UNIT",
+    "SKU",
     "USERS_MEMO",
+    "WEIGHT_UNITS",
+    "NewItem",
     "UserView",
     "WarehouseView",
     "add_item",
+    "add_items",
     "add_warehouse",
     "configure_warehouse",
     "find_user",
+    "has_items",
     "item_by_sku",
+    "item_view",
+    "item_view_by_sku",
     "items_by_sku",
     "list_users",
     "list_warehouses",
     "partner_named",
     "resolve_item",
+    "resolve_item_view",
     "save_user",
     "unit_precision",
     "user_view",
     "users_with_roles",
     "warehouse_by_code",
+    "warehouse_code",
     "warehouse_view",
 ]

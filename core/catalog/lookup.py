@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, func, or_, select
 
 from core.errors import AmbiguousItem, InvalidInput, NotFound, UnknownItem
 from core.storage import Item, Partner, UnitOfWork, Warehouse
+from core.views import ItemView
 
 DEFAULT_WAREHOUSE = "MAIN"
 _ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
@@ -109,3 +110,31 @@ async def partner_named(uow: UnitOfWork, kind: str, name: str | None) -> Partner
         partner.code = f"{'C' if kind == 'customer' else 'S'}N{partner.id:05d}"
         await uow.session.flush()
     return partner
+
+
+def item_view(item: Item) -> ItemView:
+    return ItemView(
+        item.sku,
+        item.name,
+        item.unit,
+        item.barcode,
+        item.price,
+        item.cost,
+        item.category,
+        item.shelf_life_days,
+        item.reorder_point,
+    )
+
+
+async def item_view_by_sku(uow: UnitOfWork, sku: str) -> ItemView:
+    return item_view(await item_by_sku(uow, sku))
+
+
+async def resolve_item_view(uow: UnitOfWork, query: str) -> ItemView:
+    """``resolve_item``, as a view for callers outside core."""
+    return item_view(await resolve_item(uow, query))
+
+
+async def warehouse_code(uow: UnitOfWork, code: str) -> str:
+    """The code of the warehouse ``code`` names (``NotFound`` when none does)."""
+    return (await warehouse_by_code(uow, code)).code

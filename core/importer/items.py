@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.catalog.units import unit_precision
+from core.catalog import unit_precision
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.storage import Item, UnitOfWork

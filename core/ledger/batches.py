@@ -10,7 +10,15 @@ from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager
 
 from core.errors import InvalidInput
-from core.storage import Batch, Document, Item, StockBalance, StockMove, UnitOfWork
+from core.storage import (
+    Batch,
+    Document,
+    Item,
+    StockBalance,
+    StockMove,
+    UnitOfWork,
+    lost_race_on_insert,
+)
 
 # Stock of an item with no lot and no expiry lives in this batch; so does negative stock.
 DEFAULT_LOT = ""
@@ -46,7 +54,8 @@ async def default_batch(uow: UnitOfWork, item: Item) -> Batch:
 async def _new_batch(uow: UnitOfWork, item: Item, lot: str, expiry: date | None) -> Batch:
     batch = Batch(item_id=item.id, lot=lot, expiry=expiry, received_at=uow.now())
     uow.session.add(batch)
-    await uow.session.flush()
+    with lost_race_on_insert("a batch"):
+        await uow.session.flush()
     return batch
 
 

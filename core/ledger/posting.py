@@ -22,7 +22,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.errors import ConcurrencyConflict
 from core.ledger.planning import Plan, PlannedMove
-from core.storage import StockBalance, StockMove, UnitOfWork
+from core.storage import StockBalance, StockMove, UnitOfWork, lost_race_on_insert
 from core.views import BalanceView
 
 BALANCES = cast(Table, StockBalance.__table__)
@@ -139,11 +139,12 @@ async def _update_balances(connection: AsyncConnection, plan: Plan, balances: Ba
             set_committed_value(balance, "qty", balance.qty + qty)
             set_committed_value(balance, "version", balance.version + 1)
     # ``balances`` holds every balance of each pair, so these batches have none yet; a
-    # concurrent insert of the same row fails the unique key and the transaction is retried.
+    # concurrent insert of the same row fails the unique key: a lost race, retried.
     new = [
         {"item_id": item_of[key], "warehouse_id": key[0], "batch_id": key[1], "qty": qty}
         for key, qty in delta.items()
         if key not in by_batch
     ]
     if new:
-        await connection.execute(insert(BALANCES), [{**row, "version": 1} for row in new])
+        with lost_race_on_insert("a stock balance"):
+            await connection.execute(insert(BALANCES), [{**row, "version": 1} for row in new])

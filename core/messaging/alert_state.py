@@ -13,22 +13,23 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select
 
 from core.storage import AlertState, UnitOfWork
+from core.views import SentAlert
 
 
 async def load(
     uow: UnitOfWork, rule: str, subjects: Collection[str] | None = None
-) -> dict[str, AlertState]:
+) -> dict[str, SentAlert]:
     """The rule's rows, all of them or only those of ``subjects``."""
     statement = select(AlertState).where(AlertState.rule == rule)
     if subjects is not None:
         if not subjects:
             return {}
         statement = statement.where(AlertState.subject.in_(sorted(subjects)))
-    return {row.subject: row for row in await uow.session.scalars(statement)}
+    return {row.subject: _view(row) for row in await uow.session.scalars(statement)}
 
 
 def is_due(
-    row: AlertState | None, state: str, now: datetime, quiet: timedelta | None = None
+    row: SentAlert | None, state: str, now: datetime, quiet: timedelta | None = None
 ) -> bool:
     """A new subject or a changed state is due; an unchanged one only after ``quiet``."""
     if row is None or row.state != state:
@@ -37,16 +38,18 @@ def is_due(
 
 
 async def mark(
-    uow: UnitOfWork, known: dict[str, AlertState], rule: str, subject: str, state: str, at: datetime
+    uow: UnitOfWork, known: dict[str, SentAlert], rule: str, subject: str, state: str, at: datetime
 ) -> None:
-    row = known.get(subject)
-    if row is None:
+    seen = known.get(subject)
+    if seen is None:
         row = AlertState(rule=rule, subject=subject, state=state, last_sent_at=at)
         uow.session.add(row)
-        known[subject] = row
     else:
+        # ``load`` put the row in this session: no query.
+        row = await uow.session.get_one(AlertState, seen.id)
         row.state, row.last_sent_at = state, at
     await uow.session.flush()
+    known[subject] = _view(row)
 
 
 async def clear(uow: UnitOfWork, rule: str, subjects: Collection[str]) -> None:
@@ -59,9 +62,13 @@ async def clear(uow: UnitOfWork, rule: str, subjects: Collection[str]) -> None:
         )
 
 
-async def sent_between(uow: UnitOfWork, since: datetime, until: datetime) -> list[AlertState]:
+async def sent_between(uow: UnitOfWork, since: datetime, until: datetime) -> list[SentAlert]:
     """Rows last sent in [since, until], the end included: a run counts what it just sent."""
     rows = await uow.session.scalars(
         select(AlertState).where(AlertState.last_sent_at >= since, AlertState.last_sent_at <= until)
     )
-    return list(rows)
+    return [_view(row) for row in rows]
+
+
+def _view(row: AlertState) -> SentAlert:
+    return SentAlert(row.id, row.rule, row.subject, row.state, row.last_sent_at)

@@ -25,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage import InboxMessage
+from core.views import ReceivedMessage
 
 PENDING = "pending"
 DONE = "done"
@@ -100,7 +101,7 @@ def _user_lock_key(from_user: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def claim_next(session: AsyncSession, from_user: str) -> InboxMessage | None:
+async def claim_next(session: AsyncSession, from_user: str) -> ReceivedMessage | None:
     """The user's oldest pending message, for handling in this transaction.
 
     None when there is none, or (PostgreSQL) when another transaction is handling this user's
@@ -112,11 +113,16 @@ async def claim_next(session: AsyncSession, from_user: str) -> InboxMessage | No
         )
         if not locked:
             return None
-    return await session.scalar(_OLDEST_PENDING, {"from_user": from_user})
+    row = await session.scalar(_OLDEST_PENDING, {"from_user": from_user})
+    if row is None:
+        return None
+    return ReceivedMessage(row.id, row.from_user, row.kind, row.payload, row.dedupe_key)
 
 
-def mark_done(row: InboxMessage, now: datetime) -> None:
-    """Record that ``row`` was handled; it takes effect with the handling transaction."""
+async def mark_done(session: AsyncSession, message: ReceivedMessage, now: datetime) -> None:
+    """Record that ``message`` was handled; it takes effect with the handling transaction."""
+    # The claimed row is in the session already: no query, and the flush at commit writes it.
+    row = await session.get_one(InboxMessage, message.id)
     row.status = DONE
     row.processed_at = now
     row.attempts += 1

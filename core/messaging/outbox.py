@@ -52,6 +52,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
+from core.views import OutgoingMessage, QueuedMessage
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
@@ -82,8 +83,8 @@ async def enqueue(
     payload: dict[str, Any],
     *,
     dedupe_key: str | None = None,
-) -> OutboxMessage | None:
-    """Add a message, due now by the unit of work's clock.
+) -> int | None:
+    """Add a message, due now by the unit of work's clock; returns its id.
 
     With ``dedupe_key``, a key seen before adds nothing and returns None.
     """
@@ -111,7 +112,7 @@ async def enqueue(
     )
     session.add(row)
     await session.flush()
-    return row
+    return row.id
 
 
 async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
@@ -181,7 +182,7 @@ _CLAIMABLE = (OutboxMessage.claimed_by.is_(None), _heads_its_target())
 
 async def claim_due(
     session: AsyncSession, now: datetime, *, limit: int, instance: str
-) -> list[OutboxMessage]:
+) -> list[OutgoingMessage]:
     """Claim for ``instance`` up to ``limit`` due, unclaimed rows that head their target."""
     rows = list(
         await session.scalars(
@@ -199,12 +200,12 @@ async def claim_due(
     for row in rows:
         row.claimed_by = instance
     await session.flush()
-    return rows
+    return [_outgoing(r) for r in rows]
 
 
 async def claim_next(
     session: AsyncSession, target_key: str, now: datetime, *, instance: str
-) -> OutboxMessage | None:
+) -> OutgoingMessage | None:
     """Claim for ``instance`` the row now heading ``target_key``'s queue, if it is due."""
     row = await session.scalar(
         select(OutboxMessage)
@@ -218,10 +219,17 @@ async def claim_next(
         .limit(1)
         .with_for_update(of=OutboxMessage, skip_locked=True)
     )
-    if row is not None:
-        row.claimed_by = instance
-        await session.flush()
-    return row
+    if row is None:
+        return None
+    row.claimed_by = instance
+    await session.flush()
+    return _outgoing(row)
+
+
+def _outgoing(row: OutboxMessage) -> OutgoingMessage:
+    return OutgoingMessage(
+        row.id, row.channel, row.target, row.target_key, row.payload, row.attempts
+    )
 
 
 async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:
@@ -288,13 +296,26 @@ async def oldest_pending_since(session: AsyncSession) -> datetime | None:
     )
 
 
-async def rows_with_status(session: AsyncSession, status: str) -> list[OutboxMessage]:
+async def rows_with_status(session: AsyncSession, status: str) -> list[QueuedMessage]:
     """Every row in ``status``, oldest first (``jxc outbox``)."""
-    return list(
-        await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
+    rows = await session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id)
+    )
+    return [
+        QueuedMessage(r.id, r.channel, r.target, r.payload, r.attempts, r.created_at, r.last_error)
+        for r in rows
+    ]
+
+
+async def card_target(session: AsyncSession, key_pattern: str, task_id: str) -> str | None:
+    """Who the card row whose dedupe key is like ``key_pattern`` with ``task_id`` went to."""
+    target: str | None = await session.scalar(
+        select(OutboxMessage.target).where(
+            OutboxMessage.dedupe_key.like(key_pattern),
+            OutboxMessage.payload["card"]["task_id"].as_string() == task_id,
         )
     )
+    return target
 
 
 async def status_of(session: AsyncSession, row_id: int) -> str | None:
@@ -353,10 +374,12 @@ async def heartbeat(session: AsyncSession, instance: str, now: datetime) -> bool
     return bool(beat.rowcount == 1)  # type: ignore[attr-defined]
 
 
-async def instances_on(session: AsyncSession, host: str) -> list[DeliveryInstance]:
-    return list(
-        await session.scalars(select(DeliveryInstance).where(DeliveryInstance.host == host))
+async def instances_on(session: AsyncSession, host: str) -> dict[str, int]:
+    """The delivery instances registered on ``host``: their ids and process ids."""
+    rows = await session.execute(
+        select(DeliveryInstance.id, DeliveryInstance.pid).where(DeliveryInstance.host == host)
     )
+    return {instance: pid for instance, pid in rows}
 
 
 async def reap(

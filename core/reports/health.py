@@ -22,7 +22,7 @@ from sqlalchemy.sql import over
 
 from core import analytics
 from core.analytics import LineMoves
-from core.doctypes import DocType
+from core.doctypes import APPROVAL_STATUS_NAMES, DocType
 from core.reports.period import Period
 from core.storage import (
     Approval,
@@ -40,7 +40,6 @@ from core.storage import (
 ZERO = Decimal(0)
 SLOW_DAYS = 30
 UNFINISHED = ("rejected", "conflicted")
-APPROVAL_STATUS_NAMES = {"rejected": "已驳回", "conflicted": "已冲突"}
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,8 @@
 """The database underneath everything: engines, sessions and transactions.
 
 Engines for SQLite and PostgreSQL (``db``), the inline SQLite driver and the database thread,
-group commit, the unit of work, what is kept of a failed statement (``short_reason``), exact
-column types, the declarative tables (``models``, whose ``Base`` other packages' tables share)
-and the alembic migrations with their runner.
+group commit, the unit of work, exact column types, the declarative tables (``models``, whose
+``Base`` other packages' tables share) and the alembic migrations with their runner.
 """
 
 from __future__ import annotations
@@ -17,8 +16,10 @@ from core.storage.db import (
 from core.storage.db_thread import (
     DatabaseThread,
     DatabaseThreadDied,
+    log,
 )
 from core.storage.error_reason import (
+    MAX_REASON,
     short_reason,
 )
 from core.storage.group_commit import (
@@ -26,7 +27,6 @@ from core.storage.group_commit import (
     CommitterDied,
     GroupCommitter,
     Work,
-    log,
 )
 from core.storage.models import (
     MONEY,
@@ -73,13 +73,17 @@ from core.storage.types import (
 )
 from core.storage.uow import (
     SHANGHAI,
+    Transact,
     UnitOfWork,
     in_transaction,
     is_retryable,
+    lost_race_on_insert,
+    own_transactions,
 )
 
 __all__ = [
     "MAX_BATCH",
+    "MAX_REASON",
     "MIGRATIONS",
     "MONEY",
     "NAMING",
@@ -112,6 +116,7 @@ __all__ = [
     "Partner",
     "StockBalance",
     "StockMove",
+    "Transact",
     "UnitOfWork",
     "User",
     "UserWarehouse",
@@ -126,6 +131,8 @@ __all__ = [
     "is_postgres",
     "is_retryable",
     "log",
+    "lost_race_on_insert",
+    "own_transactions",
     "short_reason",
     "sqlite_file",
     "unready_reason",

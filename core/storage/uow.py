@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from datetime import date, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, Self, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -39,13 +39,14 @@ class UnitOfWork:
         sessions: async_sessionmaker[AsyncSession],
         clock: Clock = utcnow,
         tz: ZoneInfo = SHANGHAI,
-        settings: Settings | None = None,
+        *,
+        settings: Settings,
         archive: ArchiveDatabase | None = None,
     ) -> None:
         self._sessions = sessions
         self.clock = clock
         self.tz = tz
-        self.settings = settings or Settings()
+        self.settings = settings
         # Where ``jxc archive`` moved old documents, for reading them back (None: nowhere).
         self.archive = archive
         self._session: AsyncSession | None = None
@@ -58,11 +59,15 @@ class UnitOfWork:
 
     def with_clock(self, clock: Clock) -> UnitOfWork:
         """The same database seen at another time (history being recorded as it happened)."""
-        return UnitOfWork(self._sessions, clock, self.tz, self.settings, self.archive)
+        return UnitOfWork(
+            self._sessions, clock, self.tz, settings=self.settings, archive=self.archive
+        )
 
     def using(self, sessions: async_sessionmaker[AsyncSession]) -> UnitOfWork:
         """The same database through other sessions (the database thread's, say)."""
-        return UnitOfWork(sessions, self.clock, self.tz, self.settings, self.archive)
+        return UnitOfWork(
+            sessions, self.clock, self.tz, settings=self.settings, archive=self.archive
+        )
 
     @property
     def session(self) -> AsyncSession:
@@ -139,6 +144,25 @@ class UnitOfWork:
         self._connection = None
 
 
+class Transact(Protocol):
+    """The app's one way to run ``work`` in a committed transaction and get its result.
+
+    ``bot/app.py`` builds it (the group committer's ``run``); without an app, each call is
+    its own transaction (``own_transactions``).
+    """
+
+    def __call__(self, work: Callable[[UnitOfWork], Awaitable[T]], /) -> Awaitable[T]: ...
+
+
+def own_transactions(new_uow: Callable[[], UnitOfWork]) -> Transact:
+    """A ``Transact`` running each work in its own transaction on a fresh unit of work."""
+
+    async def transact(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        return await in_transaction(new_uow(), work)
+
+    return transact
+
+
 async def in_transaction(
     uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[T]], *, attempts: int = 8
 ) -> T:
@@ -159,11 +183,19 @@ async def in_transaction(
     raise AssertionError("unreachable")
 
 
+@contextmanager
+def lost_race_on_insert(what: str) -> Iterator[None]:
+    """An insert a concurrent transaction may have made first: its unique key failing means
+    this transaction lost a race, so it becomes a ``ConcurrencyConflict`` (retried)."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ConcurrencyConflict(f"{what} was inserted concurrently") from error
+
+
 def is_retryable(error: BaseException) -> bool:
     if isinstance(error, ConcurrencyConflict):
         return True
-    if isinstance(error, IntegrityError):
-        return "stock_balances" in str(error) or "batches" in str(error)
     if isinstance(error, DBAPIError):
         sqlstate = getattr(error.orig, "sqlstate", None) or getattr(error.orig, "pgcode", None)
         return sqlstate in _RETRYABLE_SQLSTATES

@@ -14,7 +14,7 @@ from core import catalog
 from core.catalog import WarehouseView
 from core.messaging import alert_state
 from core.storage import UnitOfWork
-from notifications.delivery import Target, send
+from notifications.recipients import Target, send
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
 

@@ -13,10 +13,10 @@ from datetime import datetime, timedelta
 
 from core import analytics, catalog
 from core.messaging import alert_state
-from core.storage import AlertState
-from notifications import delivery
+from core.views import SentAlert
+from notifications import recipients
 from notifications.anomaly import Finding, detect
-from notifications.delivery import Target
+from notifications.recipients import Target
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
 
@@ -49,7 +49,7 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
     """One message per reviewer group, however many clerks this run flags."""
     by_target: dict[Target, list[Suspect]] = defaultdict(list)
     for finding in due:
-        targets = await delivery.users(run.uow, finding.warehouses, delivery.REVIEWERS)
+        targets = await recipients.users(run.uow, finding.warehouses, recipients.REVIEWERS)
         if not targets:
             report.undelivered.append(subject(finding))
         user = await catalog.find_user(run.uow, finding.clerk)
@@ -59,20 +59,20 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
         text = render(
             "anomaly.j2", suspects=suspects, now=run.now, tz=run.tz, settings=run.settings.anomaly
         )
-        report.messages += await delivery.send(run.uow, target, text, run.key)
+        report.messages += await recipients.send(run.uow, target, text, run.key)
 
 
 def subject(finding: Finding) -> str:
     return f"clerk:{finding.clerk}"
 
 
-def _is_due(row: AlertState | None, finding: Finding, now: datetime, quiet: timedelta) -> bool:
+def _is_due(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> bool:
     if row is None or now - row.last_sent_at >= quiet:
         return True
     return not set(finding.signals) <= set(row.state.split(","))
 
 
-def _state(row: AlertState | None, finding: Finding, now: datetime, quiet: timedelta) -> str:
+def _state(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> str:
     """The kinds of evidence already told since the last quiet period."""
     signals = set(finding.signals)
     if row is not None and now - row.last_sent_at < quiet:

@@ -14,7 +14,7 @@ from datetime import date, timedelta
 
 from core import analytics
 from core.analytics import CategoryStock
-from notifications import delivery
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -53,4 +53,4 @@ async def cycle_count(run: RuleRun) -> RuleReport:
         ]  # fmt: skip
         plan = CountPlan(week, planned, overdue, full_count=today.day <= 7)
         candidates.append(Candidate(code, week, code, plan))
-    return await announce(run, candidates, route=delivery.group, template="cycle_count.j2")
+    return await announce(run, candidates, route=recipients.group, template="cycle_count.j2")

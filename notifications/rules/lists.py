@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from core import catalog
-from notifications import delivery
+from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, Route
 
@@ -45,6 +45,6 @@ async def send_lists(
         await asyncio.to_thread(write, members, path)
         name = f"{title}-{code}-{stamp}.xlsx"
         for target in await route(run.uow, warehouses[code]):
-            report.attachments += await delivery.send_media(
+            report.attachments += await recipients.send_media(
                 run.uow, target, "file", str(relative), name, f"{run.key}:{code}:list"
             )

@@ -60,9 +60,9 @@ async def test_healthz_shows_dead_letters_and_the_schedulers_state(
             return "running"
 
     async def dead_letter(uow: UnitOfWork) -> None:
-        row = await outbox.enqueue(uow, "user", "gone", outbox.text_payload("x"))
-        assert row is not None
-        await outbox.mark_dead(uow.session, row.id, "81013 all recipients invalid")
+        row_id = await outbox.enqueue(uow, "user", "gone", outbox.text_payload("x"))
+        assert row_id is not None
+        await outbox.mark_dead(uow.session, row_id, "81013 all recipients invalid")
 
     async with running_bot(sqlite_url, fake_wecom, scheduler=Scheduler()) as bot:
         await bot.run(dead_letter)

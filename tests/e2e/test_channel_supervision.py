@@ -159,9 +159,9 @@ async def test_healthz_turns_degraded_once_a_reply_waits_more_than_a_minute_and_
     fake_wecom.fail_next(6, status=502, path="message/send")
 
     async def reply(uow: UnitOfWork) -> int:
-        row = await outbox.enqueue(uow, "user", "clerk1", outbox.text_payload("可乐 现有 5"))
-        assert row is not None
-        return row.id
+        row_id = await outbox.enqueue(uow, "user", "clerk1", outbox.text_payload("可乐 现有 5"))
+        assert row_id is not None
+        return row_id
 
     async def attempts(bot: Any, row_id: int, n: int) -> None:
         async def read(uow: UnitOfWork) -> int:

@@ -5,15 +5,18 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core.ledger import Line, Receive, Sell
 from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker
 from core.views import ApprovalView
-from notifications.scheduler import DEFAULT_SCHEDULES, create_scheduler
+from notifications.registry import RULES
+from notifications.scheduler import DEFAULT_SCHEDULES, EXPIRE_APPROVALS, create_scheduler
 from tests.support.alerts import make_scheduler, outbox, post
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -30,7 +33,7 @@ async def test_start_registers_every_default_job_and_state_shows_next_runs(
     settings: Settings, engine: AsyncEngine
 ) -> None:
     sessions = create_sessionmaker(engine)
-    scheduler = create_scheduler(lambda: UnitOfWork(sessions), settings)
+    scheduler = create_scheduler(lambda: UnitOfWork(sessions, settings=settings), settings)
     assert scheduler.state()["running"] is False
     scheduler.start()
     try:
@@ -129,3 +132,14 @@ def _fire_times(trigger: object, start: datetime, count: int) -> list[datetime]:
         times.append(fire.astimezone(UTC))
         fire = trigger.get_next_fire_time(fire, fire)  # type: ignore[attr-defined]
     return times
+
+
+def test_every_registered_rule_is_scheduled_as_its_entry_says(
+    settings: Settings, engine: AsyncEngine
+) -> None:
+    sessions = create_sessionmaker(engine)
+    scheduler = create_scheduler(lambda: UnitOfWork(sessions, settings=settings), settings)
+    tz = ZoneInfo(settings.timezone)
+    for name, rule in RULES.items():
+        assert str(scheduler.triggers[name]) == str(CronTrigger(timezone=tz, **rule.schedule))
+    assert set(scheduler.triggers) == set(RULES) | {EXPIRE_APPROVALS}

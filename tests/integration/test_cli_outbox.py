@@ -11,6 +11,7 @@ from typing import TypeVar
 import pytest
 from sqlalchemy import select
 
+from config import Settings
 from core.messaging import outbox
 from core.storage import (
     OutboxMessage,
@@ -30,9 +31,11 @@ WEBHOOK_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 
 def on_db(db: Path, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     async def run() -> T:
-        engine = create_engine(f"sqlite+aiosqlite:///{db}")
+        url = f"sqlite+aiosqlite:///{db}"
+        engine = create_engine(url)
+        uow = UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=url))
         try:
-            return await in_transaction(UnitOfWork(create_sessionmaker(engine)), work)
+            return await in_transaction(uow, work)
         finally:
             await engine.dispose()
 
@@ -51,11 +54,11 @@ def shop(tmp_path: Path) -> dict[str, int]:
             ("dead_webhook", "webhook", WEBHOOK_KEY, "WeCom API error 93000: invalid webhook"),
             ("pending", "user", "clerk2", None),
         ):
-            row = await outbox.enqueue(uow, channel, target, outbox.text_payload(name))
-            assert row is not None
-            ids[name] = row.id
+            row_id = await outbox.enqueue(uow, channel, target, outbox.text_payload(name))
+            assert row_id is not None
+            ids[name] = row_id
             if error is not None:
-                await outbox.mark_dead(uow.session, row.id, error)
+                await outbox.mark_dead(uow.session, row_id, error)
         return ids
 
     return on_db(tmp_path / "jxc.db", work)
@@ -100,11 +103,15 @@ def test_retry_resends_one_dead_letter_which_the_worker_then_delivers(
     sender = RecordingSender()
 
     async def run() -> int:
-        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}")
+        url = f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}"
+        engine = create_engine(url)
         sessions = create_sessionmaker(engine)
+        settings = Settings(database_url=url)
         clock = ManualClock(datetime.now(UTC) + timedelta(minutes=1))  # every row is due
         try:
-            return await DeliveryWorker(lambda: UnitOfWork(sessions), sender, clock).deliver_due()
+            return await DeliveryWorker(
+                lambda: UnitOfWork(sessions, settings=settings), sender, clock
+            ).deliver_due()
         finally:
             await engine.dispose()
 

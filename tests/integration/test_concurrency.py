@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -58,4 +59,23 @@ async def test_fifty_concurrent_sales_of_the_last_ten_units_sell_exactly_ten(
     stock = await run(uow, lambda u: ledger.stock_of(u, "COKE"))
     assert stock.on_hand == Decimal(0)
     assert len({p.document.number for p in posted}) == 10
+    assert await run(uow, audit.first_problem) is None
+
+
+async def test_concurrent_first_receipts_of_a_new_lot_all_post(uow: UnitOfWork) -> None:
+    """They race to insert the same batch and balance rows; the losers are retried, typed."""
+    await seed_shop(uow)
+
+    def receipt(n: int) -> Receive:
+        line = Line("COKE", Decimal(1), lot="L-NEW", expiry=date(2027, 1, 1))
+        return Receive(
+            warehouse="MAIN", actor=CLERKS[n % 2], lines=(line,), idempotency_key=f"r:{n}"
+        )
+
+    outcomes = await asyncio.gather(
+        *(run(uow, lambda u, n=n: ledger.submit(u, receipt(n))) for n in range(20))
+    )
+    assert all(isinstance(o, Posted) for o in outcomes)
+    stock = await run(uow, lambda u: ledger.stock_of(u, "COKE"))
+    assert stock.on_hand == Decimal(20)
     assert await run(uow, audit.first_problem) is None

@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import InboxWorker
+from config import Settings
 from core.messaging import outbox
 from core.storage import (
     InboxMessage,
@@ -33,9 +34,11 @@ WEBHOOK_KEY = "693a91f6-7xxx-4bc4-97a0-0ec2sifa5aaa"
 
 
 @pytest.fixture
-def new_uow(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+def new_uow(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> Callable[[], UnitOfWork]:
     sessions = create_sessionmaker(engine)
-    return lambda: UnitOfWork(sessions, clock=clock)
+    return lambda: UnitOfWork(sessions, clock=clock, settings=settings)
 
 
 async def twice_to_the_group(uow: UnitOfWork, message: Inbound) -> None:

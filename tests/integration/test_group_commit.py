@@ -16,6 +16,7 @@ from sqlalchemy import event, func, insert, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
+from config import Settings
 from core import audit, catalog, ledger
 from core.errors import ConcurrencyConflict, InsufficientStock, NotFound
 from core.ledger import Line, Receive, Sell
@@ -171,7 +172,7 @@ async def test_a_lock_wait_on_the_database_thread_does_not_stall_the_event_loop(
     sqlite_url: str,
 ) -> None:
     engine = create_engine(sqlite_url)
-    uow = UnitOfWork(create_sessionmaker(engine))
+    uow = UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=sqlite_url))
     await seed_shop(uow)
     path = make_url(sqlite_url).database
     assert path is not None

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config import Settings
 from core.messaging import inbox
 from core.storage import (
     InboxMessage,
@@ -51,15 +52,15 @@ async def test_a_message_is_stored_once_and_its_duplicate_changes_nothing(
 
 
 async def test_concurrent_duplicates_store_exactly_one_row(
-    engine: AsyncEngine, clock: ManualClock
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
 ) -> None:
     sessions = create_sessionmaker(engine)
     results = await asyncio.gather(
-        *(store(UnitOfWork(sessions, clock=clock), "msg:race") for _ in range(4))
+        *(store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:race") for _ in range(4))
     )
 
     assert sorted(results) == [False, False, False, True]
-    assert await count_rows(UnitOfWork(sessions, clock=clock)) == 1
+    assert await count_rows(UnitOfWork(sessions, clock=clock, settings=settings)) == 1
 
 
 async def test_users_are_listed_longest_waiting_first_and_messages_claimed_oldest_first(
@@ -74,7 +75,7 @@ async def test_users_are_listed_longest_waiting_first_and_messages_claimed_oldes
         row = await inbox.claim_next(uow.session, "a")
         if row is None:
             return None
-        inbox.mark_done(row, uow.now())
+        await inbox.mark_done(uow.session, row, uow.now())
         return row.dedupe_key
 
     handled = [await in_transaction(uow, handle_next) for _ in range(3)]
@@ -102,20 +103,21 @@ async def test_while_one_transaction_handles_a_user_no_other_claims_that_users_m
 ) -> None:
     engine = create_engine(pg_url)
     sessions = create_sessionmaker(engine)
+    settings = Settings(database_url=pg_url)
     try:
-        await store(UnitOfWork(sessions, clock=clock), "msg:1", user="a")
-        await store(UnitOfWork(sessions, clock=clock), "msg:2", user="a")
-        await store(UnitOfWork(sessions, clock=clock), "msg:3", user="b")
-        async with UnitOfWork(sessions, clock=clock) as first:
+        await store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:1", user="a")
+        await store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:2", user="a")
+        await store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:3", user="b")
+        async with UnitOfWork(sessions, clock=clock, settings=settings) as first:
             held = await inbox.claim_next(first.session, "a")
             assert held is not None and held.dedupe_key == "msg:1"
-            async with UnitOfWork(sessions, clock=clock) as second:
+            async with UnitOfWork(sessions, clock=clock, settings=settings) as second:
                 assert await inbox.claim_next(second.session, "a") is None
                 other = await inbox.claim_next(second.session, "b")
                 assert other is not None and other.dedupe_key == "msg:3"
-            inbox.mark_done(held, first.now())
+            await inbox.mark_done(first.session, held, first.now())
             await first.commit()
-        async with UnitOfWork(sessions, clock=clock) as later:
+        async with UnitOfWork(sessions, clock=clock, settings=settings) as later:
             following = await inbox.claim_next(later.session, "a")
             assert following is not None and following.dedupe_key == "msg:2"
     finally:

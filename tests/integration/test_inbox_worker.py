@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import TypeVar
 
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.inbox_worker import Handle, InboxWorker
+from config import Settings
 from core import catalog
 from core.messaging import inbox, outbox
 from core.storage import (
@@ -22,6 +24,7 @@ from core.storage import (
     create_engine,
     create_sessionmaker,
     in_transaction,
+    own_transactions,
 )
 from handlers.inbound import Inbound
 from tests.support.clock import ManualClock
@@ -29,10 +32,15 @@ from tests.support.clock import ManualClock
 Seen = list[tuple[str, str]]
 
 
+T = TypeVar("T")
+
+
 @pytest.fixture
-def new_uow(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+def new_uow(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> Callable[[], UnitOfWork]:
     sessions = create_sessionmaker(engine)
-    return lambda: UnitOfWork(sessions, clock=clock)
+    return lambda: UnitOfWork(sessions, clock=clock, settings=settings)
 
 
 async def receive(new_uow: Callable[[], UnitOfWork], user: str, text: str) -> None:
@@ -113,14 +121,18 @@ async def test_different_users_are_handled_at_the_same_time(pg_url: str) -> None
     sessions = create_sessionmaker(engine)
 
     def new_uow() -> UnitOfWork:
-        return UnitOfWork(sessions)
+        return UnitOfWork(sessions, settings=Settings(database_url=pg_url))
 
     started = {user: asyncio.Event() for user in ("a", "b")}
+    # Each handler holds its transaction open until it sees the other user's handler start:
+    # served one after another, the first gives up waiting and fails its message.
+    met: list[str] = []
 
     async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         started[inbound.userid].set()
         other = "b" if inbound.userid == "a" else "a"
         await asyncio.wait_for(started[other].wait(), 5)
+        met.append(inbound.userid)
 
     try:
         await receive(new_uow, "a", "1")
@@ -129,6 +141,7 @@ async def test_different_users_are_handled_at_the_same_time(pg_url: str) -> None
             await wait_until_handled(new_uow)
     finally:
         await engine.dispose()
+    assert sorted(met) == ["a", "b"]
 
 
 async def test_a_crashing_handler_fails_the_message_and_tells_the_user_an_error_id(
@@ -184,3 +197,29 @@ async def test_a_message_whose_handling_was_killed_is_handled_once_by_the_next_w
 
     assert seen == [("a", "1"), ("a", "2")]
     assert await replies(new_uow) == [("a", "re: 1"), ("a", "re: 2")]
+
+
+async def test_the_scan_each_message_and_each_failure_note_go_through_the_given_transact(
+    new_uow: Callable[[], UnitOfWork],
+) -> None:
+    """The app hands the worker one transaction entry point; the worker opens none itself."""
+    given = own_transactions(new_uow)
+    used: list[object] = []
+
+    async def transact(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        used.append(work)
+        return await given(work)
+
+    def no_own_transactions() -> UnitOfWork:
+        raise AssertionError("the worker opened a transaction of its own")
+
+    async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
+        raise RuntimeError("boom")
+
+    await receive(new_uow, "a", "帮助")
+    worker = InboxWorker(no_own_transactions, handle, poll_interval=0.05, transact=transact)
+    async with running(worker):
+        await wait_until_handled(new_uow)
+    [(target, text)] = await replies(new_uow)
+    assert target == "a" and text.startswith("系统繁忙")
+    assert len(used) >= 3  # a scan, the failed handling, the failure note

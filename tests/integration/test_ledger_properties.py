@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from config import Settings
 from core import approvals, audit, catalog, ledger
 from core.doctypes import DocType
 from core.errors import DomainError
@@ -48,7 +49,8 @@ async def scenario(
 ) -> None:
     engine = create_engine(f"sqlite+aiosqlite:///{db}")
     clock = ManualClock()
-    uow = UnitOfWork(create_sessionmaker(engine), clock=clock)
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{db}")
+    uow = UnitOfWork(create_sessionmaker(engine), clock=clock, settings=settings)
     try:
         await seed_shop(uow)
         await run(

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from config import Settings
 from core.clock import utcnow
 from core.messaging import outbox
 from core.storage import (
@@ -40,14 +41,18 @@ def clock() -> ManualClock:
     return ManualClock(utcnow() + timedelta(minutes=1))
 
 
-def uow_factory(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
+def uow_factory(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> Callable[[], UnitOfWork]:
     sessions = create_sessionmaker(engine)
-    return lambda: UnitOfWork(sessions, clock=clock)
+    return lambda: UnitOfWork(sessions, clock=clock, settings=settings)
 
 
 @pytest.fixture
-def new_uow(engine: AsyncEngine, clock: ManualClock) -> Callable[[], UnitOfWork]:
-    return uow_factory(engine, clock)
+def new_uow(
+    engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> Callable[[], UnitOfWork]:
+    return uow_factory(engine, clock, settings)
 
 
 class RecordingSender:
@@ -236,7 +241,8 @@ async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice_nor_out
     pg_url: str, clock: ManualClock
 ) -> None:
     engines = [create_engine(pg_url), create_engine(pg_url)]
-    uows = [uow_factory(engine, clock) for engine in engines]
+    settings = Settings(database_url=pg_url)
+    uows = [uow_factory(engine, clock, settings) for engine in engines]
     await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
     policy = DeliveryPolicy(max_in_flight=10)
     senders = [RecordingSender(), RecordingSender()]

@@ -7,9 +7,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.delivery import WeComSender
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_api import WeComClient
+from bot.wecom_sender import WeComSender
 from core.messaging import markdown_payload, text_payload
 from handlers.cards import Card, CardButton
 from notifications.outbox_worker import DeliveryFailed

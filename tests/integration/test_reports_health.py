@@ -12,8 +12,7 @@ from matplotlib.figure import Figure
 from openpyxl import load_workbook
 from PIL import Image
 
-from core.reports import charts
-from core.reports.health_book import SHEETS
+from core.reports import SHEETS, charts
 from tests.support.cli import jxc
 from tests.support.report_history import LAST, SALES_TOTAL, import_history
 

@@ -11,9 +11,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.delivery import WeComSender
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_api import WeComApiError, WeComClient
+from bot.wecom_sender import WeComSender
 from core.messaging.outbox import media_payload
 from notifications.outbox_worker import DeliveryFailed
 from tests.support.bot_harness import AGENT_ID, CORP_ID, SECRET, new_fake

@@ -79,3 +79,23 @@ def test_handlers_import_neither_the_wire_nor_notifications() -> None:
             )
             for name in names:
                 assert name.split(".")[0] not in forbidden, f"{path.name} imports {name}"
+
+
+def test_card_buttons_are_routed_by_action_like_commands_by_keyword() -> None:
+    approve = ROUTER.match_card("approve:SP-20261126-0001")
+    reject = ROUTER.match_card("reject:SP-20261126-0001")
+    assert approve is not None and approve[1] == "SP-20261126-0001"
+    assert reject is not None and reject[0] is not approve[0]
+    assert ROUTER.match_card("approve:") is None
+    assert ROUTER.match_card("launch:SP-1") is None
+
+
+def test_a_card_action_is_registered_once() -> None:
+    router = Router()
+
+    async def first(ctx: Context, subject: str) -> Reply:
+        return Reply(subject)
+
+    router.card("open")(first)
+    with pytest.raises(ValueError, match="open"):
+        router.card("open")(first)
