@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
-from benchmarks.pg_cluster import recreate_database
 from core import audit, money
 from core.money.tables import PartnerItem
 from core.storage import UnitOfWork, create_engine, create_sessionmaker, upgrade
+from devsupport.pg_cluster import recreate_database
 from tests.support.ledger import run
 
 HISTORY = [
