@@ -48,6 +48,7 @@ async def twice_to_the_group(uow: UnitOfWork, message: Inbound) -> None:
             OutboxMessage(
                 channel="webhook",
                 target=WEBHOOK_KEY,
+                target_key=outbox.target_key("webhook", WEBHOOK_KEY),
                 payload=outbox.text_payload(message.text),
                 dedupe_key=f"group:{message.text}",
                 created_at=uow.now(),

@@ -15,6 +15,7 @@ from typing import IO
 
 import aiohttp
 
+from config import Settings
 from core import catalog, ledger
 from core.ledger import Line, Receive
 from core.messaging import inbox, outbox
@@ -37,7 +38,7 @@ async def seeded_database(path: Path, clerks: list[str], coke: int) -> str:
     engine = create_engine(url)
     try:
         await upgrade(engine)
-        uow = UnitOfWork(create_sessionmaker(engine))
+        uow = UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=url))
         await seed_shop(uow)
 
         async def stock_up(u: UnitOfWork) -> None:
@@ -56,7 +57,9 @@ async def read(url: str, work: Callable[[UnitOfWork], Awaitable[object]]) -> obj
     """Run ``work`` on the shop's database from outside the server."""
     engine = create_engine(url)
     try:
-        return await in_transaction(UnitOfWork(create_sessionmaker(engine)), work)
+        return await in_transaction(
+            UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=url)), work
+        )
     finally:
         await engine.dispose()
 
