@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, text
 
+from config import Settings
 from core import audit, money
 from core.money.tables import PartnerItem
 from core.storage import UnitOfWork, create_engine, create_sessionmaker, upgrade
@@ -59,7 +60,7 @@ async def test_existing_partners_and_their_posted_documents_are_booked(empty_url
                     text(dated.replace("{nov2}", f"2026-11-02 02:00:00{zone}"))
                 )
         await upgrade(engine)
-        uow = UnitOfWork(create_sessionmaker(engine))
+        uow = UnitOfWork(create_sessionmaker(engine), settings=Settings(database_url=empty_url))
 
         async def read(u: UnitOfWork) -> dict[str, tuple[str, Decimal]]:
             rows = await u.session.execute(
