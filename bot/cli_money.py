@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.cli_ledger import CLI_ACTOR, _fail, _run
+from core import money
 from core.errors import DomainError
-from core.money import imports, margin
-from core.money.margin import GROUPINGS
+from core.money import GROUPINGS
 
 
 def add_parsers(commands: Any, imports_parser: Any, command: Any) -> None:
@@ -36,16 +36,14 @@ async def import_file(args: argparse.Namespace) -> int:
     try:
         if args.kind == "partners":
             created, updated = await _run(
-                args.settings, lambda u: imports.import_partners(u, path, CLI_ACTOR)
+                args.settings, lambda u: money.import_partners(u, path, CLI_ACTOR)
             )
             print(f"partners: {created} created, {updated} updated")
         elif args.kind == "prices":
-            count = await _run(args.settings, lambda u: imports.import_prices(u, path, CLI_ACTOR))
+            count = await _run(args.settings, lambda u: money.import_prices(u, path, CLI_ACTOR))
             print(f"prices: {count} imported")
         else:
-            count = await _run(
-                args.settings, lambda u: imports.import_contracts(u, path, CLI_ACTOR)
-            )
+            count = await _run(args.settings, lambda u: money.import_contracts(u, path, CLI_ACTOR))
             print(f"contracts: {count} imported")
     except DomainError as error:
         return _fail(error.message)
@@ -60,7 +58,7 @@ async def margin_report(args: argparse.Namespace) -> int:
     if end < start:
         return _fail("--to is before --from")
     report = await _run(
-        args.settings, lambda u: margin.margin(u, start, end + timedelta(days=1), args.by)
+        args.settings, lambda u: money.margin(u, start, end + timedelta(days=1), args.by)
     )
     print(f"{args.by}\trevenue\tcost\twrite_off\tmargin\trate%")
     for row in (*report.rows, report.total):

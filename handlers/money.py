@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core import catalog, money
+from core import money
 from core.doctypes import Role
 from core.errors import InvalidInput, NotFound
-from core.money import contracts, deals, margin, partners, payments
-from core.money.amounts import ADVANCE_NAMES, SIDE_NAMES
-from core.money.partners import PartnerFields
+from core.money import ADVANCE_NAMES, SIDE_NAMES, PartnerFields
 from handlers import items
 from handlers.doc_filters import period_days
 from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request, split_options
@@ -65,8 +63,9 @@ async def _add_partner(ctx: Context, args: str, kind: str, example: str) -> Repl
         payment_terms_days=terms,
         price_list=found.get("价目"),
     )
-    partner = await partners.add(ctx.uow, ctx.user.userid, fields, is_manager=ctx.user.is_approver)
-    card = await money.partner_card(ctx.uow, partner.code or partner.name, kind)
+    card = await money.add_partner(
+        ctx.uow, ctx.user.userid, fields, is_manager=ctx.user.is_approver
+    )
     return ctx.render("money/partner.j2", card=card, added=True, **_names())
 
 
@@ -111,9 +110,9 @@ async def _payment(ctx: Context, args: str, side: str, example: str) -> Reply:
         raise InvalidInput(f"缺少名称或金额，例如：{example}")
     amount = parse_number(words[at].lstrip("¥").removesuffix("元"), "金额", example)
     method = " ".join(words[at + 1 :]) or "现金"
-    view = await payments.record_payment(
+    view = await money.record_payment(
         ctx.uow,
-        payments.RecordPayment(
+        money.RecordPayment(
             side=side,
             partner=" ".join(words[:at]),
             amount=amount,
@@ -173,7 +172,7 @@ async def gross_margin(ctx: Context, args: str) -> Reply:
     by = found.get("按", "商品")
     if by not in BY:
         raise InvalidInput(f"分组“{by}”不存在，可选：{'、'.join(BY)}，例如：毛利 本月 按 客户")
-    report = await margin.margin(ctx.uow, start, end, BY[by])
+    report = await money.margin(ctx.uow, start, end, BY[by])
     return ctx.render("money/margin.j2", report=report, by_name=by)
 
 
@@ -183,7 +182,7 @@ async def contract(ctx: Context, args: str) -> Reply:
     number = normalize(args)
     if not number:
         raise InvalidInput("请写出合同号，例如：合同 HT-2026-001")
-    return ctx.render("money/contract.j2", contract=await contracts.contract_view(ctx.uow, number))
+    return ctx.render("money/contract.j2", contract=await money.contract_view(ctx.uow, number))
 
 
 @router.command("撮合", "broker", roles=STAFF)
@@ -200,11 +199,10 @@ async def broker(ctx: Context, args: str) -> Reply:
         raise InvalidInput(f"缺少售价 @…，例如：{BROKER.example}")
     item = await items.resolve(ctx, line.name)
     items.check_unit(item, line, BROKER.example)
-    warehouse = await catalog.warehouse_by_code(ctx.uow, request.options.get("仓库", ctx.warehouse))
-    view = await deals.broker(
+    view = await money.broker(
         ctx.uow,
-        deals.Broker(
-            warehouse=warehouse.code,
+        money.Broker(
+            warehouse=request.options.get("仓库", ctx.warehouse),
             actor=ctx.user.userid,
             customer=request.options["客户"],
             supplier=request.options["供应商"],

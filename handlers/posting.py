@@ -7,8 +7,7 @@ from typing import Any
 from core import ledger
 from core.approvals import SUBJECT_NAMES
 from core.ledger import DocumentCommand
-from core.money import receivables
-from core.money.amounts import SIDE_NAMES
+from core.money import SIDE_NAMES, balance_after
 from core.views import ApprovalView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
@@ -28,7 +27,7 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
-        owed = await receivables.balance_after(ctx.uow, result.document.id)
+        owed = await balance_after(ctx.uow, result.document.id)
         return ctx.render(
             "orders/posted.j2",
             document=result.document,

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from core import catalog, ledger
+from core import ledger, money
 from core.errors import UnknownItem
-from core.money import hooks, pricing
 from handlers.grammar import normalize, split_options
 from handlers.items import new_item_hint
 from handlers.router import ANY, Context, Reply, Router
@@ -19,11 +18,10 @@ async def stock(ctx: Context, args: str) -> Reply:
     """库存、批次和到期，可按名称、编码或条码。例：查 可乐"""
     found, words = split_options(normalize(args).split(), frozenset({"仓库"}), EXAMPLE)
     query = " ".join(words)
-    warehouse = await catalog.warehouse_by_code(ctx.uow, found.get("仓库", ctx.warehouse))
+    warehouse = found.get("仓库", ctx.warehouse)
     try:
-        if not hooks.keeps_stock(warehouse):
-            item = await catalog.resolve_item(ctx.uow, ctx.picks.get(query, query))
-            prices = await pricing.price_view(ctx.uow, item, warehouse)
+        prices = await money.trade_prices(ctx.uow, ctx.picks.get(query, query), warehouse)
+        if prices is not None:
             return ctx.render("money/prices.j2", view=prices)
         view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     except UnknownItem as error:

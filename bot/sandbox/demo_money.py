@@ -8,13 +8,10 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
-from sqlalchemy import select
-
-from core import ledger
+from core import ledger, money
 from core.ledger import Line, Sell
-from core.money import payments
-from core.money.tables import ListPrice
-from core.storage import Item, Partner, UnitOfWork, in_transaction
+from core.money import PartnerFields
+from core.storage import UnitOfWork, in_transaction
 
 CUSTOMERS = [
     # code, name, phone, contact, credit limit, terms days, price list
@@ -29,6 +26,7 @@ CREDIT_SALES = [
     (2, "张三便利店", (("TEA", 12), ("WATER", 24))),
 ]
 PAYMENT = (8, "张三便利店", Decimal(100), "微信")
+OWNER = "laoban"  # registers the customers (bot/sandbox/demo_data.py)
 
 
 async def seed(uow: UnitOfWork, today: date) -> None:
@@ -45,7 +43,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
             uow.with_clock(clock), lambda u, s=sale: ledger.submit(u, s, enforce_policy=False)
         )
     days_ago, customer, amount, method = PAYMENT
-    payment = payments.RecordPayment(
+    payment = money.RecordPayment(
         side="ar",
         partner=customer,
         amount=amount,
@@ -54,7 +52,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         warehouse="MAIN",
     )
     clock = partial(_at, _moment(today, days_ago, 15), uow)
-    await in_transaction(uow.with_clock(clock), lambda u: payments.record_payment(u, payment))
+    await in_transaction(uow.with_clock(clock), lambda u: money.record_payment(u, payment))
 
 
 def _moment(today: date, days_ago: int, hour: int) -> datetime:
@@ -67,19 +65,16 @@ def _at(moment: datetime, uow: UnitOfWork) -> datetime:
 
 async def _partners_and_prices(uow: UnitOfWork) -> None:
     for code, name, phone, contact, limit, terms, price_list in CUSTOMERS:
-        uow.session.add(
-            Partner(
-                code=code,
-                name=name,
-                kind="customer",
-                phone=phone,
-                contact=contact,
-                credit_limit=Decimal(limit),
-                payment_terms_days=terms,
-                price_list=price_list,
-            )
+        fields = PartnerFields(
+            name=name,
+            kind="customer",
+            code=code,
+            phone=phone,
+            contact=contact,
+            credit_limit=Decimal(limit),
+            payment_terms_days=terms,
+            price_list=price_list,
         )
-    items = {i.sku: i for i in await uow.session.scalars(select(Item))}
+        await money.add_partner(uow, OWNER, fields, is_manager=True)
     for sku, price in WHOLESALE:
-        uow.session.add(ListPrice(price_list="批发", item_id=items[sku].id, price=Decimal(price)))
-    await uow.session.flush()
+        await money.add_list_price(uow, "批发", sku, Decimal(price))

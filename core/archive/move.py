@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
+from core import money
 from core.archive.carry_forward import (
     ACTOR,
     BalanceKey,
@@ -50,7 +51,6 @@ from core.archive.carry_forward import (
 )
 from core.archive.database import ArchiveDatabase
 from core.doctypes import DocStatus
-from core.money import hooks as money
 from core.storage import (
     Approval,
     Batch,

@@ -28,9 +28,11 @@ class Problem:
 
 
 async def first_problem(uow: UnitOfWork) -> Problem | None:
-    from core.money.checks import partner_problem  # the money side builds on this module
+    from core import money  # the money side builds on this module
 
-    return await balance_problem(uow) or await partner_problem(uow) or await audit_problem(uow)
+    return (
+        await balance_problem(uow) or await money.partner_problem(uow) or await audit_problem(uow)
+    )
 
 
 async def balance_problem(uow: UnitOfWork) -> Problem | None:

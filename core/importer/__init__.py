@@ -7,5 +7,15 @@ numbers, and nothing is written unless every row is good.
 from core.errors import ImportFailed
 from core.importer.history import import_documents
 from core.importer.items import ItemImport, import_items
+from core.importer.rows import RowErrors, decimal_text
+from core.importer.tables import read_rows
 
-__all__ = ["ImportFailed", "ItemImport", "import_documents", "import_items"]
+__all__ = [
+    "ImportFailed",
+    "ItemImport",
+    "RowErrors",
+    "decimal_text",
+    "import_documents",
+    "import_items",
+    "read_rows",
+]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.catalog import unit_precision
+from core import catalog
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.storage import Item, UnitOfWork
@@ -69,5 +69,5 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
             line_no, "shelf_life_days", row["shelf_life_days"], int
         )
     if "unit" in values and "precision" not in values:
-        values["unit_precision"] = unit_precision(str(values["unit"]))
+        values["unit_precision"] = catalog.unit_precision(str(values["unit"]))
     return values

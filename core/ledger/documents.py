@@ -14,7 +14,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import approvals, catalog
+from core import approvals, catalog, money
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.ledger import batches
@@ -25,7 +25,6 @@ from core.ledger.numbering import next_number
 from core.ledger.planning import Allowances, Plan, PlanLine, Planner, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
-from core.money import hooks as money
 from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted
 

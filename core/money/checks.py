@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.audit.verify import Problem
+from core.audit import Problem
 from core.doctypes import DocStatus
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Allocation, PartnerItem, Payment

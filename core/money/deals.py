@@ -12,11 +12,8 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 
-from core import ledger
-from core.catalog import warehouse_by_code
+from core import catalog, ledger
 from core.errors import InvalidInput
-from core.ledger import Line, Receive, Sell
-from core.ledger.numbering import next_number
 from core.money.amounts import line_amount
 from core.money.hooks import keeps_stock
 from core.money.tables import Deal, LineCost
@@ -52,28 +49,28 @@ class DealView:
 
 async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
     key = cmd.idempotency_key
-    warehouse = await warehouse_by_code(uow, cmd.warehouse)
+    warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
     if keeps_stock(warehouse):
         raise InvalidInput(
             f"仓库 {warehouse.code} 记库存，撮合只用于无库存模式的仓库；有库存时请分别 入库 和 销售"
         )
     sale = await ledger.submit(
         uow,
-        Sell(
+        ledger.Sell(
             warehouse=cmd.warehouse,
             actor=cmd.actor,
             partner=cmd.customer,
-            lines=(Line(cmd.item, cmd.qty, cmd.sale_price),),
+            lines=(ledger.Line(cmd.item, cmd.qty, cmd.sale_price),),
             idempotency_key=key and f"{key}:sale",
         ),
     )
     purchase = await ledger.submit(
         uow,
-        Receive(
+        ledger.Receive(
             warehouse=cmd.warehouse,
             actor=cmd.actor,
             partner=cmd.supplier,
-            lines=(Line(cmd.item, cmd.qty, cmd.purchase_price),),
+            lines=(ledger.Line(cmd.item, cmd.qty, cmd.purchase_price),),
             idempotency_key=key and f"{key}:buy",
         ),
     )
@@ -92,7 +89,7 @@ async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
     revenue = line_amount(cmd.qty, cmd.sale_price)
     cost = line_amount(cmd.qty, cmd.purchase_price)
     deal = Deal(
-        number=await next_number(uow, DEAL_PREFIX),
+        number=await ledger.next_number(uow, DEAL_PREFIX),
         sale_number=sale.document.number,
         purchase_number=purchase.document.number,
         margin=revenue - cost,

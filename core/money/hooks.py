@@ -8,16 +8,16 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, insert, update
 
+from core import catalog
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
 from core.money import contracts, receivables
-from core.money.pricing import MoneyReason, credit_reasons, customer_prices
+from core.money.pricing import MoneyReason, PriceView, credit_reasons, customer_prices, price_view
 from core.money.tables import DocumentContract, LineCost, PartnerItem
 from core.storage import Document, Partner, UnitOfWork, Warehouse
 
 if TYPE_CHECKING:  # called by the ledger's posting path: no import of it at run time
-    from core.ledger.commands import DocumentCommand
-    from core.ledger.planning import PlanLine
+    from core.ledger import DocumentCommand, PlanLine
 
 NO_INVENTORY = "no_inventory"
 # What a warehouse that keeps no stock still records: trade with partners.
@@ -29,6 +29,14 @@ COSTED_TYPES = frozenset({DocType.SALE, DocType.SALES_RETURN})
 
 def keeps_stock(warehouse: Warehouse) -> bool:
     return warehouse.mode != NO_INVENTORY
+
+
+async def trade_prices(uow: UnitOfWork, query: str, warehouse_code: str) -> PriceView | None:
+    """An item's prices in a warehouse that keeps no stock; None when the warehouse keeps stock."""
+    warehouse = await catalog.warehouse_by_code(uow, warehouse_code)
+    if keeps_stock(warehouse):
+        return None
+    return await price_view(uow, await catalog.resolve_item(uow, query), warehouse)
 
 
 def refuse_stock_work(doc_type: DocType, *warehouses: Warehouse | None) -> None:

@@ -8,8 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import or_, select
 
-from core.importer.rows import RowErrors, decimal_text
-from core.importer.tables import read_rows
+from core import importer
 from core.money import partners
 from core.money.partners import KINDS, PartnerFields
 from core.money.tables import Contract, ListPrice
@@ -22,10 +21,10 @@ CONTRACT_HEADER = ("contract_no", "partner", "start", "end", "amount")
 
 async def import_partners(uow: UnitOfWork, path: Path, actor: str) -> tuple[int, int]:
     """Upsert by code, else by name and kind (one first seen on a document) → (new, updated)."""
-    errors = RowErrors()
+    errors = importer.RowErrors()
     parsed: list[tuple[int, PartnerFields]] = []
     seen: set[str] = set()
-    for line_no, row in read_rows(path, PARTNER_HEADER):
+    for line_no, row in importer.read_rows(path, PARTNER_HEADER):
         kind = row.get("kind", "").lower()
         if not row.get("code") or not row.get("name"):
             errors.add(line_no, "code 和 name 必填")
@@ -36,7 +35,9 @@ async def import_partners(uow: UnitOfWork, path: Path, actor: str) -> tuple[int,
         seen.add(row.get("code", ""))
         limit = None
         if row.get("credit_limit"):
-            limit = errors.parse(line_no, "credit_limit", row["credit_limit"], decimal_text)
+            limit = errors.parse(
+                line_no, "credit_limit", row["credit_limit"], importer.decimal_text
+            )
             if limit is not None and limit < 0:
                 errors.add(line_no, "credit_limit 不能为负数")
         terms = 0
@@ -75,7 +76,7 @@ async def import_partners(uow: UnitOfWork, path: Path, actor: str) -> tuple[int,
 
 
 async def _existing(
-    uow: UnitOfWork, fields: PartnerFields, errors: RowErrors, line_no: int
+    uow: UnitOfWork, fields: PartnerFields, errors: importer.RowErrors, line_no: int
 ) -> Partner | None:
     by_code = await uow.session.scalar(select(Partner).where(Partner.code == fields.code))
     if by_code is not None:
@@ -97,8 +98,8 @@ async def _existing(
 
 async def import_prices(uow: UnitOfWork, path: Path, actor: str) -> int:
     """Rows ``price_list,sku,price[,min_qty]``; a row for a list, sku and min_qty replaces it."""
-    errors = RowErrors()
-    rows = read_rows(path, PRICE_HEADER)
+    errors = importer.RowErrors()
+    rows = importer.read_rows(path, PRICE_HEADER)
     skus = {row.get("sku", "") for _, row in rows}
     items = {i.sku: i for i in await uow.session.scalars(select(Item).where(Item.sku.in_(skus)))}
     parsed: dict[tuple[str, int, Decimal], Decimal] = {}
@@ -108,12 +109,14 @@ async def import_prices(uow: UnitOfWork, path: Path, actor: str) -> int:
             errors.add(line_no, f"没有编码为 {row.get('sku') or '空'} 的商品（请先导入商品）")
         if not row.get("price_list"):
             errors.add(line_no, "price_list 必填")
-        price = errors.parse(line_no, "price", row.get("price", ""), decimal_text)
+        price = errors.parse(line_no, "price", row.get("price", ""), importer.decimal_text)
         if price is not None and price < 0:
             errors.add(line_no, "price 不能为负数")
         min_qty = Decimal(0)
         if row.get("min_qty"):
-            min_qty = errors.parse(line_no, "min_qty", row["min_qty"], decimal_text) or Decimal(0)
+            min_qty = errors.parse(
+                line_no, "min_qty", row["min_qty"], importer.decimal_text
+            ) or Decimal(0)
             if min_qty < 0:
                 errors.add(line_no, "min_qty 不能为负数")
         if item is not None and price is not None:
@@ -142,8 +145,8 @@ async def import_prices(uow: UnitOfWork, path: Path, actor: str) -> int:
 
 
 async def import_contracts(uow: UnitOfWork, path: Path, actor: str) -> int:
-    errors = RowErrors()
-    rows = read_rows(path, CONTRACT_HEADER)
+    errors = importer.RowErrors()
+    rows = importer.read_rows(path, CONTRACT_HEADER)
     contracts: list[Contract] = []
     for line_no, row in rows:
         name = row.get("partner", "")
@@ -156,7 +159,7 @@ async def import_contracts(uow: UnitOfWork, path: Path, actor: str) -> int:
         end = errors.parse(line_no, "end", row.get("end", ""), date.fromisoformat)
         if start and end and end < start:
             errors.add(line_no, "end 早于 start")
-        amount = errors.parse(line_no, "amount", row.get("amount", ""), decimal_text)
+        amount = errors.parse(line_no, "amount", row.get("amount", ""), importer.decimal_text)
         if amount is not None and amount <= 0:
             errors.add(line_no, "amount 必须大于 0")
         number = row.get("contract_no", "").upper()

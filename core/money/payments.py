@@ -11,10 +11,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.catalog import find_user, warehouse_by_code
+from core import catalog, ledger
 from core.errors import InvalidInput, PermissionDenied
 from core.fmt import money
-from core.ledger.numbering import next_number
 from core.money import partners
 from core.money.amounts import ADVANCE_NAMES, PARTNER_KIND_OF_SIDE, PAYMENT_PREFIX
 from core.money.receivables import (
@@ -69,8 +68,8 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentView:
         )
     ):
         return await _payment_view(uow, earlier, replayed=True)
-    warehouse = await warehouse_by_code(uow, cmd.warehouse)
-    user = await find_user(uow, cmd.actor)
+    warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
+    user = await catalog.find_user(uow, cmd.actor)
     if user is None or not user.active or not user.can_act_in(warehouse.code):
         raise PermissionDenied(f"你没有仓库 {warehouse.code} 的收付款权限，请联系管理员")
     word = "收款" if cmd.side == "ar" else "付款"
@@ -96,7 +95,7 @@ async def record_payment(uow: UnitOfWork, cmd: RecordPayment) -> PaymentView:
         )
     now = uow.now()
     payment = Payment(
-        number=await next_number(uow, PAYMENT_PREFIX[cmd.side]),
+        number=await ledger.next_number(uow, PAYMENT_PREFIX[cmd.side]),
         side=cmd.side,
         partner_id=partner.id,
         warehouse_id=warehouse.id,

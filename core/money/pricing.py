@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from core import catalog
 from core.doctypes import DocStatus, DocType
 from core.fmt import money
 from core.money.amounts import document_amount
@@ -23,8 +24,7 @@ from core.storage import Document, DocumentLine, Item, Partner, UnitOfWork, Ware
 from core.views import Change
 
 if TYPE_CHECKING:  # the ledger's posting path calls this module: no import at run time
-    from core.ledger.commands import DocumentCommand
-    from core.ledger.planning import PlanLine
+    from core.ledger import DocumentCommand, PlanLine
 
 HUNDRED = Decimal(100)
 
@@ -237,3 +237,10 @@ async def price_view(uow: UnitOfWork, item: Item, warehouse: Warehouse) -> Price
         tuple(ListedPrice(p.price_list, p.min_qty, p.price) for p in listed.all()),
         tuple(OpenDocument(n, t, q) for n, t, q in pending.all()),
     )
+
+
+async def add_list_price(uow: UnitOfWork, price_list: str, sku: str, price: Decimal) -> None:
+    """The price of ``sku`` on ``price_list`` for any quantity."""
+    item = await catalog.item_by_sku(uow, sku)
+    uow.session.add(ListPrice(price_list=price_list, item_id=item.id, price=price))
+    await uow.session.flush()

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from core.money import partners
 from core.money.amounts import PARTNER_KIND_OF_SIDE
+from core.money.partners import PartnerFields
 from core.money.tables import PartnerItem
 from core.storage import Document, Partner, UnitOfWork
 
@@ -218,3 +219,11 @@ async def partner_card(uow: UnitOfWork, query: str, kind: str) -> PartnerCard:
 
 def _overdue(items: Sequence[PartnerItem], today: date) -> Decimal:
     return sum((i.open_amount for i in items if i.open_amount > 0 and i.due_on < today), Decimal(0))
+
+
+async def add_partner(
+    uow: UnitOfWork, actor: str, fields: PartnerFields, *, is_manager: bool
+) -> PartnerCard:
+    """``partners.add``, answered with the new partner's card."""
+    partner = await partners.add(uow, actor, fields, is_manager=is_manager)
+    return await partner_card(uow, partner.code or partner.name, fields.kind)

@@ -67,7 +67,7 @@ async def write_health_book(uow: UnitOfWork, report: HealthReport, path: Path) -
 async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[Cell]]:
     """Per category: sales less the moves' cost (batch cost) and write-offs (``core.money``)."""
     period = report.period
-    found = await margin.margin(
+    found = await margin(
         uow, period.first, period.last + timedelta(days=1), "category", report.warehouse
     )
     if not found.rows:

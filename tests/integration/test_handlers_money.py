@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from core import catalog
-from core.money import imports
+from core import catalog, money
 from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run, seed_shop
@@ -27,7 +26,7 @@ async def chat(uow: UnitOfWork, chat_factory: ChatFactory, tmp_path: Path) -> Ch
     await seed_shop(uow)
     await import_partners_and_prices(uow, tmp_path)
     (tmp_path / "contracts.csv").write_text(CONTRACTS_CSV, encoding="utf-8")
-    await run(uow, lambda u: imports.import_contracts(u, tmp_path / "contracts.csv", "cli"))
+    await run(uow, lambda u: money.import_contracts(u, tmp_path / "contracts.csv", "cli"))
     chat = chat_factory(uow)
     await chat.say("mgr1", "入库 可乐 200 单价 2.2 供应商 可口可乐, 雪碧 50 单价 2.1")
     return chat

@@ -12,7 +12,6 @@ from sqlalchemy import func, select
 from core import analytics, audit, catalog, ledger, money
 from core.errors import InvalidInput
 from core.ledger import Count, Line, Receive, Sell, Transfer, WriteOff
-from core.money import deals, margin
 from core.storage import Item, StockBalance, StockMove, UnitOfWork
 from core.views import Posted
 from tests.support.ledger import run, seed_shop
@@ -69,7 +68,7 @@ async def test_trade_without_stock_books_money_and_margin_but_no_moves(
     payable = await run(trader, lambda u: money.ageing(u, "ap"))
     assert [(r.name, r.balance) for r in receivable.rows] == [("粮油公司", D("11000.00"))]
     assert [(r.name, r.balance) for r in payable.rows] == [("大豆供应商", D("40000.00"))]
-    report = await run(trader, lambda u: margin.margin(u, TODAY, TOMORROW, "item"))
+    report = await run(trader, lambda u: money.margin(u, TODAY, TOMORROW, "item"))
     assert [(r.key, r.revenue, r.cost, r.margin) for r in report.rows] == [
         ("大豆", D("11000.00"), D("10000.00"), D("1000.00"))  # cost at the item's 4000
     ]
@@ -97,8 +96,8 @@ async def test_stock_work_is_refused_with_the_reason(
     assert await moves_and_balances(trader) == (0, 0)
 
 
-def soy_deal(warehouse: str = "TR", key: str | None = "msg:deal") -> deals.Broker:
-    return deals.Broker(
+def soy_deal(warehouse: str = "TR", key: str | None = "msg:deal") -> money.Broker:
+    return money.Broker(
         warehouse=warehouse,
         actor="trader1" if warehouse == "TR" else "mgr1",
         customer="客户甲",
@@ -114,12 +113,12 @@ def soy_deal(warehouse: str = "TR", key: str | None = "msg:deal") -> deals.Broke
 async def test_a_brokered_deal_links_sale_and_purchase_with_its_commission(
     trader: UnitOfWork,
 ) -> None:
-    view = await run(trader, lambda u: deals.broker(u, soy_deal()))
+    view = await run(trader, lambda u: money.broker(u, soy_deal()))
     assert view.number == "CH-20261126-0001"
     assert (view.revenue, view.cost, view.margin) == (D("42000.00"), D("41000.00"), D("1000.00"))
-    again = await run(trader, lambda u: deals.broker(u, soy_deal()))
+    again = await run(trader, lambda u: money.broker(u, soy_deal()))
     assert again.replayed and again.number == view.number
-    report = await run(trader, lambda u: margin.margin(u, TODAY, TOMORROW, "customer"))
+    report = await run(trader, lambda u: money.margin(u, TODAY, TOMORROW, "customer"))
     assert [(r.key, r.margin) for r in report.rows] == [("客户甲", D("1000.00"))]
     receivable = await run(trader, lambda u: money.ageing(u, "ar"))
     payable = await run(trader, lambda u: money.ageing(u, "ap"))
@@ -129,7 +128,7 @@ async def test_a_brokered_deal_links_sale_and_purchase_with_its_commission(
 
 async def test_a_deal_is_refused_where_stock_is_kept(trader: UnitOfWork) -> None:
     with pytest.raises(InvalidInput, match="仓库 MAIN 记库存，撮合只用于无库存模式的仓库"):
-        await run(trader, lambda u: deals.broker(u, soy_deal("MAIN")))
+        await run(trader, lambda u: money.broker(u, soy_deal("MAIN")))
     assert await run(trader, lambda u: money.ageing(u, "ar")) == money.Ageing("ar", ())
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core import approvals, catalog, ledger
+from core import approvals, catalog, ledger, money
 from core.errors import ImportFailed
 from core.ledger import Line, Receive, Sell
-from core.money import imports
 from core.storage import UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
@@ -113,7 +112,7 @@ async def test_price_rows_for_unknown_skus_are_refused_and_nothing_is_imported(
     path = tmp_path / "bad_prices.csv"
     path.write_text("price_list,sku,price\n零售,COKE,3.9\n零售,NOPE,1\n零售,SPRITE,abc\n")
     with pytest.raises(ImportFailed) as failed:
-        await run(shop, lambda u: imports.import_prices(u, path, "cli"))
+        await run(shop, lambda u: money.import_prices(u, path, "cli"))
     assert failed.value.errors == [
         "第 3 行：没有编码为 NOPE 的商品（请先导入商品）",
         "第 4 行 price：“abc” 无法识别",
@@ -128,7 +127,7 @@ async def test_partner_rows_with_a_bad_credit_limit_are_refused(
     path = tmp_path / "bad_partners.csv"
     path.write_text("code,name,kind,credit_limit\nC009,王五,customer,很多\nC010,赵六,vip,\n")
     with pytest.raises(ImportFailed) as failed:
-        await run(shop, lambda u: imports.import_partners(u, path, "cli"))
+        await run(shop, lambda u: money.import_partners(u, path, "cli"))
     assert failed.value.errors == [
         "第 2 行 credit_limit：“很多” 无法识别",
         "第 3 行：kind 只能是 customer、supplier 或 both（收到 vip）",

@@ -14,8 +14,7 @@ from sqlalchemy import select, text
 from core import audit, ledger, money
 from core.errors import InvalidInput, NotFound
 from core.ledger import Line, Receive, Sell
-from core.money import payments
-from core.money.receivables import PAGE
+from core.money import SETTLEMENT_PAGE as PAGE
 from core.money.tables import Allocation, PartnerItem
 from core.storage import UnitOfWork
 from tests.support.clock import ManualClock
@@ -129,7 +128,7 @@ async def test_payment_naming_a_document_settles_it_first(
 async def test_overpayment_is_refused_unless_kept_as_an_advance_which_the_next_sale_uses(
     uow: UnitOfWork, history: dict[str, str]
 ) -> None:
-    with pytest.raises(payments.AdvanceOffer) as offer:
+    with pytest.raises(money.AdvanceOffer) as offer:
         await pay(uow, "ar", "李四", "20", "微信")
     assert "多出 ¥6.00" in offer.value.message and "李四 20 微信 预收" in offer.value.message
     assert (await open_amounts(uow))[history["XS-D"]] == D("14.00")

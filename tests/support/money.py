@@ -8,9 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from core import ledger
+from core import ledger, money
 from core.ledger import Line, Receive, ReturnPurchase, ReturnSale, Sell, WriteOff
-from core.money import imports, payments
 from core.storage import UnitOfWork
 from core.views import Posted
 from tests.support.clock import ManualClock
@@ -33,8 +32,8 @@ def at(month: int, day: int) -> datetime:
 async def import_partners_and_prices(uow: UnitOfWork, tmp_path: Path) -> None:
     (tmp_path / "partners.csv").write_text(PARTNERS_CSV, encoding="utf-8")
     (tmp_path / "prices.csv").write_text(PRICES_CSV, encoding="utf-8")
-    await run(uow, lambda u: imports.import_partners(u, tmp_path / "partners.csv", "cli"))
-    await run(uow, lambda u: imports.import_prices(u, tmp_path / "prices.csv", "cli"))
+    await run(uow, lambda u: money.import_partners(u, tmp_path / "partners.csv", "cli"))
+    await run(uow, lambda u: money.import_prices(u, tmp_path / "prices.csv", "cli"))
 
 
 async def post(uow: UnitOfWork, command: object) -> str:
@@ -102,7 +101,7 @@ async def pay(
     uow: UnitOfWork, side: str, partner: str, amount: str, method: str, **extra: object
 ) -> str:
     actor = "clerk1" if side == "ar" else "mgr1"
-    command = payments.RecordPayment(
+    command = money.RecordPayment(
         side=side,
         partner=partner,
         amount=Decimal(amount),
@@ -111,5 +110,5 @@ async def pay(
         warehouse="MAIN",
         **extra,  # type: ignore[arg-type]
     )
-    view = await run(uow, lambda u: payments.record_payment(u, command))
+    view = await run(uow, lambda u: money.record_payment(u, command))
     return view.number
