@@ -42,7 +42,7 @@ from bot.wecom_crypto import CallbackCrypto
 from bot.wecom_sender import WeComSender
 from bot.workers import Workers
 from config import Settings
-from core import storage
+from core import presets, storage
 from core.archive import ArchiveDatabase, archive_url
 from core.clock import Clock, utcnow
 from core.storage import (
@@ -50,6 +50,7 @@ from core.storage import (
     GroupCommitter,
     create_engine,
     create_sessionmaker,
+    in_transaction,
     is_postgres,
 )
 from handlers import dispatch
@@ -215,6 +216,9 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
 
 
 async def _scheduler(app: web.Application, *, scheduler: AlertScheduler) -> AsyncIterator[None]:
+    profile = await in_transaction(new_uow(app), presets.current_profile)
+    if profile is not None:
+        scheduler.use_profile(profile)
     scheduler.start()
     try:
         yield

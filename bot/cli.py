@@ -19,10 +19,14 @@ from bot import (
     cli_ledger,
     cli_money,
     cli_outbox,
+    cli_presets,
+    cli_recipes,
     cli_reports,
+    cli_wecom,
 )
 from config import load_settings
 from core import storage
+from core.presets import NOT_YET, PRESETS
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -54,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--approval-threshold")
     configure.add_argument("--mode", choices=["stock", "no-inventory"])
     configure.add_argument("--price-tolerance", help="percent a customer price may be undercut")
+    configure.add_argument(
+        "--scan-required", choices=["yes", "no"], help="shipping unscanned lines needs a manager"
+    )
+    configure.add_argument(
+        "--over-receipt-tolerance", help="fraction over the order received without approval"
+    )
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")
@@ -75,7 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         _command(sub, cli_ledger.import_file)
-    cli_money.add_parsers(commands, im, _command)
+    report = commands.add_parser("report", help="reports over the ledger")
+    reports = report.add_subparsers(required=True)
+    cli_money.add_parsers(reports, im, _command)
+    cli_recipes.add_imports(im, _command)
+    cli_recipes.add_parsers(commands, reports, _command)
 
     stock = commands.add_parser("stock", help="balances with batches and expiry")
     stock.add_argument("query")
@@ -112,11 +126,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sandbox.add_argument("--host", help="listen address (default: JXC_HTTP_HOST, 127.0.0.1)")
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
+    sandbox.add_argument(
+        "--preset",
+        choices=sorted(set(PRESETS) - NOT_YET),
+        help="seed that industry's demo shop instead of the supermarket (first start only)",
+    )
     _command(sandbox, _sandbox)
 
     cli_alerts.add_parser(commands, _command)
+    cli_presets.add_parser(commands, _command)
     cli_outbox.add_parser(commands, _command)
     cli_reports.add_parsers(commands, _command)
+    cli_wecom.add_parser(commands, _command)
 
     bench = commands.add_parser("bench", help="benchmarks: ratios against same-run baselines")
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
@@ -139,7 +160,9 @@ async def _sandbox(args: argparse.Namespace) -> int:
 
 
 # These create or migrate the schema themselves (or, for bench, use databases of their own).
-PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench"})
+PREPARE_THEIR_DATABASE = frozenset({"db_upgrade", "_serve", "_sandbox", "bench", "init_shop"})
+# These talk to WeCom only.
+NEED_NO_DATABASE = frozenset({"push_menu"})
 
 
 def _data_dir_option(parser: argparse.ArgumentParser) -> None:
@@ -163,7 +186,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 async def _run(args: argparse.Namespace) -> int:
-    if args.handler.__name__ not in PREPARE_THEIR_DATABASE:
+    if args.handler.__name__ not in PREPARE_THEIR_DATABASE | NEED_NO_DATABASE:
         problem = await _unready(args)
         if problem is not None:
             print(f"jxc: {problem}", file=sys.stderr)

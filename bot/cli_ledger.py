@@ -13,7 +13,7 @@ from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 from config import Settings
-from core import audit, catalog, importer, ledger, storage
+from core import audit, catalog, importer, orders, storage
 from core.archive import ArchiveDatabase, archive_url
 from core.errors import DomainError
 from core.fmt import plain_qty
@@ -79,30 +79,45 @@ async def warehouses_list(args: argparse.Namespace) -> int:
 
 
 async def warehouses_set(args: argparse.Namespace) -> int:
-    threshold = tolerance = None
+    threshold = tolerance = price_tolerance = None
     try:
         if args.approval_threshold is not None:
             threshold = Decimal(args.approval_threshold)
+        if args.over_receipt_tolerance is not None:
+            tolerance = Decimal(args.over_receipt_tolerance)
         if args.price_tolerance is not None:
-            tolerance = Decimal(args.price_tolerance)
+            price_tolerance = Decimal(args.price_tolerance)
     except InvalidOperation:
-        return _fail("--approval-threshold / --price-tolerance: not a number")
-    try:
-        view = await _run(
-            args.settings,
-            lambda u: catalog.configure_warehouse(
+        return _fail(
+            "--approval-threshold / --over-receipt-tolerance / --price-tolerance: not a number"
+        )
+    scan_required = None if args.scan_required is None else args.scan_required == "yes"
+
+    async def work(u: UnitOfWork) -> catalog.WarehouseView:
+        view = await catalog.configure_warehouse(
+            u,
+            CLI_ACTOR,
+            args.code,
+            group_chat_id=args.group_chat,
+            purchasing_chat_id=args.purchasing_chat,
+            webhook_key=args.webhook_key,
+            negative_stock_policy=args.negative_stock,
+            approval_value_threshold=threshold,
+            mode=None if args.mode is None else args.mode.replace("-", "_"),
+            price_tolerance=price_tolerance,
+        )
+        if scan_required is not None or tolerance is not None:
+            await orders.set_rules(
                 u,
                 CLI_ACTOR,
                 args.code,
-                group_chat_id=args.group_chat,
-                purchasing_chat_id=args.purchasing_chat,
-                webhook_key=args.webhook_key,
-                negative_stock_policy=args.negative_stock,
-                approval_value_threshold=threshold,
-                mode=None if args.mode is None else args.mode.replace("-", "_"),
-                price_tolerance=tolerance,
-            ),
-        )
+                scan_required=scan_required,
+                over_receipt_tolerance=tolerance,
+            )
+        return view
+
+    try:
+        view = await _run(args.settings, work)
     except DomainError as error:
         return _fail(error.message)
     print(f"updated {view.code}")
@@ -150,14 +165,14 @@ async def import_file(args: argparse.Namespace) -> int:
 
 async def stock(args: argparse.Namespace) -> int:
     try:
-        item = await _run(args.settings, lambda u: ledger.stock_of(u, args.query, args.warehouse))
+        item = await _run(args.settings, lambda u: orders.stock_of(u, args.query, args.warehouse))
     except DomainError as error:
         return _fail(error.message)
     print(f"{item.sku}\t{item.name}\t{plain_qty(item.on_hand)} {item.unit}")
     for w in item.warehouses:
         print(
             f"  {w.warehouse}\ton hand {plain_qty(w.on_hand)}\t"
-            f"reserved {plain_qty(w.reserved)}\tavailable {plain_qty(w.available)}"
+            f"reserved {plain_qty(w.reserved + w.ordered)}\tavailable {plain_qty(w.available)}"
         )
         for b in w.batches:
             flag = "\tEXPIRED" if b.expired else ""

@@ -14,14 +14,12 @@ from core.errors import DomainError
 from core.money import GROUPINGS
 
 
-def add_parsers(commands: Any, imports_parser: Any, command: Any) -> None:
+def add_parsers(reports: Any, imports_parser: Any, command: Any) -> None:
     for kind in ("partners", "prices", "contracts"):
         sub = imports_parser.add_parser(kind, help=f"import {kind} from .csv or .xlsx")
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         command(sub, import_file)
-    report = commands.add_parser("report", help="reports over the ledger")
-    reports = report.add_subparsers(required=True)
     by_margin = reports.add_parser("margin", help="gross margin of posted sales")
     by_margin.add_argument("--from", dest="start", required=True, help="shop-local YYYY-MM-DD")
     by_margin.add_argument("--to", dest="end", required=True, help="last day, inclusive")

@@ -20,7 +20,11 @@ Choices the WeCom docs we have do not settle (so the fake decides):
 - ``message/send`` with ``enable_duplicate_check`` drops a request whose JSON equals one that
   took effect within its ``duplicate_check_interval`` (default 1800 s, at most 4 hours), as
   WeCom's reference describes the check (see ``bot.wecom_api``); the reference does not say
-  what WeCom answers to a dropped repeat, so the fake answers what the original call got.
+  what WeCom answers to a dropped repeat, so the fake answers what the original call got;
+- ``menu/create`` checks what the reference states (1–3 buttons, 1–5 sub-buttons, names of at
+  most 16 / 40 bytes, keys of at most 128 bytes, a known ``type``) and answers 40054 ("invalid
+  sub-button") or 40016 ("invalid button count") otherwise; the last accepted menu per agent
+  is kept in ``menus``.
 """
 
 from __future__ import annotations
@@ -39,7 +43,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.wecom_crypto import CallbackCrypto, EncryptedCallback
-from bot.wecom_messages import CallbackMessage, CardClick, TextMessage, message_xml
+from bot.wecom_messages import (
+    CallbackMessage,
+    CardClick,
+    MenuClick,
+    ScanEvent,
+    TextMessage,
+    message_xml,
+)
 from core.clock import Clock, utcnow
 
 API_PREFIX = "/cgi-bin/"
@@ -51,6 +62,21 @@ TOKEN_ERRMSG = {
 RESPONSE_CODE_REJECTED = 40058
 TASK_ID_REUSED = 42014
 ALL_RECIPIENTS_INVALID = 81013
+INVALID_BUTTON_COUNT = 40016
+INVALID_BUTTON = 40054
+MENU_TYPES = frozenset(
+    {
+        "click",
+        "view",
+        "scancode_push",
+        "scancode_waitmsg",
+        "pic_sysphoto",
+        "pic_photo_or_album",
+        "pic_weixin",
+        "location_select",
+        "view_miniprogram",
+    }
+)
 MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
 ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
@@ -159,6 +185,8 @@ class FakeWeCom:
         self._runner: web.AppRunner | None = None
         self._clients: list[CallbackClient] = []
         self.api_base = ""
+        # agentid → the menu last accepted by ``menu/create``.
+        self.menus: dict[int, dict[str, Any]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -364,6 +392,10 @@ class FakeWeCom:
         token_error = self._check_token(query.get("access_token"))
         if token_error is not None:
             return 200, token_error, False
+        if name == "menu/create":
+            if body is None:
+                return 200, _err(47001, "data format error"), False
+            return 200, self._menu_create(query, body), False
         if name == "media/upload":
             return 200, self._upload(query, upload), False
         handler = self._routes().get(name)
@@ -396,6 +428,29 @@ class FakeWeCom:
             "appchat/create": self._appchat_create,
             "appchat/send": lambda body: self._media_known(body) or _ok(),
         }
+
+    def _menu_create(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        if query.get("agentid") != str(self.agent_id):
+            return _err(40056, "invalid agentid")
+        buttons = body.get("button")
+        if not isinstance(buttons, list) or not 1 <= len(buttons) <= 3:
+            return _err(INVALID_BUTTON_COUNT, "invalid button count")
+        for button in buttons:
+            subs = button.get("sub_button") if isinstance(button, dict) else None
+            if not isinstance(button, dict) or not _menu_name_ok(button, 16):
+                return _err(INVALID_BUTTON, "invalid button")
+            if subs is None:
+                if not _menu_action_ok(button):
+                    return _err(INVALID_BUTTON, "invalid button")
+                continue
+            if not isinstance(subs, list) or not 1 <= len(subs) <= 5:
+                return _err(INVALID_BUTTON_COUNT, "invalid sub button count")
+            if not all(
+                isinstance(b, dict) and _menu_name_ok(b, 40) and _menu_action_ok(b) for b in subs
+            ):
+                return _err(INVALID_BUTTON, "invalid sub button")
+        self.menus[self.agent_id] = body
+        return _ok()
 
     def _upload(self, query: Mapping[str, str], upload: _Upload | None) -> dict[str, Any]:
         kind = query.get("type", "")
@@ -494,6 +549,20 @@ class FakeWeCom:
         chatid = str(body.get("chatid") or secrets.token_hex(16))
         self._state.chats[chatid] = body
         return _ok(chatid=chatid)
+
+
+def _menu_name_ok(button: dict[str, Any], limit: int) -> bool:
+    name = button.get("name")
+    return isinstance(name, str) and 0 < len(name.encode()) <= limit
+
+
+def _menu_action_ok(button: dict[str, Any]) -> bool:
+    kind, key = button.get("type"), button.get("key")
+    if kind not in MENU_TYPES:
+        return False
+    if kind == "view":
+        return isinstance(button.get("url"), str)
+    return isinstance(key, str) and 0 < len(key.encode()) <= 128
 
 
 def _reached(call: ApiCall, userid: str) -> bool:
@@ -607,6 +676,48 @@ class CallbackClient:
         )
         return await self.send(click)
 
+    def scan_event(
+        self,
+        from_user: str,
+        event_key: str,
+        code: str,
+        *,
+        scan_type: str = "barcode",
+        create_time: int | None = None,
+        event: str = "scancode_waitmsg",
+    ) -> ScanEvent:
+        """What WeCom sends when ``from_user`` scans ``code`` with menu button ``event_key``.
+
+        A barcode's result is "symbology,content" (``EAN_13,6901234567892``); a QR code's is
+        its content. ``code`` is sent as given when it already names its symbology.
+        """
+        result = code
+        if scan_type == "barcode" and "," not in code:
+            result = f"{_symbology(code)},{code}"
+        return ScanEvent(
+            from_user=from_user,
+            create_time=create_time if create_time is not None else self.now(),
+            event=event,
+            event_key=event_key,
+            scan_type=scan_type,
+            scan_result=result,
+            agent_id=self._fake.agent_id,
+        )
+
+    async def scan(self, from_user: str, event_key: str, code: str, **options: Any) -> int:
+        return await self.send(self.scan_event(from_user, event_key, code, **options))
+
+    async def click_menu(
+        self, from_user: str, event_key: str, *, create_time: int | None = None
+    ) -> int:
+        click = MenuClick(
+            from_user=from_user,
+            create_time=create_time if create_time is not None else self.now(),
+            event_key=event_key,
+            agent_id=self._fake.agent_id,
+        )
+        return await self.send(click)
+
     async def verify_url(self, echo: str = "5927782489442352469") -> tuple[int, str]:
         """WeCom's GET URL check; a correct bot answers 200 with ``echo`` as the bare body."""
         query = self.crypto.url_check_query(echo, _nonce(), self.now())
@@ -626,6 +737,13 @@ class CallbackClient:
         ) as resp:
             self.last_body = await resp.text()
             return resp.status
+
+
+def _symbology(code: str) -> str:
+    """How WeCom's scanner names a code's symbology (digits of EAN/UPC lengths, else 128)."""
+    if code.isdigit():
+        return {8: "EAN_8", 12: "UPC_A", 13: "EAN_13"}.get(len(code), "CODE_128")
+    return "CODE_128"
 
 
 def _nonce() -> str:

@@ -24,7 +24,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 
-from bot.wecom_messages import CardClick, TextMessage, message_from_payload
+from bot.wecom_messages import CardClick, MenuClick, ScanEvent, TextMessage, message_from_payload
 from core import catalog
 from core.doctypes import Role
 from core.messaging import inbox, outbox
@@ -52,6 +52,16 @@ def inbound_from_row(row: ReceivedMessage) -> Inbound:
             event_key=message.event_key,
             response_code=message.response_code,
         )
+    if isinstance(message, ScanEvent):
+        return Inbound(
+            row.from_user,
+            "scan",
+            row.dedupe_key,
+            text=message.scan_result,
+            event_key=message.event_key,
+        )
+    if isinstance(message, MenuClick):
+        return Inbound(row.from_user, "menu_click", row.dedupe_key, event_key=message.event_key)
     return Inbound(row.from_user, "other", row.dedupe_key)
 
 

@@ -217,6 +217,12 @@ class WeComClient:
         """Post through a group robot; it needs no access token, only its key."""
         return await self._call("webhook/send", _body(msgtype, content), params={"key": key})
 
+    # -- the app's menu ---------------------------------------------------------------------
+
+    async def create_menu(self, menu: Mapping[str, Any]) -> dict[str, Any]:
+        """Replace the app's menu (``{"button": [...]}``); the agent id goes in the query."""
+        return await self._call("menu/create", menu, extra={"agentid": str(self.agent_id)})
+
     # -- token ----------------------------------------------------------------------------
 
     async def access_token(self) -> str:

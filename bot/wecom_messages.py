@@ -1,13 +1,30 @@
 """Decrypted WeCom callback XML ↔ small frozen dataclasses.
 
-wechatpy's ``parse_message`` does not know ``template_card_event``, so the plaintext is read
-with xmltodict (a wechatpy dependency) through ``parse_xml_root``, whose parser refuses DTDs.
+wechatpy's ``parse_message`` does not know ``template_card_event`` (it returns an
+``UnknownMessage``); it does know ``scancode_waitmsg``/``scancode_push`` (``ScanCodeWaitMsgEvent``
+with ``scan_type``/``scan_result`` from ``ScanCodeInfo``). One parser for all is simpler, so the
+plaintext is read with xmltodict (a wechatpy dependency) through ``parse_xml_root``, whose
+parser refuses DTDs. A scan event's XML (WeCom, 接收事件 → 菜单事件)::
+
+    <xml><ToUserName><![CDATA[corp]]></ToUserName><FromUserName><![CDATA[userid]]></FromUserName>
+    <CreateTime>1408090606</CreateTime><MsgType><![CDATA[event]]></MsgType>
+    <Event><![CDATA[scancode_waitmsg]]></Event><EventKey><![CDATA[scan_pick]]></EventKey>
+    <ScanCodeInfo><ScanType><![CDATA[barcode]]></ScanType>
+    <ScanResult><![CDATA[EAN_13,6901234567892]]></ScanResult></ScanCodeInfo>
+    <AgentID>1</AgentID></xml>
+
+``ScanType`` is ``qrcode`` or ``barcode``; for a barcode ``ScanResult`` is "symbology,content".
 
 Dedupe keys (stored in ``inbox.dedupe_key``, 200 characters at most):
 - text: ``msg:<MsgId>``; WeCom retries resend the same MsgId.
 - card click: ``card:<TaskId>:<FromUserName>:<EventKey>:<CreateTime>``. A retried delivery of
   the same click repeats all four; a deliberate second click has a new CreateTime and reaches
   the approval state machine, which answers "already decided".
+- scan (``scancode_waitmsg`` / ``scancode_push`` from a menu button):
+  ``scan:<FromUserName>:<CreateTime>:<EventKey>:<ScanResult>``. WeCom's rule for events is
+  FromUserName + CreateTime; the button and the code are added so two different codes scanned
+  within one second are both kept (a retry repeats all of them).
+- menu click (``Event=click``): ``menu:<FromUserName>:<CreateTime>:<EventKey>``.
 - anything else: ``msg:<MsgId>`` when it has one, else
   ``evt:<FromUserName>:<CreateTime>:<MsgType>:<Event>``.
 Keys longer than the column (EventKey may be 1024 bytes) are replaced by a sha256 digest.
@@ -90,9 +107,50 @@ class OtherMessage:
         return asdict(self)
 
 
-CallbackMessage = TextMessage | CardClick | OtherMessage
-_KINDS: dict[str, type[TextMessage] | type[CardClick] | type[OtherMessage]] = {
-    cls.kind: cls for cls in (TextMessage, CardClick, OtherMessage)
+SCAN_EVENTS = frozenset({"scancode_waitmsg", "scancode_push"})
+
+
+@dataclass(frozen=True)
+class ScanEvent:
+    kind: ClassVar[str] = "scan"
+
+    from_user: str
+    create_time: int
+    event: str
+    event_key: str
+    scan_type: str
+    scan_result: str
+    agent_id: int
+
+    @property
+    def dedupe_key(self) -> str:
+        key = f"scan:{self.from_user}:{self.create_time}:{self.event_key}:{self.scan_result}"
+        return _bounded_key("scan", key)
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class MenuClick:
+    kind: ClassVar[str] = "menu_click"
+
+    from_user: str
+    create_time: int
+    event_key: str
+    agent_id: int
+
+    @property
+    def dedupe_key(self) -> str:
+        return _bounded_key("menu", f"menu:{self.from_user}:{self.create_time}:{self.event_key}")
+
+    def to_payload(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+CallbackMessage = TextMessage | CardClick | ScanEvent | MenuClick | OtherMessage
+_KINDS: dict[str, type[CallbackMessage]] = {
+    cls.kind: cls for cls in (TextMessage, CardClick, ScanEvent, MenuClick, OtherMessage)
 }
 
 
@@ -149,6 +207,26 @@ def _from_fields(fields: dict[str, Any]) -> CallbackMessage:
             response_code=_text(fields, "ResponseCode"),
             agent_id=int(_required(fields, "AgentID")),
         )
+    if msg_type == "event" and event in SCAN_EVENTS:
+        info = fields.get("ScanCodeInfo")
+        if not isinstance(info, dict):
+            raise KeyError("ScanCodeInfo")
+        return ScanEvent(
+            from_user=from_user,
+            create_time=create_time,
+            event=event,
+            event_key=_text(fields, "EventKey"),
+            scan_type=_text(info, "ScanType"),
+            scan_result=_required(info, "ScanResult"),
+            agent_id=int(_required(fields, "AgentID")),
+        )
+    if msg_type == "event" and event == "click":
+        return MenuClick(
+            from_user=from_user,
+            create_time=create_time,
+            event_key=_required(fields, "EventKey"),
+            agent_id=int(_required(fields, "AgentID")),
+        )
     msg_id = _text(fields, "MsgId") or None
     return OtherMessage(from_user, create_time, msg_type, event=event, msg_id=msg_id)
 
@@ -185,6 +263,24 @@ def _body_xml(message: CallbackMessage) -> list[str]:
             f"<TaskId>{cdata(message.task_id)}</TaskId>",
             f"<CardType>{cdata(message.card_type)}</CardType>",
             f"<ResponseCode>{cdata(message.response_code)}</ResponseCode>",
+            f"<AgentID>{message.agent_id}</AgentID>",
+        ]
+    if isinstance(message, ScanEvent):
+        return [
+            f"<MsgType>{cdata('event')}</MsgType>",
+            f"<Event>{cdata(message.event)}</Event>",
+            f"<EventKey>{cdata(message.event_key)}</EventKey>",
+            "<ScanCodeInfo>",
+            f"<ScanType>{cdata(message.scan_type)}</ScanType>",
+            f"<ScanResult>{cdata(message.scan_result)}</ScanResult>",
+            "</ScanCodeInfo>",
+            f"<AgentID>{message.agent_id}</AgentID>",
+        ]
+    if isinstance(message, MenuClick):
+        return [
+            f"<MsgType>{cdata('event')}</MsgType>",
+            f"<Event>{cdata('click')}</Event>",
+            f"<EventKey>{cdata(message.event_key)}</EventKey>",
             f"<AgentID>{message.agent_id}</AgentID>",
         ]
     parts = [f"<MsgType>{cdata(message.msg_type)}</MsgType>"]

@@ -62,6 +62,13 @@ class Settings(BaseSettings):
     approval_value_threshold: Decimal = Decimal("200")
     approval_ttl_hours: int = 24
 
+    # Orders (warehouses may override the first two with ``jxc warehouses set``): shipping
+    # lines nobody scanned needs a manager; receiving more than ordered by more than this
+    # fraction needs approval; a scan session ends after this many idle minutes.
+    scan_required: bool = True
+    over_receipt_tolerance: Decimal = Decimal(0)
+    scan_session_idle_minutes: int = 30
+
     data_dir: Path = Path("./data")
     # None: PostgreSQL archives into schema ``jxc_archive`` of the live database, SQLite into
     # ``archive.db`` in ``data_dir`` (see ``core.archive_db``).

@@ -14,6 +14,8 @@ class DocType(StrEnum):
     COUNT = "count"
     WRITEOFF = "writeoff"
     ADJUSTMENT = "adjustment"
+    ISSUE = "issue"
+    PRODUCTION = "production"
 
 
 class DocStatus(StrEnum):
@@ -44,6 +46,8 @@ DOC_PREFIX = {
     DocType.COUNT: "PD",
     DocType.WRITEOFF: "BS",
     DocType.ADJUSTMENT: "TZ",
+    DocType.ISSUE: "LY",
+    DocType.PRODUCTION: "SC",
 }
 APPROVAL_PREFIX = "SP"
 
@@ -56,6 +60,8 @@ DOC_TYPE_NAMES = {
     DocType.COUNT: "盘点",
     DocType.WRITEOFF: "报损",
     DocType.ADJUSTMENT: "调整",
+    DocType.ISSUE: "领用",
+    DocType.PRODUCTION: "生产",
 }
 
 DOC_STATUS_NAMES = {

@@ -142,10 +142,23 @@ class ApprovalView:
 
 
 @dataclass(frozen=True)
+class SubstitutionView:
+    """A substitute taken for a short component: ``used`` of it stood in for ``covered``."""
+
+    component: str
+    component_unit: str
+    covered: Decimal
+    substitute: str
+    substitute_unit: str
+    used: Decimal
+
+
+@dataclass(frozen=True)
 class Posted:
     document: DocumentView
     balances: tuple[BalanceView, ...]
     replayed: bool = False
+    substitutions: tuple[SubstitutionView, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -189,10 +202,12 @@ class WarehouseStock:
     on_hand: Decimal
     reserved: Decimal
     batches: tuple[BatchStock, ...]
+    # Still to ship on open sales orders (core.orders): promised, not yet gone.
+    ordered: Decimal = Decimal(0)
 
     @property
     def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.ordered
 
     @property
     def listed_batches(self) -> tuple[BatchStock, ...]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
 from core import catalog
 from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
@@ -24,12 +25,16 @@ from handlers import (
     approvals,
     documents,
     inventory,
+    menu,
     money,
     new_items,
     orders,
     picks,
+    recipes,
     reports,
+    scans,
     stock,
+    trade,
 )
 from handlers import help as help_commands
 from handlers.grammar import normalize
@@ -40,6 +45,7 @@ from handlers.router import Context, Reply, Router, bounded_key
 ROUTER = Router().include(
     help_commands.router,
     stock.router,
+    trade.router,
     orders.router,
     inventory.router,
     new_items.router,
@@ -48,6 +54,7 @@ ROUTER = Router().include(
     money.router,
     reports.router,
     alert_cards.router,
+    recipes.router,
 )
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.
@@ -81,6 +88,11 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
 async def _respond(ctx: Context) -> Reply:
     if ctx.inbound.kind == "card_click":
         return await _click(ctx)
+    if ctx.inbound.kind == "scan":
+        button = ctx.inbound.event_key
+        return await _guarded(ctx, lambda c: scans.on_scan(c, c.inbound.text, button))
+    if ctx.inbound.kind == "menu_click" and ctx.inbound.event_key == menu.HELP:
+        return await _run(replace(ctx, text="帮助"))
     if ctx.inbound.kind != "text":
         return ctx.render("errors/not_text.j2")
     if PICK.fullmatch(ctx.text):
@@ -94,6 +106,9 @@ async def _respond(ctx: Context) -> Reply:
 async def _run(ctx: Context) -> Reply:
     match = ctx.router.match(ctx.text)
     if match is None:
+        # A bare barcode or sku means what a scan in the user's current mode means.
+        if ctx.text and " " not in ctx.text and await scans.is_code(ctx, ctx.text):
+            return await _guarded(ctx, lambda c: scans.on_scan(c, c.text, None))
         return ctx.render("errors/unknown_command.j2", text=ctx.text)
     command, args = match
     if ctx.user.role not in command.roles:

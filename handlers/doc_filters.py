@@ -1,4 +1,5 @@
-"""单据 filters: a period (今天, 昨天, 本周, 本月, 2026-11-01~2026-11-20) and 客户/状态/类型/仓库.
+"""单据 filters: a period (今天, 昨天, 本周, 本月, 2026-11-01~2026-11-20) and
+客户/部门/状态/类型/仓库.
 
 Periods are shop-local calendar days (``uow.tz``), turned into UTC instants for the query. A
 filter is kept in the conversation state between pages, so it round-trips through JSON.
@@ -20,7 +21,7 @@ from handlers.router import Context
 
 RANGE_EXAMPLE = "2026-11-01~2026-11-20"
 EXAMPLE = "单据 本周 客户 张三 状态 待审批 类型 销售"
-KEYWORDS = frozenset({"客户", "状态", "类型", "仓库"})
+KEYWORDS = frozenset({"客户", "部门", "状态", "类型", "仓库"})
 STATUSES = {name: s.value for s, name in DOC_STATUS_NAMES.items()} | {s: s.value for s in DocStatus}
 TYPES = (
     {name: t.value for t, name in DOC_TYPE_NAMES.items()}
@@ -36,7 +37,8 @@ async def parse(ctx: Context, words: list[str]) -> DocumentFilter:
     return DocumentFilter(
         since=since,
         until=until,
-        partner=found.get("客户"),
+        # A department is the partner of an issue (领用), as a customer is of a sale.
+        partner=found.get("客户", found.get("部门")),
         status=_choice(found.get("状态"), STATUSES, "状态", DOC_STATUS_NAMES.values()),
         type=_choice(found.get("类型"), TYPES, "类型", DOC_TYPE_NAMES.values()),
         warehouses=await _warehouses(ctx, found.get("仓库")),

@@ -1,11 +1,12 @@
-"""What the wire hands to the handlers: one received WeCom message or card click."""
+"""What the wire hands to the handlers: one received WeCom message, card click, menu click or
+scan (``text`` is then the raw ``ScanResult``, ``event_key`` the menu button's key)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Literal
 
-InboundKind = Literal["text", "card_click", "other"]
+InboundKind = Literal["text", "card_click", "scan", "menu_click", "other"]
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from decimal import Decimal
 from core import approvals
 from core.errors import InvalidInput
 from core.ledger import ChangePrice, Count, Transfer, WriteOff
-from handlers import items, posting
+from handlers import items, orders, posting
 from handlers.grammar import (
     PRICE,
     Spec,
@@ -45,6 +45,8 @@ async def transfer(ctx: Context, args: str) -> Reply:
 @router.command("盘点", "count", roles=SHOP)
 async def count(ctx: Context, args: str) -> Reply:
     """登记实盘数量，差异自动过账。例：盘点 可乐 23"""
+    if (by_scan := await orders.count_by_scan(ctx, args)) is not None:
+        return by_scan
     request = parse_request(args, COUNT)
     lines = await items.ledger_lines(ctx, request, COUNT.example)
     return await posting.submit(ctx, Count(**posting.header(ctx, request), lines=lines))
@@ -60,7 +62,7 @@ async def write_off(ctx: Context, args: str) -> Reply:
 
 @router.command("调价", "price", roles=SHOP)
 async def change_price(ctx: Context, args: str) -> Reply:
-    """申请调整售价（需审批），可加 价目。例：调价 可乐 3.2 价目 批发"""
+    """申请调整售价（需审批）。例：调价 可乐 3.2 价目 批发"""
     found, rest = split_options(normalize(args).split(), PRICE_CHANGE.options, PRICE_CHANGE.example)
     name, price, reason = _name_and_price(found.get("单价"), rest)
     item = await items.resolve(ctx, name)

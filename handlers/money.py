@@ -28,6 +28,11 @@ BROKER = Spec(
 PERIOD_WORDS = ("今天", "昨天", "本周", "本月")
 
 
+async def hidden_in_help(ctx: Context) -> frozenset[str]:
+    """撮合 is listed only where some warehouse keeps no stock; elsewhere it is refused."""
+    return frozenset() if await money.brokers_anywhere(ctx.uow) else frozenset({"撮合"})
+
+
 @router.command("新客户", "newcustomer", roles=APPROVERS)
 async def new_customer(ctx: Context, args: str) -> Reply:
     """登记客户。例：新客户 张三 电话 13800000000 额度 5000"""
@@ -71,13 +76,13 @@ async def _add_partner(ctx: Context, args: str, kind: str, example: str) -> Repl
 
 @router.command("客户", "customer", roles=ANY)
 async def customer(ctx: Context, args: str) -> Reply:
-    """客户的欠款、逾期和最近单据。例：客户 张三"""
+    """欠款、逾期和最近单据。例：客户 张三"""
     return await _show_partner(ctx, args, "customer", "客户 张三")
 
 
 @router.command("供应商", "supplier", roles=ANY)
 async def supplier(ctx: Context, args: str) -> Reply:
-    """供应商的应付和最近单据。例：供应商 可口可乐"""
+    """应付和最近单据。例：供应商 可口可乐"""
     return await _show_partner(ctx, args, "supplier", "供应商 可口可乐")
 
 
@@ -91,13 +96,13 @@ async def _show_partner(ctx: Context, args: str, kind: str, example: str) -> Rep
 
 @router.command("收款", "collect", roles=COLLECTORS)
 async def collect(ctx: Context, args: str) -> Reply:
-    """登记收款，冲最早的欠款。例：收款 张三 500 微信"""
+    """收款，冲最早的欠款。例：收款 张三 500 微信"""
     return await _payment(ctx, args, "ar", "收款 张三 500 微信")
 
 
 @router.command("付款", "pay", roles=PAYERS)
 async def pay(ctx: Context, args: str) -> Reply:
-    """登记付款，冲最早的应付。例：付款 可口可乐 1000 转账"""
+    """付款，冲最早的应付。例：付款 可口可乐 1000 转账"""
     return await _payment(ctx, args, "ap", "付款 可口可乐 1000 转账")
 
 
@@ -134,19 +139,19 @@ def _is_amount(word: str) -> bool:
 
 @router.command("应收", "receivables", roles=COLLECTORS | OVERSEERS)
 async def receivables(ctx: Context, args: str) -> Reply:
-    """客户欠款及账龄。例：应收"""
+    """欠款和账龄。例：应收"""
     return ctx.render("money/ageing.j2", ageing=await money.ageing(ctx.uow, "ar"), **_names())
 
 
 @router.command("应付", "payables", roles=PAYERS | OVERSEERS)
 async def payables(ctx: Context, args: str) -> Reply:
-    """应付供应商及账龄。例：应付"""
+    """应付和账龄。例：应付"""
     return ctx.render("money/ageing.j2", ageing=await money.ageing(ctx.uow, "ap"), **_names())
 
 
 @router.command("对账单", "statement", roles=ANY)
 async def statement(ctx: Context, args: str) -> Reply:
-    """往来对账单，默认本月。例：对账单 张三 本月"""
+    """往来明细。例：对账单 张三 本月"""
     words = normalize(args).split()
     if not words:
         raise InvalidInput("请写出客户或供应商，例如：对账单 张三 本月")
@@ -178,7 +183,7 @@ async def gross_margin(ctx: Context, args: str) -> Reply:
 
 @router.command("合同", "contract", roles=ANY)
 async def contract(ctx: Context, args: str) -> Reply:
-    """合同的执行情况。例：合同 HT-2026-001"""
+    """执行情况。例：合同 HT-2026-001"""
     number = normalize(args)
     if not number:
         raise InvalidInput("请写出合同号，例如：合同 HT-2026-001")

@@ -29,9 +29,10 @@ async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     if isinstance(result, Posted):
         owed = await balance_after(ctx.uow, result.document.id)
         return ctx.render(
-            "orders/posted.j2",
+            "documents/posted.j2",
             document=result.document,
             balances=result.balances,
+            substitutions=result.substitutions,
             owed=owed and (SIDE_NAMES[owed[0]], owed[1]),
         )
     return await approval_requested(ctx, result.approval)

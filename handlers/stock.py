@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from core import ledger, money
+from core import money, orders
 from core.errors import UnknownItem
 from handlers.grammar import normalize, split_options
 from handlers.items import new_item_hint
@@ -23,7 +23,7 @@ async def stock(ctx: Context, args: str) -> Reply:
         prices = await money.trade_prices(ctx.uow, ctx.picks.get(query, query), warehouse)
         if prices is not None:
             return ctx.render("money/prices.j2", view=prices)
-        view = await ledger.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
+        view = await orders.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     except UnknownItem as error:
         raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, query)}") from error
     return ctx.render("stock/balance.j2", stock=view)

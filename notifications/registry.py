@@ -23,6 +23,7 @@ from notifications.rules.digest import digest
 from notifications.rules.documents import count_variance, price_below_cost
 from notifications.rules.expiry import expiry
 from notifications.rules.stock import low_stock, negative_stock
+from notifications.rules.usage import usage_variance
 from notifications.settings import AlertSettings
 
 Rule = Callable[[RuleRun], Awaitable[RuleReport]]
@@ -53,6 +54,12 @@ RULES: dict[str, AlertRule] = {
         ),
         AlertRule("price-below-cost", "售价低于成本", price_below_cost, {"minute": "*/30"}),
         AlertRule("negative-stock", "负库存", negative_stock, {"minute": "*/30"}),
+        AlertRule(
+            "usage-variance",
+            "用量差异",
+            usage_variance,
+            {"day_of_week": "mon", "hour": "9", "minute": "0"},
+        ),
     )
 }
 

@@ -14,7 +14,7 @@ import os
 import socket
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,19 +26,24 @@ from config import Settings
 from core import approvals
 from core.clock import Clock, utcnow
 from core.messaging import leases
+from core.presets import Profile
 from core.storage import UnitOfWork
 from core.views import ApprovalView
 from notifications.registry import RULES, run_rule
 from notifications.report import RuleReport
+from notifications.scan_session_expiry import end_idle_sessions
 from notifications.settings import AlertSettings
 
 log = logging.getLogger(__name__)
 
 EXPIRE_APPROVALS = "expire-approvals"
-# Every rule on its registry schedule, and the approval expiry sweep, which is no alert.
+END_SCAN_SESSIONS = "end-scan-sessions"
+# Every rule on its registry schedule, and the sweeps (approval expiry, idle scan sessions),
+# which are no alerts.
 DEFAULT_SCHEDULES: Mapping[str, Mapping[str, str]] = {
     **{name: rule.schedule for name, rule in RULES.items()},
     EXPIRE_APPROVALS: {"minute": "*/5"},
+    END_SCAN_SESSIONS: {"minute": "*"},
 }
 MAX_HOLD = timedelta(minutes=10)
 MISFIRE_GRACE_SECONDS = 300
@@ -71,6 +76,16 @@ class AlertScheduler:
         self.triggers = {name: CronTrigger(timezone=tz, **f) for name, f in schedules.items()}
         self.scheduler = AsyncIOScheduler(timezone=tz)
         self.last: dict[str, Outcome] = {}
+        # The shop's preset may run fewer rules; None runs every rule of the schedule.
+        self.enabled: frozenset[str] | None = None
+        self.tz = tz
+
+    def use_profile(self, profile: Profile) -> None:
+        """Before ``start``: the preset's rules, its schedule changes and category expiry days."""
+        self.enabled = profile.alert_rules | {EXPIRE_APPROVALS, END_SCAN_SESSIONS}
+        for name, fields in profile.schedules.items():
+            self.triggers[name] = CronTrigger(timezone=self.tz, **fields)
+        self.alerts = replace(self.alerts, expiry_days_by_category=profile.categories)
 
     def start(self) -> None:
         """Register every job and start; needs a running event loop."""
@@ -135,6 +150,11 @@ class AlertScheduler:
         return MAX_HOLD if later is None else min(MAX_HOLD, (later - fire_time) / 2)
 
     async def _run(self, uow: UnitOfWork, name: str, fire_time: datetime) -> RuleReport:
+        if self.enabled is not None and name not in self.enabled:
+            return RuleReport(name, fire_time)
+        if name == END_SCAN_SESSIONS:
+            ended = await end_idle_sessions(uow)
+            return RuleReport(name, fire_time, found=ended, messages=len(ended))
         if name != EXPIRE_APPROVALS:
             return await run_rule(uow, name, fire_time, self.alerts)
         expired = await approvals.expire_due(uow)

@@ -58,6 +58,7 @@ class AlertSettings:
     count_lookback: timedelta = timedelta(days=2)
     below_cost_lookback: timedelta = timedelta(days=1)
     cycle_count_weeks: int = 5
+    usage_variance_pct: Decimal = Decimal(5)
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
 
     def expiry_buckets(self, category: str) -> tuple[int, ...]:

@@ -17,11 +17,16 @@ from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
 from core.fmt import money, plain_qty, qty_text
 from core.ledger import PARTNER_KIND
 
-PARTNER_LABELS = {"customer": "客户", "supplier": "供应商"}
+PARTNER_LABELS = {"customer": "客户", "supplier": "供应商", "department": "部门"}
 
 
 def qty(value: Decimal, unit: str | None = None) -> str:
     return plain_qty(value) if unit is None else qty_text(value, unit)
+
+
+def signed(value: Decimal) -> str:
+    """``+0.5`` for a gain or an overuse, ``-2`` for a shortfall."""
+    return ("+" if value > 0 else "") + plain_qty(value)
 
 
 def local_time(value: datetime | date, tz: ZoneInfo, fmt: str = "%m-%d %H:%M") -> str:
@@ -61,6 +66,7 @@ FILTERS: dict[str, Any] = {
     "partner_label": partner_label,
     "pct": percent,
     "clock": clock_time,
+    "signed": signed,
 }
 
 

@@ -26,7 +26,7 @@ async def command(args: argparse.Namespace) -> int:
     # Signals are caught from the start: a Ctrl-C while demo data is seeded stops after it.
     with _stop_on_signals(stop):
         try:
-            async with running_sandbox(settings) as sandbox:
+            async with running_sandbox(settings, preset=args.preset) as sandbox:
                 log.info("sandbox_ready", extra={"open": sandbox.url})
                 await stop.wait()
                 log.info("stopping")

@@ -16,7 +16,7 @@ from functools import partial
 from zoneinfo import ZoneInfo
 
 from bot.sandbox import demo_money
-from core import catalog, ledger
+from core import catalog, ledger, orders
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork, in_transaction
 
@@ -76,6 +76,38 @@ CATALOGUE = [
     ("TOFU", "嫩豆腐", "蔬菜", "盒", 0, "3.5", "2.0", 3, 10),
 ]
 UNDER_REORDER = {"RICE", "OIL", "CHOCO"}
+
+
+def ean13(payload: str) -> str:
+    """``payload`` (12 digits) with its EAN-13 check digit."""
+    total = sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(payload))
+    return payload + str((10 - total % 10) % 10)
+
+
+# Barcodes for scanning (sku, code, units per scan): bottles, and 可乐's 12-pack.
+BARCODES = [
+    ("COKE", ean13("690123456700"), 1),
+    ("COKE", ean13("690123456701"), 12),
+    ("SPRITE", ean13("690123456712"), 1),
+    ("WATER", ean13("690123456713"), 1),
+    ("JUICE", ean13("690123456714"), 1),
+    ("TEA", ean13("690123456715"), 1),
+]
+# Weighed goods: the item code the scale prints inside its 2x EAN-13 (grams follow it).
+SCALE_CODES = [("APPLE", "00123"), ("BANANA", "00124")]
+# What the page's camera offers: (code, what it is).
+SCAN_CODES = [
+    (BARCODES[0][1], "可乐 1 瓶"),
+    (BARCODES[1][1], "可乐 整箱 12 瓶"),
+    (BARCODES[2][1], "雪碧 1 瓶"),
+    (BARCODES[3][1], "矿泉水 1 瓶"),
+    (BARCODES[4][1], "橙汁 1 盒"),
+    (BARCODES[5][1], "冰红茶 1 瓶"),
+    (ean13("210012301250"), "称重签：红富士苹果 1.250 kg"),
+    (ean13("210012400800"), "称重签：香蕉 0.800 kg"),
+    (BARCODES[0][1][:-1] + str((int(BARCODES[0][1][-1]) + 1) % 10), "可乐（末位看错，校验位不对）"),
+    (ean13("690123456789"), "不在商品库的条码"),
+]
 # 28 sales a day of 1–3 items each: an item is in about 1.4 of them, 1–3 units or 0.3–2.5 kg a
 # time, so it sells about 8.4 units or 5.9 kg in the three days between deliveries.
 THREE_DAYS = {0: 10, 3: 7}  # by unit precision
@@ -129,6 +161,11 @@ async def _catalogue_and_staff(uow: UnitOfWork) -> None:
             for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE
         ),
     )
+    await uow.session.flush()
+    for sku, code, pack in BARCODES:
+        await orders.add_barcode(uow, "sandbox", sku, code, Decimal(pack))
+    for sku, code in SCALE_CODES:
+        await orders.add_barcode(uow, "sandbox", sku, code, scale="weight")
     for userid, name, role in STAFF:
         await catalog.save_user(uow, "sandbox", userid, name, role, ["MAIN"])
     await catalog.configure_warehouse(

@@ -3,8 +3,10 @@
 - ``GET /``: the page; ``GET /sandbox/static/…``: its script and styles;
 - ``GET /sandbox/config``: staff, group chats and alert rules, with their Chinese names;
 - ``GET /sandbox/events``: the chat log as server-sent events, then each new event live;
-- ``POST /sandbox/say`` ``{userid, text}`` and ``POST /sandbox/click`` ``{userid, task_id, key}``:
-  sent to ``/wecom/callback`` encrypted and signed, exactly as WeCom would send them;
+- ``POST /sandbox/say`` ``{userid, text}``, ``POST /sandbox/click`` ``{userid, task_id, key}``,
+  ``POST /sandbox/menu`` ``{userid, key}`` (a click menu button) and ``POST /sandbox/scan``
+  ``{userid, key, code}`` (the camera of a scan menu button: a ``scancode_waitmsg`` event): sent
+  to ``/wecom/callback`` encrypted and signed, exactly as WeCom would send them;
 - ``POST /sandbox/rules/{name}``: run one alert rule now and deliver what it wrote;
 - ``GET /sandbox/media/{media_id}``: a picture or file the bot uploaded to the fake WeCom
   (pictures shown inline, files downloaded under their name).
@@ -26,7 +28,7 @@ from aiohttp import web
 
 from bot.appkeys import CLOCK, SETTINGS, WORKERS, new_uow
 from bot.sandbox.chatlog import ChatEvent, group_chat, user_chat
-from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
+from bot.sandbox.demo_data import PURCHASING_CHAT, SCAN_CODES, STAFF, STORE_CHAT
 from bot.sandbox.state import SANDBOX, Sandbox
 from core.doctypes import ROLE_NAMES, Role
 from notifications.registry import RULES, run_and_commit
@@ -48,6 +50,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/sandbox/events", events)
     app.router.add_post("/sandbox/say", say)
     app.router.add_post("/sandbox/click", click)
+    app.router.add_post("/sandbox/menu", menu_click)
+    app.router.add_post("/sandbox/scan", scan)
     app.router.add_post("/sandbox/rules/{name}", run_rule)
     app.router.add_get("/sandbox/media/{media_id}", media)
 
@@ -82,6 +86,9 @@ async def config(request: web.Request) -> web.Response:
                 for chatid, name, about in GROUPS
             ],
             "rules": [{"name": r.name, "label": r.label} for r in RULES.values()],
+            # The menu the bot pushed with menu/create, as WeCom would show it.
+            "menu": request.app[SANDBOX].fake.menus.get(request.app[SETTINGS].wecom_agent_id),
+            "scan_codes": [{"code": code, "label": label} for code, label in SCAN_CODES],
         }
     )
 
@@ -151,6 +158,42 @@ async def click(request: web.Request) -> web.Response:
     body = {"task_id": task_id, "text": label}
     await sandbox.log.add(user_chat(userid), "me", "click", body, _now(request))
     return await _delivered(sandbox, sandbox.callbacks.click_card(userid, task_id, key, code))
+
+
+async def menu_click(request: web.Request) -> web.Response:
+    sandbox = request.app[SANDBOX]
+    form = await _form(request)
+    userid = _staff(form)
+    key = str(form.get("key", ""))
+    label = _menu_button(request, key, "click")
+    await sandbox.log.add(user_chat(userid), "me", "click", {"text": label}, _now(request))
+    return await _delivered(sandbox, sandbox.callbacks.click_menu(userid, key))
+
+
+async def scan(request: web.Request) -> web.Response:
+    """The phone's camera: WeCom sends what it read with the scan button's key."""
+    sandbox = request.app[SANDBOX]
+    form = await _form(request)
+    userid = _staff(form)
+    key, code = str(form.get("key", "")), str(form.get("code", "")).strip()
+    label = _menu_button(request, key, "scancode_waitmsg")
+    if not code:
+        raise web.HTTPBadRequest(text="empty_code")
+    kind = "barcode" if code.isdigit() else "qrcode"
+    body = {"text": label, "code": code}
+    await sandbox.log.add(user_chat(userid), "me", "scan", body, _now(request))
+    moment = sandbox.scan_moment(userid)
+    sent = sandbox.callbacks.scan(userid, key, code, scan_type=kind, create_time=moment)
+    return await _delivered(sandbox, sent)
+
+
+def _menu_button(request: web.Request, key: str, kind: str) -> str:
+    menu = request.app[SANDBOX].fake.menus.get(request.app[SETTINGS].wecom_agent_id) or {}
+    for button in menu.get("button", []):
+        for entry in [button, *button.get("sub_button", [])]:
+            if entry.get("key") == key and entry.get("type") == kind:
+                return str(entry["name"])
+    raise web.HTTPConflict(text="unknown_menu_button")
 
 
 async def run_rule(request: web.Request) -> web.Response:

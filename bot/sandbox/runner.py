@@ -16,14 +16,17 @@ from pathlib import Path
 from aiohttp import web
 
 from bot.app import Tuning, create_app, run_alert_scheduler
-from bot.appkeys import CLOCK, new_uow
+from bot.appkeys import CLOCK, WECOM, new_uow
 from bot.fake_wecom import FakeWeCom
-from bot.sandbox import demo_data, routes
+from bot.sandbox import demo_data, demo_kitchen, routes
 from bot.sandbox.chatlog import follow
 from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
 from config.settings import with_sandbox_wecom
+from core import presets
 from core.clock import Clock, utcnow
+from core.storage import in_transaction
+from handlers.menu import app_menu
 
 log = logging.getLogger(__name__)
 
@@ -62,11 +65,16 @@ def new_fake(settings: Settings, clock: Clock = utcnow) -> FakeWeCom:
 
 
 def build_app(
-    settings: Settings, fake: FakeWeCom, *, clock: Clock = utcnow, tuning: Tuning | None = None
+    settings: Settings,
+    fake: FakeWeCom,
+    *,
+    clock: Clock = utcnow,
+    tuning: Tuning | None = None,
+    preset: str | None = None,
 ) -> web.Application:
     """What ``jxc serve`` runs (the app and its alert schedule), plus the sandbox's parts."""
     app = create_app(settings, clock=clock, tuning=tuning)
-    app[SANDBOX] = Sandbox(fake)
+    app[SANDBOX] = Sandbox(fake, preset=preset)
     # After create_app's contexts (the database is there, workers run while we seed) and
     # before the schedule's, so no scheduled rule runs on a half-seeded shop.
     app.cleanup_ctx.append(_sandbox)
@@ -78,7 +86,11 @@ def build_app(
 
 @asynccontextmanager
 async def running_sandbox(
-    settings: Settings, *, clock: Clock = utcnow, tuning: Tuning | None = None
+    settings: Settings,
+    *,
+    clock: Clock = utcnow,
+    tuning: Tuning | None = None,
+    preset: str | None = None,
 ) -> AsyncIterator[Sandbox]:
     """Serve the sandbox on ``settings.http_host:http_port`` (port 0: a free one) until exit."""
     async with AsyncExitStack() as stack:
@@ -86,7 +98,7 @@ async def running_sandbox(
         await fake.start()
         stack.push_async_callback(fake.stop)
         bot_settings = settings.model_copy(update={"wecom_api_base": fake.api_base})
-        app = build_app(bot_settings, fake, clock=clock, tuning=tuning)
+        app = build_app(bot_settings, fake, clock=clock, tuning=tuning, preset=preset)
         # Each chat line is a request of its own; an access log would drown the useful lines.
         runner = web.AppRunner(app, access_log=None)
         # Registered first: a failed startup still closes what its earlier steps opened.
@@ -106,6 +118,8 @@ def _page_url(host: str, port: int) -> str:
 async def _sandbox(app: web.Application) -> AsyncIterator[None]:
     sandbox = app[SANDBOX]
     sandbox.seeded = await _seed_if_empty(app)
+    # As an operator runs `jxc wecom menu` once: every chat then shows the scan menu.
+    await app[WECOM].create_menu(app_menu())
     follower = asyncio.create_task(follow(sandbox.fake, sandbox.log), name="jxc-sandbox-chatlog")
     try:
         yield
@@ -120,7 +134,12 @@ async def _seed_if_empty(app: web.Application) -> bool:
         return False
     log.info("seeding_demo_data")
     uow = new_uow(app)
-    await demo_data.seed(uow, app[CLOCK]().astimezone(uow.tz).date())
+    preset = app[SANDBOX].preset
+    if preset is None:
+        await demo_data.seed(uow, app[CLOCK]().astimezone(uow.tz).date())
+    else:
+        await in_transaction(uow, lambda u: presets.apply_preset(u, "sandbox", preset))
+        await demo_kitchen.seed_demo(uow, preset)
     log.info("demo_data_seeded")
     return True
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 
+from core import orders
 from core.analytics.documents import SalesLine
 from core.doctypes import DocStatus, DocType
 from core.ledger import OUTGOING
@@ -57,10 +58,17 @@ class StockLevel:
     reserved: Decimal
     reorder_point: Decimal
     reorder_qty: Decimal
+    # Still to ship on open sales orders: promised to customers, so not free to sell.
+    ordered: Decimal = ZERO
+
+    @property
+    def free(self) -> Decimal:
+        """Held and not promised to an order: what reorder advice is for."""
+        return self.on_hand - self.ordered
 
     @property
     def available(self) -> Decimal:
-        return self.on_hand - self.reserved
+        return self.free - self.reserved
 
 
 async def stock_levels(
@@ -90,17 +98,29 @@ async def stock_levels(
         .order_by(Warehouse.code, Item.sku)
     )
     reserved = await _reserved(uow)
+    ordered = await orders.held_by_orders(uow)
     if negative_only:
         statement = statement.where(total < 0)
     if low_only:
         # Reservations only lower what is available: a level is low when its stock is at or
-        # under the point, or when pending documents of the item might take it there.
-        reserving = sorted({sku for sku, _ in reserved})
+        # under the point, or when pending documents or open orders might take it there.
+        reserving = sorted({sku for sku, _ in reserved} | {sku for sku, _ in ordered})
         statement = statement.where(
             Item.reorder_point > 0, or_(total <= Item.reorder_point, Item.sku.in_(reserving))
         )
     found = [
-        StockLevel(code, sku, name, unit, category, qty, reserved.get((sku, code), ZERO), rp, rq)
+        StockLevel(
+            code,
+            sku,
+            name,
+            unit,
+            category,
+            qty,
+            reserved.get((sku, code), ZERO),
+            rp,
+            rq,
+            ordered.get((sku, code), ZERO),
+        )
         for sku, name, unit, category, rp, rq, code, qty in await uow.session.execute(statement)
     ]
     return [lv for lv in found if lv.available <= lv.reorder_point] if low_only else found

@@ -174,6 +174,11 @@ async def _close(uow: UnitOfWork, approval: Approval, status: str, actor: str, n
     approval.decision_note = note
     if approval.document is not None and status in DOCUMENT_STATUS:
         approval.document.status = DOCUMENT_STATUS[status]
+        # An order that counted the document as shipped or received takes it back. Imported
+        # here: orders stand on the ledger, which opens approvals when it loads.
+        from core import orders
+
+        await orders.release(uow, approval.document)
     await uow.session.flush()
     uow.record(
         actor,

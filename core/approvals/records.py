@@ -35,6 +35,9 @@ SUBJECT_NAMES = {
     "price_below_list": "低于价目价销售",
     "price_below_cost": "低于成本销售",
     "credit_limit": "超信用额度",
+    "issue": "领用",
+    "substitution": "原料替代",
+    "over_receipt": "超量收货",
 }
 
 

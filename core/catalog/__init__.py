@@ -1,5 +1,5 @@
-"""What the shop is made of: items, partners and warehouses (looked up), warehouses (added
-and configured), and staff with their roles and warehouses.
+"""What the shop is made of: items and their kinds, partners and warehouses (looked up),
+warehouses (added and configured), and staff with their roles and warehouses.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from core.catalog.items import (
     add_items,
     has_items,
 )
+from core.catalog.kinds import KIND_NAMES, ItemKind
 from core.catalog.lookup import (
     DEFAULT_WAREHOUSE,
     item_by_sku,
@@ -54,11 +55,13 @@ __all__ = [
     "BARCODE",
     "DEFAULT_WAREHOUSE",
     "EXAMPLE",
+    "KIND_NAMES",
     "MAX_NAME",
     "MAX_UNIT",
     "SKU",
     "USERS_MEMO",
     "WEIGHT_UNITS",
+    "ItemKind",
     "NewItem",
     "UserView",
     "WarehouseView",

@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from core.catalog.kinds import ItemKind
 from core.storage import Item, UnitOfWork
 
 
@@ -24,6 +25,7 @@ class NewItem:
     reorder_point: Decimal
     reorder_qty: Decimal
     batch_tracked: bool
+    kind: ItemKind = ItemKind.STOCK
 
 
 def add_items(uow: UnitOfWork, items: Iterable[NewItem]) -> None:

@@ -22,7 +22,9 @@ from core.ledger import COMMANDS, DocumentCommand, Line, Transfer
 from core.storage import Document, Item, UnitOfWork, Warehouse
 
 DOCUMENT_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "sku", "qty")
-IMPORTABLE_TYPES = {t.value for t in DocType if t is not DocType.ADJUSTMENT}
+# Issues name a department and productions carry their BOM: both come only from their commands.
+NOT_IMPORTABLE = frozenset({DocType.ADJUSTMENT, DocType.ISSUE, DocType.PRODUCTION})
+IMPORTABLE_TYPES = {t.value for t in DocType if t not in NOT_IMPORTABLE}
 
 
 @dataclass

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from core import catalog
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
-from core.storage import Item, UnitOfWork
+from core.storage import Item, StockBalance, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
 
@@ -37,6 +37,8 @@ async def import_items(uow: UnitOfWork, path: Path, actor: str) -> ItemImport:
     existing = {
         item.sku: item for item in await uow.session.scalars(select(Item).where(Item.sku.in_(seen)))
     }
+    await _check_new_kits(uow, parsed, existing, errors)
+    errors.raise_if_any()
     created = 0
     for _, values in parsed:
         item = existing.get(str(values["sku"]))
@@ -49,6 +51,34 @@ async def import_items(uow: UnitOfWork, path: Path, actor: str) -> ItemImport:
     await uow.session.flush()
     uow.record(actor, "import.items", f"file:{path.name}", {"rows": len(parsed), "new": created})
     return ItemImport(created=created, updated=len(parsed) - created)
+
+
+async def _check_new_kits(
+    uow: UnitOfWork,
+    parsed: list[tuple[int, dict[str, object]]],
+    existing: dict[str, Item],
+    errors: RowErrors,
+) -> None:
+    """A kit is never stocked: an item may become one only while it holds no stock."""
+    turning = {
+        str(values["sku"]): line_no
+        for line_no, values in parsed
+        if values.get("kind") == catalog.ItemKind.KIT
+        and str(values["sku"]) in existing
+        and existing[str(values["sku"])].kind != catalog.ItemKind.KIT
+    }
+    if not turning:
+        return
+    stocked = await uow.session.execute(
+        select(Item.sku)
+        .join(StockBalance, StockBalance.item_id == Item.id)
+        .where(Item.sku.in_(turning), StockBalance.qty != 0)
+        .distinct()
+    )
+    for (sku,) in stocked:
+        errors.add(
+            turning[sku], f"{sku} 还有库存，不能改为 kit（套餐不计库存）；请先盘点或报损清零"
+        )
 
 
 def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]:
@@ -64,6 +94,12 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
             if number is not None and number < 0:
                 errors.add(line_no, f"{column} 不能为负数")
             values[column] = number
+    if row.get("kind"):
+        kind = row["kind"].lower()
+        kinds = tuple(catalog.ItemKind)
+        if kind not in kinds:
+            errors.add(line_no, f"kind “{row['kind']}” 应为 {', '.join(kinds)}")
+        values["kind"] = kind
     if row.get("shelf_life_days"):
         values["shelf_life_days"] = errors.parse(
             line_no, "shelf_life_days", row["shelf_life_days"], int

@@ -86,9 +86,38 @@ class Adjust(DocumentCommand):
     doc_type = DocType.ADJUSTMENT
 
 
+@dataclass(frozen=True, kw_only=True)
+class Issue(DocumentCommand):
+    """Goods handed to a department (``partner`` names it), e.g. flour to the kitchen."""
+
+    doc_type = DocType.ISSUE
+
+
+@dataclass(frozen=True, kw_only=True)
+class Produce(DocumentCommand):
+    """A production run: the product's line is positive, each consumed component negative.
+
+    ``approval_note`` says why it must wait for a manager (a substitute marked for approval).
+    """
+
+    doc_type = DocType.PRODUCTION
+    approval_note: str = ""
+
+
 COMMANDS: dict[DocType, type[DocumentCommand]] = {
     cls.doc_type: cls
-    for cls in (Receive, Sell, ReturnSale, ReturnPurchase, Transfer, Count, WriteOff, Adjust)
+    for cls in (
+        Receive,
+        Sell,
+        ReturnSale,
+        ReturnPurchase,
+        Transfer,
+        Count,
+        WriteOff,
+        Adjust,
+        Issue,
+        Produce,
+    )
 }
 
 

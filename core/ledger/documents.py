@@ -6,6 +6,7 @@ stored as ``pending`` with no moves and an approval request, or refused with not
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -19,14 +20,14 @@ from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.ledger import batches
 from core.ledger import posting as ledger
-from core.ledger.commands import DocumentCommand, ReturnSale, Transfer
+from core.ledger.commands import DocumentCommand, Produce, ReturnSale, Transfer
 from core.ledger.documents_view import document_view, line_view, load_document
 from core.ledger.numbering import next_number
-from core.ledger.planning import Allowances, Plan, PlanLine, Planner, plan_lines
+from core.ledger.planning import Allowances, Plan, PlanLine, Planner, Substitution, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
-from core.views import BalanceView, DocumentView, NeedsApproval, Posted
+from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)
@@ -41,13 +42,21 @@ PARTNER_KIND = {
     DocType.PURCHASE_RETURN: "supplier",
     DocType.SALE: "customer",
     DocType.SALES_RETURN: "customer",
+    DocType.ISSUE: "department",
 }
 
 
 async def submit(
-    uow: UnitOfWork, cmd: DocumentCommand, *, enforce_policy: bool = True
+    uow: UnitOfWork,
+    cmd: DocumentCommand,
+    *,
+    enforce_policy: bool = True,
+    extra_reasons: Sequence[Reason] = (),
 ) -> Posted | NeedsApproval:
-    """Post ``cmd`` or open an approval for it. ``enforce_policy=False`` is for history imports."""
+    """Post ``cmd`` or open an approval for it. ``enforce_policy=False`` is for history imports.
+
+    ``extra_reasons`` are what the caller's own rules add (an over-receipt against its order).
+    """
     if cmd.idempotency_key and (replay := await replay_of(uow, cmd.idempotency_key)):
         return replay
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
@@ -55,6 +64,7 @@ async def submit(
     to_warehouse = await _destination(uow, cmd, warehouse)
     money.refuse_stock_work(cmd.doc_type, warehouse, to_warehouse)
     lines = await resolve_lines(uow, cmd)
+    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
     original = await _original_sale(uow, cmd, warehouse)
     kind = PARTNER_KIND.get(cmd.doc_type)
     partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
@@ -64,9 +74,11 @@ async def submit(
         uow, cmd, partner, warehouse, lines, original, enforce_policy=enforce_policy
     )
     stocked = money.keeps_stock(warehouse)
-    pairs = {(line.item.id, warehouse.id) for line in lines} if stocked else set()
-    if to_warehouse is not None:
-        pairs |= {(line.item.id, to_warehouse.id) for line in lines}
+    pairs = (
+        _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
+        if stocked
+        else set()
+    )
     balances = await batches.locked_balances(uow, pairs) if pairs else {}
     policy = WarehousePolicy.of(warehouse, uow.settings)
     allow = Allowances(
@@ -85,9 +97,12 @@ async def submit(
         )
     reasons = (
         approval_reasons(cmd.doc_type, role, any(ln.qty < 0 for ln in lines), plan, policy)
+        + list(extra_reasons)
         if enforce_policy
         else []
     )
+    if enforce_policy and isinstance(cmd, Produce) and cmd.approval_note:
+        reasons.append(Reason("substitution", cmd.approval_note))
     reasons += [Reason(r.subject, r.text) for r in money_reasons]
     header = _Header(cmd, warehouse, to_warehouse, partner, original)
     if not reasons:
@@ -146,7 +161,9 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     _record_post(
         uow, decided_by, document.number, document.type, document.warehouse.code, lines, plan
     )
-    return Posted(document_view(document), result)
+    return Posted(
+        document_view(document), result, substitutions=substitution_views(plan.substitutions)
+    )
 
 
 @dataclass(frozen=True)
@@ -156,17 +173,26 @@ class Planned:
     plan: Plan
 
 
+async def _attach_parts(
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+) -> list[PlanLine]:
+    # Recipes post documents (production, issues), so the ledger reaches them at call time.
+    from core import recipes
+
+    return await recipes.attach_parts(uow, doc_type, lines, at)
+
+
 async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
     """Plan a pending document's lines against the stock as it is now (balances row-locked)."""
     lines = [
         PlanLine(line.line_no, line.item, line.qty, line.price, line.lot, line.expiry)
         for line in document.lines
     ]
+    # The recipe version is the one in force when the document was made, as at the request.
+    lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
     if not money.keeps_stock(document.warehouse):
         return Planned(lines, {}, Plan())  # a warehouse without stock plans no moves
-    pairs = {(line.item.id, document.warehouse_id) for line in lines}
-    if document.to_warehouse_id is not None:
-        pairs |= {(line.item.id, document.to_warehouse_id) for line in lines}
+    pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None
     if document.original_number:
@@ -230,7 +256,34 @@ async def _post_new(
         original_number=None if header.original is None else header.original.number,
     )
     _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
-    return Posted(header.view(created, lines, posted_at), result)
+    return Posted(
+        header.view(created, lines, posted_at),
+        result,
+        substitutions=substitution_views(plan.substitutions),
+    )
+
+
+def _pairs(
+    lines: list[PlanLine], warehouse_id: int, to_warehouse_id: int | None
+) -> set[tuple[int, int]]:
+    """The (item, warehouse) balances a document may touch, kits' components included."""
+    items = {item.id for line in lines for item in line.stock_items()}
+    warehouses = [warehouse_id] if to_warehouse_id is None else [warehouse_id, to_warehouse_id]
+    return {(item, wh) for item in items for wh in warehouses}
+
+
+def substitution_views(subs: list[Substitution]) -> tuple[SubstitutionView, ...]:
+    return tuple(
+        SubstitutionView(
+            s.component.name,
+            s.component.unit,
+            s.covered,
+            s.substitute.name,
+            s.substitute.unit,
+            s.used,
+        )
+        for s in subs
+    )
 
 
 def _record_post(
@@ -261,6 +314,9 @@ def _stored_result(balances: tuple[BalanceView, ...]) -> dict[str, Any]:
 
 
 def _purchase_costs(doc_type: str, lines: list[PlanLine]) -> dict[int, Decimal]:
+    """Unit costs of goods coming in at a known cost: bought, or made (the product's line)."""
+    if doc_type == DocType.PRODUCTION:
+        return {ln.line_no: ln.price for ln in lines if ln.price is not None and ln.qty > 0}
     if doc_type != DocType.RECEIPT:
         return {}
     return {ln.line_no: ln.price for ln in lines if ln.price is not None}

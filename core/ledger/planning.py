@@ -6,9 +6,10 @@ the moves. Quantities on lines are as the user means them; the sign comes from t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 
 from core.doctypes import DocType
 from core.ledger import batches
@@ -17,6 +18,24 @@ from core.storage import Batch, Item, StockBalance, UnitOfWork, Warehouse
 # Sales and transfers must not hand out expired goods unasked; write-offs, counts,
 # adjustments and returns to the supplier are how expired goods leave, so they may.
 FRESH_ONLY = frozenset({DocType.SALE, DocType.TRANSFER})
+# The ledger's quantity columns hold four places (core.types.SCALE).
+FOUR_PLACES = Decimal("0.0001")
+
+
+@dataclass(frozen=True)
+class SubstituteOption:
+    item: Item
+    ratio: Decimal  # units of the substitute that replace one unit of the component
+    needs_approval: bool
+
+
+@dataclass(frozen=True)
+class Part:
+    """One component of a kit line: ``qty`` per unit sold, scrap included."""
+
+    item: Item
+    qty: Decimal
+    substitutes: tuple[SubstituteOption, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,59 @@ class PlanLine:
     price: Decimal | None
     lot: str | None
     expiry: date | None = None
+    # A kit's components: the line's own item has no stock, these move instead (backflush).
+    parts: tuple[Part, ...] = ()
+
+    def stock_items(self) -> set[Item]:
+        """Every item whose stock this line may move: itself, or its parts and substitutes."""
+        if not self.parts:
+            return {self.item}
+        return {p.item for p in self.parts} | {s.item for p in self.parts for s in p.substitutes}
+
+
+@dataclass(frozen=True)
+class Substitution:
+    component: Item
+    substitute: Item
+    covered: Decimal  # quantity of the component that the substitute stood in for
+    used: Decimal  # quantity of the substitute taken
+    needs_approval: bool
+
+
+def split_need(
+    item: Item,
+    need: Decimal,
+    options: tuple[SubstituteOption, ...],
+    available: Callable[[Item], Decimal],
+    *,
+    in_units: bool = False,
+) -> tuple[Decimal, list[Substitution]]:
+    """How much of ``item`` to take, and which substitutes cover what it lacks, in order.
+
+    What no substitute covers stays on the component, so the warehouse's negative-stock
+    policy judges it as for any shortfall. ``in_units`` rounds what is taken up to what each
+    item's unit can hold (a production's lines); otherwise to the ledger's four places (a
+    dish's backflush, where half an egg per bowl is the truth on average).
+    """
+    own = max(min(need, available(item)), Decimal(0))
+    missing = need - own
+    used: list[Substitution] = []
+    for option in options:
+        if missing <= 0:
+            break
+        wanted = _round_up(missing * option.ratio, option.item, in_units)
+        take = min(wanted, available(option.item))
+        if take <= 0:
+            continue
+        covered = min(missing, (take / option.ratio).quantize(FOUR_PLACES))
+        used.append(Substitution(item, option.item, covered, take, option.needs_approval))
+        missing -= covered
+    return _round_up(own + missing, item, in_units), used
+
+
+def _round_up(qty: Decimal, item: Item, in_units: bool) -> Decimal:
+    places = min(item.unit_precision, 4) if in_units else 4
+    return qty.quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
 
 
 @dataclass(frozen=True)
@@ -58,6 +130,7 @@ class Plan:
     moves: list[PlannedMove] = field(default_factory=list)
     shortfalls: list[Shortfall] = field(default_factory=list)
     expired: list[ExpiredUse] = field(default_factory=list)
+    substitutions: list[Substitution] = field(default_factory=list)
     # Cost value of the stock that leaves or appears: what thresholds are judged on.
     value: Decimal = Decimal(0)
 
@@ -159,6 +232,30 @@ class Planner:
         if variance > 0:
             await self.put_in(line, warehouse, variance)
 
+    def fresh_available(self, item: Item, warehouse: Warehouse) -> Decimal:
+        """What can still be taken of ``item`` now: positive, unexpired stock not yet planned."""
+        today = self.uow.today()
+        stock = self._stock(item, warehouse)
+        return sum((q for b, q in stock if q > 0 and not batches.is_expired(b, today)), Decimal(0))
+
+    async def consume_parts(self, line: PlanLine, warehouse: Warehouse) -> None:
+        """A kit sold takes its parts FEFO (substitutes when short); sold back, returns them."""
+        for part in line.parts:
+            need = (part.qty * abs(line.qty)).quantize(FOUR_PLACES, rounding=ROUND_CEILING)
+            component = PlanLine(line.line_no, part.item, need, None, None)
+            if line.qty < 0:
+                await self.put_in(component, warehouse, need)
+                continue
+            own, substitutions = split_need(
+                part.item, need, part.substitutes, lambda i: self.fresh_available(i, warehouse)
+            )
+            for used in substitutions:
+                taken = PlanLine(line.line_no, used.substitute, used.used, None, None)
+                await self.take_out(taken, warehouse, used.used)
+            self.plan.substitutions.extend(substitutions)
+            if own > 0:
+                await self.take_out(component, warehouse, own)
+
     def _add(self, line: PlanLine, warehouse: Warehouse, batch: Batch, qty: Decimal) -> None:
         if qty == 0:
             return
@@ -177,7 +274,9 @@ async def plan_lines(
 ) -> Plan:
     doc_type = planner.doc_type
     for line in lines:
-        if doc_type is DocType.COUNT:
+        if line.parts:
+            await planner.consume_parts(line, warehouse)
+        elif doc_type is DocType.COUNT:
             await planner.fill_to(line, warehouse, line.qty)
         elif doc_type is DocType.TRANSFER:
             assert to_warehouse is not None
@@ -197,4 +296,6 @@ async def plan_lines(
 def _is_outgoing(doc_type: DocType, qty: Decimal) -> bool:
     if doc_type in (DocType.SALE, DocType.ADJUSTMENT):
         return (qty > 0) == (doc_type is DocType.SALE)
-    return doc_type in (DocType.PURCHASE_RETURN, DocType.WRITEOFF)
+    if doc_type is DocType.PRODUCTION:
+        return qty < 0
+    return doc_type in (DocType.PURCHASE_RETURN, DocType.WRITEOFF, DocType.ISSUE)

@@ -9,15 +9,21 @@ from config import Settings
 from core.doctypes import APPROVER_ROLES, DocType, Role
 from core.errors import InsufficientStock
 from core.fmt import money, qty_text
-from core.ledger.planning import Plan
+from core.ledger.planning import Plan, Substitution
 from core.storage import Warehouse
 
 VALUE_SUBJECT = {
     DocType.WRITEOFF: "writeoff",
     DocType.ADJUSTMENT: "adjustment",
     DocType.COUNT: "count_variance",
+    DocType.ISSUE: "issue",
 }
-VALUE_LABEL = {DocType.WRITEOFF: "报损", DocType.ADJUSTMENT: "调整", DocType.COUNT: "盘点差异"}
+VALUE_LABEL = {
+    DocType.WRITEOFF: "报损",
+    DocType.ADJUSTMENT: "调整",
+    DocType.COUNT: "盘点差异",
+    DocType.ISSUE: "领用",
+}
 RETURN_TYPES = frozenset({DocType.SALES_RETURN})
 
 
@@ -73,6 +79,11 @@ def approval_reasons(
                 f"（到期 {use.batch.expiry}）{qty_text(use.qty, use.item.unit)}",
             )
         )
+    reasons += [
+        Reason("substitution", substitution_text(sub))
+        for sub in plan.substitutions
+        if sub.needs_approval
+    ]
     is_return = doc_type in RETURN_TYPES or (doc_type is DocType.SALE and has_negative_lines)
     if is_return and role not in APPROVER_ROLES:
         reasons.append(Reason("clerk_return", "店员的退货/负数销售需店长审批"))
@@ -85,3 +96,9 @@ def approval_reasons(
             )
         )
     return reasons
+
+
+def substitution_text(sub: Substitution) -> str:
+    used = qty_text(sub.used, sub.substitute.unit)
+    covered = qty_text(sub.covered, sub.component.unit)
+    return f"以 {sub.substitute.name} {used} 替代 {sub.component.name} {covered}（该替代需审批）"

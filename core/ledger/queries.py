@@ -21,7 +21,13 @@ from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWo
 from core.views import BatchStock, DocumentView, ItemStock, Page, WarehouseStock
 
 MAX_PAGE = 50
-OUTGOING = (DocType.SALE, DocType.PURCHASE_RETURN, DocType.TRANSFER, DocType.WRITEOFF)
+OUTGOING = (
+    DocType.SALE,
+    DocType.PURCHASE_RETURN,
+    DocType.TRANSFER,
+    DocType.WRITEOFF,
+    DocType.ISSUE,
+)
 # Built once: 查 runs them for every question.
 _BALANCES_OF_ITEM = (
     select(StockBalance, Warehouse.code)

@@ -19,6 +19,7 @@ POSITIVE_ONLY = frozenset(
         DocType.PURCHASE_RETURN,
         DocType.TRANSFER,
         DocType.WRITEOFF,
+        DocType.ISSUE,
     }
 )
 SELLING_PRICE = frozenset({DocType.SALE, DocType.SALES_RETURN})

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert, update
+from sqlalchemy import delete, insert, select, update
 
 from core import catalog
 from core.doctypes import DOC_TYPE_NAMES, DocType
@@ -29,6 +29,14 @@ COSTED_TYPES = frozenset({DocType.SALE, DocType.SALES_RETURN})
 
 def keeps_stock(warehouse: Warehouse) -> bool:
     return warehouse.mode != NO_INVENTORY
+
+
+async def brokers_anywhere(uow: UnitOfWork) -> bool:
+    """Whether any warehouse keeps no stock: only there may a deal be brokered (撮合)."""
+    found = await uow.session.scalar(
+        select(Warehouse.id).where(Warehouse.mode == NO_INVENTORY).limit(1)
+    )
+    return found is not None
 
 
 async def trade_prices(uow: UnitOfWork, query: str, warehouse_code: str) -> PriceView | None:

@@ -60,6 +60,8 @@ class Item(Base):
     reorder_point: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
     reorder_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
     batch_tracked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # stock | kit (never stocked: selling it consumes its recipe) | made (produced from a BOM)
+    kind: Mapped[str] = mapped_column(String(8), default="stock", server_default="stock")
     version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 

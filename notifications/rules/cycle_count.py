@@ -3,22 +3,22 @@
 Categories are striped over ``cycle_count_weeks`` weeks by their sorted position, so each week
 takes about a fifth of them and every category comes round within five weeks; a category not
 counted for longer than that is listed as overdue. The first plan of a month also asks for
-the monthly full count.
+the monthly full count. The plan also makes the count tasks (``core.orders``) that
+``盘点 <分类>`` counts by scanning and ``盘点任务`` lists.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 
-from core import analytics
+from core import analytics, orders
 from core.analytics import CategoryStock
+from core.orders import this_weeks
 from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
-
-EPOCH_MONDAY = date(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -27,12 +27,6 @@ class CountPlan:
     categories: list[CategoryStock]
     overdue: list[CategoryStock]
     full_count: bool
-
-
-def this_weeks(categories: list[CategoryStock], today: date, weeks: int) -> list[CategoryStock]:
-    turn = ((today - EPOCH_MONDAY).days // 7) % weeks
-    ordered = sorted(categories, key=lambda c: c.category)
-    return [c for position, c in enumerate(ordered) if position % weeks == turn]
 
 
 async def cycle_count(run: RuleRun) -> RuleReport:
@@ -46,11 +40,12 @@ async def cycle_count(run: RuleRun) -> RuleReport:
     stale = run.now - timedelta(weeks=weeks)
     candidates = []
     for code, categories in sorted(by_store.items()):
-        planned = this_weeks(categories, today, weeks)
+        planned = this_weeks(categories, today, weeks, lambda c: c.category)
         overdue = [
             c for c in categories
             if c not in planned and c.last_counted is not None and c.last_counted < stale
         ]  # fmt: skip
         plan = CountPlan(week, planned, overdue, full_count=today.day <= 7)
+        await orders.plan_tasks(run.uow, code, weeks, today)
         candidates.append(Candidate(code, week, code, plan))
     return await announce(run, candidates, route=recipients.group, template="cycle_count.j2")

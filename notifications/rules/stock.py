@@ -41,10 +41,11 @@ class LowItem:
 
 
 def low_item(level: StockLevel) -> LowItem:
-    held_low = level.on_hand <= level.reorder_point
+    # An open sales order is a promise, not a request: its stock is not there to sell.
+    held_low = level.free <= level.reorder_point
     return LowItem(
         level,
-        order_to_lift(level.on_hand, level) if held_low else Decimal(0),
+        order_to_lift(level.free, level) if held_low else Decimal(0),
         order_to_lift(level.available, level) if level.reserved else None,
     )
 

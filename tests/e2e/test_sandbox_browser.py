@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from bot.sandbox.demo_data import STORE_CHAT
+from bot.sandbox.demo_data import BARCODES, STORE_CHAT
 from bot.sandbox.runner import running_sandbox
 from tests.support.bot_harness import FAST
 from tests.support.sandbox import seeded_copy, settings_for
@@ -138,6 +138,50 @@ async def test_shift_enter_adds_a_line_and_enter_sends_a_multi_line_order(
         await expect(reply).to_contain_text("可乐 1 瓶")
         await expect(reply).to_contain_text("雪碧 2 瓶")
         await screenshot(page, "sandbox-multi-line-order.png")
+
+
+async def scan(page: Page, button: str, code: str) -> None:
+    """Open 扫码 → ``button`` in the chat's menu and let the camera read ``code``."""
+    await page.locator(".menu-button", has_text="扫码").click()
+    await page.locator(".menu-sub-button", has_text=button).click()
+    await expect(page.locator("#scanner")).to_be_visible()
+    await page.locator(f'.scan-code[data-code="{code}"]').click()
+
+
+async def test_clerk_picks_and_ships_an_order_by_scanning(data_dir: Path, browser: Browser) -> None:
+    async with running_sandbox(settings_for(data_dir), tuning=FAST) as sandbox:
+        page = await browser.new_page(viewport=DESKTOP, locale="zh-CN")
+        page.set_default_timeout(WAIT_MS)
+        await page.goto(sandbox.url)
+        await expect(page.locator("#status")).to_have_text("实时连接")
+        messages = page.locator("#messages")
+        last = messages.locator(".msg.bot").last
+
+        await page.locator(".menu-button", has_text="帮助").click()
+        await expect(last).to_contain_text("拣货/pick")
+
+        await say(page, "订单 客户张三: 可乐 2, 雪碧 1")
+        await expect(last).to_contain_text("已建销售订单 DD-")
+        number = (await last.inner_text()).split("已建销售订单 ")[1].split("（")[0]
+        await say(page, f"拣货 {number}")
+        await expect(last).to_contain_text("可乐 0/2 · 雪碧 0/1")
+
+        cola, sprite = BARCODES[0][1], BARCODES[2][1]
+        water = BARCODES[3][1]  # not on the order
+        await scan(page, "扫码拣货", water)
+        await expect(last).to_contain_text(f"不在订单 {number} 上")
+        await scan(page, "扫码拣货", cola)
+        await expect(last).to_contain_text("可乐 1/2 · 雪碧 0/1")
+        await scan(page, "扫码拣货", cola)
+        await expect(last).to_contain_text("可乐 2/2 · 雪碧 0/1")
+        await scan(page, "扫码拣货", sprite)
+        await expect(last).to_contain_text("已拣齐")
+        await expect(messages.locator(".bubble.scan").last).to_contain_text(sprite)
+        await screenshot(page, "sandbox-desktop-picking.png")
+
+        await say(page, f"发货 {number}")
+        await expect(last).to_contain_text("已发货：销售单 XS-")
+        await expect(last).to_contain_text(f"销售订单 {number}（MAIN）已发货")
 
 
 async def test_health_check_as_the_manager_shows_summary_charts_and_workbook_link(

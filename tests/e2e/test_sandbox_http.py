@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot.sandbox.demo_data import PURCHASING_CHAT, STORE_CHAT
+from bot.sandbox.demo_data import BARCODES, PURCHASING_CHAT, STORE_CHAT
 from bot.sandbox.runner import running_sandbox
 from bot.sandbox.state import Sandbox
 from notifications.registry import RULES
@@ -94,6 +94,24 @@ async def test_click_on_the_approval_card_updates_it_for_every_approver(
     assert told["chat"] == "user:xiaowang"
 
 
+async def test_the_menu_is_shown_and_a_scan_goes_in_as_a_signed_scan_event(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(sandbox.url + "sandbox/config") as answer:
+        config = await answer.json()
+    scans = config["menu"]["button"][0]["sub_button"]
+    assert [b["name"] for b in scans] == ["扫码查询", "扫码拣货", "扫码收货", "扫码盘点"]
+    cola = BARCODES[0][1]
+    assert {"code": cola, "label": "可乐 1 瓶"} in config["scan_codes"]
+    async with EventStream(http, sandbox.url) as stream:
+        body = {"userid": "xiaowang", "key": "scan_query", "code": cola}
+        assert await post(http, sandbox.url + "sandbox/scan", body) == 200
+        mine = await stream.next(said("user:xiaowang", "scan", "me"))
+        reply = await stream.next(said("user:xiaowang", "text"))
+    assert mine["body"] == {"text": "扫码查询", "code": cola}
+    assert "可乐（COKE）" in reply["body"]["content"]
+
+
 async def test_rule_button_runs_the_rule_and_its_alert_reaches_the_group(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
@@ -124,6 +142,9 @@ async def test_a_page_from_an_earlier_run_is_told_to_start_over(
         ("sandbox/say", {"userid": "xiaowang", "text": "  "}, 400),
         ("sandbox/click", {"userid": "lijie", "task_id": "nope", "key": "approve:X"}, 409),
         ("sandbox/rules/no-such-rule", {}, 404),
+        ("sandbox/scan", {"userid": "xiaowang", "key": "no_such_button", "code": "1"}, 409),
+        ("sandbox/scan", {"userid": "xiaowang", "key": "scan_query", "code": " "}, 400),
+        ("sandbox/menu", {"userid": "xiaowang", "key": "scan_query"}, 409),
     ],
 )
 async def test_requests_the_page_never_sends_are_refused(

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import catalog
+from core import catalog, orders
 from core.ledger import Line, Receive, ReturnSale, Sell, WriteOff
 from core.storage import SHANGHAI, Item, OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler
@@ -74,6 +74,16 @@ async def test_cycle_count_plan_covers_every_category_once_in_five_weeks(
     assert sorted(c for week in planned for c in week) == categories
     assert all(2 <= len(week) <= 3 for week in planned)
     assert ["全店盘点" in text for text in plans] == [False, True, False, False, False]
+
+
+async def test_the_weekly_plan_makes_the_count_tasks_scans_count(shop: UnitOfWork) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(5)),)))
+    # The first Monday of December: the monthly full count, a task for each category held.
+    await rule(shop, "cycle-count", datetime(2026, 12, 7, 8, tzinfo=SHANGHAI))
+    tasks = await run(shop, lambda u: orders.open_tasks(u, "MAIN"))
+    assert ("饮料", "2026-12") in [(t.category, t.period) for t in tasks]
+    await rule(shop, "cycle-count", datetime(2026, 12, 7, 8, tzinfo=SHANGHAI))
+    assert len(await run(shop, lambda u: orders.open_tasks(u, "MAIN"))) == len(tasks)
 
 
 async def test_the_digest_brings_one_chart_image_to_the_store_group(

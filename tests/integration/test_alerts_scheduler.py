@@ -16,7 +16,12 @@ from core.ledger import Line, Receive, Sell
 from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker
 from core.views import ApprovalView
 from notifications.registry import RULES
-from notifications.scheduler import DEFAULT_SCHEDULES, EXPIRE_APPROVALS, create_scheduler
+from notifications.scheduler import (
+    DEFAULT_SCHEDULES,
+    END_SCAN_SESSIONS,
+    EXPIRE_APPROVALS,
+    create_scheduler,
+)
 from tests.support.alerts import make_scheduler, outbox, post
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -142,4 +147,4 @@ def test_every_registered_rule_is_scheduled_as_its_entry_says(
     tz = ZoneInfo(settings.timezone)
     for name, rule in RULES.items():
         assert str(scheduler.triggers[name]) == str(CronTrigger(timezone=tz, **rule.schedule))
-    assert set(scheduler.triggers) == set(RULES) | {EXPIRE_APPROVALS}
+    assert set(scheduler.triggers) == set(RULES) | {EXPIRE_APPROVALS, END_SCAN_SESSIONS}

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import catalog
+from core import catalog, orders
 from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, OutboxMessage, UnitOfWork
@@ -165,6 +165,20 @@ async def test_a_standard_order_too_small_to_lift_stock_is_advised_in_multiples(
 async def set_reorder(uow: UnitOfWork, sku: str, *, point: int, standard: int) -> None:
     item = await catalog.item_by_sku(uow, sku)
     item.reorder_point, item.reorder_qty = Decimal(point), Decimal(standard)
+
+
+async def test_stock_promised_to_an_open_order_counts_as_unavailable_for_low_stock(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(15)))
+    order = orders.NewOrder(
+        kind=orders.SALES, warehouse="MAIN", actor="clerk1", partner="张三", lines=coke(6)
+    )
+    await run(shop, lambda u: orders.create_order(u, order))
+    report = await rule(shop, "low-stock", clock.now)
+    assert report.alerted == ["MAIN:COKE"]
+    [sent] = await outbox(shop, "low-stock")
+    assert "可乐（COKE）可用 9 瓶（账面 15，订单占用 6），补货点 10，建议订货" in sent.text
 
 
 async def test_low_stock_sends_the_full_reorder_list_as_an_xlsx_file(

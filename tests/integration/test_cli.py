@@ -249,3 +249,17 @@ def test_sandbox_and_cli_share_the_database_of_a_data_dir(tmp_path: Path) -> Non
     cli = Settings().in_data_dir((tmp_path / "shop").resolve())
     assert settings.database_url == cli.database_url
     assert settings.database_url.endswith("/shop/jxc.db")
+
+
+def test_warehouse_order_rules_are_set_from_the_cli(tmp_path: Path) -> None:
+    jxc(tmp_path, "db", "upgrade")
+    done = jxc(
+        tmp_path, "warehouses", "set", "MAIN", "--scan-required", "no",
+        "--over-receipt-tolerance", "0.05",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    with sqlite3.connect(tmp_path / "jxc.db") as db:
+        rules = db.execute("select scan_required, over_receipt_tolerance from order_policies")
+        assert rules.fetchall() == [(0, 500)]
+    bad = jxc(tmp_path, "warehouses", "set", "MAIN", "--over-receipt-tolerance", "lots")
+    assert bad.returncode == 1 and "not a number" in bad.stderr

@@ -107,6 +107,8 @@ async def test_help_lists_only_the_commands_of_the_role(chat: Chat) -> None:
         "毛利",
         "合同",
         "健康检查",
+        "配方",
+        "用量",
     ]
     manager = await chat.say("mgr1", "帮助")
     assert "待审批/pending：" in manager and "批准/approve：" in manager

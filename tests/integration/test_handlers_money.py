@@ -122,6 +122,18 @@ async def test_help_lists_the_money_commands_each_role_may_use(chat: Chat) -> No
     manager = await chat.say("mgr1", "帮助")
     for word in ("新客户/newcustomer", "付款/pay", "应付/payables", "毛利/margin", "对账单"):
         assert word in manager
+    assert "撮合/broker" not in clerk + manager  # every warehouse keeps stock: it is refused
+
+
+async def test_help_lists_brokered_deals_once_a_warehouse_keeps_no_stock(chat: Chat) -> None:
+    assert "撮合/broker" not in await chat.say("clerk1", "帮助")
+
+    async def trading_desk(u: UnitOfWork) -> None:
+        await catalog.add_warehouse(u, "boss", "TR", "贸易部")
+        await catalog.configure_warehouse(u, "boss", "TR", mode="no_inventory")
+
+    await run(chat.uow, trading_desk)
+    assert "撮合/broker" in await chat.say("clerk1", "帮助")
 
 
 @pytest.fixture

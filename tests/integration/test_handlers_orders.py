@@ -1,203 +1,375 @@
-"""Transcripts of goods in and out by chat: 入库, 销售, 退货, 采购退货, 查; identity and replays."""
+"""Transcripts of orders by scan: order → pick by scans → ship; receive a purchase order by
+scans; count a category by scans. Re-run over signed callbacks in tests/e2e."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
 import pytest
 
-from core import catalog, ledger
+from core import approvals, orders
 from core.storage import UnitOfWork, in_transaction
-from core.views import Posted
 from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
+from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
+from tests.support.scanning import (
+    APPLE_1250G,
+    COKE,
+    COKE_12,
+    MISREAD,
+    SPRITE,
+    UNKNOWN,
+    batch_label,
+    register_codes,
+)
+
+ORDER = "DD-20261126-0001"
+PO = "CG-20261126-0001"
 
 
 @pytest.fixture
 async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
     await seed_shop(uow)
+    await register_codes(uow)
     return chat_factory(uow)
 
 
-async def test_clerk_receives_sells_and_sees_remaining_stock(chat: Chat) -> None:
-    received = await chat.say("clerk1", "入库 可乐 24")
-    assert "已过账 入库单 RK-20261126-0001" in received
-    assert "库存：可乐 24 瓶（MAIN）" in received
-    sold = await chat.say("clerk1", "销售 可乐 2")
-    assert "销售单 XS-20261126-0001" in sold and "合计 ¥7.00" in sold
-    assert "库存：可乐 22 瓶（MAIN）" in sold
+async def _stocked(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 30, 雪碧 10")
+
+
+async def test_order_reserves_without_moving_stock(chat: Chat) -> None:
+    await _stocked(chat)
+    created = await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3 @3.5")
+    assert f"已建销售订单 {ORDER}（MAIN）待发货" in created
+    assert "客户：张三" in created and "合计 ¥17.50" in created
+    assert "MAIN：现有 30 瓶，可用 28 瓶（订单占用 2 瓶）" in await chat.say("clerk1", "查 可乐")
+
+
+async def test_pick_by_scans_then_ship_moves_stock_and_releases_reservation(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3 @3.5")
+    started = await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "可乐 0/2 · 雪碧 0/3" in started
+    assert "✓ 可乐 +1 瓶" in await chat.scan("clerk1", COKE)
+    progress = await chat.scan("clerk1", COKE)
+    assert "拣货 " + ORDER + "：可乐 2/2 · 雪碧 0/3" in progress
+    for _ in range(3):
+        last = await chat.scan("clerk1", SPRITE)
+    assert "已拣齐，发送 发货 " + ORDER in last
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "已发货：销售单 XS-20261126-0001" in shipped
+    assert "库存：可乐 28 瓶（MAIN），雪碧 7 瓶（MAIN）" in shipped
+    assert "已发货" in shipped
     stock = await chat.say("clerk1", "查 可乐")
-    assert "MAIN：现有 22 瓶，可用 22 瓶" in stock
+    assert "MAIN：现有 28 瓶，可用 28 瓶" in stock and "订单占用" not in stock
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 2，未发 0" in detail and "发货单：XS-20261126-0001" in detail
 
 
-async def test_multi_line_sale_with_customer_lists_lines_total_and_stock(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 可乐 10, 雪碧 10")
-    reply = await chat.say("clerk1", "销售 客户张三: 可乐 2 @4, 雪碧 3")
-    assert "客户：张三" in reply
-    assert "可乐 2 瓶 × ¥4.00 = ¥8.00" in reply
-    assert "雪碧 3 瓶 × ¥3.50 = ¥10.50" in reply
-    assert "合计 ¥18.50" in reply
-    assert "库存：可乐 8 瓶（MAIN），雪碧 7 瓶（MAIN）" in reply
-
-
-async def test_sale_beyond_stock_opens_an_approval_with_the_numbers(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 可乐 3")
-    reply = await chat.say("clerk1", "销售 可乐 5")
-    assert "销售单 XS-20261126-0001 已提交，需审批后过账" in reply
-    assert "库存不足：可乐 现有 3 瓶，需要 5 瓶" in reply
-    assert "审批单 SP-20261126-0001" in reply
-    assert "MAIN：现有 3 瓶，可用 -2 瓶（待审批占用 5 瓶）" in await chat.say("clerk1", "查 可乐")
-
-
-async def test_sale_beyond_stock_is_refused_where_negative_stock_is_forbidden(chat: Chat) -> None:
-    await in_transaction(
-        chat.uow,
-        lambda u: catalog.configure_warehouse(u, "boss", "MAIN", negative_stock_policy="forbid"),
-    )
-    await chat.say("clerk1", "入库 可乐 3")
-    reply = await chat.say("clerk1", "销售 可乐 5")
-    assert "库存不足：可乐 现有 3 瓶，需要 5 瓶。请先入库，或减少数量" in reply
-    assert await chat.document_numbers() == ["RK-20261126-0001"]
-
-
-async def test_negative_sale_by_clerk_awaits_approval(chat: Chat) -> None:
-    reply = await chat.say("clerk1", "销售 可乐 -1")
-    assert "需审批" in reply and "店员的退货/负数销售需店长审批" in reply
-
-
-async def test_clerk_return_awaits_approval_and_manager_return_goes_to_original(
+async def test_wrong_item_and_beyond_ordered_scans_are_refused_and_change_nothing(
     chat: Chat,
 ) -> None:
-    await chat.say("clerk1", "入库 鲜牛奶 5 批号 L1 到期 2026-11-30")
-    await chat.say("clerk1", "入库 鲜牛奶 5 批号 L2 到期 2026-12-09")
-    await chat.say("clerk1", "销售 鲜牛奶 2 客户 张三")
-    clerk = await chat.say("clerk1", "退货 鲜牛奶 1 客户 张三")
-    assert "销售退货单 XT-20261126-0001 已提交，需审批后过账" in clerk
-    manager = await chat.say("mgr1", "退货 鲜牛奶 1 客户 张三 原单 xs-20261126-0001")
-    assert "已过账 销售退货单 XT-20261126-0002" in manager
-    stock = await chat.say("mgr1", "查 鲜牛奶")
-    assert "批号 L1 到期 2026-11-30 4 盒" in stock
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    wrong = await chat.scan("clerk1", SPRITE)
+    assert f"扫到 雪碧 1 瓶，不在订单 {ORDER} 上，未计入。订单需要：可乐 0/1" in wrong
+    await chat.scan("clerk1", COKE)
+    beyond = await chat.scan("clerk1", COKE)
+    assert "超过订单数量（可乐 已拣 1 瓶，订单要 1 瓶），未计入" in beyond
+    assert "可乐 订 1 瓶：已发 0，未发 1（已扫 1 待发）" in await chat.say(
+        "clerk1", f"订单 {ORDER}"
+    )
 
 
-async def test_return_against_a_document_that_is_no_sale_is_refused(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 可乐 5")
-    reply = await chat.say("mgr1", "退货 可乐 1 原单 RK-20261126-0001")
-    assert "原单 RK-20261126-0001 不是已过账的销售单" in reply
+async def test_a_pack_barcode_counts_its_units_and_a_misread_digit_is_refused(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 13")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "✓ 可乐 +12 瓶（整包）" in await chat.scan("clerk1", COKE_12)
+    assert "条码校验位不对，请重扫" in await chat.scan("clerk1", MISREAD)
+    assert "可乐 13/13" in await chat.scan("clerk1", COKE)
 
 
-async def test_purchaser_receives_and_returns_to_the_supplier(chat: Chat) -> None:
-    await chat.add_user("buyer1", "purchaser", "MAIN")
-    received = await chat.say("buyer1", "入库 可乐 24 单价2.5 供应商 可口可乐")
-    assert "供应商：可口可乐" in received and "可乐 24 瓶 × ¥2.50 = ¥60.00" in received
-    returned = await chat.say("buyer1", "采购退货 可乐 4 供应商 可口可乐")
-    assert "已过账 采购退货单 CT-20261126-0001" in returned
-    assert "库存：可乐 20 瓶（MAIN）" in returned
+async def test_a_weighed_label_picks_its_weight(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 红富士苹果 5kg")
+    await chat.say("clerk1", "订单 客户张三: 红富士苹果 2kg")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "✓ 红富士苹果 +1.25 kg" in await chat.scan("clerk1", APPLE_1250G)
+    assert "超过订单数量" in await chat.scan("clerk1", APPLE_1250G)
 
 
-async def test_receive_with_lot_expiry_unit_and_another_warehouse(chat: Chat) -> None:
-    reply = await chat.say("boss", "入库 红富士苹果 1.5kg 批号 A1 到期 2026-12-03 仓库 b1")
-    assert "红富士苹果 1.5 kg 批号 A1 到期 2026-12-03" in reply
-    assert "库存：红富士苹果 1.5 kg（B1）" in reply
-    stock = await chat.say("boss", "查 APPLE 仓库 B1")
-    assert "B1：现有 1.5 kg" in stock and "批号 A1 到期 2026-12-03 1.5 kg" in stock
+async def test_a_batch_label_picks_that_batch(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 5 批号 L1 到期 2027-01-31")
+    await chat.say("clerk1", "入库 可乐 5 批号 L2 到期 2027-06-30")
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    started = await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "建议先拣 可乐 批号 L1（到期 2027-01-31）" in started
+    assert "批号 L2" in await chat.scan("clerk1", batch_label(COKE, "L2"))
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "可乐 1 瓶 批号 L2" in shipped
+    batches = await chat.say("clerk1", "查 可乐")
+    assert "批号 L1 到期 2027-01-31 5 瓶" in batches and "批号 L2 到期 2027-06-30 4 瓶" in batches
 
 
-async def test_full_width_and_glued_input_reads_like_ascii(chat: Chat) -> None:
-    reply = await chat.say("clerk1", "入库可乐２４瓶　单价￥２．５")
-    assert "可乐 24 瓶 × ¥2.50 = ¥60.00" in reply
-    reply = await chat.say("clerk1", "SELL 可乐2　＠3，可乐 1")
-    assert "可乐 2 瓶 × ¥3.00 = ¥6.00" in reply and "可乐 1 瓶 × ¥3.50" in reply
-
-
-async def test_stock_by_barcode_shows_batches_and_expired_ones(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 鲜牛奶 3 批号 OLD 到期 2026-11-25")
-    await chat.say("clerk1", "入库 可乐 6")
-    assert "批号 OLD 到期 2026-11-25 3 盒（已过期）" in await chat.say("clerk1", "查 鲜牛奶")
-    assert "可乐（COKE）售价 ¥3.50" in await chat.say("audit", "查 6901234567890")
-
-
-async def test_stock_of_an_item_never_received(chat: Chat) -> None:
-    assert "暂无库存" in await chat.say("clerk1", "查 雪碧")
-
-
-async def test_same_message_delivered_twice_posts_once_and_is_answered_once(chat: Chat) -> None:
-    first = await chat.say("clerk1", "入库 可乐 24", key="msg:777")
-    again = await chat.say("clerk1", "入库 可乐 24", key="msg:777")
-    assert "RK-20261126-0001" in first
-    assert again == ""
-    assert await chat.document_numbers() == ["RK-20261126-0001"]
-    assert await chat.outbox_count() == 1
-
-
-async def test_ledger_request_carries_the_inbox_key(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 可乐 24", key="msg:42")
-    replay = await in_transaction(chat.uow, lambda u: ledger.replay_of(u, "msg:42"))
-    assert isinstance(replay, Posted) and replay.document.number == "RK-20261126-0001"
-
-
-async def test_unknown_user_gets_one_polite_refusal_and_nothing_changes(chat: Chat) -> None:
-    reply = await chat.say("stranger", "入库 可乐 24")
-    assert reply.count("请联系管理员开通") == 1
-    assert await chat.document_numbers() == []
-    assert await chat.outbox_count() == 1
-
-
-async def test_inactive_user_is_refused_like_an_unknown_one(chat: Chat) -> None:
-    await chat.add_user("gone", "clerk", "MAIN", active=False)
-    assert "请联系管理员开通" in await chat.say("gone", "查 可乐")
-
-
-async def test_non_text_message_gets_the_help_hint(chat: Chat) -> None:
-    reply = await chat.send(Inbound(userid="clerk1", kind="other", key="evt:1"))
-    assert "帮助" in reply
-
-
-async def test_unknown_command_points_to_help(chat: Chat) -> None:
-    assert "看不懂“你好”" in await chat.say("clerk1", "你好")
-    assert "帮助" in await chat.say("clerk1", "")
-
-
-async def test_unexpected_errors_propagate_and_nothing_is_answered(
-    chat: Chat, monkeypatch: pytest.MonkeyPatch
+async def test_partial_shipment_leaves_the_rest_open_and_unscanned_needs_a_manager(
+    chat: Chat,
 ) -> None:
-    async def broken(*args: object, **kwargs: object) -> None:
-        raise RuntimeError("disk on fire")
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2, 雪碧 3")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    await chat.scan("clerk1", COKE)
+    shipped = await chat.say("clerk1", f"发货 {ORDER}")
+    assert (
+        "部分发货" in shipped and "可乐 已发 1/2，未发 1" in shipped and "雪碧 已发 0/3" in shipped
+    )
+    refused = await chat.say("clerk1", f"发货 {ORDER} 全部")
+    assert "按规定须扫码拣货" in refused
+    forced = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "已发货：销售单 XS-20261126-0002" in forced
+    assert f"销售订单 {ORDER}（MAIN）已发货" in forced
 
-    monkeypatch.setattr(ledger, "stock_of", broken)
-    with pytest.raises(RuntimeError, match="disk on fire"):
-        await chat.say("clerk1", "查 可乐")
-    assert await chat.outbox_count() == 0
+
+async def test_ship_refused_while_someone_else_is_picking(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    also = await chat.say("clerk2", f"拣货 {ORDER}")
+    assert "小王 也在拣这张订单" in also
+    await chat.scan("clerk1", COKE)
+    await chat.scan("clerk2", COKE)
+    assert "超过订单数量" in await chat.scan("clerk2", COKE)
+    refused = await chat.say("clerk1", f"发货 {ORDER}")
+    assert "正在由 clerk2 拣货，不能发货" in refused
+    await chat.say("clerk2", "拣货 结束")
+    assert "已发货：销售单" in await chat.say("clerk1", f"发货 {ORDER}")
 
 
-async def test_a_reply_longer_than_wecom_allows_arrives_in_parts(
+async def test_cancel_releases_the_reservation_and_later_scans_are_refused(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "已取消" in await chat.say("clerk1", f"取消订单 {ORDER}")
+    assert "可用 30 瓶" in await chat.say("clerk1", "查 可乐")
+    assert "已取消，扫码未计入" in await chat.scan("clerk1", COKE)
+
+
+async def test_scan_without_a_session_and_unknown_codes_say_what_to_do(chat: Chat) -> None:
+    await _stocked(chat)
+    assert "现在没有进行中的拣货" in await chat.scan("clerk1", COKE)
+    unknown = await chat.scan("clerk1", UNKNOWN, "scan_query")
+    assert f"条码 {UNKNOWN} 不在商品库。请 老板、李姐 登记后再扫" in unknown
+    assert "可乐（COKE）" in await chat.scan("clerk1", COKE, "scan_query")
+    assert "可乐（COKE）" in await chat.say("clerk1", COKE)
+    assert "可乐（COKE）" in await chat.say("clerk1", "COKE")
+
+
+async def test_a_bare_barcode_is_a_scan_in_the_open_session(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    assert "可乐 1/2" in await chat.say("clerk1", COKE)
+
+
+async def test_the_same_scan_delivered_twice_counts_once(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    await chat.scan("clerk1", COKE, key="scan:clerk1:1700000000:scan_pick:EAN_13,x")
+    again = await chat.scan("clerk1", COKE, key="scan:clerk1:1700000000:scan_pick:EAN_13,x")
+    assert again == ""
+    assert "已扫 1 待发" in await chat.say("clerk1", f"订单 {ORDER}")
+
+
+async def test_session_expires_after_idle_time_with_a_reply(chat: Chat, clock: ManualClock) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", f"拣货 {ORDER}")
+    clock.advance(minutes=31)
+    expired = await chat.scan("clerk1", COKE)
+    assert f"你的拣货（{ORDER}）已 30 分钟无操作，已自动结束" in expired
+    assert "现在没有进行中的拣货" in await chat.scan("clerk1", COKE)
+
+
+async def test_purchase_order_received_short_by_scans(chat: Chat) -> None:
+    created = await chat.say("boss", "采购 供应商可口可乐: 可乐 48 @2.1")
+    assert f"已建采购订单 {PO}（MAIN）待收货" in created
+    assert f"开始收货 采购订单 {PO}" in await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    labelled = await chat.scan("clerk1", batch_label(COKE, "L9", "270131"), "scan_receive")
+    assert "批号 L9 到期 2027-01-31" in labelled and "可乐 25/48" in labelled
+    received = await chat.say("clerk1", f"入库 {PO}")
+    assert "已入库：入库单 RK-20261126-0001" in received
+    assert "可乐 订 48，收 25（短 23）" in received and "部分收货" in received
+    assert "库存：可乐 25 瓶（MAIN）" in received
+
+
+async def test_over_receipt_beyond_tolerance_waits_for_approval(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    assert "需审批后过账" in waiting and "超量收货：可乐 订 12 瓶，收 13 瓶" in waiting
+
+
+async def test_count_task_done_by_scans(chat: Chat, clock: ManualClock) -> None:
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # early in the month: the full count
+    await chat.say("clerk1", "入库 可乐 3, 雪碧 2")
+    tasks = await chat.say("clerk1", "盘点任务")
+    assert "饮料（月度全盘 2026-12）已扫 0/2 种" in tasks
+    started = await chat.say("clerk1", "盘点 饮料")
+    assert "开始盘点 饮料" in started
+    await chat.scan("clerk1", COKE, "scan_count")
+    counted = await chat.scan("clerk1", COKE, "scan_count")
+    assert "可乐 已数 2 瓶" in counted
+    done = await chat.say("clerk1", "盘点 完成")
+    assert "盘点 饮料 完成：盘点单 PD-20261201-0001" in done
+    assert "未扫到、按 0 计：雪碧" in done
+    assert "库存：可乐 2 瓶（MAIN），雪碧 0 瓶（MAIN）" in done
+    assert "没有待盘点的任务" in await chat.say("clerk1", "盘点任务")
+
+
+async def test_without_scan_required_a_clerk_may_ship_unscanned_lines(
     chat: Chat, uow: UnitOfWork
 ) -> None:
-    from core.storage import Item
-
-    async def long_names(u: UnitOfWork) -> None:
-        for n in range(6):
-            u.session.add(Item(sku=f"LONG{n}", name=f"长名商品{n}" + "特" * 150, unit="个"))
-
-    await in_transaction(uow, long_names)
-    order = ", ".join(f"LONG{n} 1" for n in range(6))
-    reply = await chat.say("mgr1", f"入库 {order}")
-    assert "（续 2/" in reply
-    assert reply.count("长名商品") >= 6
+    await in_transaction(uow, lambda u: orders.set_rules(u, "test", "MAIN", scan_required=False))
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    shipped = await chat.say("clerk1", f"发货 {ORDER} 全部")
+    assert "已发货：销售单 XS-20261126-0001" in shipped and "可乐 已发 2/2" in shipped
 
 
-async def test_stock_reply_lists_the_unbatched_negative_line_so_lines_add_up(chat: Chat) -> None:
-    await chat.say("clerk1", "销售 鲜牛奶 4")
-    await chat.say("mgr1", "批准 SP-20261126-0001")
-    await chat.say("clerk1", "入库 鲜牛奶 9 批号 CRO1128 到期 2026-12-03")
-    stock = await chat.say("clerk1", "查 鲜牛奶")
-    assert "MAIN：现有 5 盒，可用 5 盒" in stock
-    lines = [line for line in stock.splitlines() if line.startswith("  · ")]
-    assert lines == [
-        "  · 批号 CRO1128 到期 2026-12-03 9 盒",
-        "  · 无批次 -4 盒（卖出多于登记入库，请盘点或补登入库）",
-    ]
+async def test_over_receipt_within_tolerance_posts_at_once(chat: Chat, uow: UnitOfWork) -> None:
+    await in_transaction(
+        uow,
+        lambda u: orders.set_rules(u, "test", "MAIN", over_receipt_tolerance=Decimal("0.1")),
+    )
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    received = await chat.say("clerk1", f"入库 {PO}")
+    assert "已入库：入库单" in received and "可乐 订 12，收 13（超 1）" in received
 
 
-async def test_stock_reply_of_unbatched_stock_alone_lists_no_lines(chat: Chat) -> None:
-    await chat.say("clerk1", "入库 可乐 6")
-    stock = await chat.say("clerk1", "查 可乐")
-    assert "MAIN：现有 6 瓶，可用 6 瓶" in stock and "·" not in stock
+async def test_an_approved_over_receipt_is_posted(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    approval = waiting.split("审批单 ")[1].split(" ")[0]
+    assert "已批准" in await chat.say("mgr1", f"批准 {approval}")
+    assert "MAIN：现有 13 瓶" in await chat.say("clerk1", "查 可乐")
+
+
+async def test_count_variance_over_the_threshold_waits_for_approval(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 200")
+    await chat.say("clerk1", "盘点 饮料")
+    await chat.scan("clerk1", COKE, "scan_count")
+    done = await chat.say("clerk1", "盘点 完成")
+    assert "盘点 饮料 完成：盘点单 PD-20261126-0001" in done
+    assert "需审批后过账" in done and "盘点差异金额" in done
+
+
+async def test_menu_help_button_lists_the_commands(chat: Chat) -> None:
+    helped = await chat.send(
+        Inbound(userid="clerk1", kind="menu_click", key="menu:1", event_key="help")
+    )
+    assert "拣货/pick" in helped and "发货/ship" in helped
+
+
+async def test_orders_of_today_list_their_progress(chat: Chat) -> None:
+    await _stocked(chat)
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    await chat.say("clerk1", "订单 客户李四: 雪碧 1")
+    listed = await chat.say("clerk1", "订单 今天")
+    assert "今天的订单（2 张）" in listed
+    assert f"{ORDER} 待发货 张三 可乐 0/2" in listed
+    assert "未完成的订单（2 张）" in await chat.say("clerk1", "订单")
+    mine = await chat.say("clerk1", "订单 今天 客户 李四")
+    assert "今天的订单（客户 李四）（1 张）" in mine and "雪碧 0/1" in mine and "可乐" not in mine
+
+
+async def test_manager_registers_a_pack_barcode_and_clerks_may_not(chat: Chat) -> None:
+    refused = await chat.say("clerk1", "条码 雪碧 6901234567991 24")
+    assert "店长" in refused
+    added = await chat.say("mgr1", "条码 雪碧 6901234567991 24")
+    assert "已登记：条码 6901234567991 → 雪碧 每包 24 瓶" in added
+    assert "条码 6901234567991 已属于 雪碧" in await chat.say("mgr1", "条码 可乐 6901234567991")
+    assert "条码校验位不对" in await chat.say("mgr1", "条码 可乐 6901234567990")
+
+
+async def test_orders_refuse_bad_input_with_an_example(chat: Chat) -> None:
+    assert "例如：拣货 DD-20261201-0001" in await chat.say("clerk1", "拣货 可乐")
+    assert "没有销售订单 DD-20261126-0009" in await chat.say("clerk1", "拣货 DD-20261126-0009")
+    assert "订单数量必须大于 0" in await chat.say("clerk1", "订单 客户张三: 可乐 -1")
+    assert "还没有扫码拣货的商品" in await _ordered_then(chat, f"发货 {ORDER}")
+    assert await chat.document_numbers() == []
+
+
+async def _ordered_then(chat: Chat, text: str) -> str:
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    return await chat.say("clerk1", text)
+
+
+async def _unscanned_shipment_waiting(chat: Chat) -> str:
+    """A manager ships an unscanned order beyond the stock: the sale waits for approval."""
+    await chat.say("clerk1", "入库 可乐 1")
+    await chat.say("clerk1", "订单 客户张三: 可乐 2")
+    waiting = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "需审批后过账" in waiting
+    return waiting.split("审批单 ")[1].split(" ")[0]
+
+
+async def test_a_rejected_unscanned_shipment_leaves_the_order_line_open_to_ship_again(
+    chat: Chat,
+) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已全部发货" in await chat.say("mgr1", f"发货 {ORDER} 全部")  # shipped once only
+    assert "已驳回" in await chat.say("boss", f"驳回 {approval} 库存不够")
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 0，未发 2" in detail
+    again = await chat.say("mgr1", f"发货 {ORDER} 全部")
+    assert "需审批后过账" in again
+
+
+async def test_an_expired_unscanned_shipment_leaves_the_order_line_open(
+    chat: Chat, uow: UnitOfWork, clock: ManualClock
+) -> None:
+    await _unscanned_shipment_waiting(chat)
+    clock.now += timedelta(hours=uow.settings.approval_ttl_hours + 1)
+    assert len(await in_transaction(uow, approvals.expire_due)) == 1
+    assert "可乐 订 2 瓶：已发 0，未发 2" in await chat.say("clerk1", f"订单 {ORDER}")
+
+
+async def test_an_approved_unscanned_shipment_counts_as_shipped(chat: Chat) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已批准" in await chat.say("boss", f"批准 {approval}")
+    detail = await chat.say("clerk1", f"订单 {ORDER}")
+    assert "可乐 订 2 瓶：已发 2，未发 0" in detail
+    assert "已全部发货" in await chat.say("mgr1", f"发货 {ORDER} 全部")
+
+
+async def test_a_rejected_over_receipt_leaves_the_purchase_order_line_open(chat: Chat) -> None:
+    await chat.say("boss", "采购 供应商可口可乐: 可乐 12 @2.1")
+    await chat.say("clerk1", f"收货 {PO}")
+    await chat.scan("clerk1", COKE_12, "scan_receive")
+    await chat.scan("clerk1", COKE, "scan_receive")
+    waiting = await chat.say("clerk1", f"入库 {PO}")
+    approval = waiting.split("审批单 ")[1].split(" ")[0]
+    assert "已驳回" in await chat.say("mgr1", f"驳回 {approval} 多收了")
+    detail = await chat.say("clerk1", f"订单 {PO}")
+    assert "可乐 订 12 瓶：已收 0，未收 12" in detail
+    assert "可乐 0/12" in await chat.say("clerk1", f"收货 {PO}")
+
+
+async def test_a_withdrawn_unscanned_shipment_leaves_the_order_line_open(chat: Chat) -> None:
+    approval = await _unscanned_shipment_waiting(chat)
+    assert "已撤回" in await chat.say("mgr1", f"撤回 {approval}")
+    assert "可乐 订 2 瓶：已发 0，未发 2" in await chat.say("clerk1", f"订单 {ORDER}")

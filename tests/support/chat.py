@@ -31,6 +31,15 @@ class Chat:
         key = key or f"msg:{next(self._ids)}"
         return await self.send(Inbound(userid=userid, kind="text", key=key, text=text))
 
+    async def scan(
+        self, userid: str, code: str, button: str = "scan_pick", *, key: str | None = None
+    ) -> str:
+        """Scan ``code`` with the menu button ``button`` (``scan_pick``, ``scan_query``, …)."""
+        key = key or f"scan:{userid}:{next(self._ids)}:{button}:{code}"
+        return await self.send(
+            Inbound(userid=userid, kind="scan", key=key, text=code, event_key=button)
+        )
+
     async def click(self, userid: str, event_key: str, *, task_id: str = "task-1") -> str:
         key = f"card:{task_id}:{userid}:{event_key}:{next(self._ids)}"
         inbound = Inbound(

@@ -29,7 +29,10 @@ async function start() {
   renderChatList();
   renderRules();
   renderChips();
+  renderMenu();
   $("composer").addEventListener("submit", onSend);
+  $("scanner-form").addEventListener("submit", onScanTyped);
+  $("scanner-close").addEventListener("click", closeScanner);
   $("text").addEventListener("keydown", onComposerKey);
   $("text").addEventListener("input", fitComposer);
   showChat();
@@ -200,6 +203,9 @@ function renderMessage(event) {
 function renderBody(event) {
   if (event.kind === "card") return renderCard(event);
   if (event.kind === "click") return el("div", "bubble click", `点击了「${event.body.text}」`);
+  if (event.kind === "scan") {
+    return el("div", "bubble click scan", `「${event.body.text}」扫到 ${event.body.code}`);
+  }
   if (event.kind === "image") {
     const bubble = el("div", "bubble media");
     const img = el("img", "chart");
@@ -337,6 +343,82 @@ async function clickCard(taskId, key, buttons) {
   const answer = await post("/sandbox/click", { userid: state.me, task_id: taskId, key });
   // The card is redrawn when the bot updates it; until then a second click is held back.
   setTimeout(() => all.forEach((b) => (b.disabled = false)), answer ? 3000 : 0);
+}
+
+// -- the app's menu (as the bot pushed it with menu/create) and the camera -----------------
+
+const scanning = { key: null };
+
+function renderMenu() {
+  const bar = $("app-menu");
+  const menu = state.config.menu;
+  bar.hidden = !menu;
+  if (!menu) return;
+  for (const button of menu.button) {
+    const entry = el("div", "menu-entry");
+    const top = el("button", "menu-button", button.name);
+    top.type = "button";
+    entry.append(top);
+    if (button.sub_button) {
+      const list = el("div", "menu-sub");
+      list.hidden = true;
+      for (const sub of button.sub_button) {
+        const item = el("button", "menu-sub-button", sub.name);
+        item.type = "button";
+        item.dataset.key = sub.key;
+        item.addEventListener("click", () => {
+          list.hidden = true;
+          menuAction(sub);
+        });
+        list.append(item);
+      }
+      top.addEventListener("click", () => (list.hidden = !list.hidden));
+      entry.append(list);
+    } else {
+      top.dataset.key = button.key;
+      top.addEventListener("click", () => menuAction(button));
+    }
+    bar.append(entry);
+  }
+}
+
+function menuAction(button) {
+  if (button.type === "click") return post("/sandbox/menu", { userid: state.me, key: button.key });
+  if (button.type.startsWith("scancode")) return openScanner(button);
+}
+
+function openScanner(button) {
+  scanning.key = button.key;
+  $("scanner-title").textContent = button.name;
+  const codes = $("scanner-codes");
+  codes.replaceChildren();
+  for (const c of state.config.scan_codes) {
+    const pick = el("button", "scan-code");
+    pick.type = "button";
+    pick.dataset.code = c.code;
+    pick.append(el("span", "scan-code-label", c.label), el("span", "scan-code-digits", c.code));
+    pick.addEventListener("click", () => sendScan(c.code));
+    codes.append(pick);
+  }
+  $("scanner").hidden = false;
+}
+
+function closeScanner() {
+  $("scanner").hidden = true;
+  scanning.key = null;
+}
+
+function onScanTyped(submit) {
+  submit.preventDefault();
+  const code = $("scanner-code").value.trim();
+  if (code) sendScan(code);
+  $("scanner-code").value = "";
+}
+
+async function sendScan(code) {
+  const key = scanning.key;
+  closeScanner();
+  await post("/sandbox/scan", { userid: state.me, key, code });
 }
 
 function renderRules() {

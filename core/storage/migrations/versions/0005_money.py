@@ -5,7 +5,7 @@ every posted document they are on opens its receivable or payable item, so balan
 from the history that is already in the ledger.
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from alembic import op
 import core.storage.types
 
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -223,6 +223,8 @@ def _backfill() -> None:
     known = bind.execute(sa.select(partners.c.id, partners.c.kind).order_by(partners.c.id)).all()
     counters = {"C": 0, "S": 0}
     for partner_id, kind in known:
+        if kind not in ("customer", "supplier", "both"):
+            continue  # departments (领用) are not trading partners and keep no code
         prefix = "S" if kind == "supplier" else "C"
         counters[prefix] += 1
         bind.execute(

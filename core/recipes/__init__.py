@@ -1,0 +1,32 @@
+"""Recipes, kitchen issue and production (DESIGN §10): BOM versions, kits that backflush on
+sale, substitutes by priority and ratio, issues to departments, production and usage variance.
+
+Its namespaces: ``bom_import`` and ``substitutes`` (the recipe files), ``issue`` (to a
+department), ``production``, ``recipe_view`` (配方 replies) and ``usage`` (usage variance).
+"""
+
+from core.recipes import bom_import, issue, production, recipe_view, substitutes, usage
+from core.recipes.backflush import attach_parts
+from core.recipes.bom import BomComponent, BomVersion, versions_at
+from core.recipes.departments import add_department, list_departments, require_department
+from core.recipes.tables import Bom, BomLine, ProductionUse, SubstituteRule
+
+__all__ = [
+    "Bom",
+    "BomComponent",
+    "BomLine",
+    "BomVersion",
+    "ProductionUse",
+    "SubstituteRule",
+    "add_department",
+    "attach_parts",
+    "bom_import",
+    "issue",
+    "list_departments",
+    "production",
+    "recipe_view",
+    "require_department",
+    "substitutes",
+    "usage",
+    "versions_at",
+]

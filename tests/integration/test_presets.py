@@ -1,0 +1,97 @@
+"""``jxc init --preset``: policies, categories, alert rules and schedules, and 帮助's list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from config import Settings
+from core import catalog, presets
+from core.errors import InvalidInput
+from core.storage import UnitOfWork
+from notifications.registry import RULES
+from tests.support.alerts import make_scheduler
+from tests.support.chat import ChatFactory
+from tests.support.cli import jxc
+from tests.support.clock import ManualClock
+from tests.support.ledger import run, seed_shop
+
+
+def test_every_rule_a_preset_names_exists() -> None:
+    for preset in presets.PRESETS.values():
+        assert set(preset.alert_rules) <= set(RULES), preset.name
+        assert set(preset.schedules) <= set(RULES), preset.name
+
+
+async def test_a_preset_sets_every_warehouses_policy_and_is_remembered(uow: UnitOfWork) -> None:
+    await seed_shop(uow)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "manufacturing"))
+    for warehouse in await run(uow, catalog.list_warehouses):
+        assert warehouse.negative_stock_policy == "forbid"
+        assert warehouse.approval_value_threshold == Decimal(1000)
+    profile = await run(uow, presets.current_profile)
+    assert profile is not None and profile.preset == "manufacturing"
+    assert "usage-variance" in profile.alert_rules and profile.categories["原料"] == (14, 3, 0)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "restaurant"))
+    again = await run(uow, presets.current_profile)
+    assert again is not None and again.preset == "restaurant"
+
+
+async def test_no_inventory_waits_for_the_money_domain_and_unknown_names_are_listed(
+    uow: UnitOfWork,
+) -> None:
+    with pytest.raises(InvalidInput, match="no-inventory 预设要等资金模块"):
+        await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+    with pytest.raises(InvalidInput, match="没有预设 bar，可选：general、food"):
+        await run(uow, lambda u: presets.apply_preset(u, "boss", "bar"))
+    assert await run(uow, presets.current_profile) is None
+
+
+async def test_help_leaves_out_what_the_preset_hides(
+    uow: UnitOfWork, chat_factory: ChatFactory
+) -> None:
+    await seed_shop(uow)
+    chat = chat_factory(uow)
+    assert "生产/produce" in await chat.say("mgr1", "帮助")
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "general"))
+    general = await chat.say("mgr1", "帮助")
+    assert "生产/produce" not in general and "配方/recipe" not in general
+    assert "销售/sell" in general
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "restaurant"))
+    restaurant = await chat.say("mgr1", "帮助")
+    assert "领用/issue" in restaurant and "用量/usage" in restaurant
+    assert "生产/produce" not in restaurant
+
+
+async def test_the_scheduler_runs_only_the_presets_rules_on_its_schedule(
+    uow: UnitOfWork, engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> None:
+    await seed_shop(uow)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "restaurant"))
+    profile = await run(uow, presets.current_profile)
+    assert profile is not None
+    scheduler = make_scheduler(engine, clock, settings)
+    scheduler.use_profile(profile)
+    fire = scheduler.triggers["digest"].get_next_fire_time(None, clock.now)
+    assert fire is not None and (fire.hour, fire.minute) == (22, 30)
+    at = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    skipped = await scheduler.fire("cycle-count", at)
+    assert skipped is not None and skipped.found == [] and skipped.messages == 0
+    assert scheduler.alerts.expiry_days_by_category["肉类"] == (2, 1, 0)
+
+
+def test_init_with_the_bakery_demo_from_the_cli(tmp_path: Path) -> None:
+    result = jxc(tmp_path, "init", "--preset", "manufacturing", "--demo")
+    assert result.returncode == 0, result.stderr
+    assert "preset manufacturing（生产加工（BOM、替代料））: negative stock forbid" in result.stdout
+    assert jxc(tmp_path, "audit", "verify").returncode == 0
+    stock = jxc(tmp_path, "stock", "面包")
+    assert stock.returncode == 0 and "lot SC-" in stock.stdout
+    again = jxc(tmp_path, "init", "--preset", "manufacturing", "--demo")
+    assert again.returncode == 1 and "--demo needs an empty database" in again.stderr
+    refused = jxc(tmp_path, "init", "--preset", "no-inventory")
+    assert refused.returncode == 1 and "资金模块" in refused.stderr
