@@ -99,6 +99,7 @@ async def warehouses_set(args: argparse.Namespace) -> int:
             webhook_key=args.webhook_key,
             negative_stock_policy=args.negative_stock,
             approval_value_threshold=threshold,
+            kit_consumption=args.kit_consumption,
         )
         if scan_required is not None or tolerance is not None:
             await orders.set_rules(

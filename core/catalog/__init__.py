@@ -40,6 +40,7 @@ from core.catalog.staff import (
     users_with_roles,
 )
 from core.catalog.stores import (
+    KIT_CONSUMPTION,
     WarehouseView,
     add_warehouse,
     configure_warehouse,
@@ -56,6 +57,7 @@ __all__ = [
     "DEFAULT_WAREHOUSE",
     "EXAMPLE",
     "KIND_NAMES",
+    "KIT_CONSUMPTION",
     "MAX_NAME",
     "MAX_UNIT",
     "SKU",

@@ -11,6 +11,10 @@ from core.catalog.lookup import warehouse_by_code
 from core.errors import InvalidInput
 from core.storage import UnitOfWork, Warehouse
 
+# How a warehouse's kit sales use their ingredients: taken from stock at the sale (backflush),
+# or left to the kitchen's issues (issue), so that they are not consumed twice.
+KIT_CONSUMPTION = ("backflush", "issue")
+
 
 @dataclass(frozen=True)
 class WarehouseView:
@@ -21,6 +25,7 @@ class WarehouseView:
     webhook_key: str | None
     negative_stock_policy: str | None
     approval_value_threshold: Decimal | None
+    kit_consumption: str = "backflush"
 
 
 def warehouse_view(w: Warehouse) -> WarehouseView:
@@ -32,6 +37,7 @@ def warehouse_view(w: Warehouse) -> WarehouseView:
         w.webhook_key,
         w.negative_stock_policy,
         w.approval_value_threshold,
+        w.kit_consumption or "backflush",
     )
 
 
@@ -64,6 +70,7 @@ async def configure_warehouse(
         "webhook_key",
         "negative_stock_policy",
         "approval_value_threshold",
+        "kit_consumption",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -71,6 +78,8 @@ async def configure_warehouse(
     policy = changes.get("negative_stock_policy")
     if policy is not None and policy not in ("approve", "forbid", "allow"):
         raise InvalidInput("负库存策略只能是 approve、forbid 或 allow")
+    if changes.get("kit_consumption") not in (None, *KIT_CONSUMPTION):
+        raise InvalidInput("套餐/菜品的原料扣减方式只能是 backflush（卖出即扣）或 issue（按领用）")
     warehouse = await warehouse_by_code(uow, code)
     applied = {k: v for k, v in changes.items() if v is not None}
     for key, value in applied.items():

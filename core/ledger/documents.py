@@ -63,7 +63,7 @@ async def submit(
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
     lines = await resolve_lines(uow, cmd)
-    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
+    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now(), warehouse)
     original = await _original_sale(uow, cmd, warehouse)
     pairs = _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
     balances = await batches.locked_balances(uow, pairs)
@@ -142,12 +142,12 @@ class Planned:
 
 
 async def _attach_parts(
-    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime, warehouse: Warehouse
 ) -> list[PlanLine]:
     # Recipes post documents (production, issues), so the ledger reaches them at call time.
     from core import recipes
 
-    return await recipes.attach_parts(uow, doc_type, lines, at)
+    return await recipes.attach_parts(uow, doc_type, lines, at, warehouse)
 
 
 async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
@@ -157,7 +157,9 @@ async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -
         for line in document.lines
     ]
     # The recipe version is the one in force when the document was made, as at the request.
-    lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
+    lines = await _attach_parts(
+        uow, DocType(document.type), lines, document.created_at, document.warehouse
+    )
     pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None

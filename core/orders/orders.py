@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, ledger
+from core import catalog, ledger, recipes
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -253,12 +253,19 @@ async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
 
 
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
-    """``查``: the ledger's stock of an item, with what open sales orders still hold."""
+    """``查``: the ledger's stock of an item, with what open sales orders still hold and what
+    pending productions and kit sales will take of it (core.recipes) beside pending requests."""
     stock = await ledger.stock_of(uow, query, warehouse)
     held = await reserved_by_orders(uow, stock.sku)
+    recipes_hold = await recipes.held_by_pending(uow, stock.sku)
     return replace(
         stock,
         warehouses=tuple(
-            replace(w, ordered=held.get(w.warehouse, Decimal(0))) for w in stock.warehouses
+            replace(
+                w,
+                reserved=w.reserved + recipes_hold.get(w.warehouse, Decimal(0)),
+                ordered=held.get(w.warehouse, Decimal(0)),
+            )
+            for w in stock.warehouses
         ),
     )

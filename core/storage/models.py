@@ -77,6 +77,9 @@ class Warehouse(Base):
     webhook_key: Mapped[str | None] = mapped_column(String(128))
     negative_stock_policy: Mapped[str | None] = mapped_column(String(16))
     approval_value_threshold: Mapped[Decimal | None] = mapped_column(MONEY)
+    # How kit sales use their ingredients (core.recipes): None or ``backflush`` takes them
+    # from stock at the sale; ``issue`` leaves that to 领用 (the kitchen draws by issue).
+    kit_consumption: Mapped[str | None] = mapped_column(String(16))
 
 
 class Partner(Base):
