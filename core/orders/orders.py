@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core import catalog, ledger, recipes
+from core.catalog import ItemKind
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -236,6 +237,29 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     return held
 
 
+async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
+    """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
+    where the kitchen backflushes."""
+    rows = await uow.session.execute(
+        select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .where(
+            Item.kind == ItemKind.KIT,
+            Order.kind == SALES,
+            Order.status.in_((OPEN, PARTIAL)),
+            OrderLine.qty > OrderLine.done,
+            Warehouse.kit_consumption.is_distinct_from("issue"),
+        )
+    )
+    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows.all()]
+    if not kits:
+        return {}
+    component = await catalog.item_by_sku(uow, sku)
+    return await recipes.parts_of_kits(uow, kits, component.id)
+
+
 async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
     """What open sales orders still hold, per (sku, warehouse code): for the stock alerts."""
     rows = await uow.session.execute(
@@ -257,6 +281,8 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
     pending productions and kit sales will take of it (core.recipes) beside pending requests."""
     stock = await ledger.stock_of(uow, query, warehouse)
     held = await reserved_by_orders(uow, stock.sku)
+    for code, qty in (await _kits_ordered(uow, stock.sku)).items():
+        held[code] = held.get(code, Decimal(0)) + qty
     recipes_hold = await recipes.held_by_pending(uow, stock.sku)
     return replace(
         stock,

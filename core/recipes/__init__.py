@@ -10,7 +10,7 @@ from core.recipes.backflush import attach_parts
 from core.recipes.bom import BomComponent, BomVersion, versions_at
 from core.recipes.departments import add_department, list_departments, require_department
 from core.recipes.issued import DepartmentUse, IssuedItem, issued_by_department
-from core.recipes.pending import held_by_pending
+from core.recipes.pending import held_by_pending, parts_of_kits
 from core.recipes.tables import Bom, BomLine, ProductionUse, SubstituteRule
 
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "issue",
     "issued_by_department",
     "list_departments",
+    "parts_of_kits",
     "production",
     "recipe_view",
     "require_department",

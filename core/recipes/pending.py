@@ -6,6 +6,8 @@ backflushes (where it works by issue the sale takes nothing).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -58,10 +60,21 @@ async def held_by_pending(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
             )
         )
     ).all()
+    for code, qty in (await parts_of_kits(uow, kits, item_id)).items():
+        held[code] += qty
+    return {code: qty for code, qty in held.items() if qty}
+
+
+async def parts_of_kits(
+    uow: UnitOfWork, kits: Sequence[tuple[str, int, Decimal, datetime]], item_id: int
+) -> dict[str, Decimal]:
+    """Of kit lines (warehouse code, kit item id, quantity, when the recipe is read), what
+    their recipes take of ``item_id``, per warehouse code."""
     history = await all_versions(uow, {product for _, product, _, _ in kits})
-    for code, product, qty, made in kits:
-        version = version_at(history.get(product, []), made)
+    held: dict[str, Decimal] = defaultdict(Decimal)
+    for code, product, qty, at in kits:
+        version = version_at(history.get(product, []), at)
         for c in () if version is None else version.components:
             if c.item.id == item_id:
                 held[code] += c.sold(qty)
-    return {code: qty for code, qty in held.items() if qty}
+    return dict(held)

@@ -180,7 +180,7 @@ async def test_an_item_with_stock_cannot_become_a_kit(
     assert "可乐 还没有配方" in await chat.say("clerk1", "销售 可乐 1")
 
 
-async def test_a_kit_ordered_then_shipped_backflushes_its_components_fefo(
+async def test_a_kit_ordered_holds_its_components_and_shipped_backflushes_them_fefo(
     chat: Chat, uow: UnitOfWork
 ) -> None:
     await chat.say("clerk1", "入库 鸡肉 1 到期 2026-12-10")
@@ -189,9 +189,13 @@ async def test_a_kit_ordered_then_shipped_backflushes_its_components_fefo(
     created = await chat.say("clerk1", "订单 客户张三: 宫保鸡丁 6")
     assert "已建销售订单 DD-20261126-0001（MAIN）待发货" in created
     assert await on_hand(uow, "CHICKEN") == 6  # an order moves nothing
+    # but holds what its dishes will take
+    held = await chat.say("clerk1", "查 鸡肉")
+    assert "MAIN：现有 6 kg，可用 4.8 kg（订单占用 1.2 kg）" in held
     shipped = await chat.say("mgr1", "发货 DD-20261126-0001 全部")
     assert "已发货：销售单 XS-20261126-0001" in shipped
     assert "销售订单 DD-20261126-0001（MAIN）已发货" in shipped
+    assert "订单占用" not in await chat.say("clerk1", "查 鸡肉")
     # The batch expiring first gave the 1.2 kg the six dishes take.
     assert await batches_of(uow, "CHICKEN") == {
         "E20261210": Decimal(1),
@@ -209,6 +213,7 @@ async def test_a_kit_shipped_where_the_kitchen_works_by_issue_moves_no_stock(
     )
     await chat.say("clerk1", "入库 鸡肉 5, 花生 2")
     await chat.say("clerk1", "订单 客户张三: 宫保鸡丁 6")
+    assert "订单占用" not in await chat.say("clerk1", "查 鸡肉")
     shipped = await chat.say("mgr1", "发货 DD-20261126-0001 全部")
     assert "已发货：销售单 XS-20261126-0001" in shipped
     assert (await on_hand(uow, "CHICKEN"), await on_hand(uow, "PEANUT")) == (5, 2)
