@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 
 from config import Settings
 from core import catalog, recipes
+from core.errors import InvalidInput
 from core.recipes import usage
 from core.storage import SHANGHAI, UnitOfWork
 from tests.support.alerts import outbox, rule
@@ -99,6 +100,10 @@ async def test_a_kitchen_that_works_by_issue_is_not_consumed_twice_by_dish_sales
     sold = await chat.say("clerk1", "销售 宫保鸡丁 2")
     assert "宫保鸡丁 2 份 × ¥38.00 = ¥76.00" in sold and "鸡肉" not in sold
     assert await on_hand(uow, "CHICKEN", MAIN) == Decimal("12.4")
+    with pytest.raises(InvalidInput, match="只能是 backflush（卖出即扣）或 issue（按领用）"):
+        await set_kitchen(uow, "MAIN", "twice")
+    await chat.say("clerk1", "销售 宫保鸡丁 2")
+    assert await on_hand(uow, "CHICKEN", MAIN) == Decimal("12.4")  # still by issue
     await set_kitchen(uow, "MAIN", "backflush")
     await chat.say("clerk1", "销售 宫保鸡丁 2")
     assert await on_hand(uow, "CHICKEN", MAIN) == Decimal("12.0")
