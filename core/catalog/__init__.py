@@ -40,6 +40,7 @@ from core.catalog.staff import (
     users_with_roles,
 )
 from core.catalog.stores import (
+    BY_ISSUE,
     KIT_CONSUMPTION,
     WarehouseView,
     add_warehouse,
@@ -54,6 +55,7 @@ from core.catalog.units import (
 
 __all__ = [
     "BARCODE",
+    "BY_ISSUE",
     "DEFAULT_WAREHOUSE",
     "EXAMPLE",
     "KIND_NAMES",

@@ -13,7 +13,8 @@ from core.storage import UnitOfWork, Warehouse
 
 # How a warehouse's kit sales use their ingredients: taken from stock at the sale (backflush),
 # or left to the kitchen's issues (issue), so that they are not consumed twice.
-KIT_CONSUMPTION = ("backflush", "issue")
+BY_ISSUE = "issue"
+KIT_CONSUMPTION = ("backflush", BY_ISSUE)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from core import catalog, ledger, recipes
-from core.catalog import ItemKind
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -250,7 +250,7 @@ async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
             Order.kind == SALES,
             Order.status.in_((OPEN, PARTIAL)),
             OrderLine.qty > OrderLine.done,
-            Warehouse.kit_consumption.is_distinct_from("issue"),
+            Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
         )
     )
     kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows.all()]

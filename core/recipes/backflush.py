@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core.catalog import ItemKind
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
 from core.ledger import Part, PlanLine, SubstituteOption
@@ -47,7 +47,7 @@ async def attach_parts(
 
 
 def works_by_issue(warehouse: Warehouse) -> bool:
-    return warehouse.kit_consumption == "issue"
+    return warehouse.kit_consumption == BY_ISSUE
 
 
 async def _parts(uow: UnitOfWork, versions: dict[int, BomVersion]) -> dict[int, tuple[Part, ...]]:

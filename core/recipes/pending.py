@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core import catalog
-from core.catalog import ItemKind
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DocStatus, DocType
 from core.recipes.bom import all_versions, version_at
 from core.storage import Document, DocumentLine, Item, UnitOfWork, Warehouse
@@ -56,7 +56,7 @@ async def held_by_pending(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
                 Document.type == DocType.SALE,
                 Item.kind == ItemKind.KIT,
                 DocumentLine.qty > 0,
-                Warehouse.kit_consumption.is_distinct_from("issue"),
+                Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
             )
         )
     ).all()
