@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from core import analytics, catalog, orders
-from core.doctypes import ROLE_NAMES, Role
+from core.doctypes import APPROVAL_PREFIX, ROLE_NAMES, Role
 from core.ledger import Line, Transfer, WriteOff
 from core.messaging import alert_cards, outbox
 from core.messaging.alert_cards import CLOSED, OPEN, AlertCardView
@@ -39,6 +39,13 @@ OUTCOME_NAMES = {
 }
 
 router = Router()
+
+
+def outcome_name(outcome: str, result: str | None) -> str:
+    """已报损, or 报损待审批 while the write-off or transfer waits for its approval."""
+    if result and result.startswith(f"{APPROVAL_PREFIX}-"):
+        return f"{ACTION_NAMES[outcome]}待审批"
+    return OUTCOME_NAMES[outcome]
 
 
 def parse(subject: str) -> tuple[str, int, int, str | None] | None:
@@ -69,7 +76,8 @@ async def on_click(ctx: Context, subject: str) -> Reply:
         return ctx.render("alerts/not_yours.j2", code=card.warehouse)
     if card.status == CLOSED:
         by = await ctx.name_of(card.closed_by or "")
-        return ctx.render("alerts/closed.j2", card=card, by=by, outcome=OUTCOME_NAMES)
+        outcome = outcome_name(card.outcome or "done", card.result)
+        return ctx.render("alerts/closed.j2", card=card, by=by, outcome=outcome)
     if card.status != OPEN or card.revision != revision:
         return ctx.render("alerts/stale.j2", card=card)
     if action == "writeoff":
@@ -178,7 +186,8 @@ async def _close(ctx: Context, card: AlertCardView, outcome: str, result: str | 
     """Close the card at the revision read; relabel every holder's copy once."""
     await alert_cards.close_card(ctx.uow, card, ctx.user.userid, outcome, result)
     if ctx.inbound.response_code:
-        label = f"{OUTCOME_NAMES[outcome]}·{ctx.user.name}" + (f" {result}" if result else "")
+        label = f"{outcome_name(outcome, result)}·{ctx.user.name}"
+        label += f" {result}" if result else ""
         userids = list(card.recipients) or [ctx.user.userid]
         await outbox.enqueue(
             ctx.uow,

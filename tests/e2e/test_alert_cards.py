@@ -166,6 +166,10 @@ async def test_a_writeoff_above_the_threshold_goes_to_approval_not_straight_to_t
     assert await on_hand(bot.uow(), "MILK") == 80
     approvals = [c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-")]
     assert len(approvals) == 1 and "报损" in approvals[0]["main_title"]["title"]
+    [update] = bot.fake.card_updates()
+    assert update["button"]["replace_name"].startswith("报损待审批·小王 SP-")
+    [again] = await bot.chat.click("mgr1", str(card["task_id"]), buttons(card)["报损"])
+    assert "已由小王处理：报损待审批（SP-" in again
 
 
 async def test_transfer_button_moves_the_batches_still_in_date_to_the_chosen_warehouse(
