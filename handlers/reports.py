@@ -9,6 +9,7 @@ from pathlib import Path
 
 from core import reports
 from core.doctypes import Role
+from core.errors import InvalidInput
 from handlers.render import render
 from handlers.router import Attachment, Context, Reply, Router
 
@@ -24,6 +25,8 @@ def render_summary(files: reports.HealthFiles) -> str:
 @router.command("健康检查", "health", roles=REVIEWERS)
 async def health(ctx: Context, args: str) -> Reply:
     """近三个月的进销存体检：摘要、图表和工作簿。例：健康检查"""
+    if args.strip():
+        raise InvalidInput(f"健康检查后面不用写内容（“{args.strip()}”看不懂），直接发：健康检查")
     uow = ctx.uow
     period = reports.Period.months_before(uow.today(), 3, uow.tz)
     warehouse = None if ctx.user.role in (Role.ADMIN, Role.AUDITOR) else ctx.warehouse

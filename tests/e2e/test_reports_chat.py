@@ -75,3 +75,9 @@ async def test_a_workbook_over_the_file_limit_is_not_sent_and_the_reply_says_whe
         assert f"文件在服务器上：{workbook.resolve()}" in replies[0]
         assert all(m["msgtype"] != "file" for m in bot.fake.messages_to("mgr1"))
         assert len(bot.fake.successful("media/upload")) == 3
+
+
+async def test_words_after_the_command_are_refused_with_what_to_send(bot: BotHarness) -> None:
+    [refused] = await bot.chat.say("mgr1", "健康检查 半年")
+    assert "“半年”看不懂" in refused and "直接发：健康检查" in refused
+    assert bot.fake.successful("media/upload") == []
