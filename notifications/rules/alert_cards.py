@@ -5,10 +5,11 @@ group chats (``appchat/send``: text, image, voice, video, file, textcard, news, 
 markdown) and group robots (``webhook/send``: only ``text_notice``/``news_notice`` cards,
 no buttons, no callbacks) cannot carry one. So per warehouse:
 
-- the route's group (app chat or robot) gets a compact markdown — the counts, the five most
-  urgent lines and who got the card — and the full list as an XLSX file message;
+- the group among the rule's recipients (app chat or robot; its registry entry says which)
+  gets a compact markdown — the counts, the five most urgent lines and who got the card —
+  and the full list as an XLSX file message;
 - the responsible staff of the store (``card_roles``) get the card as app messages;
-- with no group, the route's users get the card and the file.
+- with no group, the recipients' users get the card and the file.
 
 No one to send to at all leaves the subjects undelivered (``jxc alerts run`` says so), and
 the state is not marked, so the next run tries again. A list over the file-message limit is
@@ -37,7 +38,7 @@ from notifications import recipients
 from notifications.recipients import Target
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
-from notifications.rules.announce import Candidate, Route, due_of, remember
+from notifications.rules.announce import Candidate, due_of, remember
 
 TOP = 5
 # A card has at most 6 buttons: 报损, up to four 调拨到 …, 已处理.
@@ -51,7 +52,6 @@ class Actionable:
     """How one rule's alert looks: the card, the group's markdown and the list file."""
 
     title: str
-    template: str
     list_title: str
     card_roles: tuple[Role, ...]
     describe: Callable[[Sequence[Any]], str]
@@ -93,13 +93,13 @@ async def announce_actionable(
     candidates: Sequence[Candidate],
     spec: Actionable,
     *,
-    route: Route,
     quiet: timedelta | None = None,
     forget_the_rest: bool = False,
     **context: Any,
 ) -> RuleReport:
-    """Like ``announce``, but each warehouse's due subjects become a card, a compact group
-    message and a file; ``candidates`` come most urgent first."""
+    """Like ``announce``, but each warehouse's due subjects become a card, a compact message
+    in the rule's template to its group recipients and a file; ``candidates`` come most
+    urgent first."""
     report, known, due = await due_of(run, candidates, quiet)
     grouped: dict[str, list[Candidate]] = defaultdict(list)
     for candidate in due:
@@ -108,7 +108,7 @@ async def announce_actionable(
         everywhere = await catalog.list_warehouses(run.uow)
         by_code = {w.code: w for w in everywhere}
         for code, members in sorted(grouped.items()):
-            delivered = await _deliver(run, report, spec, route, by_code[code], everywhere,
+            delivered = await _deliver(run, report, spec, by_code[code], everywhere,
                                        [c.fact for c in members], context)  # fmt: skip
             if not delivered:
                 report.undelivered += [c.subject for c in members]
@@ -120,14 +120,13 @@ async def _deliver(
     run: RuleRun,
     report: RuleReport,
     spec: Actionable,
-    route: Route,
     warehouse: WarehouseView,
     everywhere: Sequence[WarehouseView],
     facts: list[Any],
     context: dict[str, Any],
 ) -> bool:
     uow = run.uow
-    targets = await route(uow, warehouse)
+    targets = await run.recipients(uow, warehouse)
     groups = [t for t in targets if t.channel != "user"]
     direct = [uid for t in targets if t.channel == "user" for uid in t.address.split("|")]
     staff = await catalog.users_with_roles(uow, warehouse.code, spec.card_roles)
@@ -150,7 +149,7 @@ async def _deliver(
         report.messages += await _send_card(run, spec, warehouse, everywhere, facts, holders, note)
     for target in groups:
         text = render(
-            spec.template,
+            run.template,
             warehouse=warehouse,
             facts=facts,
             top=facts[:TOP],

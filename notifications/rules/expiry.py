@@ -17,7 +17,7 @@ from core import analytics
 from core.analytics import BatchStock
 from core.fmt import plain_qty
 from core.reports import write_expiry_list
-from notifications import recipients
+from notifications.recipients import MANAGERS
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.alert_cards import TOP, Actionable, announce_actionable, expiry_buttons
 from notifications.rules.announce import Candidate
@@ -46,9 +46,8 @@ async def expiry(run: RuleRun) -> RuleReport:
 
     spec = Actionable(
         title="临期/过期",
-        template="expiry.j2",
         list_title="临期过期清单",
-        card_roles=recipients.MANAGERS,
+        card_roles=MANAGERS,
         describe=_describe,
         line=_card_line,
         kept=_kept,
@@ -56,7 +55,7 @@ async def expiry(run: RuleRun) -> RuleReport:
         buttons=expiry_buttons,
     )
     urgent = sorted(candidates, key=lambda c: (c.fact.days_left, c.fact.batch.sku))
-    return await announce_actionable(run, urgent, spec, route=recipients.group, today=today)
+    return await announce_actionable(run, urgent, spec, today=today)
 
 
 def _describe(facts: Sequence[ExpiringBatch]) -> str:

@@ -17,7 +17,7 @@ from core import analytics
 from core.analytics import LastOutgoing, StockLevel
 from core.fmt import plain_qty
 from core.reports import order_to_lift, write_low_stock_list
-from notifications import recipients
+from notifications.recipients import BUYERS
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.alert_cards import (
     TOP,
@@ -71,9 +71,8 @@ async def low_stock(run: RuleRun) -> RuleReport:
 
     spec = Actionable(
         title="低库存",
-        template="low_stock.j2",
         list_title="低库存补货清单",
-        card_roles=recipients.BUYERS,
+        card_roles=BUYERS,
         describe=_describe,
         line=_card_line,
         kept=_kept,
@@ -85,7 +84,6 @@ async def low_stock(run: RuleRun) -> RuleReport:
         run,
         urgent,
         spec,
-        route=recipients.purchasing,
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )
@@ -124,8 +122,6 @@ async def negative_stock(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=recipients.managers,
-        template="negative_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )
