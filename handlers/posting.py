@@ -25,17 +25,25 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 
 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
+    reply, _ = await submitted(ctx, command)
+    return reply
+
+
+async def submitted(ctx: Context, command: DocumentCommand) -> tuple[Reply, str]:
+    """Submit and say what came of it; also the number of what was made (the document, or
+    the approval request it waits on)."""
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
         owed = await balance_after(ctx.uow, result.document.id)
-        return ctx.render(
+        reply = ctx.render(
             "documents/posted.j2",
             document=result.document,
             balances=result.balances,
             substitutions=result.substitutions,
             owed=owed and (SIDE_NAMES[owed[0]], owed[1]),
         )
-    return await approval_requested(ctx, result.approval)
+        return reply, result.document.number
+    return await approval_requested(ctx, result.approval), result.approval.number
 
 
 async def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:
