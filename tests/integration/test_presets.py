@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import catalog, presets
+from core import catalog, money, presets
 from core.errors import InvalidInput
 from core.storage import UnitOfWork
 from notifications.registry import RULES
@@ -107,3 +107,15 @@ def test_init_with_the_trading_demo_keeps_no_stock(tmp_path: Path) -> None:
     margin = jxc(tmp_path, "report", "margin", "--from", "2000-01-01", "--to", "2100-01-01")
     assert margin.returncode == 0, margin.stderr
     assert "合计\t191900.00\t179400.00\t0.00\t12500.00\t6.5" in margin.stdout
+
+
+async def test_the_no_inventory_preset_sets_every_warehouses_mode_and_another_sets_it_back(
+    uow: UnitOfWork,
+) -> None:
+    await seed_shop(uow)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+    for code in ("MAIN", "B1"):  # 查 answers with prices where no stock is kept
+        assert await run(uow, lambda u, c=code: money.trade_prices(u, "可乐", c)) is not None
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "general"))
+    for code in ("MAIN", "B1"):
+        assert await run(uow, lambda u, c=code: money.trade_prices(u, "可乐", c)) is None
