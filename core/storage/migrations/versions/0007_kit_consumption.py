@@ -2,7 +2,7 @@
 stock) or by issue (领用 takes the ingredients; kit sales move no stock)
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0017
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
