@@ -64,6 +64,11 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument(
         "--over-receipt-tolerance", help="fraction over the order received without approval"
     )
+    configure.add_argument(
+        "--kit-consumption",
+        choices=["backflush", "issue"],
+        help="kit sales take their recipe from stock (backflush) or the kitchen works by issue",
+    )
     _command(configure, cli_ledger.warehouses_set)
 
     users = commands.add_parser("users", help="WeCom users and their roles")

@@ -51,7 +51,7 @@ async def init_shop(args: argparse.Namespace) -> int:
             await seed_demo(uow, preset.name)
     print(
         f"preset {preset.name}（{preset.title}）: negative stock {preset.negative_stock}, "
-        f"approval above {preset.approval_threshold}"
+        f"approval above {preset.approval_threshold}, kit sales {preset.kit_consumption}"
     )
     print(f"alert rules: {', '.join(preset.alert_rules)}")
     hidden = "、".join(preset.hidden_commands) or "-"

@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, ledger, money
+from core import catalog, ledger, money, recipes
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -243,6 +244,29 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     return held
 
 
+async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
+    """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
+    where the kitchen backflushes."""
+    rows = await uow.session.execute(
+        select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .where(
+            Item.kind == ItemKind.KIT,
+            Order.kind == SALES,
+            Order.status.in_((OPEN, PARTIAL)),
+            OrderLine.qty > OrderLine.done,
+            Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
+        )
+    )
+    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows.all()]
+    if not kits:
+        return {}
+    component = await catalog.item_by_sku(uow, sku)
+    return await recipes.parts_of_kits(uow, kits, component.id)
+
+
 async def open_lines_of(uow: UnitOfWork, sku: str, warehouse: str) -> tuple[OpenOrderLine, ...]:
     """The open sales and purchase orders of an item in a warehouse, oldest first."""
     rows = await uow.session.execute(
@@ -278,12 +302,21 @@ async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
 
 
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
-    """``查``: the ledger's stock of an item, with what open sales orders still hold."""
+    """``查``: the ledger's stock of an item, with what open sales orders still hold and what
+    pending productions and kit sales will take of it (core.recipes) beside pending requests."""
     stock = await ledger.stock_of(uow, query, warehouse)
     held = await reserved_by_orders(uow, stock.sku)
+    for code, qty in (await _kits_ordered(uow, stock.sku)).items():
+        held[code] = held.get(code, Decimal(0)) + qty
+    recipes_hold = await recipes.held_by_pending(uow, stock.sku)
     return replace(
         stock,
         warehouses=tuple(
-            replace(w, ordered=held.get(w.warehouse, Decimal(0))) for w in stock.warehouses
+            replace(
+                w,
+                reserved=w.reserved + recipes_hold.get(w.warehouse, Decimal(0)),
+                ordered=held.get(w.warehouse, Decimal(0)),
+            )
+            for w in stock.warehouses
         ),
     )

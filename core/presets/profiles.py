@@ -1,6 +1,7 @@
 """The industry presets of ``jxc init --preset``: what each sets, as plain data.
 
-A preset sets every warehouse's negative-stock policy and approval threshold, the categories
+A preset sets every warehouse's negative-stock policy, approval threshold and how its kit
+sales use their recipe (from stock at the sale, or by the kitchen's issues), the categories
 it expects with their expiry-alert days, which alert rules run and when, and which commands
 ``帮助`` leaves out (they still work when typed: help only stays short).
 """
@@ -38,6 +39,9 @@ class Preset:
     schedules: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     demo: str = ""
     mode: str = "stock"  # every warehouse's mode; ``no_inventory`` keeps no stock
+    # How kit sales use their recipe (core.catalog.KIT_CONSUMPTION): taken from stock at the
+    # sale, or left to the kitchen's issues so that they are not consumed twice.
+    kit_consumption: str = "backflush"
 
 
 PRESETS: dict[str, Preset] = {
@@ -93,6 +97,8 @@ PRESETS: dict[str, Preset] = {
             hidden_commands=("生产", "调拨", "采购退货"),
             schedules={"digest": {"hour": "22", "minute": "30"}},
             demo="一家面馆：两道面的配方、食材入库、一周的出品和领用",
+            # The kitchen draws its ingredients by 领用; dishes sold only count against them.
+            kit_consumption="issue",
         ),
         Preset(
             "manufacturing",

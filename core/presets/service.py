@@ -43,6 +43,7 @@ async def apply_preset(uow: UnitOfWork, actor: str, name: str) -> Preset:
             negative_stock_policy=preset.negative_stock,
             approval_value_threshold=preset.approval_threshold,
             mode=preset.mode,
+            kit_consumption=preset.kit_consumption,
         )
     choices: dict[str, Any] = {
         "hidden_commands": list(preset.hidden_commands),

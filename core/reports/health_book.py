@@ -14,7 +14,7 @@ from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
 from core.storage import UnitOfWork
 
-SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失")
+SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失", "领用")
 NOTHING = "本期没有数据"
 
 
@@ -44,6 +44,7 @@ def overview_rows(report: HealthReport) -> list[tuple[str, Cell]]:
         ("损耗率（占销售额）", losses.rate),
         (f"滞销金额（{report.slow_days} 天未售）", report.slow_value),
         ("临期/过期损失", report.expiry_value),
+        ("领用金额", report.issued_value),
     ]
 
 
@@ -62,6 +63,7 @@ async def write_health_book(uow: UnitOfWork, report: HealthReport, path: Path) -
         _rows(await _margin_rows(uow, report), book, "毛利", MARGIN_COLUMNS)
         _rows(_slow_rows(report), book, "滞销", SLOW_COLUMNS)
         _rows(_expiry_rows(report), book, "临期损失", EXPIRY_COLUMNS)
+        _rows(_issue_rows(report), book, "领用", ISSUE_COLUMNS)
 
 
 async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[Cell]]:
@@ -155,6 +157,16 @@ EXPIRY_COLUMNS = (
     Column("金额", Kind.MONEY, 12),
 )
 
+ISSUE_COLUMNS = (
+    Column("部门", width=10),
+    Column("领用单数", Kind.INT, 10),
+    Column("商品编码", width=12),
+    Column("商品名称", width=16),
+    Column("单位", width=6),
+    Column("数量", Kind.QTY, 10),
+    Column("金额", Kind.MONEY, 12),
+)
+
 
 def _finding_rows(report: HealthReport) -> list[Sequence[Cell]]:
     return [
@@ -199,3 +211,16 @@ def _expiry_rows(report: HealthReport) -> list[Sequence[Cell]]:
          e.value)
         for e in report.expiry
     ]  # fmt: skip
+
+
+def _issue_rows(report: HealthReport) -> list[Sequence[Cell]]:
+    """Per department its items, then its 小计; last the 合计 over every department."""
+    rows: list[Sequence[Cell]] = []
+    for d in report.issues:
+        rows.extend((d.department, d.documents, i.sku, i.name, i.unit, i.qty, i.value)
+                    for i in d.items)  # fmt: skip
+        rows.append((d.department, d.documents, "", "小计", "", None, d.value))
+    if rows:
+        documents = sum(d.documents for d in report.issues)
+        rows.append(("合计", documents, "", "", "", None, report.issued_value))
+    return rows
