@@ -26,7 +26,7 @@ from bot import (
 )
 from config import load_settings
 from core import storage
-from core.presets import NOT_YET, PRESETS
+from core.presets import PRESETS
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     configure.add_argument(
         "--over-receipt-tolerance", help="fraction over the order received without approval"
+    )
+    configure.add_argument(
+        "--kit-consumption",
+        choices=["backflush", "issue"],
+        help="kit sales take their recipe from stock (backflush) or the kitchen works by issue",
     )
     _command(configure, cli_ledger.warehouses_set)
 
@@ -128,7 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
     sandbox.add_argument(
         "--preset",
-        choices=sorted(set(PRESETS) - NOT_YET),
+        choices=sorted(PRESETS),
         help="seed that industry's demo shop instead of the supermarket (first start only)",
     )
     _command(sandbox, _sandbox)

@@ -105,6 +105,7 @@ async def warehouses_set(args: argparse.Namespace) -> int:
             approval_value_threshold=threshold,
             mode=None if args.mode is None else args.mode.replace("-", "_"),
             price_tolerance=price_tolerance,
+            kit_consumption=args.kit_consumption,
         )
         if scan_required is not None or tolerance is not None:
             await orders.set_rules(

@@ -42,12 +42,16 @@ async def init_shop(args: argparse.Namespace) -> int:
         if args.demo and await demo_data.has_data(uow):
             print("--demo needs an empty database (it already has items)", file=sys.stderr)
             return 1
-        await in_transaction(uow, lambda u: presets.apply_preset(u, CLI_ACTOR, preset.name))
+        try:
+            await in_transaction(uow, lambda u: presets.apply_preset(u, CLI_ACTOR, preset.name))
+        except DomainError as error:
+            print(error.message, file=sys.stderr)
+            return 1
         if args.demo:
             await seed_demo(uow, preset.name)
     print(
         f"preset {preset.name}（{preset.title}）: negative stock {preset.negative_stock}, "
-        f"approval above {preset.approval_threshold}"
+        f"approval above {preset.approval_threshold}, kit sales {preset.kit_consumption}"
     )
     print(f"alert rules: {', '.join(preset.alert_rules)}")
     hidden = "、".join(preset.hidden_commands) or "-"

@@ -131,6 +131,9 @@ async def report_usage(args: argparse.Namespace) -> int:
     try:
         async with unit_of_work(args.settings) as uow:
             rows = await in_transaction(uow, lambda u: usage.usage(u, start, end, args.warehouse))
+            departments = await in_transaction(
+                uow, lambda u: recipes.issued_by_department(u, start, end, args.warehouse)
+            )
     except DomainError as error:
         return _fail(error.message)
     print("sku\tname\tunit\ttheoretical\tactual\tgap\tgap_money\tgap_pct")
@@ -140,4 +143,13 @@ async def report_usage(args: argparse.Namespace) -> int:
             f"{r.sku}\t{r.name}\t{r.unit}\t{plain_qty(r.theoretical)}\t{plain_qty(r.actual)}\t"
             f"{plain_qty(r.gap)}\t{money(r.gap_money)}\t{pct}"
         )
+    print()
+    print("department\tdocuments\tsku\tname\tunit\tqty\tvalue")
+    for d in departments:
+        for i in d.items:
+            print(
+                f"{d.department}\t{d.documents}\t{i.sku}\t{i.name}\t{i.unit}\t{plain_qty(i.qty)}\t"
+                f"{money(i.value)}"
+            )
+        print(f"{d.department}\t{d.documents}\t*\t合计\t\t\t{money(d.value)}")
     return 0

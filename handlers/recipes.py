@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from core import recipes
 from core.doctypes import Role
 from core.errors import InvalidInput
 from core.recipes import issue as issuing
@@ -112,6 +113,7 @@ async def usage_report(ctx: Context, args: str) -> Reply:
     return ctx.render(
         "recipes/usage.j2",
         rows=rows,
+        departments=await recipes.issued_by_department(ctx.uow, start, end, warehouse),
         label=label,
         warehouse=warehouse or "全部仓库",
         threshold=USAGE_THRESHOLD_PCT,

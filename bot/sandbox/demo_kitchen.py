@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
-from bot.sandbox import demo_data
+from bot.sandbox import demo_data, demo_trade
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
 from core import catalog, ledger
 from core.catalog import ItemKind, NewItem
@@ -57,10 +57,10 @@ DAILY_ISSUE = [
     ("GREENS", "0.9"),
     ("BROTH", "1"),
 ]
-# Every other morning; sold dishes take their recipe from stock as well as the kitchen's issue
-# (see the README on kits and issues), so a delivery covers both.
-DELIVERY = [("BEEF", "18"), ("NOODLES", "50"), ("TOMATO", "16"), ("GREENS", "5")]
-DELIVERY += [("EGG", "200"), ("BROTH", "5"), ("COLA", "40")]
+# Every other morning, two days of issues and a little over. The restaurant preset's kitchen
+# works by issue, so the dishes sold take nothing more from stock.
+DELIVERY = [("BEEF", "8"), ("NOODLES", "22"), ("TOMATO", "7"), ("GREENS", "2")]
+DELIVERY += [("EGG", "90"), ("BROTH", "3"), ("COLA", "40")]
 BAKERY: Catalogue = [
     ("FLOUR", "面粉", "原料", "kg", 3, "0", "4", 180, 20, "stock"),
     ("STRONGFLOUR", "高筋粉", "原料", "kg", 3, "0", "5", 180, 10, "stock"),
@@ -230,6 +230,7 @@ DEMOS: dict[str, Seed] = {
     "food": demo_data.seed,
     "restaurant": seed_restaurant,
     "manufacturing": seed_bakery,
+    "no-inventory": demo_trade.seed,
 }
 
 

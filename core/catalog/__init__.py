@@ -40,6 +40,8 @@ from core.catalog.staff import (
     users_with_roles,
 )
 from core.catalog.stores import (
+    BY_ISSUE,
+    KIT_CONSUMPTION,
     WarehouseView,
     add_warehouse,
     configure_warehouse,
@@ -53,9 +55,11 @@ from core.catalog.units import (
 
 __all__ = [
     "BARCODE",
+    "BY_ISSUE",
     "DEFAULT_WAREHOUSE",
     "EXAMPLE",
     "KIND_NAMES",
+    "KIT_CONSUMPTION",
     "MAX_NAME",
     "MAX_UNIT",
     "SKU",

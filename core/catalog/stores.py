@@ -11,6 +11,11 @@ from core.catalog.lookup import warehouse_by_code
 from core.errors import InvalidInput
 from core.storage import StockBalance, UnitOfWork, Warehouse
 
+# How a warehouse's kit sales use their ingredients: taken from stock at the sale (backflush),
+# or left to the kitchen's issues (issue), so that they are not consumed twice.
+BY_ISSUE = "issue"
+KIT_CONSUMPTION = ("backflush", BY_ISSUE)
+
 
 @dataclass(frozen=True)
 class WarehouseView:
@@ -21,6 +26,7 @@ class WarehouseView:
     webhook_key: str | None
     negative_stock_policy: str | None
     approval_value_threshold: Decimal | None
+    kit_consumption: str = "backflush"
 
 
 def warehouse_view(w: Warehouse) -> WarehouseView:
@@ -32,6 +38,7 @@ def warehouse_view(w: Warehouse) -> WarehouseView:
         w.webhook_key,
         w.negative_stock_policy,
         w.approval_value_threshold,
+        w.kit_consumption or "backflush",
     )
 
 
@@ -66,6 +73,7 @@ async def configure_warehouse(
         "approval_value_threshold",
         "mode",
         "price_tolerance",
+        "kit_consumption",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -78,6 +86,8 @@ async def configure_warehouse(
     tolerance = changes.get("price_tolerance")
     if isinstance(tolerance, Decimal) and not Decimal(0) <= tolerance <= Decimal(100):
         raise InvalidInput("价格容差是 0 到 100 之间的百分数")
+    if changes.get("kit_consumption") not in (None, *KIT_CONSUMPTION):
+        raise InvalidInput("套餐/菜品的原料扣减方式只能是 backflush（卖出即扣）或 issue（按领用）")
     warehouse = await warehouse_by_code(uow, code)
     if changes.get("mode") == "no_inventory" and warehouse.mode != "no_inventory":
         await _check_no_stock(uow, warehouse)

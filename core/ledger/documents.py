@@ -64,7 +64,7 @@ async def submit(
     to_warehouse = await _destination(uow, cmd, warehouse)
     money.refuse_stock_work(cmd.doc_type, warehouse, to_warehouse)
     lines = await resolve_lines(uow, cmd)
-    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
+    lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now(), warehouse)
     original = await _original_sale(uow, cmd, warehouse)
     kind = PARTNER_KIND.get(cmd.doc_type)
     partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
@@ -174,12 +174,12 @@ class Planned:
 
 
 async def _attach_parts(
-    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime, warehouse: Warehouse
 ) -> list[PlanLine]:
     # Recipes post documents (production, issues), so the ledger reaches them at call time.
     from core import recipes
 
-    return await recipes.attach_parts(uow, doc_type, lines, at)
+    return await recipes.attach_parts(uow, doc_type, lines, at, warehouse)
 
 
 async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -> Planned:
@@ -189,7 +189,9 @@ async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -
         for line in document.lines
     ]
     # The recipe version is the one in force when the document was made, as at the request.
-    lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
+    lines = await _attach_parts(
+        uow, DocType(document.type), lines, document.created_at, document.warehouse
+    )
     if not money.keeps_stock(document.warehouse):
         return Planned(lines, {}, Plan())  # a warehouse without stock plans no moves
     pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)

@@ -48,9 +48,13 @@ class PlanLine:
     expiry: date | None = None
     # A kit's components: the line's own item has no stock, these move instead (backflush).
     parts: tuple[Part, ...] = ()
+    # A kit sold where the kitchen works by issue (领用): the sale moves no stock at all.
+    stockless: bool = False
 
     def stock_items(self) -> set[Item]:
         """Every item whose stock this line may move: itself, or its parts and substitutes."""
+        if self.stockless:
+            return set()
         if not self.parts:
             return {self.item}
         return {p.item for p in self.parts} | {s.item for p in self.parts for s in p.substitutes}
@@ -274,6 +278,8 @@ async def plan_lines(
 ) -> Plan:
     doc_type = planner.doc_type
     for line in lines:
+        if line.stockless:
+            continue
         if line.parts:
             await planner.consume_parts(line, warehouse)
         elif doc_type is DocType.COUNT:

@@ -14,7 +14,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, ledger
+from core import catalog, ledger, money, recipes
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -27,6 +28,7 @@ from core.orders.views import (
     PARTIAL,
     PURCHASE,
     SALES,
+    OpenOrderLine,
     OrderLineView,
     OrderView,
 )
@@ -67,25 +69,30 @@ async def create_order(uow: UnitOfWork, cmd: NewOrder) -> OrderView:
     items = await catalog.items_by_sku(uow, {line.item for line in cmd.lines})
     if len({line.item for line in cmd.lines}) != len(cmd.lines):
         raise InvalidInput("同一张订单里每个商品只写一次（数量写在一起）")
+    partner = await catalog.partner_named(uow, PARTNER_KIND[cmd.kind], cmd.partner)
+    # A sales order takes the prices its shipment (a sale to that customer) would take.
+    listed = (
+        await money.selling_prices(uow, partner, [(items[ln.item], ln.qty) for ln in cmd.lines])
+        if cmd.kind == SALES
+        else [items[ln.item].cost for ln in cmd.lines]
+    )
     order = Order(
         number=await next_number(uow, ORDER_PREFIX[cmd.kind]),
         kind=cmd.kind,
         status=OPEN,
         warehouse_id=warehouse.id,
-        partner=await catalog.partner_named(uow, PARTNER_KIND[cmd.kind], cmd.partner),
+        partner=partner,
         created_by=cmd.actor,
         created_at=uow.now(),
         idempotency_key=cmd.idempotency_key,
         note=cmd.note,
     )
-    for line_no, line in enumerate(cmd.lines, start=1):
+    for line_no, (line, default) in enumerate(zip(cmd.lines, listed, strict=True), start=1):
         item = items[line.item]
         check_qty(DOC_TYPE[cmd.kind], item, line.qty)
         if line.qty <= 0:
             raise InvalidInput(f"订单数量必须大于 0，例如：订单 客户张三: {item.name} 2")
-        price = line.price
-        if price is None:
-            price = item.price if cmd.kind == SALES else item.cost
+        price = default if line.price is None else line.price
         check_price(price)
         order.lines.append(
             OrderLine(line_no=line_no, item=item, qty=line.qty, price=price, picked=0, done=0)
@@ -158,6 +165,7 @@ def view_of(order: Order, documents: tuple[str, ...] = ()) -> OrderView:
             for ln in order.lines
         ),
         documents=documents,
+        keeps_stock=money.keeps_stock(order.warehouse),
     )
 
 
@@ -236,6 +244,47 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     return held
 
 
+async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
+    """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
+    where the kitchen backflushes."""
+    rows = await uow.session.execute(
+        select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .where(
+            Item.kind == ItemKind.KIT,
+            Order.kind == SALES,
+            Order.status.in_((OPEN, PARTIAL)),
+            OrderLine.qty > OrderLine.done,
+            Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
+        )
+    )
+    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows.all()]
+    if not kits:
+        return {}
+    component = await catalog.item_by_sku(uow, sku)
+    return await recipes.parts_of_kits(uow, kits, component.id)
+
+
+async def open_lines_of(uow: UnitOfWork, sku: str, warehouse: str) -> tuple[OpenOrderLine, ...]:
+    """The open sales and purchase orders of an item in a warehouse, oldest first."""
+    rows = await uow.session.execute(
+        select(Order.number, Order.kind, Partner.name, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .outerjoin(Partner, Partner.id == Order.partner_id)
+        .where(Item.sku == sku, Warehouse.code == warehouse, Order.status.in_((OPEN, PARTIAL)))
+        .order_by(Order.created_at, Order.id)
+    )
+    return tuple(
+        OpenOrderLine(number, kind, partner, qty - done)
+        for number, kind, partner, qty, done in rows.all()
+        if qty > done
+    )
+
+
 async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
     """What open sales orders still hold, per (sku, warehouse code): for the stock alerts."""
     rows = await uow.session.execute(
@@ -253,12 +302,21 @@ async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
 
 
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
-    """``查``: the ledger's stock of an item, with what open sales orders still hold."""
+    """``查``: the ledger's stock of an item, with what open sales orders still hold and what
+    pending productions and kit sales will take of it (core.recipes) beside pending requests."""
     stock = await ledger.stock_of(uow, query, warehouse)
     held = await reserved_by_orders(uow, stock.sku)
+    for code, qty in (await _kits_ordered(uow, stock.sku)).items():
+        held[code] = held.get(code, Decimal(0)) + qty
+    recipes_hold = await recipes.held_by_pending(uow, stock.sku)
     return replace(
         stock,
         warehouses=tuple(
-            replace(w, ordered=held.get(w.warehouse, Decimal(0))) for w in stock.warehouses
+            replace(
+                w,
+                reserved=w.reserved + recipes_hold.get(w.warehouse, Decimal(0)),
+                ordered=held.get(w.warehouse, Decimal(0)),
+            )
+            for w in stock.warehouses
         ),
     )

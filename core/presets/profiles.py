@@ -1,6 +1,7 @@
 """The industry presets of ``jxc init --preset``: what each sets, as plain data.
 
-A preset sets every warehouse's negative-stock policy and approval threshold, the categories
+A preset sets every warehouse's negative-stock policy, approval threshold and how its kit
+sales use their recipe (from stock at the sale, or by the kitchen's issues), the categories
 it expects with their expiry-alert days, which alert rules run and when, and which commands
 ``帮助`` leaves out (they still work when typed: help only stays short).
 """
@@ -12,6 +13,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 RECIPE_COMMANDS = ("配方", "生产", "领用", "用量")
+# Refused where no stock is kept (they still answer, with the reason, when typed).
+STOCK_COMMANDS = ("盘点", "盘点任务", "报损", "调拨", "拣货", "收货", "条码", *RECIPE_COMMANDS)
 BASE_RULES = (
     "low-stock",
     "negative-stock",
@@ -35,6 +38,10 @@ class Preset:
     hidden_commands: tuple[str, ...]
     schedules: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     demo: str = ""
+    mode: str = "stock"  # every warehouse's mode; ``no_inventory`` keeps no stock
+    # How kit sales use their recipe (core.catalog.KIT_CONSUMPTION): taken from stock at the
+    # sale, or left to the kitchen's issues so that they are not consumed twice.
+    kit_consumption: str = "backflush"
 
 
 PRESETS: dict[str, Preset] = {
@@ -91,6 +98,8 @@ PRESETS: dict[str, Preset] = {
             hidden_commands=("生产", "调拨", "采购退货"),
             schedules={"digest": {"hour": "22", "minute": "30"}},
             demo="一家面馆：两道面的配方、食材入库、一周的出品和领用",
+            # The kitchen draws its ingredients by 领用; dishes sold only count against them.
+            kit_consumption="issue",
         ),
         Preset(
             "manufacturing",
@@ -112,14 +121,15 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "no-inventory",
-            "无库存（纯贸易/服务）",
+            "无库存（纯贸易/撮合）",
             negative_stock="allow",
             approval_threshold=Decimal(200),
             categories={},
-            alert_rules=("digest",),
-            hidden_commands=(),
+            # No stock: no low-stock, negative-stock, expiry or count alerts.
+            alert_rules=("price-below-cost", "anomaly", "digest"),
+            hidden_commands=STOCK_COMMANDS,
+            demo="一家粮油贸易公司：客户价目、赊销、撮合、收付款和一张未发货的订单",
+            mode="no_inventory",
         ),
     )
 }
-# Arrives with the money domain (receivables and payables): without it this preset has nothing.
-NOT_YET = frozenset({"no-inventory"})

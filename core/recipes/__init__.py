@@ -10,7 +10,9 @@ from core.recipes import bom_import, issue, production, recipe_view, substitutes
 from core.recipes.backflush import attach_parts
 from core.recipes.bom import BomComponent, BomVersion, versions_at
 from core.recipes.departments import add_department, list_departments, require_department
+from core.recipes.issued import DepartmentUse, IssuedItem, issued_by_department
 from core.recipes.kitchen import KitchenMove, kitchen_moves
+from core.recipes.pending import held_by_pending, parts_of_kits
 from core.recipes.tables import Bom, BomLine, ProductionUse, SubstituteRule
 
 __all__ = [
@@ -18,15 +20,20 @@ __all__ = [
     "BomComponent",
     "BomLine",
     "BomVersion",
+    "DepartmentUse",
+    "IssuedItem",
     "KitchenMove",
     "ProductionUse",
     "SubstituteRule",
     "add_department",
     "attach_parts",
     "bom_import",
+    "held_by_pending",
     "issue",
+    "issued_by_department",
     "kitchen_moves",
     "list_departments",
+    "parts_of_kits",
     "production",
     "recipe_view",
     "require_department",

@@ -1,4 +1,5 @@
-"""Kits on documents: a sold kit's line carries its recipe's parts, which move instead of it.
+"""Kits on documents: a sold kit's line carries its recipe's parts, which move instead of it,
+unless the warehouse's kitchen works by issue (then the sale moves no stock).
 
 Called by ``core.documents`` for every document; lines of other kinds pass untouched without a
 query. A kit never has stock, so any document but a sale that names one is refused.
@@ -9,17 +10,20 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
-from core.catalog import ItemKind
+from core.catalog import BY_ISSUE, ItemKind
 from core.doctypes import DOC_TYPE_NAMES, DocType
 from core.errors import InvalidInput
 from core.ledger import Part, PlanLine, SubstituteOption
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
-from core.storage import UnitOfWork
+from core.storage import UnitOfWork, Warehouse
 
 
 async def attach_parts(
-    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime
+    uow: UnitOfWork, doc_type: DocType, lines: list[PlanLine], at: datetime, warehouse: Warehouse
 ) -> list[PlanLine]:
+    """Each kit line with its parts; where the kitchen works by issue, marked to move nothing
+    (领用 already took the ingredients, and the usage report reads the recipe from the line).
+    """
     kits = [line for line in lines if line.item.kind == ItemKind.KIT]
     if not kits:
         return lines
@@ -35,9 +39,15 @@ async def attach_parts(
             raise InvalidInput(
                 f"{line.item.name} 还没有配方，无法扣减原料；请管理员先用 jxc import bom 导入配方"
             )
-    parts = await _parts(uow, versions)
     kit_lines = {line.line_no for line in kits}
+    if works_by_issue(warehouse):
+        return [replace(ln, stockless=True) if ln.line_no in kit_lines else ln for ln in lines]
+    parts = await _parts(uow, versions)
     return [replace(ln, parts=parts[ln.item.id]) if ln.line_no in kit_lines else ln for ln in lines]
+
+
+def works_by_issue(warehouse: Warehouse) -> bool:
+    return warehouse.kit_consumption == BY_ISSUE
 
 
 async def _parts(uow: UnitOfWork, versions: dict[int, BomVersion]) -> dict[int, tuple[Part, ...]]:

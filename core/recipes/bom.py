@@ -32,6 +32,12 @@ class BomComponent:
         places = min(self.item.unit_precision, SCALE)
         return (self.gross * units).quantize(Decimal(1).scaleb(-places), rounding=ROUND_CEILING)
 
+    def sold(self, units: Decimal) -> Decimal:
+        """For ``units`` of a kit sold (negative: sold back), as its backflush takes it: to the
+        ledger's four places, rounded away from zero (core.ledger's consume_parts)."""
+        need = (self.gross * abs(units)).quantize(Decimal(1).scaleb(-SCALE), ROUND_CEILING)
+        return need if units >= 0 else -need
+
 
 @dataclass(frozen=True)
 class BomVersion:
@@ -71,6 +77,30 @@ async def versions_at(
         .options(*_WITH_LINES)
     )
     return {bom.product_id: _version(bom) for bom in boms}
+
+
+async def all_versions(
+    uow: UnitOfWork, product_ids: Collection[int]
+) -> dict[int, list[BomVersion]]:
+    """Every version of each product, oldest first (for documents made at many instants)."""
+    if not product_ids:
+        return {}
+    boms = await uow.session.scalars(
+        select(Bom)
+        .where(Bom.product_id.in_(product_ids))
+        .order_by(Bom.product_id, Bom.valid_from, Bom.version)
+        .options(*_WITH_LINES)
+    )
+    found: dict[int, list[BomVersion]] = {}
+    for bom in boms:
+        found.setdefault(bom.product_id, []).append(_version(bom))
+    return found
+
+
+def version_at(versions: list[BomVersion], at: datetime) -> BomVersion | None:
+    """Of one product's versions (oldest first), the one in force at ``at``."""
+    started = [v for v in versions if v.valid_from <= at]
+    return started[-1] if started else None
 
 
 async def latest_versions(uow: UnitOfWork) -> dict[int, BomVersion]:

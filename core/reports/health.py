@@ -7,6 +7,7 @@ reading the ledger. Everything here reads; nothing writes.
   category; the loss rate is that value as a share of the category's net sales.
 - 滞销: stock on hand whose item has not sold for ``slow_days`` by the period's last day.
 - 临期损失: write-offs of batches already expired on the day, and expired stock still held.
+- 领用: what each department drew, per item, at the cost the moves carried.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from typing import Any
 from sqlalchemy import and_, func, select
 from sqlalchemy.sql import over
 
-from core import analytics
+from core import analytics, recipes
 from core.analytics import LineMoves
 from core.doctypes import APPROVAL_STATUS_NAMES, DocType
+from core.recipes import DepartmentUse
 from core.reports.period import Period
 from core.storage import (
     Approval,
@@ -138,6 +140,8 @@ class HealthReport:
     losses: dict[str, LossTally] = field(default_factory=dict)
     slow: list[SlowItem] = field(default_factory=list)
     expiry: list[ExpiryLoss] = field(default_factory=list)
+    # What each department drew (领用): quantity and value per item, largest first.
+    issues: list[DepartmentUse] = field(default_factory=list)
 
     @property
     def is_empty(self) -> bool:
@@ -146,7 +150,7 @@ class HealthReport:
         Audit entries alone (staff set up, settings changed) give nothing to check.
         """
         return not (self.sale_documents or self.findings or self.counts or self.losses) and not (
-            self.slow or self.expiry
+            self.slow or self.expiry or self.issues
         )
 
     @property
@@ -168,6 +172,10 @@ class HealthReport:
             total.writeoff += tally.writeoff
             total.shrink += tally.shrink
         return total
+
+    @property
+    def issued_value(self) -> Decimal:
+        return sum((d.value for d in self.issues), ZERO)
 
     @property
     def slow_value(self) -> Decimal:
@@ -211,6 +219,7 @@ async def health_check(
     report.findings.sort(key=lambda f: (f.at, f.kind))
     report.slow = await _slow_items(uow, period, warehouse, slow_days, items)
     report.expiry = await _expiry_losses(uow, period, warehouse, items)
+    report.issues = await recipes.issued_by_department(uow, period.since, period.until, warehouse)
     report.audit_entries = await _audit_count(uow, period)
     return report
 

@@ -8,13 +8,13 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.fmt import money
-from core.money import margin
+from core.money import GROUPINGS, margin
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
 from core.storage import UnitOfWork
 
-SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失")
+SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失", "领用")
 NOTHING = "本期没有数据"
 
 
@@ -44,6 +44,7 @@ def overview_rows(report: HealthReport) -> list[tuple[str, Cell]]:
         ("损耗率（占销售额）", losses.rate),
         (f"滞销金额（{report.slow_days} 天未售）", report.slow_value),
         ("临期/过期损失", report.expiry_value),
+        ("领用金额", report.issued_value),
     ]
 
 
@@ -62,27 +63,32 @@ async def write_health_book(uow: UnitOfWork, report: HealthReport, path: Path) -
         _rows(await _margin_rows(uow, report), book, "毛利", MARGIN_COLUMNS)
         _rows(_slow_rows(report), book, "滞销", SLOW_COLUMNS)
         _rows(_expiry_rows(report), book, "临期损失", EXPIRY_COLUMNS)
+        _rows(_issue_rows(report), book, "领用", ISSUE_COLUMNS)
 
 
 async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[Cell]]:
-    """Per category: sales less the moves' cost (batch cost) and write-offs (``core.money``)."""
+    """By category, then by item, each with its total: sales less the moves' cost (batch
+    cost) and write-offs, as ``jxc report margin`` gives them for the period (``core.money``)."""
     period = report.period
-    found = await margin(
-        uow, period.first, period.last + timedelta(days=1), "category", report.warehouse
-    )
-    if not found.rows:
-        return []
-    return [
-        (
-            row.key or "（未分类）",
-            row.revenue,
-            row.cost,
-            row.write_off,
-            row.margin,
-            None if row.revenue == 0 else row.margin / row.revenue,
+    rows: list[Sequence[Cell]] = []
+    for by in ("category", "item"):
+        found = await margin(
+            uow, period.first, period.last + timedelta(days=1), by, report.warehouse
         )
-        for row in (*found.rows, found.total)
-    ]
+        rows += [
+            (
+                GROUPINGS[by],
+                row.key or "（未分类）",
+                row.revenue,
+                row.cost,
+                row.write_off,
+                row.margin,
+                None if row.revenue == 0 else row.margin / row.revenue,
+            )
+            for row in (*found.rows, found.total)
+            if found.rows
+        ]
+    return rows
 
 
 def _shown(label: str, value: Cell | object, money_rows: set[str]) -> Cell:
@@ -113,7 +119,8 @@ COUNT_COLUMNS = (
     Column("准确率", Kind.RATE, 10),
 )
 MARGIN_COLUMNS = (
-    Column("分类", width=12),
+    Column("按", width=6),
+    Column("类别/商品", width=14),
     Column("销售额", Kind.MONEY, 12),
     Column("成本", Kind.MONEY, 12),
     Column("报损", Kind.MONEY, 12),
@@ -146,6 +153,16 @@ EXPIRY_COLUMNS = (
     Column("商品名称", width=16),
     Column("批号", width=10),
     Column("到期日", Kind.DAY, 12),
+    Column("数量", Kind.QTY, 10),
+    Column("金额", Kind.MONEY, 12),
+)
+
+ISSUE_COLUMNS = (
+    Column("部门", width=10),
+    Column("领用单数", Kind.INT, 10),
+    Column("商品编码", width=12),
+    Column("商品名称", width=16),
+    Column("单位", width=6),
     Column("数量", Kind.QTY, 10),
     Column("金额", Kind.MONEY, 12),
 )
@@ -194,3 +211,16 @@ def _expiry_rows(report: HealthReport) -> list[Sequence[Cell]]:
          e.value)
         for e in report.expiry
     ]  # fmt: skip
+
+
+def _issue_rows(report: HealthReport) -> list[Sequence[Cell]]:
+    """Per department its items, then its 小计; last the 合计 over every department."""
+    rows: list[Sequence[Cell]] = []
+    for d in report.issues:
+        rows.extend((d.department, d.documents, i.sku, i.name, i.unit, i.qty, i.value)
+                    for i in d.items)  # fmt: skip
+        rows.append((d.department, d.documents, "", "小计", "", None, d.value))
+    if rows:
+        documents = sum(d.documents for d in report.issues)
+        rows.append(("合计", documents, "", "", "", None, report.issued_value))
+    return rows

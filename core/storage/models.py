@@ -81,6 +81,9 @@ class Warehouse(Base):
     mode: Mapped[str] = mapped_column(String(16), default="stock", server_default="stock")
     # Percent a typed sale price may sit below the customer's list price without approval.
     price_tolerance: Mapped[Decimal | None] = mapped_column(MONEY)
+    # How kit sales use their ingredients (core.recipes): None or ``backflush`` takes them
+    # from stock at the sale; ``issue`` leaves that to 领用 (the kitchen draws by issue).
+    kit_consumption: Mapped[str | None] = mapped_column(String(16))
 
 
 class Partner(Base):

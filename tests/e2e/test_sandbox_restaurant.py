@@ -63,7 +63,10 @@ async def test_the_restaurant_demo_by_chat_issue_dish_and_weekly_usage(sandbox: 
         assert "已过账 领用单 LY-" in issued and "部门：厨房" in issued
         sold = await page.ask("xiaowang", "销售 牛肉面 3")
         assert "牛肉面 3 碗 × ¥28.00 = ¥84.00" in sold
-        assert "牛肉" in sold.split("库存：")[1]  # the dish took its beef from stock
+        # The restaurant's kitchen works by issue: the 领用 took the beef, the dish takes none.
+        assert "库存：" not in sold
+        beef_left = await page.ask("xiaowang", "查 牛肉")
+        assert "MAIN：现有 1 kg" in beef_left  # 24 kg delivered, 21 kg and 2 kg issued
         refused = await page.ask("xiaowang", "入库 牛肉面 3")
         assert "牛肉面 是套餐/菜品，不入库" in refused
         usage = await page.ask("lijie", "用量 本周")
@@ -71,6 +74,7 @@ async def test_the_restaurant_demo_by_chat_issue_dish_and_weekly_usage(sandbox: 
         beef = next(line for line in usage.splitlines() if "牛肉：" in line)
         # The kitchen took 2 kg today for dishes whose recipe allows 0.315 kg: a loss.
         assert beef.startswith("1. 牛肉：") and beef.endswith("⚠")
+        assert "领用按部门：\n- 厨房 " in usage
         refused_usage = await page.ask("xiaowang", "用量 本周")
         assert "只有店长、管理员、审计可以使用" in refused_usage
         async with http.post(sandbox.url + "sandbox/rules/usage-variance") as answer:

@@ -42,8 +42,27 @@ def test_bom_then_pos_history_then_the_usage_report(shop: Path) -> None:
     assert report.returncode == 0, report.stderr
     lines = report.stdout.splitlines()
     assert lines[0] == "sku\tname\tunit\ttheoretical\tactual\tgap\tgap_money\tgap_pct"
-    # 10 dishes × 0.2 kg in theory; the count found 0.5 kg missing (book 8, counted 7.5).
-    assert "CHICKEN\t鸡肉\tkg\t2\t0.5\t-1.5\t¥-45.00\t-75.0%" in lines
+    # 10 dishes × 0.2 kg in theory, and backflushed; the count found 0.5 kg more missing
+    # (book 8, counted 7.5).
+    assert "CHICKEN\t鸡肉\tkg\t2\t2.5\t0.5\t¥15.00\t25.0%" in lines
+    assert "PEANUT\t花生\tkg\t0.5\t0.5\t0\t¥0.00\t0.0%" in lines
+    assert jxc(shop, "audit", "verify").returncode == 0
+
+
+def test_a_warehouse_whose_kitchen_works_by_issue_sells_dishes_without_moving_stock(
+    shop: Path,
+) -> None:
+    with pytest.raises(SystemExit):  # argparse: "invalid choice: 'twice'"
+        jxc(shop, "warehouses", "set", "MAIN", "--kit-consumption", "twice")
+    assert jxc(shop, "warehouses", "set", "MAIN", "--kit-consumption", "issue").returncode == 0
+    assert jxc(shop, "import", "bom", str(shop / "bom.csv"), "--from", "2026-11-01").returncode == 0
+    assert jxc(shop, "import", "documents", str(shop / "history.csv")).returncode == 0
+    stock = jxc(shop, "stock", "PEANUT")
+    assert "MAIN\ton hand 2\t" in stock.stdout  # the dishes took none
+    report = jxc(shop, "report", "usage", "--from", "2026-11-23", "--to", "2026-11-29")
+    lines = report.stdout.splitlines()
+    # Theory from the sale lines × recipe; the count (book 10, counted 7.5) is the actual.
+    assert "CHICKEN\t鸡肉\tkg\t2\t2.5\t0.5\t¥15.00\t25.0%" in lines
     assert "PEANUT\t花生\tkg\t0.5\t0\t-0.5\t¥-6.00\t-100.0%" in lines
     assert jxc(shop, "audit", "verify").returncode == 0
 

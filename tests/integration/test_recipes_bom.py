@@ -4,15 +4,16 @@ keep, cycles refused; substitution rules; 配方 in chat.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from core import importer
+from core import catalog, importer
 from core.errors import ImportFailed
-from core.recipes import Bom, SubstituteRule
+from core.recipes import Bom, SubstituteRule, usage
 from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock
@@ -112,6 +113,47 @@ async def test_a_new_version_applies_from_its_date_and_old_sales_keep_theirs(
             valid_from=datetime(2026, 11, 26, tzinfo=UTC),
         )
     assert "新版本不能更早" in failed.value.errors[0]
+    await assert_ledger_sound(uow)
+
+
+async def test_a_dish_sale_approved_after_a_new_version_keeps_the_version_it_was_made_with(
+    chat: Chat, uow: UnitOfWork, tmp_path: Path, clock: ManualClock
+) -> None:
+    await chat.say("clerk1", "入库 鸡肉 0.3, 花生 5")
+    assert "需审批后过账" in await chat.say("clerk1", "销售 宫保鸡丁 2")  # v1 needs 0.4 kg
+    clock.advance(hours=2)
+    await import_bom(
+        uow,
+        tmp_path / "v2.csv",
+        [("KUNGPAO", "CHICKEN", "0.25", "0"), ("KUNGPAO", "PEANUT", "0.05", "0")],
+    )
+    assert "已批准" in await chat.say("mgr1", "批准 SP-20261126-0001")
+    assert await on_hand(uow, "CHICKEN") == Decimal("-0.1")  # 2 × 0.2 kg, not 2 × 0.25
+    await assert_ledger_sound(uow)
+
+
+async def test_usage_reads_each_issue_kitchen_sale_with_the_version_it_was_made_with(
+    chat: Chat, uow: UnitOfWork, tmp_path: Path, clock: ManualClock
+) -> None:
+    await run(
+        uow, lambda u: catalog.configure_warehouse(u, "test", "MAIN", kit_consumption="issue")
+    )
+    start = clock.now
+    await chat.say("clerk1", "销售 宫保鸡丁 10")  # version 1: 0.2 kg chicken each
+    clock.advance(days=1)
+    await import_bom(
+        uow,
+        tmp_path / "v2.csv",
+        [("KUNGPAO", "CHICKEN", "0.25", "0"), ("KUNGPAO", "PEANUT", "0.05", "0")],
+    )
+    clock.advance(hours=1)
+    await chat.say("clerk1", "销售 宫保鸡丁 4")  # version 2: 0.25 kg each
+    sent_back = await chat.say("mgr1", "销售 宫保鸡丁 -1")  # one sent back: version 2 again
+    assert "已过账" in sent_back, sent_back
+    rows = await run(uow, lambda u: usage.usage(u, start, clock.now + timedelta(hours=1)))
+    theory = {r.sku: r.theoretical for r in rows}
+    assert theory == {"CHICKEN": Decimal("2.75"), "PEANUT": Decimal("0.65")}
+    assert await on_hand(uow, "CHICKEN") == 0  # the sales moved nothing
     await assert_ledger_sound(uow)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core import importer
+from core import catalog, importer
 from core.errors import ImportFailed
 from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
@@ -65,6 +65,30 @@ async def test_selling_a_kit_short_of_a_component_follows_the_negative_stock_pol
     approved = await chat.say("mgr1", "批准 SP-20261126-0001")
     assert "已批准" in approved
     assert await on_hand(uow, "CHICKEN") == Decimal("-0.1")
+    await assert_ledger_sound(uow)
+
+
+async def test_a_dish_awaiting_approval_holds_its_ingredients_in_stock_replies(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await chat.say("clerk1", "入库 鸡肉 0.3, 花生 1")
+    assert "需审批后过账" in await chat.say("clerk1", "销售 宫保鸡丁 2")
+    peanut = await chat.say("clerk1", "查 花生")
+    assert "MAIN：现有 1 kg，可用 0.9 kg（待审批占用 0.1 kg）" in peanut
+    assert "MAIN：现有 0.3 kg，可用 -0.1 kg（待审批占用 0.4 kg）" in await chat.say(
+        "clerk1", "查 鸡肉"
+    )
+    # Where the kitchen works by issue the sale will take nothing: it holds nothing either.
+    await run(
+        uow, lambda u: catalog.configure_warehouse(u, "test", "MAIN", kit_consumption="issue")
+    )
+    assert "待审批占用" not in await chat.say("clerk1", "查 花生")
+    await run(
+        uow, lambda u: catalog.configure_warehouse(u, "test", "MAIN", kit_consumption="backflush")
+    )
+    assert "已批准" in await chat.say("mgr1", "批准 SP-20261126-0001")
+    peanut = await chat.say("clerk1", "查 花生")
+    assert "MAIN：现有 0.9 kg，可用 0.9 kg" in peanut and "待审批占用" not in peanut
     await assert_ledger_sound(uow)
 
 
@@ -154,3 +178,43 @@ async def test_an_item_with_stock_cannot_become_a_kit(
     await chat.say("clerk1", "盘点 可乐 0")
     await run(uow, lambda u: importer.import_items(u, path, "test"))
     assert "可乐 还没有配方" in await chat.say("clerk1", "销售 可乐 1")
+
+
+async def test_a_kit_ordered_holds_its_components_and_shipped_backflushes_them_fefo(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await chat.say("clerk1", "入库 鸡肉 1 到期 2026-12-10")
+    await chat.say("clerk1", "入库 鸡肉 5 到期 2026-11-28")
+    await chat.say("clerk1", "入库 花生 2")
+    created = await chat.say("clerk1", "订单 客户张三: 宫保鸡丁 6")
+    assert "已建销售订单 DD-20261126-0001（MAIN）待发货" in created
+    assert await on_hand(uow, "CHICKEN") == 6  # an order moves nothing
+    # but holds what its dishes will take
+    held = await chat.say("clerk1", "查 鸡肉")
+    assert "MAIN：现有 6 kg，可用 4.8 kg（订单占用 1.2 kg）" in held
+    shipped = await chat.say("mgr1", "发货 DD-20261126-0001 全部")
+    assert "已发货：销售单 XS-20261126-0001" in shipped
+    assert "销售订单 DD-20261126-0001（MAIN）已发货" in shipped
+    assert "订单占用" not in await chat.say("clerk1", "查 鸡肉")
+    # The batch expiring first gave the 1.2 kg the six dishes take.
+    assert await batches_of(uow, "CHICKEN") == {
+        "E20261210": Decimal(1),
+        "E20261128": Decimal("3.8"),
+    }
+    assert await on_hand(uow, "PEANUT") == Decimal("1.7")
+    await assert_ledger_sound(uow)
+
+
+async def test_a_kit_shipped_where_the_kitchen_works_by_issue_moves_no_stock(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await run(
+        uow, lambda u: catalog.configure_warehouse(u, "test", "MAIN", kit_consumption="issue")
+    )
+    await chat.say("clerk1", "入库 鸡肉 5, 花生 2")
+    await chat.say("clerk1", "订单 客户张三: 宫保鸡丁 6")
+    assert "订单占用" not in await chat.say("clerk1", "查 鸡肉")
+    shipped = await chat.say("mgr1", "发货 DD-20261126-0001 全部")
+    assert "已发货：销售单 XS-20261126-0001" in shipped
+    assert (await on_hand(uow, "CHICKEN"), await on_hand(uow, "PEANUT")) == (5, 2)
+    await assert_ledger_sound(uow)

@@ -118,11 +118,16 @@ async def test_a_substitute_marked_for_approval_sends_the_production_for_approva
     assert "生产单 SC-20261126-0001 已提交，需审批后过账" in reply
     assert "以 全麦粉 15.5 kg 替代 面粉 15.5 kg（该替代需审批）" in reply
     assert await on_hand(uow, "BREAD") == 0
+    # Until it is decided, 查 shows what the production will take as held.
+    held = await chat.say("clerk1", "查 全麦粉")
+    assert "MAIN：现有 50 kg，可用 34.5 kg（待审批占用 15.5 kg）" in held
+    assert "（待审批占用 105 个）" in await chat.say("clerk1", "查 鸡蛋")
     decided = await chat.say("mgr1", "批准 SP-20261126-0001")
     assert "已批准" in decided
     assert await on_hand(uow, "BREAD") == 100
     assert await on_hand(uow, "WHOLE") == Decimal("34.5")
     assert await on_hand(uow, "FLOUR") == 0
+    assert "待审批占用" not in await chat.say("clerk1", "查 全麦粉")
     await assert_ledger_sound(uow)
 
 
