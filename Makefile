@@ -5,7 +5,7 @@ HASH := $(shell sha1sum pyproject.toml | cut -c1-12)
 RUNTIME := $(VENV)/.runtime-$(HASH)
 DEV := $(VENV)/.dev-$(HASH)
 
-.PHONY: run test lint bench bench-quick clean
+.PHONY: run test lint bench bench-quick anomaly-eval clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: lint
 
 bench: $(RUNTIME)
 	$(BIN)/jxc bench --json bench.json
+
+# Minutes: simulated fraud families and honest shops replayed through the anomaly detector.
+anomaly-eval: $(DEV)
+	PYTHONPATH=. $(BIN)/python -m tests.support.anomaly_eval --seeds 20 --jobs 2
 
 # Small data and few repeats: CI runs it so the benchmarks keep working.
 bench-quick: $(RUNTIME)

@@ -23,6 +23,7 @@ from notifications.rules.cycle_count import cycle_count
 from notifications.rules.digest import digest
 from notifications.rules.documents import count_variance, price_below_cost
 from notifications.rules.expiry import expiry
+from notifications.rules.issues import issue_anomaly
 from notifications.rules.stock import low_stock, negative_stock
 from notifications.rules.usage import usage_variance
 from notifications.settings import AlertSettings
@@ -52,6 +53,14 @@ RULES: dict[str, AlertRule] = {
         AlertRule("low-stock", "低库存", low_stock, EVERY_30_MIN, "low_stock.j2", purchasing),
         AlertRule("expiry", "临期/过期", expiry, {"hour": "8", "minute": "30"}, "expiry.j2", group),
         AlertRule("anomaly", "负销售异常", anomaly, {"minute": "0"}, "anomaly.j2", reviewers),
+        AlertRule(
+            "issue-anomaly",
+            "领用异常",
+            issue_anomaly,
+            {"minute": "0"},
+            "issue_anomaly.j2",
+            reviewers,
+        ),
         AlertRule(
             "count-variance",
             "盘点差异",

@@ -14,36 +14,53 @@ from decimal import Decimal
 
 @dataclass(frozen=True)
 class AnomalySettings:
-    """The negative-sales detector (``notifications.anomaly.detector`` explains the signals)."""
+    """The reversal detector (``notifications.anomaly.detector`` explains the signals)."""
 
-    # Long window: enough days for a clerk's usual rate; short: the pattern's first days.
-    long_days: int = 14
-    short_days: int = 3
-    hour_days: int = 7
-    # Below this a clerk's share is noise: one return of a big item would look like theft.
-    min_sale_docs: int = 5
-    min_reversal_docs: int = 2
-    # "Repeatedly": reversals on two days at least before own/orphan say anything.
+    # The clerk's usual rate comes from the baseline days before the watched ones.
+    baseline_days: int = 42
+    watch_days: int = 14
+    # A newcomer's rate leans on the pooled one as if it were this many sale documents.
+    prior_docs: int = 300
+    # … and its usual count of returns taken on the pooled one as if over this many days.
+    prior_days: int = 7
+    # Without this many days of the shop's history before the watched ones, stay silent.
+    learning_days: int = 14
+    # Suspect reversals per sale document below which nobody's usual rate is taken to be.
+    min_rate: float = 0.002
+    # … nor their usual suspect reversals on a working day below this (a returns desk sells
+    # little, so its rate per sale says little of the returns it takes).
+    min_daily: float = 0.05
+    # The raised rate the CUSUM looks for: twice the usual, or one more reversal per
+    # 1/shift_per_sale sale documents, whichever is more.
+    ratio: float = 2.0
+    shift_per_sale: float = 0.015
+    day_cap: int = 3
+    threshold: float = 6.5
+    # "Repeatedly": suspect reversals on two days at least.
     min_days: int = 2
-    min_share: Decimal = Decimal("0.02")
-    # Robust z against the peers' long-window shares; the short window is noisier, so higher.
-    share_z_long: float = 3.5
-    share_z_short: float = 5.0
-    share_ratio: float = 2.0
-    # Shares are fractions of sales; peers' MAD below one percentage point is not a scale.
-    share_scale_floor: float = 0.01
-    # "Most" of the reversals, by count and by value.
-    own_share: float = 0.6
-    orphan_share: float = 0.6
-    # Orphans mean something only where the peers name customers for a fifth of their value.
-    peers_orphan_max: float = 0.8
     same_day_hours: int = 12
     correction_minutes: int = 10
-    cluster_minutes: int = 60
-    cluster_min_days: int = 3
-    # After correcting for the windows the clerk could have used.
-    cluster_alpha: float = 0.005
-    signals_needed: int = 3
+    quiet_period: timedelta = timedelta(hours=72)
+    evidence_docs: int = 8
+
+
+@dataclass(frozen=True)
+class IssueSettings:
+    """The issue (领用) detector (``notifications.anomaly.kitchen`` explains it)."""
+
+    baseline_days: int = 42
+    watch_days: int = 14
+    # Without this many days of issues before the watched ones, stay silent.
+    learning_days: int = 7
+    # A newcomer's usual share leans on the kitchen's as if it were this many days of theirs.
+    prior_days: int = 7
+    # The kitchen's day-to-day spread of excess, as a share of sales, is never taken below this.
+    min_spread: float = 0.004
+    # CUSUM in units of that spread: a day counts at most ``day_cap``, less ``allowance``.
+    day_cap: float = 4.0
+    allowance: float = 1.0
+    threshold: float = 8.0
+    min_days: int = 2
     quiet_period: timedelta = timedelta(hours=72)
     evidence_docs: int = 8
 
@@ -60,6 +77,7 @@ class AlertSettings:
     cycle_count_weeks: int = 5
     usage_variance_pct: Decimal = Decimal(5)
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
+    issues: IssueSettings = field(default_factory=IssueSettings)
 
     def expiry_buckets(self, category: str) -> tuple[int, ...]:
         """Days-before-expiry thresholds for a category, most distant first."""

@@ -93,6 +93,7 @@ PRESETS: dict[str, Preset] = {
                 "expiry",
                 "digest",
                 "usage-variance",
+                "issue-anomaly",
             ),
             hidden_commands=("生产", "调拨", "采购退货"),
             schedules={"digest": {"hour": "22", "minute": "30"}},

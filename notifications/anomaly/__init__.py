@@ -1,4 +1,4 @@
-"""The negative-sales anomaly detector: pure functions over ``core.analytics.SalesLine`` facts."""
+"""The reversal anomaly detector: pure functions over ``core.analytics.SalesLine`` facts."""
 
 from notifications.anomaly.activity import Activity, Reversal, build_activity
 from notifications.anomaly.detector import Finding, assess, detect

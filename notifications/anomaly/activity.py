@@ -1,8 +1,11 @@
-"""Sales activity per clerk and day, with each reversal annotated once.
+"""Sales activity per warehouse, clerk and day, with each reversal annotated once.
 
 A reversal is a posted sales return or a negative sale line. Annotating looks only backwards
-(the clerk's sales earlier the same day), so a reversal reads the same whatever window a later
-run puts around it.
+(sales earlier the same day), so a reversal reads the same whatever window a later run puts
+around it. Each reversal line is matched to at most one earlier sale line of the same day in
+the same shop with the same item, quantity and price, and a matched sale line is used for one
+reversal only: a genuine return is mostly of something bought on an earlier day, a skim undoes
+a sale rung up hours before.
 """
 
 from __future__ import annotations
@@ -14,12 +17,24 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from core.analytics import SalesLine
 from notifications.settings import AnomalySettings
 
+if TYPE_CHECKING:
+    from notifications.anomaly.baseline import Tally
+
 ZERO = Decimal(0)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A reversal line and the earlier sale line of the same day it undoes."""
+
+    line: SalesLine
+    sale: SalesLine
 
 
 @dataclass(frozen=True)
@@ -32,29 +47,39 @@ class Reversal:
     clerk: str
     at: datetime
     day: date
-    minute: int
     lines: tuple[SalesLine, ...]
     value: Decimal
     orphan: bool
-    own_value: Decimal
-    own_sales: tuple[SalesLine, ...]
+    matches: tuple[Match, ...]
+
+    @property
+    def matched_value(self) -> Decimal:
+        return sum((m.line.amount for m in self.matches), ZERO)
+
+    @property
+    def suspect(self) -> bool:
+        """No customer, no original, and most of it undoes sales rung up earlier today."""
+        return self.orphan and self.matched_value * 2 >= self.value
+
+    @property
+    def sellers(self) -> frozenset[str]:
+        """Whose sales it undoes (the clerk's own, or a colleague's)."""
+        return frozenset(m.sale.clerk for m in self.matches)
 
 
 @dataclass
 class ClerkDay:
-    """Sale documents (time, running value, minute of day) and reversals of a clerk's day."""
+    """Sale documents (time, running value) and reversals of one clerk's day in one shop."""
 
     sale_times: list[float] = field(default_factory=list)
     running_value: list[Decimal] = field(default_factory=list)
-    sale_minutes: list[int] = field(default_factory=list)
     reversals: list[Reversal] = field(default_factory=list)
     corrections: int = 0
 
-    def add_sale(self, at: datetime, value: Decimal, minute: int) -> None:
+    def add_sale(self, at: datetime, value: Decimal) -> None:
         total = self.running_value[-1] if self.running_value else ZERO
         self.sale_times.append(at.timestamp())
         self.running_value.append(total + value)
-        self.sale_minutes.append(minute)
 
     def sales_before(self, cutoff: float) -> int:
         """How many of the day's sale documents were made before POSIX time ``cutoff``."""
@@ -63,30 +88,47 @@ class ClerkDay:
     def value_of_first(self, count: int) -> Decimal:
         return self.running_value[count - 1] if count else ZERO
 
+    def reversals_before(self, now: datetime) -> list[Reversal]:
+        return [r for r in self.reversals if r.at < now]
+
+
+# (warehouse, clerk) -> shop day -> the clerk's day there
+Days = dict[tuple[str, str], dict[date, ClerkDay]]
+
 
 @dataclass
 class Activity:
     tz: ZoneInfo
-    days: dict[str, dict[date, ClerkDay]]
+    days: Days
+    # Totals of finished days, filled by ``baseline.tally``: hourly runs ask for them again.
+    finished: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
+    # Each clerk's baseline tally, by the day it is judged on (``baseline.past``).
+    pasts: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
+
+    @property
+    def warehouses(self) -> set[str]:
+        return {warehouse for warehouse, _ in self.days}
 
 
 def build_activity(lines: Iterable[SalesLine], tz: ZoneInfo, settings: AnomalySettings) -> Activity:
     """``lines`` oldest first, as ``core.analytics.sales_lines`` returns them."""
-    days: dict[str, dict[date, ClerkDay]] = defaultdict(lambda: defaultdict(ClerkDay))
-    earlier: dict[tuple[str, date, str], list[SalesLine]] = defaultdict(list)
+    days: Days = defaultdict(lambda: defaultdict(ClerkDay))
+    own: dict[tuple[str, str, date, str], list[SalesLine]] = defaultdict(list)
+    open_sales: dict[tuple[str, date, str, Decimal, Decimal], list[SalesLine]] = defaultdict(list)
     for document in _documents(lines):
         first = document[0]
         local = first.at.astimezone(tz)
-        clerk_day = days[first.clerk][local.date()]
+        clerk_day = days[(first.warehouse, first.clerk)][local.date()]
         undone = [line for line in document if line.is_reversal]
         if undone:
-            _add_reversal(clerk_day, undone, earlier, local, settings)
+            _add_reversal(clerk_day, undone, own, open_sales, local.date(), settings)
         sold = [line for line in document if not line.is_reversal]
         if sold:
-            value = sum((line.amount for line in sold), ZERO)
-            clerk_day.add_sale(first.at, value, local.hour * 60 + local.minute)
+            clerk_day.add_sale(first.at, sum((line.amount for line in sold), ZERO))
         for line in sold:
-            earlier[(line.clerk, local.date(), line.sku)].append(line)
+            own[(line.warehouse, line.clerk, local.date(), line.sku)].append(line)
+            key = (line.warehouse, local.date(), line.sku, line.qty, line.price)
+            open_sales[key].append(line)
     return Activity(tz, days)
 
 
@@ -98,19 +140,25 @@ def _documents(lines: Iterable[SalesLine]) -> Iterator[list[SalesLine]]:
 def _add_reversal(
     clerk_day: ClerkDay,
     undone: list[SalesLine],
-    earlier: dict[tuple[str, date, str], list[SalesLine]],
-    local: datetime,
+    own: dict[tuple[str, str, date, str], list[SalesLine]],
+    open_sales: dict[tuple[str, date, str, Decimal, Decimal], list[SalesLine]],
+    day: date,
     settings: AnomalySettings,
 ) -> None:
-    kept, own = _without_corrections(undone, earlier, local.date(), settings)
+    kept = [line for line in undone if not _correction(line, own, day, settings)]
     if not kept:
         clerk_day.corrections += 1
         return
     first = kept[0]
-    orphan = not first.partner and not first.original
-    # A named customer bringing back what they bought from this clerk this morning is an
-    # ordinary return; an unbacked reversal of one's own earlier sale is the seed case.
-    own = own if orphan else []
+    since = first.at - timedelta(hours=settings.same_day_hours)
+    matches = []
+    for line in kept:
+        candidates = open_sales.get((line.warehouse, day, line.sku, abs(line.qty), line.price))
+        while candidates and candidates[0].at < since:
+            candidates.pop(0)
+        if candidates:
+            # The latest such sale: a skim undoes what was rung up shortly before.
+            matches.append(Match(line, candidates.pop()))
     clerk_day.reversals.append(
         Reversal(
             document=first.document,
@@ -118,46 +166,26 @@ def _add_reversal(
             warehouse=first.warehouse,
             clerk=first.clerk,
             at=first.at,
-            day=local.date(),
-            minute=local.hour * 60 + local.minute,
+            day=day,
             lines=tuple(kept),
             value=sum((line.amount for line in kept), ZERO),
-            orphan=orphan,
-            own_value=sum((line.amount for line, _ in own), ZERO),
-            own_sales=tuple(sale for _, sale in own),
+            orphan=not first.partner and not first.original,
+            matches=tuple(matches),
         )
     )
 
 
-def _without_corrections(
-    undone: list[SalesLine],
-    earlier: dict[tuple[str, date, str], list[SalesLine]],
+def _correction(
+    line: SalesLine,
+    own: dict[tuple[str, str, date, str], list[SalesLine]],
     day: date,
     settings: AnomalySettings,
-) -> tuple[list[SalesLine], list[tuple[SalesLine, SalesLine]]]:
-    """The lines that are not quick corrections, and those of them undoing an own sale."""
-    kept: list[SalesLine] = []
-    own: list[tuple[SalesLine, SalesLine]] = []
-    for line in undone:
-        sale = _own_sale(line, earlier.get((line.clerk, day, line.sku), []), settings)
-        # Undoing a mistyped quantity minutes after ringing it up is an honest correction;
-        # the pattern of the seed case undoes earlier sales hours later.
-        if sale is not None and line.at - sale.at <= timedelta(minutes=settings.correction_minutes):
-            continue
-        kept.append(line)
-        if sale is not None:
-            own.append((line, sale))
-    return kept, own
-
-
-def _own_sale(
-    line: SalesLine, sales: list[SalesLine], settings: AnomalySettings
-) -> SalesLine | None:
-    """The clerk's latest sale of this item earlier today that could have been this big."""
-    since = line.at - timedelta(hours=settings.same_day_hours)
-    for sale in reversed(sales):
+) -> bool:
+    """Undoing a mistyped quantity minutes after ringing it up is an honest correction."""
+    since = line.at - timedelta(minutes=settings.correction_minutes)
+    for sale in reversed(own.get((line.warehouse, line.clerk, day, line.sku), [])):
         if sale.at < since:
-            return None
+            return False
         if abs(line.qty) <= sale.qty:
-            return sale
-    return None
+            return True
+    return False

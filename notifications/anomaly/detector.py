@@ -1,58 +1,83 @@
-"""Which clerks' reversals form the pattern of the seed case, and the evidence for it.
+"""Which clerks reverse sales against their own usual, and the evidence for it.
 
-Four signals, each normalised so that volume alone never raises one:
+A *suspect* reversal has no customer and no original document and undoes, line for line,
+sales rung up earlier the same day in the same shop (the clerk's own or a colleague's; each
+sale undone once). Honest shops have some: a returned item that happens to match today's sale,
+a returns desk, a shop where nobody records customers. What the detector asks is whether a
+clerk has more of them than *they* usually do (their own past, blended with the shop's or
+chain's for a newcomer), with evidence summed over days by a CUSUM, so a pattern at any hour,
+of any size, on every day or two days a week climbs until it is unlikely by chance.
 
-- ``share``: reversal value as a share of the clerk's own sales, less the single largest
-  reversal (one big honest return is not a pattern), far above the peers' usual share
-  (robust z on the MAD of the peers' long-window shares, ≥ ``share_ratio`` × their median,
-  ≥ ``min_share``); in the short window also ≥ ``share_ratio`` × the clerk's own earlier
-  days, so a returns desk that always has a high share is not news;
-- ``own``: most reversals (by count and value) undo, without a customer or an original
-  document, the clerk's own sale of the same item earlier the same day, on two days or more;
-  a reversal within minutes of the sale is a typo correction and is left out altogether;
-- ``orphan``: most reversals have no customer and no original document, in a shop whose other
-  clerks name a customer for at least a fifth of theirs (where nobody records customers,
-  a missing one says nothing);
-- ``hour``: reversals on ≥ 3 of the last 7 days inside one 60-minute window, unlikely by chance
-  given how many days the clerk reverses anything, when they sell and when they used to
-  reverse (``cluster``).
+Two clerks who undo each other's sales are pooled: each may stay below the line alone.
 
-A clerk is flagged when ``share`` and at least two others agree, in the short window (the
-pattern's first days) or the long one (a slower pattern). Money out of proportion is required:
-structure alone (a clerk who voids at closing time) is not an accusation. Honest behaviour
-raises one signal at a time: a returns desk has a high share but named customers at random
-hours, a clumsy clerk corrects within minutes, a busy clerk is busy at every hour.
+Signals named in the alert:
+
+- ``baseline``: the clerk's CUSUM against their own usual rate crossed its threshold;
+- ``pair``: the CUSUM of two clerks undoing each other's sales crossed it;
+- ``value``: the watched days' suspect value is at least ``ratio`` × the clerk's usual share;
+- ``peers``: the watched days' suspect rate is at least ``ratio`` × the shop's/chain's.
+
+A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
-from functools import cache
+from datetime import date, datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from core.analytics import SalesLine
 from notifications.anomaly.activity import ZERO, Activity, Reversal, build_activity
-from notifications.anomaly.cluster import Cluster, densest_window
-from notifications.anomaly.stats import robust_distance
-from notifications.anomaly.window import WindowStats, sale_minutes, window_stats
+from notifications.anomaly.baseline import (
+    Tally,
+    chance_odds,
+    day_tally,
+    days_before,
+    known_days,
+    past,
+    usual_loose,
+    usual_rate,
+)
+from notifications.anomaly.cusum import Cusum, DayCount, cusum
 from notifications.settings import AnomalySettings
+
+
+@dataclass(frozen=True)
+class Watch:
+    """One clerk's watched days against their usual rate."""
+
+    warehouse: str
+    clerk: str
+    rate: float
+    usual: Tally
+    pool: Tally
+    days: tuple[DayCount, ...]
+    reversals: tuple[Reversal, ...]
+    recent: Tally
 
 
 @dataclass(frozen=True)
 class Finding:
     clerk: str
+    warehouse: str
     signals: tuple[str, ...]
-    window: WindowStats
-    peer_share: float
-    share_z: float
-    peer_orphan_share: float | None
-    cluster: Cluster | None
+    evidence: Cusum
+    rate: float
+    usual_share: float
+    peer_rate: float
+    recent: Tally
+    documents: tuple[Reversal, ...]
+    partner: str | None
 
     @property
     def warehouses(self) -> tuple[str, ...]:
-        return tuple(sorted({r.warehouse for r in self.window.reversals}))
+        return (self.warehouse,)
+
+    @property
+    def since(self) -> date | None:
+        return self.evidence.run_start
 
 
 def detect(
@@ -62,138 +87,134 @@ def detect(
 
 
 def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list[Finding]:
-    long = window_stats(activity, now, settings.long_days)
-    short = window_stats(activity, now, settings.short_days)
-    before = window_stats(
-        activity, now, settings.long_days - settings.short_days, skip=settings.short_days
-    )
-    recent = window_stats(activity, now, settings.hour_days)
-    older = window_stats(
-        activity, now, settings.long_days - settings.hour_days, skip=settings.hour_days
-    )
-    findings = []
-    for clerk in sorted(long):
-        peers = [s for c, s in long.items() if c != clerk and s.sale_docs >= settings.min_sale_docs]
-        hour = _hour_pattern(activity, recent.get(clerk), older.get(clerk), now, settings)
-        judged = [
-            _judge(
-                short.get(clerk), peers, hour, settings.share_z_short, settings, before.get(clerk)
-            ),
-            _judge(long[clerk], peers, hour, settings.share_z_long, settings),
-        ]
-        flagged = [f for f in judged if f is not None]
-        if flagged:
-            findings.append(max(flagged, key=lambda f: len(f.signals)))
-    return findings
+    today = now.astimezone(activity.tz).date()
+    usual = {key: past(activity, key, now, settings) for key in activity.days}
+    pool = sum(usual.values(), Tally())
+    if known_days(activity, today, settings) < settings.learning_days:
+        return []
+    watches = {key: _watch(activity, key, today, now, usual[key], pool, settings) for key in usual}
+    findings: dict[tuple[str, str], Finding] = {}
+    for key, watch in sorted(watches.items()):
+        evidence = _evidence(watch.days, settings)
+        if _crossed(evidence, settings):
+            findings[key] = _finding(watch, evidence, None, settings)
+    for first, second in _pairs(watches):
+        if first in findings or second in findings:
+            # One of them is explained alone; the other merely sold what they reversed.
+            continue
+        a, b = watches[first], watches[second]
+        joint = _evidence(_crossing(a, b), settings)
+        if not _crossed(joint, settings) or not _both_ways(a, b, settings):
+            continue
+        for one, other in ((a, b), (b, a)):
+            findings[(one.warehouse, one.clerk)] = _finding(one, joint, other.clerk, settings)
+    return [findings[key] for key in sorted(findings)]
 
 
-def _hour_pattern(
+def _watch(
     activity: Activity,
-    recent: WindowStats | None,
-    older: WindowStats | None,
+    key: tuple[str, str],
+    today: date,
     now: datetime,
+    usual: Tally,
+    pool: Tally,
     settings: AnomalySettings,
-) -> Callable[[], Cluster | None]:
-    """The clerk's densest hour, computed only if a window gets as far as asking for it."""
+) -> Watch:
+    rate = usual_rate(usual, pool, settings)
+    # Chance matches follow the returns the clerk usually takes, not today's few.
+    chance = chance_odds(pool) * usual_loose(usual, pool, settings)
+    by_day = activity.days[key]
+    counts: list[DayCount] = []
+    reversals: list[Reversal] = []
+    recent = Tally()
+    for day in reversed(days_before(today, settings.watch_days, 0)):
+        seen = day_tally(activity, key, day, now)
+        if seen is None:
+            continue
+        clerk_day = by_day[day]
+        recent += seen
+        # However quiet their past, anyone who works a day may meet a chance match or two.
+        expected = max(rate * seen.sale_docs + chance * seen.days, settings.min_daily * seen.days)
+        counts.append(DayCount(day, seen.suspects, expected, seen.sale_docs))
+        reversals.extend(r for r in clerk_day.reversals_before(now) if r.suspect)
+    return Watch(key[0], key[1], rate, usual, pool, tuple(counts), tuple(reversals), recent)
 
-    @cache
-    def densest() -> Cluster | None:
-        if recent is None or not recent.reversals:
-            return None
-        minutes = sale_minutes(activity, recent.clerk, now, settings.long_days)
-        earlier = sorted(r.minute for r in older.reversals) if older else []
-        return densest_window(recent.reversals, minutes, earlier, settings)
 
-    return densest
+def _evidence(days: Iterable[DayCount], settings: AnomalySettings) -> Cusum:
+    return cusum(list(days), settings.ratio, settings.shift_per_sale, settings.day_cap)
 
 
-def _judge(
-    mine: WindowStats | None,
-    peers: Sequence[WindowStats],
-    hour: Callable[[], Cluster | None],
-    share_z: float,
-    settings: AnomalySettings,
-    usual: WindowStats | None = None,
-) -> Finding | None:
-    """Judge one window of a clerk against the peers' long window (their steadier rate).
+def _crossed(evidence: Cusum, settings: AnomalySettings) -> bool:
+    active = {d.day for d in evidence.run_days if d.observed > 0}
+    return evidence.statistic >= settings.threshold and len(active) >= settings.min_days
 
-    ``usual`` is the clerk's own earlier days: a short window must also be a change from
-    them, so a returns desk with a high share every week is not news.
-    """
-    if mine is None or not _eligible(mine, settings):
-        return None
-    centre, z = robust_distance(
-        mine.trimmed_share, [p.share for p in peers], settings.share_scale_floor
+
+def _pairs(watches: dict[tuple[str, str], Watch]) -> list[tuple[tuple[str, str], ...]]:
+    """Clerks of one shop who each undid the other's sales in the watched days."""
+    undid = {
+        (r.warehouse, r.clerk, seller)
+        for watch in watches.values()
+        for r in watch.reversals
+        for seller in r.sellers - {r.clerk}
+    }
+    return sorted(((w, a), (w, b)) for w, a, b in undid if a < b and (w, b, a) in undid)
+
+
+def _undoing(one: Watch, other: Watch) -> list[Reversal]:
+    return [r for r in one.reversals if other.clerk in r.sellers]
+
+
+def _both_ways(a: Watch, b: Watch, settings: AnomalySettings) -> bool:
+    return all(
+        len({r.day for r in _undoing(x, y)}) >= settings.min_days for x, y in ((a, b), (b, a))
     )
-    if not _share_signal(mine, centre, z, share_z, settings) or _usual_for(mine, usual, settings):
-        return None
-    peer_orphan = _pooled_orphan_share(peers)
-    cluster = hour()
-    signals = ["share"] + [
-        name
-        for name, raised in (
-            ("own", _own_signal(mine, settings)),
-            ("orphan", _orphan_signal(mine, peer_orphan, settings)),
-            ("hour", cluster is not None and cluster.significant(settings)),
+
+
+def _crossing(a: Watch, b: Watch) -> list[DayCount]:
+    """Per day, the reversals of each other's sales, against both clerks' usual counts.
+
+    Expecting each clerk's whole usual count is generous to them: only a part of anyone's
+    reversals would undo this one colleague's sales by chance.
+    """
+    crossed: dict[date, int] = {}
+    for r in [*_undoing(a, b), *_undoing(b, a)]:
+        crossed[r.day] = crossed.get(r.day, 0) + 1
+    by_day: dict[date, DayCount] = {}
+    for d in [*a.days, *b.days]:
+        seen = by_day.get(d.day, DayCount(d.day, crossed.get(d.day, 0), 0.0, 0))
+        by_day[d.day] = DayCount(
+            d.day, seen.observed, seen.expected + d.expected, seen.sale_docs + d.sale_docs
         )
-        if raised
-    ]
-    if len(signals) < settings.signals_needed:
-        return None
-    return Finding(mine.clerk, tuple(signals), mine, centre, z, peer_orphan, cluster)
+    return [by_day[day] for day in sorted(by_day)]
 
 
-def _eligible(mine: WindowStats, settings: AnomalySettings) -> bool:
-    return (
-        mine.sale_docs >= settings.min_sale_docs
-        and len(mine.reversals) >= settings.min_reversal_docs
+def _finding(
+    watch: Watch, evidence: Cusum, partner: str | None, settings: AnomalySettings
+) -> Finding:
+    start = evidence.run_start
+    documents = tuple(r for r in watch.reversals if start is not None and r.day >= start)
+    recent = watch.recent
+    usual_share = max(watch.usual.value_share, watch.pool.value_share)
+    peer_rate = (watch.pool.suspects + 1) / (watch.pool.sale_docs + settings.prior_docs)
+    recent_rate = recent.suspects / recent.sale_docs if recent.sale_docs else 0.0
+    signals = ["pair" if partner else "baseline"]
+    if recent.value_share >= settings.ratio * usual_share:
+        signals.append("value")
+    if recent_rate >= settings.ratio * peer_rate:
+        signals.append("peers")
+    return Finding(
+        clerk=watch.clerk,
+        warehouse=watch.warehouse,
+        signals=tuple(signals),
+        evidence=evidence,
+        rate=watch.rate,
+        usual_share=usual_share,
+        peer_rate=peer_rate,
+        recent=recent,
+        documents=documents,
+        partner=partner,
     )
 
 
-def _share_signal(
-    mine: WindowStats, centre: float, z: float, share_z: float, settings: AnomalySettings
-) -> bool:
-    return (
-        mine.trimmed_share >= float(settings.min_share)
-        and mine.trimmed_share >= settings.share_ratio * centre
-        and z >= share_z
-    )
-
-
-def _usual_for(mine: WindowStats, usual: WindowStats | None, settings: AnomalySettings) -> bool:
-    if usual is None or usual.sale_docs < settings.min_sale_docs:
-        return False
-    return mine.trimmed_share < settings.share_ratio * usual.share
-
-
-def _own_signal(mine: WindowStats, settings: AnomalySettings) -> bool:
-    return (
-        _most(mine.own, mine, settings.own_share, settings.min_days)
-        and mine.own_share >= settings.own_share
-    )
-
-
-def _orphan_signal(mine: WindowStats, peers: float | None, settings: AnomalySettings) -> bool:
-    if not _most(mine.orphans, mine, settings.orphan_share, settings.min_days):
-        return False
-    if mine.orphan_share < settings.orphan_share:
-        return False
-    return peers is None or peers <= settings.peers_orphan_max
-
-
-def _most(some: Sequence[Reversal], mine: WindowStats, share: float, min_days: int) -> bool:
-    """On ``min_days`` days at least, and ``share`` of the reversals by number too.
-
-    Repetition is what the pattern is, so several reversals in one sitting count once; the
-    count keeps one large reversal from speaking for many small honest ones.
-    """
-    days = len({r.day for r in some})
-    return days >= min_days and len(some) >= share * len(mine.reversals)
-
-
-def _pooled_orphan_share(peers: Sequence[WindowStats]) -> float | None:
-    """Orphan share of all the peers' reversal value together; None when they reversed nothing."""
-    total = sum((p.reversal_value for p in peers), ZERO)
-    if total == 0:
-        return None
-    return float(sum((p.orphan_value for p in peers), ZERO) / total)
+def suspect_value(documents: Iterable[Reversal]) -> Decimal:
+    return sum((r.value for r in documents), ZERO)

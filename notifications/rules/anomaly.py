@@ -8,6 +8,7 @@ quiet period if the pattern continues.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,17 +30,18 @@ class Suspect:
 
 async def anomaly(run: RuleRun) -> RuleReport:
     settings = run.settings.anomaly
-    # A day more than the window, so the first day's reversals still see that day's sales.
-    since = run.now - timedelta(days=settings.long_days + 1)
+    # A day more than the windows, so the first day's reversals still see that day's sales.
+    since = run.now - timedelta(days=settings.baseline_days + settings.watch_days + 1)
     lines = await analytics.sales_lines(run.uow, since, run.now)
     findings = detect(lines, run.now, run.tz, settings)
     report = RuleReport(run.rule, run.now, found=[subject(f) for f in findings])
     known = await alert_state.load(run.uow, run.rule, report.found)
-    due = [f for f in findings if _is_due(known.get(subject(f)), f, run.now, settings.quiet_period)]
+    quiet = settings.quiet_period
+    due = [f for f in findings if is_due(known.get(subject(f)), f.signals, run.now, quiet)]
     await _deliver(run, due, report)
     for finding in due:
         if subject(finding) not in report.undelivered:
-            state = _state(known.get(subject(finding)), finding, run.now, settings.quiet_period)
+            state = told(known.get(subject(finding)), finding.signals, run.now, quiet)
             await alert_state.mark(run.uow, known, run.rule, subject(finding), state, run.now)
             report.alerted.append(subject(finding))
     return report
@@ -71,15 +73,15 @@ def subject(finding: Finding) -> str:
     return f"clerk:{finding.clerk}"
 
 
-def _is_due(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> bool:
+def is_due(row: SentAlert | None, signals: Sequence[str], now: datetime, quiet: timedelta) -> bool:
     if row is None or now - row.last_sent_at >= quiet:
         return True
-    return not set(finding.signals) <= set(row.state.split(","))
+    return not set(signals) <= set(row.state.split(","))
 
 
-def _state(row: SentAlert | None, finding: Finding, now: datetime, quiet: timedelta) -> str:
+def told(row: SentAlert | None, found: Sequence[str], now: datetime, quiet: timedelta) -> str:
     """The kinds of evidence already told since the last quiet period."""
-    signals = set(finding.signals)
+    signals = set(found)
     if row is not None and now - row.last_sent_at < quiet:
         signals |= set(row.state.split(","))
     return ",".join(sorted(signals))

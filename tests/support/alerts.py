@@ -85,13 +85,18 @@ async def drive(
 
 
 def make_scheduler(
-    engine: AsyncEngine, clock: ManualClock, settings: Settings, holder: str = "test"
+    engine: AsyncEngine,
+    clock: ManualClock,
+    settings: Settings,
+    holder: str = "test",
+    alerts: AlertSettings | None = None,
 ) -> AlertScheduler:
     """A scheduler whose units of work and lease clock follow the test's manual clock."""
     sessions = create_sessionmaker(engine)
     return AlertScheduler(
         own_transactions(lambda: UnitOfWork(sessions, clock=clock, settings=settings)),
         SHANGHAI,
+        alerts=alerts,
         holder=holder,
         clock=clock,
     )

@@ -47,7 +47,12 @@ class Simulation:
         return (local + timedelta(minutes=minute)).astimezone(UTC)
 
     def on_shift(self, clerk: Clerk, day: int) -> bool:
-        return (self.history.start + timedelta(days=day)).weekday() != clerk.day_off
+        working = (self.history.start + timedelta(days=day)).weekday() != clerk.day_off
+        return working and day >= clerk.first_day
+
+    def traffic(self, day: int) -> float:
+        peak = self.history.peak
+        return peak[2] if peak is not None and peak[0] <= day < peak[1] else 1.0
 
     def honest_days(self) -> None:
         for day in range(self.history.days):
@@ -58,7 +63,8 @@ class Simulation:
 
     def _selling_day(self, clerk: Clerk, day: int) -> Iterator[SimDocument]:
         for hour in range(*clerk.shift):
-            for _ in range(_poisson(self.rng, clerk.sales_per_hour * TRAFFIC.get(hour, 0.2))):
+            mean = clerk.sales_per_hour * TRAFFIC.get(hour, 0.2) * self.traffic(day)
+            for _ in range(_poisson(self.rng, mean)):
                 at = self.instant(day, hour * 60 + self.rng.uniform(0, 60))
                 sale = self.add("sale", at, clerk.userid, None, self._basket())
                 yield sale
@@ -123,14 +129,23 @@ class Simulation:
     def fraud_days(self, fraud: Fraud) -> None:
         clerk = next(c for c in self.history.clerks if c.userid == fraud.clerk)
         for day in range(fraud.start_day, self.history.days):
+            weekday = (self.history.start + timedelta(days=day)).weekday()
+            if fraud.weekdays is not None and weekday not in fraud.weekdays:
+                continue
             if self.on_shift(clerk, day) and self.rng.random() <= fraud.day_probability:
-                self._skim(fraud, day, self.sales[day].get(clerk.userid, []))
+                self._skim(fraud, clerk, day, self.sales[day].get(clerk.userid, []))
 
-    def _skim(self, fraud: Fraud, day: int, sales: list[SimDocument]) -> None:
-        """Reverse ``daily_share`` of the day's takings at about the usual time."""
-        at = self.instant(day, fraud.minute + self.rng.uniform(-fraud.jitter, fraud.jitter))
+    def _skim(self, fraud: Fraud, clerk: Clerk, day: int, sales: list[SimDocument]) -> None:
+        """Reverse ``daily_share`` of the day's takings at about the usual (or any) time."""
+        minute = fraud.minute + self.rng.uniform(-fraud.jitter, fraud.jitter)
+        if fraud.hours_vary:
+            minute = self.rng.uniform((clerk.shift[0] + 1) * 60, clerk.shift[1] * 60 - 10)
+        at = self.instant(day, minute)
         sold = [ln for s in sales if s.at < at for ln in s.lines if ln.qty > 0]
-        if not fraud.own_sales:
+        if fraud.victim is not None:
+            theirs = self.sales[day].get(fraud.victim, [])
+            sold = [ln for s in theirs if s.at < at for ln in s.lines if ln.qty > 0]
+        elif not fraud.own_sales:
             sold = [ln for s in self._all_sales(day) for ln in s.lines if ln.qty > 0]
         pool = [ln for ln in sold if ln.sku in PRODUCE] or sold
         target = fraud.daily_share * sum(float(ln.qty * ln.price) for s in sales for ln in s.lines)

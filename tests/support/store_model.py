@@ -79,6 +79,7 @@ class Clerk:
     named_returns: float = 0.85
     correction_rate: float = 0.006
     returns_desk: bool = False
+    first_day: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ class Fraud:
     own_sales: bool
     jitter: int
     day_probability: float
+    # Sparse fraud: only these weekdays, at a random hour of the shift each time.
+    weekdays: tuple[int, ...] | None = None
+    hours_vary: bool = False
+    # Collusion: the colleague whose sales this clerk reverses.
+    victim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,9 +122,24 @@ class StoreHistory:
     start: date
     days: int
     clerks: tuple[Clerk, ...]
-    fraud: Fraud | None
+    frauds: tuple[Fraud, ...] = ()
     documents: list[SimDocument] = field(default_factory=list)
     warehouse: str = "MAIN"
+    # Shop days [first, last) of a festival peak, and how much busier they are.
+    peak: tuple[int, int, float] | None = None
+
+    @property
+    def fraud(self) -> Fraud | None:
+        return self.frauds[0] if self.frauds else None
+
+    @property
+    def fraud_clerks(self) -> set[str]:
+        return {f.clerk for f in self.frauds}
+
+    @property
+    def fraud_days(self) -> list[date]:
+        """The shop days on which fraudulent documents were recorded, in order."""
+        return sorted({d.at.astimezone(SHANGHAI).date() for d in self.documents if d.fraud})
 
     @property
     def fraud_started_at(self) -> datetime | None:
@@ -126,7 +147,12 @@ class StoreHistory:
 
     @property
     def honest_clerks(self) -> set[str]:
-        return {c.userid for c in self.clerks} - {self.fraud.clerk if self.fraud else ""}
+        return {c.userid for c in self.clerks} - self.fraud_clerks
+
+    def fraud_days_before(self, until: datetime) -> int:
+        """On how many shop days fraud was committed before ``until``."""
+        return len({d.at.astimezone(SHANGHAI).date() for d in self.documents
+                    if d.fraud and d.at < until})  # fmt: skip
 
     def between(self, since: datetime, until: datetime) -> StoreHistory:
         return replace(self, documents=[d for d in self.documents if since <= d.at < until])

@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
-
 from core.analytics import SalesLine
-from notifications.anomaly import build_activity, detect
-from notifications.anomaly.stats import at_least, robust_distance
+from notifications.anomaly import Finding, build_activity, detect
+from notifications.anomaly.cusum import DayCount, cusum
 from notifications.settings import AnomalySettings
 from tests.support.store_simulator import SHANGHAI
 
@@ -19,9 +17,9 @@ CLERKS = ("a", "b", "c", "d")
 
 
 class Shop:
-    """Four clerks selling cabbage every 20 minutes, 08:00–18:00, for 20 days."""
+    """Four clerks selling cabbage every 20 minutes, 08:00–18:00, for 50 days."""
 
-    def __init__(self, days: int = 20) -> None:
+    def __init__(self, days: int = 50) -> None:
         self.lines: list[SalesLine] = []
         self.serial = 0
         for day in range(days):
@@ -62,76 +60,96 @@ class Shop:
         found = detect(lines, self.at(day, hour * 60), SHANGHAI, SETTINGS)
         return {f.clerk: f.signals for f in found}
 
+    def findings(self, day: int, hour: int = 23) -> list[Finding]:
+        lines = sorted(self.lines, key=lambda ln: (ln.at, ln.document))
+        return detect(lines, self.at(day, hour * 60), SHANGHAI, SETTINGS)
 
-def test_the_seed_case_is_flagged_on_its_second_day_and_its_hour_by_the_fourth() -> None:
+
+def test_skimming_own_sales_at_any_hour_is_flagged_on_the_second_day() -> None:
     shop = Shop()
-    for day in (16, 17, 18, 19):
-        for n in range(4):
-            shop.add("sale", "c", day, 16 * 60 + 12 + n, "-1.5")
-    assert shop.flagged(16) == {}
-    assert shop.flagged(17) == shop.flagged(18) == {"c": ("share", "own", "orphan")}
-    assert shop.flagged(19) == {"c": ("share", "own", "orphan", "hour")}
+    for day in (40, 41, 42):
+        for n in range(2):
+            shop.add("sale", "c", day, 12 * 60 + 12 + n, "-1.5")
+    assert shop.flagged(40) == {}
+    assert shop.flagged(41) == {"c": ("baseline", "value", "peers")}
 
 
-def test_a_quick_correction_of_a_typo_is_not_a_reversal_of_an_own_sale() -> None:
+def test_a_sale_is_matched_by_one_reversal_only() -> None:
+    shop = Shop(days=1)
+    shop.add("sales_return", "c", 0, 12 * 60 + 12, "1.5")
+    shop.add("sales_return", "c", 0, 12 * 60 + 15, "1.5")
+    lines = sorted(shop.lines, key=lambda ln: ln.at)
+    day = build_activity(lines, SHANGHAI, SETTINGS).days[("MAIN", "c")][DAY0.date()]
+    first, second = day.reversals
+    # c sold cabbage at 08:00, 08:20, …: each reversal undoes a different sale.
+    assert first.matches[0].sale.document != second.matches[0].sale.document
+    assert first.suspect and second.suspect
+
+
+def test_a_return_of_a_quantity_nobody_sold_today_is_not_suspect() -> None:
+    shop = Shop(days=1)
+    shop.add("sales_return", "c", 0, 12 * 60, "2.35")
+    lines = sorted(shop.lines, key=lambda ln: ln.at)
+    (reversal,) = (
+        build_activity(lines, SHANGHAI, SETTINGS).days[("MAIN", "c")][DAY0.date()].reversals
+    )
+    assert reversal.orphan and reversal.matches == () and not reversal.suspect
+
+
+def test_a_quick_correction_of_a_typo_is_not_a_reversal() -> None:
     shop = Shop()
-    for day in (16, 17, 18):
+    for day in (40, 41, 42):
         shop.sell("c", day, 9 * 60 + 1, "15")
         shop.add("sale", "c", day, 9 * 60 + 3, "-13.5")
     activity = build_activity(sorted(shop.lines, key=lambda ln: ln.at), SHANGHAI, SETTINGS)
-    days = activity.days["c"]
-    assert all(days[d.date()].reversals == [] for d in (DAY0 + timedelta(days=16),))
-    assert sum(day.corrections for day in days.values()) == 3
-    assert shop.flagged(18) == {}
+    days = activity.days[("MAIN", "c")]
+    assert all(clerk_day.reversals == [] for clerk_day in days.values())
+    assert sum(clerk_day.corrections for clerk_day in days.values()) == 3
+    assert shop.flagged(42) == {}
 
 
 def test_named_customers_bringing_back_this_mornings_purchase_are_not_the_pattern() -> None:
     shop = Shop()
-    for day in (16, 17, 18):
+    for day in (40, 41, 42):
         for n in range(4):
             shop.add("sales_return", "c", day, 16 * 60 + 12 + n, "1.5", partner=f"顾客{n}")
-    assert shop.flagged(18) == {}
+    assert shop.flagged(42) == {}
 
 
-def test_a_returns_desk_with_a_high_share_every_week_is_not_flagged() -> None:
+def test_a_clerk_who_always_reverses_this_much_is_judged_by_their_own_past() -> None:
     shop = Shop()
-    for day in range(20):
-        for n in range(3):
-            shop.add(
-                "sales_return",
-                "d",
-                day,
-                9 * 60 + 37 * (day % 7) + 150 * n,
-                "2",
-                partner=None if n == 0 else f"顾客{day}{n}",
-            )
-    assert all(shop.flagged(day) == {} for day in range(15, 20))
+    for day in range(50):
+        shop.add("sales_return", "d", day, 9 * 60 + 37 * (day % 7), "1.5")
+    assert all(shop.flagged(day) == {} for day in range(42, 50))
 
 
-def test_a_busy_clerk_with_many_honest_returns_is_judged_by_share_not_count() -> None:
+def test_two_clerks_reversing_each_others_sales_are_flagged_as_a_pair() -> None:
     shop = Shop()
-    for day in range(20):
-        for slot in range(120):
-            shop.sell("a", day, 8 * 60 + slot * 5)
-        for n in range(2):
-            shop.add(
-                "sales_return",
-                "a",
-                day,
-                8 * 60 + 61 * n + 13 * (day % 9),
-                "1.5",
-                partner=f"顾客{day}-{n}",
-            )
-    assert all(shop.flagged(day) == {} for day in range(15, 20))
+    for day in range(40, 46):
+        # Each undoes, on alternate days, a sale the other rang up: too little alone.
+        seller, undoer = ("a", "b") if day % 2 else ("b", "a")
+        shop.sell(seller, day, 13 * 60 + 30, "2.5")
+        shop.add("sale", undoer, day, 14 * 60 + 12, "-2.5")
+    found = {f.clerk: f for f in shop.findings(45)}
+    assert set(found) == {"a", "b"}
+    assert found["a"].partner == "b" and found["b"].partner == "a"
+    assert all("pair" in f.signals for f in found.values())
 
 
-def test_the_peer_scale_never_drops_below_its_floor() -> None:
-    centre, z = robust_distance(0.05, [0.01, 0.01, 0.01], floor=0.01)
-    assert (centre, z) == (0.01, pytest.approx(4.0))
-    assert robust_distance(0.03, [], floor=0.01) == (0.0, pytest.approx(3.0))
+def test_the_cusum_climbs_over_sparse_days_and_drains_on_quiet_ones() -> None:
+    day0 = DAY0.date()
+
+    def count(back: int, observed: int) -> DayCount:
+        return DayCount(day0 + timedelta(days=back), observed, 0.1, 30)
+
+    sparse = [count(n, 1 if n % 3 == 0 else 0) for n in range(12)]
+    climbed = cusum(sparse[:10], ratio=2.0, shift=0.015, cap=3)
+    assert climbed.statistic > cusum(sparse[:4], ratio=2.0, shift=0.015, cap=3).statistic
+    quiet = cusum([*sparse[:4], *(count(n, 0) for n in range(4, 30))], 2.0, 0.015, 3)
+    assert quiet.statistic == 0 and quiet.run_start is None
 
 
-def test_at_least_is_the_tail_of_independent_trials() -> None:
-    assert at_least([0.5, 0.5], 1) == pytest.approx(0.75)
-    assert at_least([0.1] * 3, 3) == pytest.approx(0.001)
-    assert at_least([0.2], 0) == 1.0
+def test_one_day_of_many_reversals_counts_as_at_most_the_cap() -> None:
+    day = DayCount(DAY0.date(), 20, 0.1, 30)
+    capped = DayCount(DAY0.date(), 3, 0.1, 30)
+    assert cusum([day], 2.0, 0.015, 3).statistic == cusum([capped], 2.0, 0.015, 3).statistic
