@@ -1,0 +1,89 @@
+"""The stock level rows: kept in step by posting and approvals, checked by ``jxc audit verify``."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select, update
+
+from core import analytics, approvals, audit, ledger
+from core.ledger import Line, Receive, Sell
+from core.storage import Item, StockLevelRow, UnitOfWork
+from core.views import NeedsApproval
+from tests.support.ledger import run, seed_shop
+
+
+@pytest.fixture
+async def shop(uow: UnitOfWork) -> UnitOfWork:
+    await seed_shop(uow)
+    receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(12)),))
+    await run(uow, lambda u: ledger.submit(u, receipt))
+    return uow
+
+
+async def level(uow: UnitOfWork, sku: str) -> tuple[Decimal, Decimal, Decimal]:
+    async def read(u: UnitOfWork) -> tuple[Decimal, Decimal, Decimal]:
+        row = (
+            await u.session.execute(
+                select(StockLevelRow.on_hand, StockLevelRow.reserved, StockLevelRow.headroom)
+                .join(Item, Item.id == StockLevelRow.item_id)
+                .where(Item.sku == sku)
+            )
+        ).one()
+        return row[0], row[1], row[2]
+
+    return await run(uow, read)
+
+
+async def test_posting_keeps_on_hand_and_headroom_in_step(shop: UnitOfWork) -> None:
+    assert await level(shop, "COKE") == (Decimal(12), Decimal(0), Decimal(2))  # point 10
+    sale = Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(3)),))
+    await run(shop, lambda u: ledger.submit(u, sale))
+    assert await level(shop, "COKE") == (Decimal(9), Decimal(0), Decimal(-1))
+    low = await run(shop, lambda u: analytics.stock_levels(u, low_only=True))
+    assert [(lv.sku, lv.on_hand) for lv in low] == [("COKE", Decimal(9))]
+    assert await run(shop, audit.first_problem) is None
+
+
+async def test_a_pending_sale_reserves_until_it_is_rejected(shop: UnitOfWork) -> None:
+    big = Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(20)),))
+    pending = await run(shop, lambda u: ledger.submit(u, big))
+    assert isinstance(pending, NeedsApproval)
+    assert await level(shop, "COKE") == (Decimal(12), Decimal(20), Decimal(-18))
+    assert await run(shop, audit.first_problem) is None
+    number = pending.approval.number
+    await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=False))
+    assert await level(shop, "COKE") == (Decimal(12), Decimal(0), Decimal(2))
+    assert await run(shop, audit.first_problem) is None
+
+
+async def test_an_approved_pending_sale_moves_its_reservation_to_on_hand(shop: UnitOfWork) -> None:
+    big = Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(20)),))
+    pending = await run(shop, lambda u: ledger.submit(u, big))
+    assert isinstance(pending, NeedsApproval)
+    number = pending.approval.number
+    await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=True))
+    assert await level(shop, "COKE") == (Decimal(-8), Decimal(0), Decimal(-18))
+    assert await run(shop, audit.first_problem) is None
+
+
+@pytest.mark.parametrize("column", ["on_hand", "reserved", "reorder_point"])
+async def test_audit_verify_catches_an_edited_stock_level(shop: UnitOfWork, column: str) -> None:
+    async def edit(u: UnitOfWork) -> None:
+        column_ = getattr(StockLevelRow, column)
+        await u.session.execute(update(StockLevelRow).values({column_: column_ + 1}))
+
+    await run(shop, edit)
+    problem = await run(shop, audit.first_problem)
+    assert problem is not None
+    assert problem.table == "stock_levels" and column in problem.detail
+
+
+async def test_audit_verify_catches_a_missing_stock_level(shop: UnitOfWork) -> None:
+    async def drop(u: UnitOfWork) -> None:
+        await u.session.execute(StockLevelRow.__table__.delete())
+
+    await run(shop, drop)
+    problem = await run(shop, audit.first_problem)
+    assert problem is not None and problem.table == "stock_levels"
