@@ -112,7 +112,8 @@ async def locked_balances(
     for balance in rows:
         result[(balance.item_id, balance.warehouse_id)].append(balance)
     for balances in result.values():
-        balances.sort(key=fefo_key)
+        if len(balances) > 1:
+            balances.sort(key=fefo_key)
     return result
 
 

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import analytics, approvals, audit, ledger
 from core.ledger import Line, Receive, Sell
-from core.storage import Item, StockLevelRow, UnitOfWork
+from core.storage import Item, StockLevelRow, UnitOfWork, Warehouse, alembic_config, upgrade
 from core.views import NeedsApproval
 from tests.support.ledger import run, seed_shop
 
@@ -87,3 +90,41 @@ async def test_audit_verify_catches_a_missing_stock_level(shop: UnitOfWork) -> N
     await run(shop, drop)
     problem = await run(shop, audit.first_problem)
     assert problem is not None and problem.table == "stock_levels"
+
+
+async def test_migration_0008_backfills_levels_and_expiry_from_the_ledger(
+    engine: AsyncEngine, shop: UnitOfWork
+) -> None:
+    milk = Receive(
+        warehouse="B1",
+        actor="boss",
+        lines=(Line("MILK", Decimal(4), expiry=date(2026, 12, 5)),),
+    )
+    await run(shop, lambda u: ledger.submit(u, milk))
+    big = Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(20)),))
+    assert isinstance(await run(shop, lambda u: ledger.submit(u, big)), NeedsApproval)
+    before = await run(shop, _all_levels)
+    assert before[("MILK", "B1")] == (Decimal(4), Decimal(0), Decimal(6))
+    assert before[("COKE", "MAIN")] == (Decimal(12), Decimal(20), Decimal(10))
+
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0004"))
+    await upgrade(engine)
+
+    assert await run(shop, _all_levels) == before
+    assert await run(shop, audit.first_problem) is None
+
+
+async def _all_levels(u: UnitOfWork) -> dict[tuple[str, str], tuple[Decimal, Decimal, Decimal]]:
+    rows = await u.session.execute(
+        select(
+            Item.sku,
+            Warehouse.code,
+            StockLevelRow.on_hand,
+            StockLevelRow.reserved,
+            StockLevelRow.reorder_point,
+        )
+        .join(Item, Item.id == StockLevelRow.item_id)
+        .join(Warehouse, Warehouse.id == StockLevelRow.warehouse_id)
+    )
+    return {(sku, code): (a, b, c) for sku, code, a, b, c in rows}
