@@ -128,3 +128,18 @@ async def _all_levels(u: UnitOfWork) -> dict[tuple[str, str], tuple[Decimal, Dec
         .join(Warehouse, Warehouse.id == StockLevelRow.warehouse_id)
     )
     return {(sku, code): (a, b, c) for sku, code, a, b, c in rows}
+
+
+async def test_a_reorder_point_changed_on_the_item_is_followed_by_its_levels(
+    shop: UnitOfWork,
+) -> None:
+    async def raise_point(u: UnitOfWork) -> None:
+        await u.session.execute(
+            update(Item).where(Item.sku == "COKE").values(reorder_point=Decimal(15))
+        )
+
+    await run(shop, raise_point)
+    assert await level(shop, "COKE") == (Decimal(12), Decimal(0), Decimal(-3))
+    low = await run(shop, lambda u: analytics.stock_levels(u, low_only=True))
+    assert [lv.sku for lv in low] == ["COKE"]
+    assert await run(shop, audit.first_problem) is None

@@ -46,6 +46,31 @@ GROUP BY l.item_id, d.warehouse_id, i.reorder_point
 ON CONFLICT (item_id, warehouse_id) DO UPDATE SET reserved = excluded.reserved
 """
 
+# However an item's reorder point changes (import, chat, a manager's SQL), its level rows
+# follow in the same statement: the low-stock range never reads a stale point.
+SQLITE_FOLLOW = """
+CREATE TRIGGER stock_levels_follow_reorder_point
+AFTER UPDATE OF reorder_point ON items
+FOR EACH ROW WHEN OLD.reorder_point IS NOT NEW.reorder_point
+BEGIN
+    UPDATE stock_levels SET reorder_point = NEW.reorder_point WHERE item_id = NEW.id;
+END
+"""
+PG_FOLLOW_FUNCTION = """
+CREATE FUNCTION stock_levels_follow_reorder_point() RETURNS trigger AS $$
+BEGIN
+    UPDATE stock_levels SET reorder_point = NEW.reorder_point WHERE item_id = NEW.id;
+    RETURN NEW;
+END
+$$ LANGUAGE plpgsql
+"""
+PG_FOLLOW = """
+CREATE TRIGGER stock_levels_follow_reorder_point
+AFTER UPDATE OF reorder_point ON items
+FOR EACH ROW WHEN (OLD.reorder_point IS DISTINCT FROM NEW.reorder_point)
+EXECUTE FUNCTION stock_levels_follow_reorder_point()
+"""
+
 
 def upgrade() -> None:
     op.add_column("stock_balances", sa.Column("expiry", sa.Date(), nullable=True))
@@ -97,9 +122,19 @@ def upgrade() -> None:
         sqlite_where=REORDERED,
         postgresql_where=REORDERED,
     )
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(PG_FOLLOW_FUNCTION)
+        op.execute(PG_FOLLOW)
+    else:
+        op.execute(SQLITE_FOLLOW)
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TRIGGER stock_levels_follow_reorder_point ON items")
+        op.execute("DROP FUNCTION stock_levels_follow_reorder_point()")
+    else:
+        op.execute("DROP TRIGGER stock_levels_follow_reorder_point")
     op.drop_index("ix_stock_levels_low", table_name="stock_levels")
     op.drop_table("stock_levels")
     op.drop_index("ix_stock_balances_negative", table_name="stock_balances")
