@@ -21,7 +21,7 @@ from benchmarks.latency import Latency, ratio, sample
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from core.storage import Batch, UnitOfWork
-from notifications.report import RuleRun
+from notifications.registry import RULES
 from notifications.rules.expiry import expiry_candidates
 from notifications.rules.stock import low_stock_candidates
 from notifications.settings import AlertSettings
@@ -75,7 +75,7 @@ async def scan_latency(uow: UnitOfWork, scans: int) -> ScanResult:
 
     async def scan(_: int) -> None:
         async with uow:
-            run = RuleRun("bench", uow, uow.now(), AlertSettings())
+            run = RULES["low-stock"].bind(uow, uow.now(), AlertSettings())
             low = await low_stock_candidates(run)
             expiring = await expiry_candidates(run, uow.today())
             found.append((len(low), len(expiring)))

@@ -27,6 +27,7 @@ from bot.appkeys import (
     DB_THREAD,
     ENGINE,
     METRICS,
+    OWN_TRANSACTIONS,
     SCHEDULER,
     SESSIONS,
     SETTINGS,
@@ -48,10 +49,12 @@ from core.clock import Clock, utcnow
 from core.storage import (
     DatabaseThread,
     GroupCommitter,
+    Transact,
     create_engine,
     create_sessionmaker,
     in_transaction,
     is_postgres,
+    own_transactions,
 )
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
@@ -81,12 +84,15 @@ def create_app(
     handle: Handle = dispatch.handle,
     scheduler: SchedulerState | None = None,
     tuning: Tuning | None = None,
+    isolated: Transact | None = None,
 ) -> web.Application:
     """The bot's aiohttp application.
 
     ``http_session`` is used for WeCom API calls when given (and then left open); otherwise
     the app opens and closes its own. ``handle`` is what the inbox worker runs for each message.
-    ``scheduler`` is only reported by ``/healthz`` (``None``: "absent").
+    ``scheduler`` is only reported by ``/healthz`` (``None``: "absent"). ``isolated`` runs
+    what must not wait for or hold the group committer's shared transactions (``/healthz``'s
+    reads, each alert job with its lease); by default each call is its own transaction.
     """
     tuning = tuning or Tuning()
     app = web.Application()
@@ -96,6 +102,7 @@ def create_app(
     app[METRICS] = Metrics()
     app[SCHEDULER] = scheduler
     app[BROKEN] = asyncio.Event()
+    app[OWN_TRANSACTIONS] = isolated or own_transactions(partial(new_uow, app))
     app.cleanup_ctx.extend(
         [
             _database,
@@ -112,7 +119,7 @@ def create_app(
 def run_alert_scheduler(app: web.Application) -> AlertScheduler:
     """Run the alert schedule (DESIGN §6) with ``app``: started last, stopped first."""
     scheduler = create_scheduler(
-        partial(new_uow, app),
+        app[OWN_TRANSACTIONS],
         app[SETTINGS],
         clock=app[CLOCK],
         on_approvals_expired=announce_expired,

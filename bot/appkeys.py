@@ -16,7 +16,7 @@ from bot.workers import Workers
 from config import Settings
 from core.archive import ArchiveDatabase
 from core.clock import Clock
-from core.storage import DatabaseThread, GroupCommitter, UnitOfWork
+from core.storage import DatabaseThread, GroupCommitter, Transact, UnitOfWork
 
 
 class SchedulerState(Protocol):
@@ -36,6 +36,8 @@ ARCHIVE = web.AppKey("jxc_archive", ArchiveDatabase)
 WECOM = web.AppKey("jxc_wecom", WeComClient)
 WORKERS = web.AppKey("jxc_workers", Workers)
 COMMITTER = web.AppKey("jxc_committer", GroupCommitter)
+# Work kept out of the committer's shared transactions (``/healthz``, the alert schedule).
+OWN_TRANSACTIONS: web.AppKey[Transact] = web.AppKey("jxc_own_transactions")
 # SQLite's database thread; None on PostgreSQL.
 DB_THREAD: web.AppKey[DatabaseThread | None] = web.AppKey("jxc_db_thread")
 # Set when this instance can no longer work (its group committer died): ``jxc serve`` exits

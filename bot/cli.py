@@ -17,6 +17,7 @@ from bot import (
     cli_archive,
     cli_documents,
     cli_ledger,
+    cli_money,
     cli_outbox,
     cli_presets,
     cli_recipes,
@@ -55,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
     configure.add_argument("--webhook-key")
     configure.add_argument("--negative-stock", choices=["approve", "forbid", "allow"])
     configure.add_argument("--approval-threshold")
+    configure.add_argument("--mode", choices=["stock", "no-inventory"])
+    configure.add_argument("--price-tolerance", help="percent a customer price may be undercut")
     configure.add_argument(
         "--scan-required", choices=["yes", "no"], help="shipping unscanned lines needs a manager"
     )
@@ -82,8 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("file")
         sub.set_defaults(kind=kind)
         _command(sub, cli_ledger.import_file)
+    report = commands.add_parser("report", help="reports over the ledger")
+    reports = report.add_subparsers(required=True)
+    cli_money.add_parsers(reports, im, _command)
     cli_recipes.add_imports(im, _command)
-    cli_recipes.add_parsers(commands, _command)
+    cli_recipes.add_parsers(commands, reports, _command)
 
     stock = commands.add_parser("stock", help="balances with batches and expiry")
     stock.add_argument("query")

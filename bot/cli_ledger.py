@@ -79,14 +79,18 @@ async def warehouses_list(args: argparse.Namespace) -> int:
 
 
 async def warehouses_set(args: argparse.Namespace) -> int:
-    threshold = tolerance = None
+    threshold = tolerance = price_tolerance = None
     try:
         if args.approval_threshold is not None:
             threshold = Decimal(args.approval_threshold)
         if args.over_receipt_tolerance is not None:
             tolerance = Decimal(args.over_receipt_tolerance)
+        if args.price_tolerance is not None:
+            price_tolerance = Decimal(args.price_tolerance)
     except InvalidOperation:
-        return _fail("--approval-threshold / --over-receipt-tolerance: not a number")
+        return _fail(
+            "--approval-threshold / --over-receipt-tolerance / --price-tolerance: not a number"
+        )
     scan_required = None if args.scan_required is None else args.scan_required == "yes"
 
     async def work(u: UnitOfWork) -> catalog.WarehouseView:
@@ -99,6 +103,8 @@ async def warehouses_set(args: argparse.Namespace) -> int:
             webhook_key=args.webhook_key,
             negative_stock_policy=args.negative_stock,
             approval_value_threshold=threshold,
+            mode=None if args.mode is None else args.mode.replace("-", "_"),
+            price_tolerance=price_tolerance,
         )
         if scan_required is not None or tolerance is not None:
             await orders.set_rules(
@@ -178,7 +184,10 @@ async def audit_verify(args: argparse.Namespace) -> int:
     problem = await _run(args.settings, audit.first_problem)
     if problem is not None:
         return _fail(f"FAILED: {problem}")
-    print("OK: every balance equals its moves; the audit chain is intact")
+    print(
+        "OK: every balance equals its moves; every partner's balance equals its documents "
+        "minus its payments; the audit chain is intact"
+    )
     return 0
 
 

@@ -38,7 +38,9 @@ def add_imports(
 
 
 def add_parsers(
-    commands: argparse._SubParsersAction[argparse.ArgumentParser], command: Register
+    commands: argparse._SubParsersAction[argparse.ArgumentParser],
+    report: argparse._SubParsersAction[argparse.ArgumentParser],
+    command: Register,
 ) -> None:
     departments = commands.add_parser("departments", help="departments goods are issued to")
     dep = departments.add_subparsers(required=True)
@@ -46,7 +48,6 @@ def add_parsers(
     add.add_argument("name")
     command(add, departments_add)
     command(dep.add_parser("list", help="list departments"), departments_list)
-    report = commands.add_parser("report", help="reports").add_subparsers(required=True)
     use = report.add_parser("usage", help="recipe use against real use, worst first")
     use.add_argument("--from", dest="start", required=True, help="shop-local date YYYY-MM-DD")
     use.add_argument("--to", dest="end", required=True, help="shop-local date, included")

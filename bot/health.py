@@ -18,8 +18,17 @@ from aiohttp import web
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.appkeys import CLOCK, COMMITTER, DB_THREAD, METRICS, SCHEDULER, SESSIONS, WORKERS
+from bot.appkeys import (
+    CLOCK,
+    COMMITTER,
+    DB_THREAD,
+    METRICS,
+    OWN_TRANSACTIONS,
+    SCHEDULER,
+    WORKERS,
+)
 from core.messaging import inbox, outbox
+from core.storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +44,22 @@ def _lag(now: datetime, since: datetime | None) -> float:
     return 0.0 if since is None else round(max((now - since).total_seconds(), 0.0), 1)
 
 
+async def _read_backlogs(
+    uow: UnitOfWork,
+) -> tuple[dict[str, int], dict[str, int], datetime | None, datetime | None]:
+    session = uow.session
+    return (
+        await inbox.status_counts(session),
+        await outbox.status_counts(session),
+        await inbox.oldest_pending_since(session),
+        await outbox.oldest_pending_since(session),
+    )
+
+
 async def _backlogs(app: web.Application) -> dict[str, Any]:
-    async with app[SESSIONS]() as session:
-        received = await inbox.status_counts(session)
-        outgoing = await outbox.status_counts(session)
-        inbox_since = await inbox.oldest_pending_since(session)
-        outbox_since = await outbox.oldest_pending_since(session)
+    # Not the group committer: a dead committer is reported above, and these reads must not
+    # wait behind a batch of chat messages.
+    received, outgoing, inbox_since, outbox_since = await app[OWN_TRANSACTIONS](_read_backlogs)
     now = app[CLOCK]()
     return {
         "inbox_backlog": received.get(inbox.PENDING, 0),

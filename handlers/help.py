@@ -5,6 +5,7 @@ preset (``jxc init --preset``) may leave some out to keep the list short.
 from __future__ import annotations
 
 from core import presets
+from handlers import money
 from handlers.router import ANY, Context, Reply, Router
 
 router = Router()
@@ -15,6 +16,7 @@ async def show_help(ctx: Context, args: str) -> Reply:
     """列出你能用的命令。例：帮助"""
     profile = await presets.current_profile(ctx.uow)
     hidden = frozenset() if profile is None else profile.hidden_commands
+    hidden |= await money.hidden_in_help(ctx)
     commands = [
         c for c in ctx.router.commands if ctx.user.role in c.roles and c.keyword not in hidden
     ]

@@ -24,7 +24,7 @@ router = Router()
 TRANSFER = Spec("调拨 可乐 5 从 MAIN 到 B1", frozenset({"批号", "从", "到"}))
 COUNT = Spec("盘点 可乐 23", frozenset({"仓库"}))
 WRITE_OFF = Spec("报损 可乐 2 过期", frozenset({"批号", "仓库"}), note=True)
-PRICE_CHANGE = Spec("调价 可乐 3.8", PRICE | {"仓库"})
+PRICE_CHANGE = Spec("调价 可乐 3.8", PRICE | {"仓库", "价目"})
 
 
 @router.command("调拨", "transfer", roles=SUPPLY)
@@ -62,7 +62,7 @@ async def write_off(ctx: Context, args: str) -> Reply:
 
 @router.command("调价", "price", roles=SHOP)
 async def change_price(ctx: Context, args: str) -> Reply:
-    """申请调整售价（需审批），价格后可写原因。例：调价 可乐 3.8 促销结束"""
+    """申请调整售价（需审批）。例：调价 可乐 3.2 价目 批发"""
     found, rest = split_options(normalize(args).split(), PRICE_CHANGE.options, PRICE_CHANGE.example)
     name, price, reason = _name_and_price(found.get("单价"), rest)
     item = await items.resolve(ctx, name)
@@ -73,6 +73,7 @@ async def change_price(ctx: Context, args: str) -> Reply:
         warehouse=found.get("仓库", ctx.warehouse),
         reason=reason,
         idempotency_key=ctx.key(),
+        price_list=found.get("价目"),
     )
     result = await approvals.request_price_change(ctx.uow, command)
     return await posting.approval_requested(ctx, result.approval)

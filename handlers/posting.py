@@ -7,6 +7,7 @@ from typing import Any
 from core import ledger
 from core.approvals import SUBJECT_NAMES
 from core.ledger import DocumentCommand
+from core.money import SIDE_NAMES, balance_after
 from core.views import ApprovalView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
@@ -26,11 +27,13 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
+        owed = await balance_after(ctx.uow, result.document.id)
         return ctx.render(
             "documents/posted.j2",
             document=result.document,
             balances=result.balances,
             substitutions=result.substitutions,
+            owed=owed and (SIDE_NAMES[owed[0]], owed[1]),
         )
     return await approval_requested(ctx, result.approval)
 

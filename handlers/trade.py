@@ -9,8 +9,8 @@ from handlers.router import SHOP, STAFF, SUPPLY, Context, Reply, Router
 
 router = Router()
 
-RECEIVE = Spec("入库 可乐 24", PRICE | {"批号", "到期", "供应商", "仓库"})
-SELL = Spec("销售 可乐 2", PRICE | {"批号", "客户", "仓库"})
+RECEIVE = Spec("入库 可乐 24", PRICE | {"批号", "到期", "供应商", "仓库", "合同"})
+SELL = Spec("销售 可乐 2", PRICE | {"批号", "客户", "仓库", "合同"})
 RETURN = Spec("退货 可乐 1", PRICE | {"客户", "原单", "仓库"})
 PURCHASE_RETURN = Spec("采购退货 可乐 4", PRICE | {"批号", "供应商", "仓库"})
 
@@ -23,7 +23,10 @@ async def receive(ctx: Context, args: str) -> Reply:
     request = parse_request(args, RECEIVE)
     lines = await items.ledger_lines(ctx, request, RECEIVE.example)
     command = Receive(
-        **posting.header(ctx, request), lines=lines, partner=request.options.get("供应商")
+        **posting.header(ctx, request),
+        lines=lines,
+        partner=request.options.get("供应商"),
+        contract=request.options.get("合同"),
     )
     return await posting.submit(ctx, command)
 
@@ -33,7 +36,12 @@ async def sell(ctx: Context, args: str) -> Reply:
     """销售出库，多行用逗号隔开，负数为退回。例：销售 客户张三: 可乐 2 @3.5, 雪碧 3"""
     request = parse_request(args, SELL)
     lines = await items.ledger_lines(ctx, request, SELL.example)
-    command = Sell(**posting.header(ctx, request), lines=lines, partner=request.options.get("客户"))
+    command = Sell(
+        **posting.header(ctx, request),
+        lines=lines,
+        partner=request.options.get("客户"),
+        contract=request.options.get("合同"),
+    )
     return await posting.submit(ctx, command)
 
 

@@ -10,7 +10,7 @@ the same scheduled run write each part once.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from core import catalog
@@ -30,6 +30,10 @@ BUYERS = (Role.PURCHASER, Role.MANAGER, Role.ADMIN)
 class Target:
     channel: str
     address: str
+
+
+# Who in a warehouse receives an alert about it.
+Route = Callable[[UnitOfWork, WarehouseView], Awaitable[list[Target]]]
 
 
 async def users(uow: UnitOfWork, warehouses: Sequence[str], roles: Sequence[Role]) -> list[Target]:
@@ -62,6 +66,11 @@ async def managers(uow: UnitOfWork, warehouse: WarehouseView) -> list[Target]:
     if found or not (warehouse.group_chat_id or warehouse.webhook_key):
         return found
     return await group(uow, warehouse)
+
+
+async def reviewers(uow: UnitOfWork, warehouse: WarehouseView) -> list[Target]:
+    """Managers, admins and auditors as users, never the store group (anomaly findings)."""
+    return await users(uow, [warehouse.code], REVIEWERS)
 
 
 async def send(uow: UnitOfWork, target: Target, text: str, key: str) -> int:

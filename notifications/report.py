@@ -7,17 +7,24 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.storage import UnitOfWork
+from notifications.recipients import Route
 from notifications.settings import AlertSettings
 
 
 @dataclass(frozen=True)
 class RuleRun:
-    """One run of a rule as if at ``now`` (the scheduled fire time, or ``--now``)."""
+    """One run of a rule as if at ``now`` (the scheduled fire time, or ``--now``).
+
+    ``recipients`` and ``template`` come from the rule's registry entry: who receives what
+    it finds, and the template that says it.
+    """
 
     rule: str
     uow: UnitOfWork
     now: datetime
     settings: AlertSettings
+    recipients: Route
+    template: str
 
     @property
     def tz(self) -> ZoneInfo:

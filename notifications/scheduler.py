@@ -2,9 +2,10 @@
 
 Every job is a cron trigger in the shop's time zone, so all instances agree on fire times.
 A run takes the job's lease (``notifications.leases``) for half the time to its next fire, in
-the same transaction as the rule: a peer firing a moment later finds it held and skips. The
-rule runs as if at the scheduled fire time, and outbox dedupe keys carry that time, so even a
-run repeated by a peer whose clock is off writes nothing twice.
+the same transaction as the rule (the ``Transact`` that ``bot/app.py`` injects): a peer firing
+a moment later finds it held and skips. The rule runs as if at the scheduled fire time, and
+outbox dedupe keys carry that time, so even a run repeated by a peer whose clock is off writes
+nothing twice.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from core import approvals
 from core.clock import Clock, utcnow
 from core.messaging import leases
 from core.presets import Profile
-from core.storage import UnitOfWork
+from core.storage import Transact, UnitOfWork
 from core.views import ApprovalView
 from notifications.registry import RULES, run_rule
 from notifications.report import RuleReport
@@ -59,7 +60,7 @@ class Outcome:
 class AlertScheduler:
     def __init__(
         self,
-        open_uow: Callable[[], UnitOfWork],
+        transact: Transact,
         tz: ZoneInfo,
         *,
         alerts: AlertSettings | None = None,
@@ -68,7 +69,7 @@ class AlertScheduler:
         clock: Clock = utcnow,
         on_approvals_expired: ExpiredHook | None = None,
     ) -> None:
-        self.open_uow = open_uow
+        self.transact = transact
         self.alerts = alerts or AlertSettings()
         self.holder = holder or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.clock = clock
@@ -136,12 +137,16 @@ class AlertScheduler:
     async def fire(self, name: str, fire_time: datetime) -> RuleReport | None:
         """Run job ``name`` for ``fire_time`` unless another instance holds it; None if skipped."""
         until = fire_time + self._hold(name, fire_time)
-        async with self.open_uow() as uow:
+
+        async def leased_run(uow: UnitOfWork) -> RuleReport | None:
             if not await leases.acquire(uow, f"alerts:{name}", self.holder, self.clock(), until):
-                self.last[name] = Outcome(fire_time, "skipped: another instance runs it")
                 return None
-            report = await self._run(uow, name, fire_time)
-            await uow.commit()
+            return await self._run(uow, name, fire_time)
+
+        report = await self.transact(leased_run)
+        if report is None:
+            self.last[name] = Outcome(fire_time, "skipped: another instance runs it")
+            return None
         self.last[name] = Outcome(fire_time, f"found {len(report.found)}, sent {report.messages}")
         return report
 
@@ -163,11 +168,12 @@ class AlertScheduler:
         return RuleReport(name, fire_time, found=[a.number for a in expired])
 
 
-def create_scheduler(
-    open_uow: Callable[[], UnitOfWork], settings: Settings, **options: Any
-) -> AlertScheduler:
-    """The composition root's entry: the default schedule in ``settings.timezone``."""
-    return AlertScheduler(open_uow, ZoneInfo(settings.timezone), **options)
+def create_scheduler(transact: Transact, settings: Settings, **options: Any) -> AlertScheduler:
+    """The composition root's entry: the default schedule in ``settings.timezone``.
+
+    ``transact`` runs each job with its lease; ``bot/app.py`` decides which one it is.
+    """
+    return AlertScheduler(transact, ZoneInfo(settings.timezone), **options)
 
 
 def _iso(value: datetime | None) -> str | None:

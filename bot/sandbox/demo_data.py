@@ -15,6 +15,7 @@ from decimal import Decimal
 from functools import partial
 from zoneinfo import ZoneInfo
 
+from bot.sandbox import demo_money
 from core import catalog, ledger, orders
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork, in_transaction
@@ -128,6 +129,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         fraud = offset >= HISTORY_DAYS - FRAUD_DAYS
         for moment, cmd in _day(day, offset, today, rng, fraud, uow.tz):
             await in_transaction(uow.with_clock(partial(_fixed, moment)), partial(_record, cmd))
+    await demo_money.seed(uow, today)
 
 
 def _fixed(moment: datetime) -> datetime:

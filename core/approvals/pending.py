@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from core import catalog, ledger
+from core import catalog, ledger, money
 from core.doctypes import DocType, Role
 from core.fmt import plain_qty
 from core.ledger.planning import Allowances, Plan
@@ -78,8 +78,11 @@ async def asked_now(uow: UnitOfWork, document: Document, requested_by: str) -> A
     role = Role.CLERK if user is None else user.role
     negative_lines = any(line.qty < 0 for line in planned.lines)
     reasons = approval_reasons(DocType(document.type), role, negative_lines, planned.plan, policy)
+    priced = await money.pending_reasons(uow, document)
+    reasons += [Reason(r.subject, r.text) for r in priced]
     return AskedNow(
         reasons,
-        stock_changes(planned.plan, planned.balances),
+        stock_changes(planned.plan, planned.balances)
+        + [r.change for r in priced if r.change is not None],
         seen_versions(document, planned.balances),
     )

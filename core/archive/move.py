@@ -39,6 +39,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import aliased
 
+from core import money
 from core.archive.carry_forward import (
     ACTOR,
     BalanceKey,
@@ -209,6 +210,7 @@ async def _remove(uow: UnitOfWork, *, before: date, ids: list[int]) -> _Removed:
         return removed
     carry: dict[BalanceKey, Carry] = defaultdict(Carry)
     await add_carry(uow, carry, current)
+    await money.detach_archived(uow, current)
     for (model, where), name in zip(reversed(_owned(current)), reversed(COUNTED), strict=True):
         result = await uow.session.execute(
             delete(model).where(where).execution_options(synchronize_session=False)

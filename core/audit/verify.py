@@ -40,7 +40,14 @@ class Problem:
 
 
 async def first_problem(uow: UnitOfWork) -> Problem | None:
-    return await balance_problem(uow) or await level_problem(uow) or await audit_problem(uow)
+    from core import money  # the money side builds on this module
+
+    return (
+        await balance_problem(uow)
+        or await level_problem(uow)
+        or await money.partner_problem(uow)
+        or await audit_problem(uow)
+    )
 
 
 async def balance_problem(uow: UnitOfWork) -> Problem | None:

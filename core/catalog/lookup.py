@@ -94,15 +94,20 @@ async def warehouse_by_code(uow: UnitOfWork, code: str) -> Warehouse:
 
 
 async def partner_named(uow: UnitOfWork, kind: str, name: str | None) -> Partner | None:
-    """The customer or supplier with that name, created on first use."""
+    """The customer or supplier with that name (or one that is both), created on first use."""
     if not name:
         return None
     partner = await uow.session.scalar(
-        select(Partner).where(Partner.kind == kind, Partner.name == name)
+        select(Partner)
+        .where(Partner.kind.in_((kind, "both")), Partner.name == name)
+        .order_by(Partner.id)
+        .limit(1)
     )
     if partner is None:
         partner = Partner(kind=kind, name=name)
         uow.session.add(partner)
+        await uow.session.flush()
+        partner.code = f"{'C' if kind == 'customer' else 'S'}N{partner.id:05d}"
         await uow.session.flush()
     return partner
 

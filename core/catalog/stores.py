@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core.catalog.lookup import warehouse_by_code
 from core.errors import InvalidInput
-from core.storage import UnitOfWork, Warehouse
+from core.storage import StockBalance, UnitOfWork, Warehouse
 
 
 @dataclass(frozen=True)
@@ -64,6 +64,8 @@ async def configure_warehouse(
         "webhook_key",
         "negative_stock_policy",
         "approval_value_threshold",
+        "mode",
+        "price_tolerance",
     }
     unknown = set(changes) - allowed
     if unknown:
@@ -71,10 +73,30 @@ async def configure_warehouse(
     policy = changes.get("negative_stock_policy")
     if policy is not None and policy not in ("approve", "forbid", "allow"):
         raise InvalidInput("负库存策略只能是 approve、forbid 或 allow")
+    if changes.get("mode") not in (None, "stock", "no_inventory"):
+        raise InvalidInput("模式只能是 stock 或 no-inventory")
+    tolerance = changes.get("price_tolerance")
+    if isinstance(tolerance, Decimal) and not Decimal(0) <= tolerance <= Decimal(100):
+        raise InvalidInput("价格容差是 0 到 100 之间的百分数")
     warehouse = await warehouse_by_code(uow, code)
+    if changes.get("mode") == "no_inventory" and warehouse.mode != "no_inventory":
+        await _check_no_stock(uow, warehouse)
     applied = {k: v for k, v in changes.items() if v is not None}
     for key, value in applied.items():
         setattr(warehouse, key, value)
     await uow.session.flush()
     uow.record(actor, "warehouse.configure", f"warehouse:{warehouse.code}", applied)
     return warehouse_view(warehouse)
+
+
+async def _check_no_stock(uow: UnitOfWork, warehouse: Warehouse) -> None:
+    """A warehouse stops keeping stock only once its book stock is zero (counted out)."""
+    held = await uow.session.scalar(
+        select(StockBalance.id)
+        .where(StockBalance.warehouse_id == warehouse.id, StockBalance.qty != 0)
+        .limit(1)
+    )
+    if held is not None:
+        raise InvalidInput(
+            f"仓库 {warehouse.code} 还有库存，请先盘点清零或调拨出去，再改为无库存模式"
+        )

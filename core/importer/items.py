@@ -7,13 +7,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.catalog import ItemKind, unit_precision
+from core import catalog
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.storage import Item, StockBalance, UnitOfWork
 
 ITEM_HEADER = ("sku", "name")
-ITEM_KINDS = tuple(ItemKind)
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,9 @@ async def _check_new_kits(
     turning = {
         str(values["sku"]): line_no
         for line_no, values in parsed
-        if values.get("kind") == ItemKind.KIT
+        if values.get("kind") == catalog.ItemKind.KIT
         and str(values["sku"]) in existing
-        and existing[str(values["sku"])].kind != ItemKind.KIT
+        and existing[str(values["sku"])].kind != catalog.ItemKind.KIT
     }
     if not turning:
         return
@@ -97,13 +96,14 @@ def _item_values(line_no: int, row: Row, errors: RowErrors) -> dict[str, object]
             values[column] = number
     if row.get("kind"):
         kind = row["kind"].lower()
-        if kind not in ITEM_KINDS:
-            errors.add(line_no, f"kind “{row['kind']}” 应为 {', '.join(ITEM_KINDS)}")
+        kinds = tuple(catalog.ItemKind)
+        if kind not in kinds:
+            errors.add(line_no, f"kind “{row['kind']}” 应为 {', '.join(kinds)}")
         values["kind"] = kind
     if row.get("shelf_life_days"):
         values["shelf_life_days"] = errors.parse(
             line_no, "shelf_life_days", row["shelf_life_days"], int
         )
     if "unit" in values and "precision" not in values:
-        values["unit_precision"] = unit_precision(str(values["unit"]))
+        values["unit_precision"] = catalog.unit_precision(str(values["unit"]))
     return values

@@ -29,6 +29,8 @@ class DocumentCommand:
     actor: str
     lines: tuple[Line, ...]
     partner: str | None = None
+    # A contract (``HT-…``) the document executes, with the same partner.
+    contract: str | None = None
     note: str = ""
     idempotency_key: str | None = None
     # Only set by history imports: the document already happened and is recorded as it was.
@@ -127,6 +129,8 @@ class ChangePrice:
     warehouse: str
     reason: str = ""
     idempotency_key: str | None = None
+    # Set: the price in that customer price list (min_qty 0), not the item's own price.
+    price_list: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

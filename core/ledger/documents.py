@@ -15,7 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from core import approvals, catalog
+from core import approvals, catalog, money
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
 from core.ledger import batches, levels
@@ -70,20 +70,39 @@ async def submit(
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
     role = await _actor_role(uow, cmd, warehouse) if enforce_policy else Role.ADMIN
     to_warehouse = await _destination(uow, cmd, warehouse)
+    money.refuse_stock_work(cmd.doc_type, warehouse, to_warehouse)
     lines = await resolve_lines(uow, cmd)
     lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now())
     original = await _original_sale(uow, cmd, warehouse)
-    pairs = _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
-    balances = await batches.locked_balances(uow, pairs)
+    kind = PARTNER_KIND.get(cmd.doc_type)
+    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
+    if partner is None and original is not None:
+        partner = original.partner  # a return of a credit sale credits that customer
+    lines, money_reasons = await money.before_plan(
+        uow, cmd, partner, warehouse, lines, original, enforce_policy=enforce_policy
+    )
+    stocked = money.keeps_stock(warehouse)
+    pairs = (
+        _pairs(lines, warehouse.id, None if to_warehouse is None else to_warehouse.id)
+        if stocked
+        else set()
+    )
+    balances = await batches.locked_balances(uow, pairs) if pairs else {}
     policy = WarehousePolicy.of(warehouse, uow.settings)
     allow = Allowances(
         negative=not enforce_policy or policy.negative_stock == "allow",
         expired=not enforce_policy,
     )
-    return_batches = await batches.return_batches(uow, original, [ln.item for ln in lines])
-    plan = await plan_lines(
-        Planner(uow, cmd.doc_type, balances, allow), lines, warehouse, to_warehouse, return_batches
-    )
+    plan = Plan()
+    if stocked:
+        return_batches = await batches.return_batches(uow, original, [ln.item for ln in lines])
+        plan = await plan_lines(
+            Planner(uow, cmd.doc_type, balances, allow),
+            lines,
+            warehouse,
+            to_warehouse,
+            return_batches,
+        )
     reasons = (
         approval_reasons(cmd.doc_type, role, any(ln.qty < 0 for ln in lines), plan, policy)
         + list(extra_reasons)
@@ -92,8 +111,7 @@ async def submit(
     )
     if enforce_policy and isinstance(cmd, Produce) and cmd.approval_note:
         reasons.append(Reason("substitution", cmd.approval_note))
-    kind = PARTNER_KIND.get(cmd.doc_type)
-    partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
+    reasons += [Reason(r.subject, r.text) for r in money_reasons]
     header = _Header(cmd, warehouse, to_warehouse, partner, original)
     if not reasons:
         return await _post_new(uow, header, lines, plan, balances)
@@ -106,7 +124,8 @@ async def submit(
         warehouse=warehouse,
         requested_by=cmd.actor,
         reason="；".join(r.text for r in reasons),
-        changes=approvals.stock_changes(plan, balances),
+        changes=approvals.stock_changes(plan, balances)
+        + [r.change for r in money_reasons if r.change is not None],
         seen_versions=approvals.seen_versions(document, balances),
         document=document,
         payload={"subjects": sorted({r.subject for r in reasons})},
@@ -129,6 +148,19 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     )
     await ledger.post_plan(uow, posting, plan, balances, posted_at, decided_by)
     await release_reservation(uow, document)
+    await money.after_post(
+        uow,
+        document_id=document.id,
+        number=document.number,
+        doc_type=document.type,
+        partner=document.partner,
+        warehouse=document.warehouse,
+        line_ids=posting.line_ids,
+        lines=lines,
+        posted_at=posted_at,
+        actor=decided_by,
+        original_number=document.original_number,
+    )
     document.status = DocStatus.POSTED
     document.posted_at = posted_at
     document.result = _stored_result(result)
@@ -180,6 +212,8 @@ async def plan_pending(uow: UnitOfWork, document: Document, allow: Allowances) -
     ]
     # The recipe version is the one in force when the document was made, as at the request.
     lines = await _attach_parts(uow, DocType(document.type), lines, document.created_at)
+    if not money.keeps_stock(document.warehouse):
+        return Planned(lines, {}, Plan())  # a warehouse without stock plans no moves
     pairs = _pairs(lines, document.warehouse_id, document.to_warehouse_id)
     balances = await batches.locked_balances(uow, pairs)
     original = None
@@ -230,6 +264,19 @@ async def _post_new(
     )
     await ledger.post_plan(uow, posting, plan, balances, posted_at, header.cmd.actor)
     cmd = header.cmd
+    await money.after_post(
+        uow,
+        document_id=created.document_id,
+        number=created.number,
+        doc_type=cmd.doc_type,
+        partner=header.partner,
+        warehouse=header.warehouse,
+        line_ids=created.line_ids,
+        lines=lines,
+        posted_at=posted_at,
+        actor=cmd.actor,
+        original_number=None if header.original is None else header.original.number,
+    )
     _record_post(uow, cmd.actor, created.number, cmd.doc_type, header.warehouse.code, lines, plan)
     return Posted(
         header.view(created, lines, posted_at),
@@ -414,4 +461,6 @@ async def _insert_document(
             for ln in lines
         ],
     )
-    return _Created(document_id, number, created_at, {row.line_no: row.id for row in line_ids})
+    created = _Created(document_id, number, created_at, {row.line_no: row.id for row in line_ids})
+    await money.after_insert(uow, cmd, document_id)
+    return created

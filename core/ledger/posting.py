@@ -47,7 +47,26 @@ class Posting:
     purchase_costs: dict[int, Decimal]  # line_no → unit cost, for receipts with a price
 
     def unit_cost(self, move: PlannedMove) -> Decimal:
-        return self.purchase_costs.get(move.line_no, move.item.cost)
+        """A receipt's price; else the batch's average receipt price; else the item's cost."""
+        if move.line_no in self.purchase_costs:
+            return self.purchase_costs[move.line_no]
+        return move.item.cost if move.batch.cost is None else move.batch.cost
+
+
+COST_PLACES = Decimal("0.0001")
+
+
+def add_to_batch_costs(posting: Posting, plan: Plan) -> None:
+    """Fold what a receipt brought in into its batches' average receipt price."""
+    for move in plan.moves:
+        if move.line_no not in posting.purchase_costs or move.qty <= 0:
+            continue
+        batch = move.batch
+        price = posting.purchase_costs[move.line_no]
+        received = batch.received_qty + move.qty
+        before = (batch.cost or Decimal(0)) * batch.received_qty
+        batch.cost = ((before + move.qty * price) / received).quantize(COST_PLACES)
+        batch.received_qty = received
 
 
 def balances_after(plan: Plan, balances: Balances) -> tuple[BalanceView, ...]:
@@ -80,6 +99,8 @@ async def post_plan(
     connection = await uow.connection()
     await connection.execute(insert(MOVES), move_rows(posting, plan, posted_at, actor))
     await _update_balances(connection, plan, balances)
+    if posting.purchase_costs:
+        add_to_batch_costs(posting, plan)
     changes = levels.LevelChanges.empty()
     changes.moved(plan.moves)
     await levels.apply(connection, changes)

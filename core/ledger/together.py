@@ -28,7 +28,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core import catalog
+from core import catalog, money
 from core.doctypes import DOC_PREFIX, DocStatus
 from core.errors import ConcurrencyConflict
 from core.ledger import batches, levels
@@ -89,6 +89,7 @@ def _plain(cmd: DocumentCommand) -> bool:
     return not (
         cmd.idempotency_key
         or cmd.partner
+        or cmd.contract
         or cmd.number
         or cmd.posted_at
         or isinstance(cmd, Produce)
@@ -154,15 +155,26 @@ def _id(warehouse: object | None) -> int | None:
 async def _prepare(
     uow: UnitOfWork, cmd: DocumentCommand
 ) -> tuple[docs._Header, list[PlanLine]] | None:
-    """``submit``'s checks, all reads; None for a kit (its backflush goes through ``submit``)."""
+    """``submit``'s checks, all reads; None for what goes through ``submit`` instead (a kit's
+    backflush, a warehouse without stock, a credit return, a price a manager must approve)."""
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
     await docs._actor_role(uow, cmd, warehouse)
     to_warehouse = await docs._destination(uow, cmd, warehouse)
+    money.refuse_stock_work(cmd.doc_type, warehouse, to_warehouse)
+    if not money.keeps_stock(warehouse):
+        return None
     lines = await resolve_lines(uow, cmd)
     lines = await docs._attach_parts(uow, cmd.doc_type, lines, uow.now())
     if any(line.parts for line in lines):
         return None
     original = await docs._original_sale(uow, cmd, warehouse)
+    if original is not None and original.partner is not None:
+        return None  # a return of a credit sale credits that customer
+    lines, reasons = await money.before_plan(
+        uow, cmd, None, warehouse, lines, original, enforce_policy=True
+    )
+    if reasons:
+        return None
     return docs._Header(cmd, warehouse, to_warehouse, None, original), lines
 
 
@@ -284,7 +296,24 @@ async def _write(
         document_id = ids[number]
         costs = docs._purchase_costs(cmd.doc_type, item.lines)
         posting = ledger.Posting(document_id, line_ids[document_id], costs)
+        # In arrival order: a receipt's price moves its batches' average cost for the next.
         moves += ledger.move_rows(posting, item.plan, item.posted_at, cmd.actor)
+        if costs:
+            ledger.add_to_batch_costs(posting, item.plan)
+        await money.after_insert(uow, cmd, document_id)
+        await money.after_post(
+            uow,
+            document_id=document_id,
+            number=number,
+            doc_type=cmd.doc_type,
+            partner=None,
+            warehouse=item.header.warehouse,
+            line_ids=line_ids[document_id],
+            lines=item.lines,
+            posted_at=item.posted_at,
+            actor=cmd.actor,
+            original_number=None if item.header.original is None else item.header.original.number,
+        )
         docs._record_post(
             uow, cmd.actor, number, cmd.doc_type, item.header.warehouse.code, item.lines, item.plan
         )

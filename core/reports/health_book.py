@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
 from core.fmt import money
+from core.money import margin
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
 from core.storage import UnitOfWork
 
 SHEETS = ("概览", "操作日志", "异常", "账实对比", "损耗", "毛利", "滞销", "临期损失")
-MARGIN_NEEDS = (
-    "毛利需要资金模块（issue 15，core/money）记录的收付款与成本；该模块上线后此表给出毛利。"
-)
 NOTHING = "本期没有数据"
 
 
@@ -60,9 +59,30 @@ async def write_health_book(uow: UnitOfWork, report: HealthReport, path: Path) -
         _rows(_finding_rows(report), book, "异常", FINDING_COLUMNS)
         _rows(_count_rows(report), book, "账实对比", COUNT_COLUMNS)
         _rows(_loss_rows(report), book, "损耗", LOSS_COLUMNS)
-        _rows([(MARGIN_NEEDS,)], book, "毛利", (Column("说明", width=90),))
+        _rows(await _margin_rows(uow, report), book, "毛利", MARGIN_COLUMNS)
         _rows(_slow_rows(report), book, "滞销", SLOW_COLUMNS)
         _rows(_expiry_rows(report), book, "临期损失", EXPIRY_COLUMNS)
+
+
+async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[Cell]]:
+    """Per category: sales less the moves' cost (batch cost) and write-offs (``core.money``)."""
+    period = report.period
+    found = await margin(
+        uow, period.first, period.last + timedelta(days=1), "category", report.warehouse
+    )
+    if not found.rows:
+        return []
+    return [
+        (
+            row.key or "（未分类）",
+            row.revenue,
+            row.cost,
+            row.write_off,
+            row.margin,
+            None if row.revenue == 0 else row.margin / row.revenue,
+        )
+        for row in (*found.rows, found.total)
+    ]
 
 
 def _shown(label: str, value: Cell | object, money_rows: set[str]) -> Cell:
@@ -91,6 +111,14 @@ COUNT_COLUMNS = (
     Column("实盘数量", Kind.QTY, 12),
     Column("差异金额", Kind.MONEY, 12),
     Column("准确率", Kind.RATE, 10),
+)
+MARGIN_COLUMNS = (
+    Column("分类", width=12),
+    Column("销售额", Kind.MONEY, 12),
+    Column("成本", Kind.MONEY, 12),
+    Column("报损", Kind.MONEY, 12),
+    Column("毛利", Kind.MONEY, 12),
+    Column("毛利率", Kind.RATE, 10),
 )
 LOSS_COLUMNS = (
     Column("分类", width=12),

@@ -79,15 +79,29 @@ class Warehouse(Base):
     webhook_key: Mapped[str | None] = mapped_column(String(128))
     negative_stock_policy: Mapped[str | None] = mapped_column(String(16))
     approval_value_threshold: Mapped[Decimal | None] = mapped_column(MONEY)
+    # ``stock`` keeps moves and balances; ``no_inventory`` records only the money side.
+    mode: Mapped[str] = mapped_column(String(16), default="stock", server_default="stock")
+    # Percent a typed sale price may sit below the customer's list price without approval.
+    price_tolerance: Mapped[Decimal | None] = mapped_column(MONEY)
 
 
 class Partner(Base):
     __tablename__ = "partners"
-    __table_args__ = (UniqueConstraint("kind", "name"),)
+    __table_args__ = (
+        UniqueConstraint("kind", "name"),
+        Index("ix_partners_code", "code", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # ``customer``, ``supplier`` or ``both``.
     kind: Mapped[str] = mapped_column(String(16))
     name: Mapped[str] = mapped_column(String(100))
+    code: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    contact: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    credit_limit: Mapped[Decimal | None] = mapped_column(MONEY)
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    price_list: Mapped[str | None] = mapped_column(String(32))
 
 
 class User(Base):
@@ -166,6 +180,9 @@ class Batch(Base):
     lot: Mapped[str] = mapped_column(String(64))
     expiry: Mapped[date | None] = mapped_column(Date)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Average price of what priced receipts put into this batch: what a sale from it costs.
+    cost: Mapped[Decimal | None] = mapped_column(MONEY)
+    received_qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0), server_default="0")
 
 
 class StockMove(Base):

@@ -5,7 +5,7 @@ per target listing them, grouped by warehouse → remember what was said.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -14,11 +14,9 @@ from core import catalog
 from core.catalog import WarehouseView
 from core.messaging import alert_state
 from core.storage import UnitOfWork
-from notifications.recipients import Target, send
+from notifications.recipients import Route, Target, send
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
-
-Route = Callable[[UnitOfWork, WarehouseView], Awaitable[list[Target]]]
 
 
 @dataclass(frozen=True)
@@ -41,13 +39,12 @@ async def announce(
     run: RuleRun,
     candidates: Sequence[Candidate],
     *,
-    route: Route,
-    template: str,
     quiet: timedelta | None = None,
     forget_the_rest: bool = False,
     **context: Any,
 ) -> RuleReport:
-    """Announce each candidate once per state (again after ``quiet``, if given).
+    """Announce each candidate once per state (again after ``quiet``, if given), in the
+    rule's template to its recipients.
 
     ``forget_the_rest`` drops remembered subjects that are no longer candidates: the
     condition ended (restocked, back above zero), so its return is news again.
@@ -57,9 +54,9 @@ async def announce(
     due = [
         c for c in candidates if alert_state.is_due(known.get(c.subject), c.state, run.now, quiet)
     ]
-    by_target = await _sections(run.uow, due, route, report)
+    by_target = await _sections(run.uow, due, run.recipients, report)
     for target, sections in sorted(by_target.items()):
-        text = render(template, sections=sections, now=run.now, tz=run.tz, **context)
+        text = render(run.template, sections=sections, now=run.now, tz=run.tz, **context)
         report.messages += await send(run.uow, target, text, run.key)
     for candidate in due:
         if candidate.subject not in report.undelivered:

@@ -48,8 +48,13 @@ async def anomaly(run: RuleRun) -> RuleReport:
 async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None:
     """One message per reviewer group, however many clerks this run flags."""
     by_target: dict[Target, list[Suspect]] = defaultdict(list)
+    warehouses = {w.code: w for w in await catalog.list_warehouses(run.uow)}
     for finding in due:
-        targets = await recipients.users(run.uow, finding.warehouses, recipients.REVIEWERS)
+        targets = {
+            t
+            for code in finding.warehouses
+            for t in await run.recipients(run.uow, warehouses[code])
+        }
         if not targets:
             report.undelivered.append(subject(finding))
         user = await catalog.find_user(run.uow, finding.clerk)
@@ -57,7 +62,7 @@ async def _deliver(run: RuleRun, due: list[Finding], report: RuleReport) -> None
             by_target[target].append(Suspect(finding, user.name if user else finding.clerk))
     for target, suspects in sorted(by_target.items()):
         text = render(
-            "anomaly.j2", suspects=suspects, now=run.now, tz=run.tz, settings=run.settings.anomaly
+            run.template, suspects=suspects, now=run.now, tz=run.tz, settings=run.settings.anomaly
         )
         report.messages += await recipients.send(run.uow, target, text, run.key)
 

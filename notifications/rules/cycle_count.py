@@ -16,7 +16,6 @@ from datetime import timedelta
 from core import analytics, orders
 from core.analytics import CategoryStock
 from core.orders import this_weeks
-from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -48,4 +47,4 @@ async def cycle_count(run: RuleRun) -> RuleReport:
         plan = CountPlan(week, planned, overdue, full_count=today.day <= 7)
         await orders.plan_tasks(run.uow, code, weeks, today)
         candidates.append(Candidate(code, week, code, plan))
-    return await announce(run, candidates, route=recipients.group, template="cycle_count.j2")
+    return await announce(run, candidates)

@@ -59,7 +59,7 @@ async def digest(run: RuleRun) -> RuleReport:
         if row.rule in RULE_NAMES and code in totals:
             totals[code].alerts[RULE_NAMES[row.rule]] += 1
     candidates = [Candidate(code, day.isoformat(), code, t) for code, t in totals.items()]
-    report = await announce(run, candidates, route=recipients.group, template="digest.j2", day=day)
+    report = await announce(run, candidates, day=day)
     for code in report.alerted:
         report.attachments += await _send_chart(run, code, day)
     return report
@@ -75,7 +75,7 @@ async def _send_chart(run: RuleRun, code: str, day: date) -> int:
     await asyncio.to_thread(charts.digest_chart, facts, title, path)
     warehouse = next(w for w in await catalog.list_warehouses(run.uow) if w.code == code)
     written = 0
-    for target in await recipients.group(run.uow, warehouse):
+    for target in await run.recipients(run.uow, warehouse):
         written += await recipients.send_media(
             run.uow, target, "image", str(relative), f"{code}-{day}.png", f"{run.key}:{code}"
         )

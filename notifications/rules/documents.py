@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from core import analytics
 from core.analytics import LineMoves
 from core.doctypes import DocType
-from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -44,8 +43,6 @@ async def count_variance(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=recipients.managers,
-        template="count_variance.j2",
         qty_threshold=run.settings.count_variance_qty,
         value_threshold=run.settings.count_variance_value,
     )
@@ -53,9 +50,7 @@ async def count_variance(run: RuleRun) -> RuleReport:
 
 async def price_below_cost(run: RuleRun) -> RuleReport:
     candidates = await _priced_below_cost(run) + await _sold_below_cost(run)
-    return await announce(
-        run, candidates, route=recipients.managers, template="below_cost.j2", forget_the_rest=True
-    )
+    return await announce(run, candidates, forget_the_rest=True)
 
 
 async def _priced_below_cost(run: RuleRun) -> list[Candidate]:

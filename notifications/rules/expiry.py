@@ -15,7 +15,6 @@ from core import analytics
 from core.analytics import BatchStock
 from core.fmt import plain_qty
 from core.reports import write_expiry_list
-from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules import alert_cards
 from notifications.rules.alert_cards import send_cards
@@ -40,14 +39,12 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
     candidates = await expiry_candidates(run, today)
-    report = await announce(
-        run, candidates, route=recipients.group, template="expiry.j2", today=today
-    )
+    report = await announce(run, candidates, today=today)
 
     def write(facts: list[ExpiringBatch], path: Path) -> Path:
         return write_expiry_list([f.batch for f in facts], today, path, run.tz)
 
-    await send_lists(run, report, candidates, recipients.group, "临期过期清单", write)
+    await send_lists(run, report, candidates, "临期过期清单", write)
     urgent = sorted(candidates, key=lambda c: (c.fact.days_left, c.fact.batch.sku))
     describe = "{count} 批临期或过期，最急的 {top} 批："
     await send_cards(run, report, urgent, alert_cards.EXPIRY, describe, _card_line)

@@ -15,7 +15,7 @@ from typing import Any
 from core import catalog
 from notifications import recipients
 from notifications.report import RuleReport, RuleRun
-from notifications.rules.announce import Candidate, Route
+from notifications.rules.announce import Candidate
 
 Writer = Callable[[list[Any], Path], Path]
 
@@ -24,11 +24,10 @@ async def send_lists(
     run: RuleRun,
     report: RuleReport,
     candidates: Sequence[Candidate],
-    route: Route,
     title: str,
     write: Writer,
 ) -> None:
-    """For each warehouse with subjects alerted in this run, its list to the route's targets."""
+    """For each warehouse with subjects alerted in this run, its list to the rule's recipients."""
     alerted = set(report.alerted)
     facts: dict[str, list[Any]] = defaultdict(list)
     for candidate in candidates:
@@ -44,7 +43,7 @@ async def send_lists(
         await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
         await asyncio.to_thread(write, members, path)
         name = f"{title}-{code}-{stamp}.xlsx"
-        for target in await route(run.uow, warehouses[code]):
+        for target in await run.recipients(run.uow, warehouses[code]):
             report.attachments += await recipients.send_media(
                 run.uow, target, "file", str(relative), name, f"{run.key}:{code}:list"
             )

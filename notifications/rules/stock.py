@@ -15,7 +15,6 @@ from core import analytics
 from core.analytics import LastOutgoing, StockLevel
 from core.fmt import plain_qty
 from core.reports import order_to_lift, write_low_stock_list
-from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules import alert_cards
 from notifications.rules.alert_cards import send_cards
@@ -63,8 +62,6 @@ async def low_stock(run: RuleRun) -> RuleReport:
     report = await announce(
         run,
         candidates,
-        route=recipients.purchasing,
-        template="low_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )
@@ -72,7 +69,7 @@ async def low_stock(run: RuleRun) -> RuleReport:
     def write(facts: list[LowItem], path: Path) -> Path:
         return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
 
-    await send_lists(run, report, candidates, recipients.purchasing, "低库存补货清单", write)
+    await send_lists(run, report, candidates, "低库存补货清单", write)
     urgent = sorted(candidates, key=lambda c: c.fact.level.available - c.fact.level.reorder_point)
     describe = "{count} 个商品到了补货点，最缺的 {top} 个："
     await send_cards(run, report, urgent, alert_cards.LOW_STOCK, describe, _card_line)
@@ -103,8 +100,6 @@ async def negative_stock(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=recipients.managers,
-        template="negative_stock.j2",
         quiet=run.settings.quiet_period,
         forget_the_rest=True,
     )

@@ -11,7 +11,6 @@ from datetime import datetime, time, timedelta
 
 from core import catalog
 from core.recipes import usage
-from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 
@@ -34,8 +33,6 @@ async def usage_variance(run: RuleRun) -> RuleReport:
     return await announce(
         run,
         candidates,
-        route=recipients.managers,
-        template="usage_variance.j2",
         threshold=threshold,
         delta_day=timedelta(days=1),
     )

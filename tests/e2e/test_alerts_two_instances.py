@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from decimal import Decimal
-from functools import partial
 
 import pytest
 
-from bot.appkeys import SETTINGS, new_uow
+from bot.appkeys import OWN_TRANSACTIONS, SETTINGS
 from core import catalog
 from core.ledger import Line, Receive
 from notifications.scheduler import create_scheduler
@@ -33,7 +32,7 @@ async def test_two_instances_deliver_a_scheduled_alert_once(pg_url: str) -> None
         )
         await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(3)),)))
         schedulers = [
-            create_scheduler(partial(new_uow, bot.app), bot.app[SETTINGS], clock=clock, holder=name)
+            create_scheduler(bot.app[OWN_TRANSACTIONS], bot.app[SETTINGS], clock=clock, holder=name)
             for name, bot in (("first", first), ("second", second))
         ]
         fire = schedulers[0].fire_time("low-stock", clock.now)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import pytest
@@ -13,7 +13,7 @@ import pytest
 from bot.appkeys import ENGINE
 from bot.fake_wecom import FakeWeCom
 from core.messaging import outbox
-from core.storage import UnitOfWork
+from core.storage import UnitOfWork, in_transaction
 from tests.support.bot_harness import BotHarness, Chat, running_bot
 
 
@@ -50,6 +50,28 @@ async def test_healthz_reports_the_database_backlogs_lags_workers_committer_and_
         "committer": "running",
         "db_thread": "running",
     }
+
+
+T = TypeVar("T")
+
+
+async def test_healthz_reads_the_backlogs_through_the_transact_the_app_is_given(
+    sqlite_url: str, fake_wecom: FakeWeCom, http: aiohttp.ClientSession
+) -> None:
+    calls: list[str] = []
+
+    async def counting(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        calls.append(getattr(work, "__name__", "work"))
+        return await in_transaction(bot.uow(), work)
+
+    async with running_bot(sqlite_url, fake_wecom, isolated=counting) as bot:
+        status, report = await get_json(http, bot.url + "healthz")
+        after_healthz = len(calls)
+        await get_json(http, bot.url + "healthz")
+
+    assert (status, report["db"], report["outbox_backlog"]) == (200, "ok", 0)
+    assert after_healthz == 1
+    assert len(calls) == 2
 
 
 async def test_healthz_shows_dead_letters_and_the_schedulers_state(

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.app import create_app, run_alert_scheduler
 from config import Settings
 from core.ledger import Line, Receive, Sell
-from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker
+from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker, own_transactions
 from core.views import ApprovalView
 from notifications.registry import RULES
 from notifications.scheduler import (
     DEFAULT_SCHEDULES,
     END_SCAN_SESSIONS,
     EXPIRE_APPROVALS,
+    AlertScheduler,
     create_scheduler,
 )
 from tests.support.alerts import make_scheduler, outbox, post
+from tests.support.bot_harness import bot_settings
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
 
@@ -38,7 +43,9 @@ async def test_start_registers_every_default_job_and_state_shows_next_runs(
     settings: Settings, engine: AsyncEngine
 ) -> None:
     sessions = create_sessionmaker(engine)
-    scheduler = create_scheduler(lambda: UnitOfWork(sessions, settings=settings), settings)
+    scheduler = create_scheduler(
+        own_transactions(lambda: UnitOfWork(sessions, settings=settings)), settings
+    )
     assert scheduler.state()["running"] is False
     scheduler.start()
     try:
@@ -79,6 +86,42 @@ async def test_a_peer_firing_the_same_run_a_moment_later_skips_it(
     clock.now = fire + timedelta(minutes=30)
     assert await second.fire("low-stock", clock.now) is not None
     assert len(await outbox(shop, "low-stock")) == 1
+
+
+T = TypeVar("T")
+
+
+async def test_a_run_and_its_lease_go_through_the_transact_the_scheduler_is_given(
+    shop: UnitOfWork, engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> None:
+    sessions = create_sessionmaker(engine)
+    own = own_transactions(lambda: UnitOfWork(sessions, clock=clock, settings=settings))
+    calls: list[str] = []
+
+    async def counting(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        calls.append("run")
+        return await own(work)
+
+    first = AlertScheduler(counting, SHANGHAI, holder="a", clock=clock)
+    second = AlertScheduler(counting, SHANGHAI, holder="b", clock=clock)
+    fire = datetime(2026, 11, 26, 10, 30, tzinfo=SHANGHAI)
+    clock.now = fire
+    assert await first.fire("low-stock", fire) is not None
+    assert await second.fire("low-stock", fire) is None
+    assert calls == ["run", "run"]
+    assert len(await outbox(shop, "low-stock")) == 1
+
+
+def test_the_apps_alert_schedule_runs_in_the_transact_the_app_injects(
+    settings: Settings,
+) -> None:
+    async def isolated(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        raise AssertionError("not run in this test")
+
+    # Built, never started: nothing is served and WeCom is never called.
+    app = create_app(bot_settings(settings.database_url, "http://127.0.0.1:9/"), isolated=isolated)
+    scheduler = run_alert_scheduler(app)
+    assert scheduler.transact is isolated
 
 
 async def test_the_approval_expiry_job_expires_due_requests_and_hands_them_on(
@@ -143,7 +186,9 @@ def test_every_registered_rule_is_scheduled_as_its_entry_says(
     settings: Settings, engine: AsyncEngine
 ) -> None:
     sessions = create_sessionmaker(engine)
-    scheduler = create_scheduler(lambda: UnitOfWork(sessions, settings=settings), settings)
+    scheduler = create_scheduler(
+        own_transactions(lambda: UnitOfWork(sessions, settings=settings)), settings
+    )
     tz = ZoneInfo(settings.timezone)
     for name, rule in RULES.items():
         assert str(scheduler.triggers[name]) == str(CronTrigger(timezone=tz, **rule.schedule))

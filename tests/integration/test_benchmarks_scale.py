@@ -19,7 +19,7 @@ from benchmarks.runner import BenchEnv
 from core import audit, ledger
 from core.ledger import DocumentFilter
 from core.storage import Document, StockMove
-from notifications.report import RuleRun
+from notifications.registry import RULES
 from notifications.rules.expiry import expiry_candidates
 from notifications.rules.stock import low_stock_candidates
 from notifications.settings import AlertSettings
@@ -51,7 +51,7 @@ async def test_bulk_ledger_has_the_low_and_expiring_stock_the_alert_scan_finds(
 ) -> None:
     path = await bulk.build(tmp_path / "ledger.db", TINY, NOW)
     async with bulk.unit_of_work(path) as uow, uow:
-        run = RuleRun("bench", uow, NOW, AlertSettings())
+        run = RULES["low-stock"].bind(uow, NOW, AlertSettings())
         low = await low_stock_candidates(run)
         expiring = await expiry_candidates(run, uow.today())
     assert [c.subject for c in low] == ["MAIN:SKU000000", "MAIN:SKU000050"]

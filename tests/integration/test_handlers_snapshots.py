@@ -40,7 +40,7 @@ async def test_posting_snapshots(chat: Chat) -> None:
         await chat.say("clerk1", "入库 鲜牛奶 12 单价4 批号 L1 到期 2026-12-01 供应商 光明"),
     )
     await chat.say("clerk1", "入库 可乐 24, 雪碧 24")
-    assert_snapshot("sale_posted", await chat.say("clerk1", "销售 客户张三: 可乐 2 @3, 雪碧 3"))
+    assert_snapshot("sale_posted", await chat.say("clerk1", "销售 客户张三: 可乐 2 @4, 雪碧 3"))
     assert_snapshot("transfer_posted", await chat.say("mgr1", "调拨 鲜牛奶 4 到 B1"))
     assert_snapshot("approval_requested", await chat.say("clerk1", "销售 可乐 30"))
     assert_snapshot("stock_balance", await chat.say("clerk1", "查 鲜牛奶"))

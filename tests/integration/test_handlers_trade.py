@@ -31,11 +31,11 @@ async def test_clerk_receives_sells_and_sees_remaining_stock(chat: Chat) -> None
 
 async def test_multi_line_sale_with_customer_lists_lines_total_and_stock(chat: Chat) -> None:
     await chat.say("clerk1", "入库 可乐 10, 雪碧 10")
-    reply = await chat.say("clerk1", "销售 客户张三: 可乐 2 @3, 雪碧 3")
+    reply = await chat.say("clerk1", "销售 客户张三: 可乐 2 @4, 雪碧 3")
     assert "客户：张三" in reply
-    assert "可乐 2 瓶 × ¥3.00 = ¥6.00" in reply
+    assert "可乐 2 瓶 × ¥4.00 = ¥8.00" in reply
     assert "雪碧 3 瓶 × ¥3.50 = ¥10.50" in reply
-    assert "合计 ¥16.50" in reply
+    assert "合计 ¥18.50" in reply
     assert "库存：可乐 8 瓶（MAIN），雪碧 7 瓶（MAIN）" in reply
 
 

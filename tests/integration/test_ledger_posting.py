@@ -66,12 +66,12 @@ async def test_multi_line_sale_with_customer_and_prices(shop: UnitOfWork) -> Non
         warehouse="MAIN",
         actor="clerk1",
         partner="张三",
-        lines=(Line("COKE", Decimal(2), Decimal("3.0")), Line("SPRITE", Decimal(3))),
+        lines=(Line("COKE", Decimal(2), Decimal("4.0")), Line("SPRITE", Decimal(3))),
     )
     result = await post(shop, sale)
     assert isinstance(result, Posted)
     assert result.document.partner == "张三"
-    assert result.document.total == Decimal("6.0") + Decimal("10.5")
+    assert result.document.total == Decimal("8.0") + Decimal("10.5")
     assert {b.sku: b.qty for b in result.balances} == {"COKE": 8, "SPRITE": 7}
 
 

@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from core import audit, catalog, ledger
 from core.errors import InsufficientStock, NotFound
 from core.ledger import Line, Receive, Sell
-from core.storage import DatabaseThread, GroupCommitter, UnitOfWork
+from core.storage import Batch, DatabaseThread, GroupCommitter, Item, UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 
@@ -143,4 +143,28 @@ async def test_a_receipt_into_a_new_batch_and_a_sale_of_it_post_in_one_batch(
     assert all(isinstance(o, Posted) for o in outcomes)
     stock_b1 = await run(uow, lambda u: ledger.stock_of(u, "COKE", "B1"))
     assert stock_b1.on_hand == Decimal(3)
+    assert await run(uow, audit.first_problem) is None
+
+
+async def test_priced_receipts_in_one_batch_average_the_batch_cost_in_order(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    def receipt(qty: int, price: str) -> Receive:
+        line = Line("COKE", Decimal(qty), price=Decimal(price))
+        return Receive(warehouse="MAIN", actor="clerk1", lines=(line,))
+
+    outcomes = await asyncio.gather(
+        committer.run(ledger.Submission(receipt(10, "3"))),
+        committer.run(ledger.Submission(receipt(20, "4"))),
+    )
+    assert all(isinstance(o, Posted) for o in outcomes)
+
+    async def cost(u: UnitOfWork) -> Decimal | None:
+        statement = (
+            select(Batch.cost).join(Item, Item.id == Batch.item_id).where(Item.sku == "COKE")
+        )
+        return await u.session.scalar(statement)
+
+    # The fixture's 10 at 2.0, then 10 at 3.0 and 20 at 4.0: (20 + 30 + 80) / 40.
+    assert await run(uow, cost) == Decimal("3.25")
     assert await run(uow, audit.first_problem) is None

@@ -80,8 +80,14 @@ def test_slow_and_expiry_sheets_find_the_bread_and_the_milk(health_dir: Path) ->
     assert [(r[3], _number(r[7])) for r in held] == [("MILK", Decimal(35))]
 
 
-def test_margin_sheet_says_it_needs_the_money_module(health_dir: Path) -> None:
-    assert "core/money" in str(_sheet(health_dir, "毛利")[0][0])
+def test_margin_sheet_gives_each_categorys_margin_at_batch_cost(health_dir: Path) -> None:
+    rows = {r[0]: [_number(v) for v in r[1:6]] for r in _sheet(health_dir, "毛利")}
+    # 可乐 39 sold for ¥134.50 at ¥2; 苹果 10 for ¥128 at ¥8; 鲜牛奶 5 for ¥30 at ¥4, 10 lost
+    assert rows["饮料"][:4] == [Decimal("134.5"), Decimal(78), 0, Decimal("56.5")]
+    assert rows["水果"][:4] == [Decimal(128), Decimal(80), 0, Decimal(48)]
+    assert rows["乳品"][:4] == [Decimal(30), Decimal(20), Decimal(40), Decimal(-30)]
+    assert rows["合计"][:4] == [Decimal(SALES_TOTAL), Decimal(178), Decimal(40), Decimal("74.5")]
+    assert rows["合计"][4] == _number(Decimal("74.5") / Decimal(SALES_TOTAL))
 
 
 def test_summary_says_what_to_do_first(health_dir: Path) -> None:

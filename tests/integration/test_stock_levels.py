@@ -7,6 +7,7 @@ from decimal import Decimal
 
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -95,6 +96,9 @@ async def test_audit_verify_catches_a_missing_stock_level(shop: UnitOfWork) -> N
 async def test_migration_0008_backfills_levels_and_expiry_from_the_ledger(
     engine: AsyncEngine, shop: UnitOfWork
 ) -> None:
+    script = ScriptDirectory.from_config(alembic_config())
+    before_0008 = script.get_revision("0008").down_revision
+    assert isinstance(before_0008, str)
     milk = Receive(
         warehouse="B1",
         actor="boss",
@@ -108,7 +112,7 @@ async def test_migration_0008_backfills_levels_and_expiry_from_the_ledger(
     assert before[("COKE", "MAIN")] == (Decimal(12), Decimal(20), Decimal(10))
 
     async with engine.begin() as connection:
-        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0004"))
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), before_0008))
     await upgrade(engine)
 
     assert await run(shop, _all_levels) == before

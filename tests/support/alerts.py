@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from config import Settings
 from core import ledger
 from core.ledger import DocumentCommand
-from core.storage import SHANGHAI, OutboxMessage, UnitOfWork, create_sessionmaker
+from core.storage import SHANGHAI, OutboxMessage, UnitOfWork, create_sessionmaker, own_transactions
 from notifications.registry import run_rule
 from notifications.report import RuleReport
 from notifications.scheduler import AlertScheduler
@@ -72,7 +72,7 @@ def make_scheduler(
     """A scheduler whose units of work and lease clock follow the test's manual clock."""
     sessions = create_sessionmaker(engine)
     return AlertScheduler(
-        lambda: UnitOfWork(sessions, clock=clock, settings=settings),
+        own_transactions(lambda: UnitOfWork(sessions, clock=clock, settings=settings)),
         SHANGHAI,
         holder=holder,
         clock=clock,

@@ -29,7 +29,7 @@ from bot.inbox_worker import Handle
 from config import Settings
 from core.clock import Clock, utcnow
 from core.messaging import inbox, outbox
-from core.storage import UnitOfWork, in_transaction
+from core.storage import Transact, UnitOfWork, in_transaction
 from notifications.outbox_worker import DeliveryPolicy
 
 T = TypeVar("T")
@@ -172,6 +172,7 @@ async def running_bot(
     handle: Handle | None = None,
     scheduler: SchedulerState | None = None,
     tuning: Tuning = FAST,
+    isolated: Transact | None = None,
     **settings: Any,
 ) -> AsyncIterator[BotHarness]:
     """The bot app served on 127.0.0.1, talking to ``fake`` (or to ``api_base``).
@@ -181,6 +182,8 @@ async def running_bot(
     options: dict[str, Any] = {"clock": clock, "tuning": tuning, "scheduler": scheduler}
     if handle is not None:
         options["handle"] = handle
+    if isolated is not None:
+        options["isolated"] = isolated
     app = create_app(bot_settings(database_url, api_base or fake.api_base, **settings), **options)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
