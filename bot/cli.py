@@ -26,7 +26,7 @@ from bot import (
 )
 from config import load_settings
 from core import storage
-from core.presets import NOT_YET, PRESETS
+from core.presets import PRESETS
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--port", type=int, help="listen port (default: JXC_HTTP_PORT, 8080)")
     sandbox.add_argument(
         "--preset",
-        choices=sorted(set(PRESETS) - NOT_YET),
+        choices=sorted(PRESETS),
         help="seed that industry's demo shop instead of the supermarket (first start only)",
     )
     _command(sandbox, _sandbox)

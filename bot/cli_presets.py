@@ -42,7 +42,11 @@ async def init_shop(args: argparse.Namespace) -> int:
         if args.demo and await demo_data.has_data(uow):
             print("--demo needs an empty database (it already has items)", file=sys.stderr)
             return 1
-        await in_transaction(uow, lambda u: presets.apply_preset(u, CLI_ACTOR, preset.name))
+        try:
+            await in_transaction(uow, lambda u: presets.apply_preset(u, CLI_ACTOR, preset.name))
+        except DomainError as error:
+            print(error.message, file=sys.stderr)
+            return 1
         if args.demo:
             await seed_demo(uow, preset.name)
     print(

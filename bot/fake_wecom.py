@@ -8,7 +8,11 @@ card clicks exactly as WeCom does and POSTs them to the bot.
 Choices the WeCom docs we have do not settle (so the fake decides):
 - a reused or unknown ``response_code`` on ``update_template_card`` fails with 40058
   (WeCom's generic "invalid parameter");
-- ``appchat/send`` accepts any chat id, created here or not;
+- ``appchat/send`` accepts any chat id, created here or not, and only the message types
+  WeCom's 应用推送消息 reference lists (text, image, voice, video, file, textcard, news,
+  mpnews, markdown); a group robot takes a ``template_card`` only of the two kinds its
+  reference lists (``text_notice``, ``news_notice``): anything else is 40008, so a button
+  card sent to a group fails loudly here as it would there;
 - faults injected with ``fail_next*`` hit the next matching call; ``path=None`` means any
   path except ``gettoken``; ``fail_after_delivery`` does the call's work (a message reaches
   its users) and then answers an HTTP error, late if asked: an answer lost on the way back;
@@ -79,6 +83,11 @@ MENU_TYPES = frozenset(
 )
 MEDIA_LIMITS = {"image": 10 * 1024 * 1024, "file": 20 * 1024 * 1024}
 ROBOT_IMAGE_LIMIT = 2 * 1024 * 1024
+APPCHAT_TYPES = frozenset(
+    {"text", "image", "voice", "video", "file", "textcard", "news", "mpnews", "markdown"}
+)
+ROBOT_CARD_TYPES = frozenset({"text_notice", "news_notice"})
+INVALID_MESSAGE_TYPE = 40008
 IMAGE_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 UPLOADS = ("media/upload", "webhook/upload_media")
 DUPLICATE_CHECK_DEFAULT = 1800
@@ -426,7 +435,7 @@ class FakeWeCom:
             "message/send": self._message_send,
             "message/update_template_card": self._update_card,
             "appchat/create": self._appchat_create,
-            "appchat/send": lambda body: self._media_known(body) or _ok(),
+            "appchat/send": self._appchat_send,
         }
 
     def _menu_create(self, query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
@@ -478,7 +487,16 @@ class FakeWeCom:
         media_id = str((body.get(kind) or {}).get("media_id", ""))
         return None if media_id in self._state.media else _err(40007, "invalid media_id")
 
+    def _appchat_send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("msgtype") not in APPCHAT_TYPES:
+            return _err(INVALID_MESSAGE_TYPE, "invalid message type")
+        return self._media_known(body) or _ok()
+
     def _robot_send(self, body: dict[str, Any]) -> dict[str, Any]:
+        if body.get("msgtype") == "template_card":
+            kind = (body.get("template_card") or {}).get("card_type")
+            if kind not in ROBOT_CARD_TYPES:
+                return _err(INVALID_MESSAGE_TYPE, "invalid message type")
         if body.get("msgtype") != "image":
             return self._media_known(body) or _ok()
         image = body.get("image") or {}

@@ -40,6 +40,10 @@ SANDBOX_WECOM: dict[str, str] = {
 }
 
 
+# WeCom's media/upload limit for a file (an image may have 10 MB).
+WECOM_FILE_LIMIT_BYTES = 20 * 1024 * 1024
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="JXC_", extra="ignore")
 
@@ -70,6 +74,9 @@ class Settings(BaseSettings):
     scan_session_idle_minutes: int = 30
 
     data_dir: Path = Path("./data")
+    # The largest file a file message may carry: WeCom's media/upload limit for files
+    # (上传临时素材). A workbook over it is not sent; the reply names where it is instead.
+    file_message_limit_bytes: int = WECOM_FILE_LIMIT_BYTES
     # None: PostgreSQL archives into schema ``jxc_archive`` of the live database, SQLite into
     # ``archive.db`` in ``data_dir`` (see ``core.archive_db``).
     archive_url: str | None = None

@@ -192,6 +192,7 @@ async def _fulfilled(ctx: Context, fulfilled: orders.Fulfilled, template: str) -
         posted=True,
         document=result.document,
         balances=result.balances,
+        owed=await posting.owed_after(ctx, result.document),
     )
 
 

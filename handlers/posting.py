@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from core import ledger
 from core.approvals import SUBJECT_NAMES
 from core.ledger import DocumentCommand
 from core.money import SIDE_NAMES, balance_after
-from core.views import ApprovalView, Posted
+from core.views import ApprovalView, DocumentView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
 from handlers.router import Context, Reply
@@ -25,17 +26,30 @@ def header(ctx: Context, request: Request, warehouse_option: str = "仓库") -> 
 
 
 async def submit(ctx: Context, command: DocumentCommand) -> Reply:
+    reply, _ = await submitted(ctx, command)
+    return reply
+
+
+async def submitted(ctx: Context, command: DocumentCommand) -> tuple[Reply, str]:
+    """Submit and say what came of it; also the number of what was made (the document, or
+    the approval request it waits on)."""
     result = await ledger.submit(ctx.uow, command)
     if isinstance(result, Posted):
-        owed = await balance_after(ctx.uow, result.document.id)
-        return ctx.render(
+        reply = ctx.render(
             "documents/posted.j2",
             document=result.document,
             balances=result.balances,
             substitutions=result.substitutions,
-            owed=owed and (SIDE_NAMES[owed[0]], owed[1]),
+            owed=await owed_after(ctx, result.document),
         )
-    return await approval_requested(ctx, result.approval)
+        return reply, result.document.number
+    return await approval_requested(ctx, result.approval), result.approval.number
+
+
+async def owed_after(ctx: Context, document: DocumentView) -> tuple[str, Decimal] | None:
+    """What the document's partner owes (应收) or is owed (应付) once it is booked; None: cash."""
+    owed = await balance_after(ctx.uow, document.id)
+    return owed and (SIDE_NAMES[owed[0]], owed[1])
 
 
 async def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:

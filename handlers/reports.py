@@ -9,14 +9,13 @@ from pathlib import Path
 
 from core import reports
 from core.doctypes import Role
+from core.errors import InvalidInput
 from handlers.render import render
 from handlers.router import Attachment, Context, Reply, Router
 
 router = Router()
 REVIEWERS = frozenset({Role.MANAGER, Role.ADMIN, Role.AUDITOR})
 REPORTS_DIR = "reports"
-# WeCom's limits for media/upload (developer docs, 上传临时素材): files 20 MB, images 10 MB.
-FILE_LIMIT = 20 * 1024 * 1024
 
 
 def render_summary(files: reports.HealthFiles) -> str:
@@ -26,6 +25,8 @@ def render_summary(files: reports.HealthFiles) -> str:
 @router.command("健康检查", "health", roles=REVIEWERS)
 async def health(ctx: Context, args: str) -> Reply:
     """近三个月的进销存体检：摘要、图表和工作簿。例：健康检查"""
+    if args.strip():
+        raise InvalidInput(f"健康检查后面不用写内容（“{args.strip()}”看不懂），直接发：健康检查")
     uow = ctx.uow
     period = reports.Period.months_before(uow.today(), 3, uow.tz)
     warehouse = None if ctx.user.role in (Role.ADMIN, Role.AUDITOR) else ctx.warehouse
@@ -40,10 +41,14 @@ async def health(ctx: Context, args: str) -> Reply:
     text = render_summary(files)
     size = files.workbook.stat().st_size
     name = f"进销存体检-{period.last:%Y%m%d}.xlsx"
-    if size <= FILE_LIMIT:
+    limit = uow.settings.file_message_limit_bytes
+    if size <= limit:
         attachments.append(Attachment("file", str(relative / files.workbook.name), name))
     else:
         text += "\n\n" + render(
-            "reports/too_big.j2", size_mb=size / 1024 / 1024, path=files.workbook.resolve()
+            "reports/too_big.j2",
+            size=size,
+            limit=limit,
+            path=files.workbook.resolve(),
         )
     return Reply(text, markdown=True, attachments=tuple(attachments))

@@ -22,7 +22,8 @@ async def stock(ctx: Context, args: str) -> Reply:
     try:
         prices = await money.trade_prices(ctx.uow, ctx.picks.get(query, query), warehouse)
         if prices is not None:
-            return ctx.render("money/prices.j2", view=prices)
+            ordered = await orders.open_lines_of(ctx.uow, prices.sku, prices.warehouse)
+            return ctx.render("money/prices.j2", view=prices, orders=ordered)
         view = await orders.stock_of(ctx.uow, ctx.picks.get(query, query), found.get("仓库"))
     except UnknownItem as error:
         raise UnknownItem(f"{error.message}\n{new_item_hint(ctx, query)}") from error

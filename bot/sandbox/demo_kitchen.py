@@ -12,7 +12,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
-from bot.sandbox import demo_data
+from bot.sandbox import demo_data, demo_trade
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
 from core import catalog, ledger
 from core.catalog import ItemKind, NewItem
@@ -230,6 +230,7 @@ DEMOS: dict[str, Seed] = {
     "food": demo_data.seed,
     "restaurant": seed_restaurant,
     "manufacturing": seed_bakery,
+    "no-inventory": demo_trade.seed,
 }
 
 

@@ -21,13 +21,20 @@ from core.money.hooks import (
     detach_archived,
     keeps_stock,
     refuse_stock_work,
+    refuse_without_stock,
     trade_prices,
 )
 from core.money.imports import import_contracts, import_partners, import_prices
 from core.money.margin import GROUPINGS, WRITE_OFFS, MarginReport, MarginRow, margin
 from core.money.partners import PartnerFields
 from core.money.payments import AdvanceOffer, PaymentView, RecordPayment, record_payment
-from core.money.pricing import MoneyReason, PriceView, add_list_price, pending_reasons
+from core.money.pricing import (
+    MoneyReason,
+    PriceView,
+    add_list_price,
+    pending_reasons,
+    selling_prices,
+)
 from core.money.receivables import PAGE as SETTLEMENT_PAGE
 from core.money.receivables import balance_after
 from core.money.statements import (
@@ -83,6 +90,8 @@ __all__ = [
     "pending_reasons",
     "record_payment",
     "refuse_stock_work",
+    "refuse_without_stock",
+    "selling_prices",
     "statement",
     "tables",
     "trade_prices",

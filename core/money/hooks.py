@@ -48,12 +48,19 @@ async def trade_prices(uow: UnitOfWork, query: str, warehouse_code: str) -> Pric
 
 
 def refuse_stock_work(doc_type: DocType, *warehouses: Warehouse | None) -> None:
+    if doc_type in TRADE_TYPES:
+        return
     for warehouse in warehouses:
-        if warehouse is not None and not keeps_stock(warehouse) and doc_type not in TRADE_TYPES:
-            raise InvalidInput(
-                f"仓库 {warehouse.code} 是无库存模式（只记买卖、往来和毛利，不记库存），"
-                f"不能{DOC_TYPE_NAMES[doc_type]}"
-            )
+        if warehouse is not None:
+            refuse_without_stock(warehouse, DOC_TYPE_NAMES[doc_type])
+
+
+def refuse_without_stock(warehouse: Warehouse, what: str) -> None:
+    """Stock work (``what``: 盘点, 拣货 …) is refused, with the reason, where no stock is kept."""
+    if not keeps_stock(warehouse):
+        raise InvalidInput(
+            f"仓库 {warehouse.code} 是无库存模式（只记买卖、往来和毛利，不记库存），不能{what}"
+        )
 
 
 async def before_plan(

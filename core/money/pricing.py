@@ -8,6 +8,7 @@ manager; so does a sale that takes the customer past their credit limit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -79,9 +80,7 @@ async def customer_prices(
         ], []
     if cmd.doc_type is not DocType.SALE or partner is None:
         return lines, []
-    listed: dict[int, list[ListPrice]] = {}
-    if partner.price_list:
-        listed = await list_prices(uow, partner.price_list, {ln.item.id for ln in lines})
+    listed = await _lists_of(uow, partner, {ln.item.id for ln in lines})
     priced, reasons = [], []
     for typed, line in zip(cmd.lines, lines, strict=True):
         price, source = _applicable(partner, listed, line.item, line.qty)
@@ -91,6 +90,25 @@ async def customer_prices(
         priced.append(line)
         reasons += _typed_reasons(line.item, line.qty, typed.price, price, source, warehouse)
     return priced, reasons
+
+
+async def selling_prices(
+    uow: UnitOfWork, partner: Partner | None, lines: Sequence[tuple[Item, Decimal]]
+) -> list[Decimal]:
+    """What each (item, quantity) sells at to ``partner``: the price a sale to them would take
+    (their price list, then the item's price); the item's price without a customer."""
+    if partner is None:
+        return [item.price for item, _ in lines]
+    listed = await _lists_of(uow, partner, {item.id for item, _ in lines})
+    return [_applicable(partner, listed, item, qty)[0] for item, qty in lines]
+
+
+async def _lists_of(
+    uow: UnitOfWork, partner: Partner, item_ids: set[int]
+) -> dict[int, list[ListPrice]]:
+    if not partner.price_list:
+        return {}
+    return await list_prices(uow, partner.price_list, item_ids)
 
 
 def _applicable(
@@ -144,9 +162,7 @@ async def pending_reasons(uow: UnitOfWork, document: Document) -> list[MoneyReas
     partner = document.partner
     if document.type != DocType.SALE or partner is None:
         return []
-    listed: dict[int, list[ListPrice]] = {}
-    if partner.price_list:
-        listed = await list_prices(uow, partner.price_list, {ln.item_id for ln in document.lines})
+    listed = await _lists_of(uow, partner, {ln.item_id for ln in document.lines})
     reasons = []
     for line in document.lines:
         if line.price is None:

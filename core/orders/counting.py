@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from sqlalchemy import func, select
 
-from core import catalog, ledger
+from core import catalog, ledger, money
 from core.errors import InvalidInput, NotFound
 from core.ledger import Count, Line
 from core.orders import sessions
@@ -125,6 +125,7 @@ async def category_exists(uow: UnitOfWork, category: str) -> bool:
 
 async def start_count(uow: UnitOfWork, userid: str, warehouse: str, category: str) -> TaskView:
     found = await catalog.warehouse_by_code(uow, warehouse)
+    money.refuse_without_stock(found, "盘点")
     known = await uow.session.scalar(select(func.count(Item.id)).where(Item.category == category))
     if not known:
         raise NotFound(f"没有分类“{category}”的商品。发送 盘点任务 查看要盘的分类")

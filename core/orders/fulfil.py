@@ -26,7 +26,7 @@ from decimal import Decimal
 
 from sqlalchemy import literal, select, update
 
-from core import catalog, ledger
+from core import catalog, ledger, money
 from core.errors import InvalidInput, PermissionDenied
 from core.fmt import qty_text
 from core.ledger import Line, Reason, Receive, Sell
@@ -114,6 +114,8 @@ async def ship(
 ) -> Fulfilled:
     """Post the shipment of what was picked (and, with ``unscanned``, of the rest too)."""
     order = await _open_order(uow, number, SALES)
+    if not money.keeps_stock(order.warehouse):
+        unscanned = may_skip_scan = True  # nothing to pick: the whole open order ships
     others = await sessions.others_on_order(uow, order.id, actor)
     if others:
         raise InvalidInput(
@@ -153,7 +155,11 @@ async def receive(uow: UnitOfWork, actor: str, number: str, key: str) -> Fulfill
     """Post the receipt of what was scanned; beyond the tolerance it waits for approval."""
     order = await _open_order(uow, number, PURCHASE)
     scans = await _unposted(uow, order)
-    if not scans:
+    extra: dict[int, Decimal] = {}
+    if not money.keeps_stock(order.warehouse):  # nothing to scan: the whole open order
+        extra = {ln.id: ln.qty - ln.done - ln.picked for ln in order.lines}
+        extra = {line_id: qty for line_id, qty in extra.items() if qty > 0}
+    if not scans and not extra:
         raise InvalidInput(
             f"采购订单 {order.number} 还没有扫码收货的商品。先发送 收货 {order.number} 再扫码"
         )
@@ -168,13 +174,13 @@ async def receive(uow: UnitOfWork, actor: str, number: str, key: str) -> Fulfill
     command = Receive(
         warehouse=order.warehouse.code,
         actor=actor,
-        lines=_lines(order, scans, {}),
+        lines=_lines(order, scans, extra),
         partner=None if order.partner is None else order.partner.name,
         note=f"采购订单 {order.number}",
         idempotency_key=key,
     )
     result = await ledger.submit(uow, command, extra_reasons=reasons)
-    return await _settle(uow, actor, order, scans, {}, result)
+    return await _settle(uow, actor, order, scans, extra, result)
 
 
 async def _open_order(uow: UnitOfWork, number: str, kind: str) -> Order:

@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, ledger
+from core import catalog, ledger, money
 from core.doctypes import DocType, Role
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.ledger import Line, check_price, check_qty, next_number
@@ -27,6 +27,7 @@ from core.orders.views import (
     PARTIAL,
     PURCHASE,
     SALES,
+    OpenOrderLine,
     OrderLineView,
     OrderView,
 )
@@ -67,25 +68,30 @@ async def create_order(uow: UnitOfWork, cmd: NewOrder) -> OrderView:
     items = await catalog.items_by_sku(uow, {line.item for line in cmd.lines})
     if len({line.item for line in cmd.lines}) != len(cmd.lines):
         raise InvalidInput("同一张订单里每个商品只写一次（数量写在一起）")
+    partner = await catalog.partner_named(uow, PARTNER_KIND[cmd.kind], cmd.partner)
+    # A sales order takes the prices its shipment (a sale to that customer) would take.
+    listed = (
+        await money.selling_prices(uow, partner, [(items[ln.item], ln.qty) for ln in cmd.lines])
+        if cmd.kind == SALES
+        else [items[ln.item].cost for ln in cmd.lines]
+    )
     order = Order(
         number=await next_number(uow, ORDER_PREFIX[cmd.kind]),
         kind=cmd.kind,
         status=OPEN,
         warehouse_id=warehouse.id,
-        partner=await catalog.partner_named(uow, PARTNER_KIND[cmd.kind], cmd.partner),
+        partner=partner,
         created_by=cmd.actor,
         created_at=uow.now(),
         idempotency_key=cmd.idempotency_key,
         note=cmd.note,
     )
-    for line_no, line in enumerate(cmd.lines, start=1):
+    for line_no, (line, default) in enumerate(zip(cmd.lines, listed, strict=True), start=1):
         item = items[line.item]
         check_qty(DOC_TYPE[cmd.kind], item, line.qty)
         if line.qty <= 0:
             raise InvalidInput(f"订单数量必须大于 0，例如：订单 客户张三: {item.name} 2")
-        price = line.price
-        if price is None:
-            price = item.price if cmd.kind == SALES else item.cost
+        price = default if line.price is None else line.price
         check_price(price)
         order.lines.append(
             OrderLine(line_no=line_no, item=item, qty=line.qty, price=price, picked=0, done=0)
@@ -158,6 +164,7 @@ def view_of(order: Order, documents: tuple[str, ...] = ()) -> OrderView:
             for ln in order.lines
         ),
         documents=documents,
+        keeps_stock=money.keeps_stock(order.warehouse),
     )
 
 
@@ -234,6 +241,24 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
         if qty > done:
             held[code] = held.get(code, Decimal(0)) + qty - done
     return held
+
+
+async def open_lines_of(uow: UnitOfWork, sku: str, warehouse: str) -> tuple[OpenOrderLine, ...]:
+    """The open sales and purchase orders of an item in a warehouse, oldest first."""
+    rows = await uow.session.execute(
+        select(Order.number, Order.kind, Partner.name, OrderLine.qty, OrderLine.done)
+        .join(Order, Order.id == OrderLine.order_id)
+        .join(Warehouse, Warehouse.id == Order.warehouse_id)
+        .join(Item, Item.id == OrderLine.item_id)
+        .outerjoin(Partner, Partner.id == Order.partner_id)
+        .where(Item.sku == sku, Warehouse.code == warehouse, Order.status.in_((OPEN, PARTIAL)))
+        .order_by(Order.created_at, Order.id)
+    )
+    return tuple(
+        OpenOrderLine(number, kind, partner, qty - done)
+        for number, kind, partner, qty, done in rows.all()
+        if qty > done
+    )
 
 
 async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:

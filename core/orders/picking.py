@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
-from core import catalog
+from core import catalog, money
 from core.errors import InvalidInput, PermissionDenied
 from core.ledger import fefo_key, is_expired
 from core.orders import sessions
@@ -41,6 +41,12 @@ async def start(uow: UnitOfWork, userid: str, number: str, mode: str) -> Started
     user = await catalog.find_user(uow, userid)
     if user is None or not user.can_act_in(order.warehouse.code):
         raise PermissionDenied(f"订单 {order.number} 属于仓库 {order.warehouse.code}，你没有权限")
+    money.refuse_without_stock(
+        order.warehouse,
+        f"扫码拣货；直接发送 发货 {order.number}"
+        if mode == PICK
+        else f"扫码收货；直接发送 入库 {order.number}",
+    )
     others = await sessions.others_on_order(uow, order.id, userid)
     await sessions.open_session(uow, userid, mode, order=order)
     suggestions = await fefo_suggestions(uow, order) if mode == PICK else ()

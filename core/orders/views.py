@@ -52,6 +52,7 @@ class OrderView:
     created_at: datetime
     lines: tuple[OrderLineView, ...]
     documents: tuple[str, ...] = ()
+    keeps_stock: bool = True  # False: a warehouse without stock, nothing to pick or scan
 
     @property
     def kind_name(self) -> str:
@@ -64,6 +65,20 @@ class OrderView:
     @property
     def total(self) -> Decimal:
         return sum((ln.qty * (ln.price or 0) for ln in self.lines), Decimal(0))
+
+
+@dataclass(frozen=True)
+class OpenOrderLine:
+    """What an open order still has to ship (or receive) of one item: for ``查``."""
+
+    number: str
+    kind: str
+    partner: str | None
+    open: Decimal
+
+    @property
+    def kind_name(self) -> str:
+        return KIND_NAMES[self.kind]
 
 
 @dataclass(frozen=True)

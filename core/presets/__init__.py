@@ -2,11 +2,10 @@
 schedules, and which commands ``帮助`` shows, chosen for a kind of shop.
 """
 
-from core.presets.profiles import NOT_YET, PRESETS, Preset
+from core.presets.profiles import PRESETS, Preset
 from core.presets.service import Profile, apply_preset, current_profile, preset_named
 
 __all__ = [
-    "NOT_YET",
     "PRESETS",
     "Preset",
     "Profile",

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 RECIPE_COMMANDS = ("配方", "生产", "领用", "用量")
+# Refused where no stock is kept (they still answer, with the reason, when typed).
+STOCK_COMMANDS = ("盘点", "盘点任务", "报损", "调拨", "拣货", "收货", "条码", *RECIPE_COMMANDS)
 BASE_RULES = (
     "low-stock",
     "negative-stock",
@@ -35,6 +37,7 @@ class Preset:
     hidden_commands: tuple[str, ...]
     schedules: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     demo: str = ""
+    mode: str = "stock"  # every warehouse's mode; ``no_inventory`` keeps no stock
 
 
 PRESETS: dict[str, Preset] = {
@@ -111,14 +114,15 @@ PRESETS: dict[str, Preset] = {
         ),
         Preset(
             "no-inventory",
-            "无库存（纯贸易/服务）",
+            "无库存（纯贸易/撮合）",
             negative_stock="allow",
             approval_threshold=Decimal(200),
             categories={},
-            alert_rules=("digest",),
-            hidden_commands=(),
+            # No stock: no low-stock, negative-stock, expiry or count alerts.
+            alert_rules=("price-below-cost", "anomaly", "digest"),
+            hidden_commands=STOCK_COMMANDS,
+            demo="一家粮油贸易公司：客户价目、赊销、撮合、收付款和一张未发货的订单",
+            mode="no_inventory",
         ),
     )
 }
-# Arrives with the money domain (receivables and payables): without it this preset has nothing.
-NOT_YET = frozenset({"no-inventory"})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from core import catalog
 from core.errors import InvalidInput
-from core.presets.profiles import NOT_YET, PRESETS, Preset
+from core.presets.profiles import PRESETS, Preset
 from core.presets.tables import ShopProfile
 from core.storage import UnitOfWork
 
@@ -26,18 +26,14 @@ class Profile:
 
 
 def preset_named(name: str) -> Preset:
-    if name in NOT_YET:
-        raise InvalidInput(
-            f"{name} 预设要等资金模块（收付款、应收应付）上线后才能使用；"
-            "现在请选 general、food、restaurant 或 manufacturing"
-        )
     if name not in PRESETS:
         raise InvalidInput(f"没有预设 {name}，可选：{'、'.join(PRESETS)}")
     return PRESETS[name]
 
 
 async def apply_preset(uow: UnitOfWork, actor: str, name: str) -> Preset:
-    """Set every warehouse's policy and remember the preset's choices (run again: re-set)."""
+    """Set every warehouse's policy and mode and remember the preset's choices (run again:
+    re-set). A warehouse still holding stock is not turned into one without: refused."""
     preset = preset_named(name)
     for warehouse in await catalog.list_warehouses(uow):
         await catalog.configure_warehouse(
@@ -46,6 +42,7 @@ async def apply_preset(uow: UnitOfWork, actor: str, name: str) -> Preset:
             warehouse.code,
             negative_stock_policy=preset.negative_stock,
             approval_value_threshold=preset.approval_threshold,
+            mode=preset.mode,
         )
     choices: dict[str, Any] = {
         "hidden_commands": list(preset.hidden_commands),

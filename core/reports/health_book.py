@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.fmt import money
-from core.money import margin
+from core.money import GROUPINGS, margin
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
@@ -65,24 +65,28 @@ async def write_health_book(uow: UnitOfWork, report: HealthReport, path: Path) -
 
 
 async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[Cell]]:
-    """Per category: sales less the moves' cost (batch cost) and write-offs (``core.money``)."""
+    """By category, then by item, each with its total: sales less the moves' cost (batch
+    cost) and write-offs, as ``jxc report margin`` gives them for the period (``core.money``)."""
     period = report.period
-    found = await margin(
-        uow, period.first, period.last + timedelta(days=1), "category", report.warehouse
-    )
-    if not found.rows:
-        return []
-    return [
-        (
-            row.key or "（未分类）",
-            row.revenue,
-            row.cost,
-            row.write_off,
-            row.margin,
-            None if row.revenue == 0 else row.margin / row.revenue,
+    rows: list[Sequence[Cell]] = []
+    for by in ("category", "item"):
+        found = await margin(
+            uow, period.first, period.last + timedelta(days=1), by, report.warehouse
         )
-        for row in (*found.rows, found.total)
-    ]
+        rows += [
+            (
+                GROUPINGS[by],
+                row.key or "（未分类）",
+                row.revenue,
+                row.cost,
+                row.write_off,
+                row.margin,
+                None if row.revenue == 0 else row.margin / row.revenue,
+            )
+            for row in (*found.rows, found.total)
+            if found.rows
+        ]
+    return rows
 
 
 def _shown(label: str, value: Cell | object, money_rows: set[str]) -> Cell:
@@ -113,7 +117,8 @@ COUNT_COLUMNS = (
     Column("准确率", Kind.RATE, 10),
 )
 MARGIN_COLUMNS = (
-    Column("分类", width=12),
+    Column("按", width=6),
+    Column("类别/商品", width=14),
     Column("销售额", Kind.MONEY, 12),
     Column("成本", Kind.MONEY, 12),
     Column("报损", Kind.MONEY, 12),

@@ -14,6 +14,7 @@ from core import catalog
 from core.catalog import WarehouseView
 from core.messaging import alert_state
 from core.storage import UnitOfWork
+from core.views import SentAlert
 from notifications.recipients import Route, Target, send
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
@@ -49,15 +50,37 @@ async def announce(
     ``forget_the_rest`` drops remembered subjects that are no longer candidates: the
     condition ended (restocked, back above zero), so its return is news again.
     """
+    report, known, due = await due_of(run, candidates, quiet)
+    by_target = await _sections(run.uow, due, run.recipients, report)
+    for target, sections in sorted(by_target.items()):
+        text = render(run.template, sections=sections, now=run.now, tz=run.tz, **context)
+        report.messages += await send(run.uow, target, text, run.key)
+    await remember(run, report, known, due, candidates, forget_the_rest)
+    return report
+
+
+async def due_of(
+    run: RuleRun, candidates: Sequence[Candidate], quiet: timedelta | None
+) -> tuple[RuleReport, dict[str, SentAlert], list[Candidate]]:
+    """The run's report, what the rule last said, and the candidates due to be said now."""
     report = RuleReport(run.rule, run.now, found=[c.subject for c in candidates])
     known = await alert_state.load(run.uow, run.rule)
     due = [
         c for c in candidates if alert_state.is_due(known.get(c.subject), c.state, run.now, quiet)
     ]
-    by_target = await _sections(run.uow, due, run.recipients, report)
-    for target, sections in sorted(by_target.items()):
-        text = render(run.template, sections=sections, now=run.now, tz=run.tz, **context)
-        report.messages += await send(run.uow, target, text, run.key)
+    return report, known, due
+
+
+async def remember(
+    run: RuleRun,
+    report: RuleReport,
+    known: dict[str, SentAlert],
+    due: Sequence[Candidate],
+    candidates: Sequence[Candidate],
+    forget_the_rest: bool,
+) -> None:
+    """Mark what was delivered as said (``report.alerted``); with ``forget_the_rest``, drop
+    the remembered subjects that are no longer candidates."""
     for candidate in due:
         if candidate.subject not in report.undelivered:
             await alert_state.mark(
@@ -67,7 +90,6 @@ async def announce(
     if forget_the_rest:
         current = {c.subject for c in candidates}
         await alert_state.clear(run.uow, run.rule, [s for s in known if s not in current])
-    return report
 
 
 async def _sections(

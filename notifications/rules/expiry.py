@@ -7,19 +7,20 @@ on its last day (or when found already expired).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 from core import analytics
 from core.analytics import BatchStock
 from core.fmt import plain_qty
 from core.reports import write_expiry_list
+from notifications.recipients import MANAGERS
 from notifications.report import RuleReport, RuleRun
-from notifications.rules import alert_cards
-from notifications.rules.alert_cards import send_cards
-from notifications.rules.announce import Candidate, announce
-from notifications.rules.lists import send_lists
+from notifications.rules.alert_cards import TOP, Actionable, announce_actionable, expiry_buttons
+from notifications.rules.announce import Candidate
 from notifications.settings import AlertSettings
 
 
@@ -39,16 +40,40 @@ def bucket_of(batch: BatchStock, today: date, settings: AlertSettings) -> int | 
 async def expiry(run: RuleRun) -> RuleReport:
     today = run.now.astimezone(run.tz).date()
     candidates = await expiry_candidates(run, today)
-    report = await announce(run, candidates, today=today)
 
     def write(facts: list[ExpiringBatch], path: Path) -> Path:
         return write_expiry_list([f.batch for f in facts], today, path, run.tz)
 
-    await send_lists(run, report, candidates, "临期过期清单", write)
+    spec = Actionable(
+        title="临期/过期",
+        list_title="临期过期清单",
+        card_roles=MANAGERS,
+        describe=_describe,
+        line=_card_line,
+        kept=_kept,
+        write=write,
+        buttons=expiry_buttons,
+    )
     urgent = sorted(candidates, key=lambda c: (c.fact.days_left, c.fact.batch.sku))
-    describe = "{count} 批临期或过期，最急的 {top} 批："
-    await send_cards(run, report, urgent, alert_cards.EXPIRY, describe, _card_line)
-    return report
+    return await announce_actionable(run, urgent, spec, today=today)
+
+
+def _describe(facts: Sequence[ExpiringBatch]) -> str:
+    expired = sum(1 for f in facts if f.days_left <= 0)
+    return f"{len(facts)} 批，其中已过期或今天到期 {expired} 批；最急的 {min(TOP, len(facts))} 批："
+
+
+def _kept(fact: ExpiringBatch) -> dict[str, Any]:
+    b = fact.batch
+    return {
+        "batch_id": b.batch_id,
+        "sku": b.sku,
+        "name": b.name,
+        "unit": b.unit,
+        "lot": b.lot,
+        "expiry": b.expiry.isoformat(),
+        "qty": str(b.qty),
+    }
 
 
 def _card_line(fact: ExpiringBatch) -> tuple[str, str]:

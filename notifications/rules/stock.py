@@ -7,19 +7,25 @@ after the quiet period, not every 30 minutes.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
 from core.fmt import plain_qty
 from core.reports import order_to_lift, write_low_stock_list
+from notifications.recipients import BUYERS
 from notifications.report import RuleReport, RuleRun
-from notifications.rules import alert_cards
-from notifications.rules.alert_cards import send_cards
+from notifications.rules.alert_cards import (
+    TOP,
+    Actionable,
+    announce_actionable,
+    low_stock_buttons,
+)
 from notifications.rules.announce import Candidate, announce
-from notifications.rules.lists import send_lists
 
 
 @dataclass(frozen=True)
@@ -59,21 +65,37 @@ async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
 
 async def low_stock(run: RuleRun) -> RuleReport:
     candidates = await low_stock_candidates(run)
-    report = await announce(
-        run,
-        candidates,
-        quiet=run.settings.quiet_period,
-        forget_the_rest=True,
-    )
 
     def write(facts: list[LowItem], path: Path) -> Path:
         return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
 
-    await send_lists(run, report, candidates, "低库存补货清单", write)
+    spec = Actionable(
+        title="低库存",
+        list_title="低库存补货清单",
+        card_roles=BUYERS,
+        describe=_describe,
+        line=_card_line,
+        kept=_kept,
+        write=write,
+        buttons=low_stock_buttons,
+    )
     urgent = sorted(candidates, key=lambda c: c.fact.level.available - c.fact.level.reorder_point)
-    describe = "{count} 个商品到了补货点，最缺的 {top} 个："
-    await send_cards(run, report, urgent, alert_cards.LOW_STOCK, describe, _card_line)
-    return report
+    return await announce_actionable(
+        run,
+        urgent,
+        spec,
+        quiet=run.settings.quiet_period,
+        forget_the_rest=True,
+    )
+
+
+def _describe(facts: Sequence[LowItem]) -> str:
+    return f"{len(facts)} 个商品到了补货点，最缺的 {min(TOP, len(facts))} 个："
+
+
+def _kept(fact: LowItem) -> dict[str, Any]:
+    lv = fact.level
+    return {"sku": lv.sku, "name": lv.name, "unit": lv.unit, "suggested": str(fact.suggested)}
 
 
 def _card_line(fact: LowItem) -> tuple[str, str]:

@@ -72,8 +72,10 @@ async def test_an_alert_rule_runs_and_its_alert_reaches_all_60(bot: BotHarness) 
     await bot.settled()
 
     for userid in MANAGERS + ADMINS:
-        [alert] = bot.fake.markdowns_to(userid)
-        assert "可乐" in alert
+        # No group chat: each gets the card with its buttons, and the full list.
+        [card] = bot.fake.cards_to(userid)
+        assert card["horizontal_content_list"][0]["keyname"] == "可乐"
+        assert [m["msgtype"] for m in bot.fake.messages_to(userid)] == ["template_card", "file"]
 
 
 async def test_a_failure_note_reaches_all_30_admins(bot: BotHarness) -> None:

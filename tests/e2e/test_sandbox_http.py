@@ -152,3 +152,22 @@ async def test_requests_the_page_never_sends_are_refused(
 ) -> None:
     assert await post(http, sandbox.url + path, body) == status
     assert not sandbox.log.events
+
+
+async def test_expiry_rule_gives_the_group_a_note_and_the_manager_a_card_whose_writeoff_acts(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    async with EventStream(http, sandbox.url) as stream:
+        async with http.post(sandbox.url + "sandbox/rules/expiry") as answer:
+            assert answer.status == 200
+        note = await stream.next(said(f"group:{STORE_CHAT}", "markdown"))
+        await stream.next(said(f"group:{STORE_CHAT}", "file"))
+        card = (await stream.next(said("user:lijie", "card")))["body"]
+        assert "操作卡片已单独发给" in note["body"]["content"] and "李姐" in note["body"]["content"]
+        writeoff = next(b["key"] for b in card["buttons"] if b["text"] == "报损")
+        click = {"userid": "lijie", "task_id": card["task_id"], "key": writeoff}
+        assert await post(http, sandbox.url + "sandbox/click", click) == 200
+        reply = await stream.next(said("user:lijie", "text"))
+    assert card["title"].startswith("临期/过期")
+    assert "已按提醒卡片报损" in reply["body"]["content"]
+    assert "BS-" in reply["body"]["content"] or "SP-" in reply["body"]["content"]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
+from core import catalog
 from core.ledger import Line, Receive, Sell
 from core.storage import OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler
@@ -22,7 +23,9 @@ from tests.support.ledger import run, seed_shop
 
 @pytest.fixture
 async def shop(uow: UnitOfWork) -> UnitOfWork:
+    """The shop, its store group chat G1 getting the alert's note (the card goes to people)."""
     await seed_shop(uow)
+    await run(uow, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", group_chat_id="G1"))
     return uow
 
 
@@ -50,9 +53,9 @@ async def test_a_batch_is_announced_at_thirty_then_seven_then_zero_days_and_neve
     alerted_on = [r.at.date() for r in reports if r.alerted]
     assert alerted_on == [date(2026, 12, 1), date(2026, 12, 24), date(2026, 12, 31)]
     texts = [s.text for s in await outbox(shop, "expiry")]
-    assert "**30 天内到期**" in texts[0] and "还剩 30 天" in texts[0]
-    assert "**7 天内到期**" in texts[1] and "还剩 7 天" in texts[1]
-    assert "**已过期或今天到期**" in texts[2] and "今天到期" in texts[2]
+    assert "共 1 批：30 天内到期 1 批" in texts[0] and "还剩 30 天" in texts[0]
+    assert "共 1 批：7 天内到期 1 批" in texts[1] and "还剩 7 天" in texts[1]
+    assert "共 1 批：已过期或今天到期 1 批" in texts[2] and "今天到期" in texts[2]
     assert "鲜牛奶 批号 L1，到期 2026-12-31" in texts[0] and "10 盒，成本 ¥40.00" in texts[0]
     assert all("酸牛奶" not in t for t in texts)
 

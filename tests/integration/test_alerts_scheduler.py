@@ -26,7 +26,7 @@ from notifications.scheduler import (
     AlertScheduler,
     create_scheduler,
 )
-from tests.support.alerts import make_scheduler, outbox, post
+from tests.support.alerts import cards, make_scheduler, outbox, post
 from tests.support.bot_harness import bot_settings
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -85,7 +85,7 @@ async def test_a_peer_firing_the_same_run_a_moment_later_skips_it(
     assert second.state()["jobs"]["low-stock"]["last_result"].startswith("skipped")
     clock.now = fire + timedelta(minutes=30)
     assert await second.fire("low-stock", clock.now) is not None
-    assert len(await outbox(shop, "low-stock")) == 1
+    assert len(await cards(shop, "low-stock")) == 1
 
 
 T = TypeVar("T")
@@ -109,7 +109,7 @@ async def test_a_run_and_its_lease_go_through_the_transact_the_scheduler_is_give
     assert await first.fire("low-stock", fire) is not None
     assert await second.fire("low-stock", fire) is None
     assert calls == ["run", "run"]
-    assert len(await outbox(shop, "low-stock")) == 1
+    assert len(await cards(shop, "low-stock")) == 1
 
 
 def test_the_apps_alert_schedule_runs_in_the_transact_the_app_injects(
@@ -165,7 +165,7 @@ async def test_two_instances_on_one_postgresql_deliver_each_run_once(
         sent = await outbox(shop)
         keys = [s.dedupe_key for s in sent]
         assert len(keys) == len(set(keys))
-        assert sum(s.dedupe_key.startswith("alert:low-stock") for s in sent) == 1
+        assert len(await cards(shop, "low-stock")) == 1
         assert sum(s.dedupe_key.startswith("alert:digest") for s in sent) == 3 * 2
         assert sum(s.dedupe_key.startswith("alert:cycle-count") for s in sent) == 3
     finally:

@@ -28,6 +28,15 @@ async def shop(uow: UnitOfWork) -> UnitOfWork:
 
 
 @pytest.fixture
+async def chat_shop(shop: UnitOfWork) -> UnitOfWork:
+    """The shop with a purchasing chat P1: the low-stock note (with the advice) goes there."""
+    await run(
+        shop, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", purchasing_chat_id="P1")
+    )
+    return shop
+
+
+@pytest.fixture
 def scheduler(engine: AsyncEngine, clock: ManualClock, settings: Settings) -> AlertScheduler:
     return make_scheduler(engine, clock, settings)
 
@@ -37,31 +46,31 @@ def coke(qty: int) -> tuple[Line, ...]:
 
 
 async def test_low_item_is_alerted_once_and_again_only_after_restock_and_fall(
-    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+    chat_shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
 ) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(12)))
-    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(3)))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(12)))
+    await post(chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(3)))
     reports = await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=3))
     assert [r.alerted for r in reports] == [["MAIN:COKE"]] + [[]] * 6
-    [sent] = await outbox(shop, "low-stock")
+    [sent] = await outbox(chat_shop, "low-stock")
     assert "可乐（COKE）可用 9 瓶，补货点 10，建议订货 **11 瓶**" in sent.text
-    assert (sent.channel, sent.target) == ("user", "boss|mgr1")
+    assert (sent.channel, sent.target) == ("appchat", "P1")
 
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
     await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=1))
-    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(25)))
+    await post(chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(25)))
     await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=2))
-    assert len(await outbox(shop, "low-stock")) == 2
+    assert len(await outbox(chat_shop, "low-stock")) == 2
 
 
 async def test_a_low_item_that_stays_low_is_repeated_after_the_quiet_period(
-    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+    chat_shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
 ) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(5)))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(5)))
     await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=23))
-    assert len(await outbox(shop, "low-stock")) == 1
+    assert len(await outbox(chat_shop, "low-stock")) == 1
     await drive(scheduler, "low-stock", clock, clock.now + timedelta(hours=2))
-    assert len(await outbox(shop, "low-stock")) == 2
+    assert len(await outbox(chat_shop, "low-stock")) == 2
 
 
 async def test_low_stock_goes_to_the_purchasing_chat_then_the_group_chat(
@@ -81,8 +90,8 @@ async def test_low_stock_goes_to_the_purchasing_chat_then_the_group_chat(
     assert [(s.channel, s.target) for s in sent] == [("appchat", "G1"), ("appchat", "P1")]
 
 
-async def test_many_low_items_make_one_message_per_target_in_parts_under_the_limit(
-    shop: UnitOfWork, clock: ManualClock
+async def test_many_low_items_make_one_card_one_short_note_and_one_file_not_walls(
+    chat_shop: UnitOfWork, clock: ManualClock, settings: Settings
 ) -> None:
     async def add_items(u: UnitOfWork) -> None:
         for n in range(60):
@@ -95,17 +104,29 @@ async def test_many_low_items_make_one_message_per_target_in_parts_under_the_lim
                 )
             )
 
-    await run(shop, add_items)
+    await run(chat_shop, add_items)
     lines = tuple(Line(f"VEG{n:02d}", Decimal(n + 1)) for n in range(60))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=lines))
-    report = await rule(shop, "low-stock", clock.now)
-    sent = await outbox(shop, "low-stock")
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=lines))
+    report = await rule(chat_shop, "low-stock", clock.now)
     assert len(report.alerted) == 60
-    assert len(sent) == report.messages > 1
-    assert {(s.channel, s.target) for s in sent} == {("user", "boss|mgr1")}
-    assert all(len(s.text.encode()) <= MAX_BYTES for s in sent)
-    assert sent[1].text.startswith(f"（续 2/{len(sent)}）")
-    assert all(f"有机蔬菜第{n}号" in "".join(s.text for s in sent) for n in range(60))
+    [note] = await outbox(chat_shop, "low-stock")
+    assert (note.channel, note.target) == ("appchat", "P1")
+    assert len(note.text.encode()) <= MAX_BYTES
+    assert "60 个商品到了补货点，最缺的 5 个" in note.text and note.text.count("\n- ") == 5
+    assert "有机蔬菜第0号" in note.text and "有机蔬菜第5号" not in note.text
+
+    async def rows(u: UnitOfWork) -> list[OutboxMessage]:
+        return list(await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+
+    sent = await run(chat_shop, rows)
+    assert [(r.channel, r.target, r.payload["msgtype"]) for r in sent] == [
+        ("user", "boss|mgr1", "card"),
+        ("appchat", "P1", "markdown"),
+        ("appchat", "P1", "file"),
+    ]
+    assert len(sent[0].payload["card"]["rows"]) == 5
+    sheet = load_workbook(settings.data_dir / sent[2].payload["file"]["path"]).worksheets[0]
+    assert sheet.max_row == 61
 
 
 async def test_stock_that_went_negative_is_told_to_managers_once(
@@ -124,15 +145,17 @@ async def test_stock_that_went_negative_is_told_to_managers_once(
 
 
 async def test_a_sale_awaiting_approval_does_not_drive_the_reorder_advice(
-    shop: UnitOfWork, clock: ManualClock
+    chat_shop: UnitOfWork, clock: ManualClock
 ) -> None:
     """96 held, a negative-stock sale of 500 pending: advice for the 96, the 500 beside it."""
-    await run(shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(96)))
-    pending = await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(500)), policy=True)
+    await run(chat_shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(96)))
+    pending = await post(
+        chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(500)), policy=True
+    )
     assert pending.approval.subject == "negative_stock"
-    await rule(shop, "low-stock", clock.now)
-    [sent] = await outbox(shop, "low-stock")
+    await rule(chat_shop, "low-stock", clock.now)
+    [sent] = await outbox(chat_shop, "low-stock")
     assert (
         "可乐（COKE）账面 96 瓶，补货点 24，现有库存暂不需订货；"
         "另有待审批出库 500 瓶（未批准，不计入建议），如获批准库存将为 -404 瓶，需订货 432 瓶"
@@ -141,24 +164,24 @@ async def test_a_sale_awaiting_approval_does_not_drive_the_reorder_advice(
 
 
 async def test_held_stock_under_the_point_is_advised_apart_from_a_pending_sale(
-    shop: UnitOfWork, clock: ManualClock
+    chat_shop: UnitOfWork, clock: ManualClock
 ) -> None:
-    await run(shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
-    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)), policy=True)
-    await rule(shop, "low-stock", clock.now)
-    [sent] = await outbox(shop, "low-stock")
+    await run(chat_shop, lambda u: set_reorder(u, "COKE", point=24, standard=72))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(20)))
+    await post(chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)), policy=True)
+    await rule(chat_shop, "low-stock", clock.now)
+    [sent] = await outbox(chat_shop, "low-stock")
     assert "账面 20 瓶，补货点 24，建议订货 **72 瓶**；另有待审批出库 30 瓶" in sent.text
     assert "如获批准库存将为 -10 瓶，需订货 72 瓶" in sent.text
 
 
 async def test_a_standard_order_too_small_to_lift_stock_is_advised_in_multiples(
-    shop: UnitOfWork, clock: ManualClock
+    chat_shop: UnitOfWork, clock: ManualClock
 ) -> None:
-    await run(shop, lambda u: set_reorder(u, "COKE", point=10, standard=24))
-    await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)))
-    await rule(shop, "low-stock", clock.now)
-    [sent] = await outbox(shop, "low-stock")
+    await run(chat_shop, lambda u: set_reorder(u, "COKE", point=10, standard=24))
+    await post(chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(30)))
+    await rule(chat_shop, "low-stock", clock.now)
+    [sent] = await outbox(chat_shop, "low-stock")
     assert "可乐（COKE）可用 -30 瓶，补货点 10，建议订货 **48 瓶**" in sent.text
 
 
@@ -168,16 +191,16 @@ async def set_reorder(uow: UnitOfWork, sku: str, *, point: int, standard: int) -
 
 
 async def test_stock_promised_to_an_open_order_counts_as_unavailable_for_low_stock(
-    shop: UnitOfWork, clock: ManualClock
+    chat_shop: UnitOfWork, clock: ManualClock
 ) -> None:
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=coke(15)))
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=coke(15)))
     order = orders.NewOrder(
         kind=orders.SALES, warehouse="MAIN", actor="clerk1", partner="张三", lines=coke(6)
     )
-    await run(shop, lambda u: orders.create_order(u, order))
-    report = await rule(shop, "low-stock", clock.now)
+    await run(chat_shop, lambda u: orders.create_order(u, order))
+    report = await rule(chat_shop, "low-stock", clock.now)
     assert report.alerted == ["MAIN:COKE"]
-    [sent] = await outbox(shop, "low-stock")
+    [sent] = await outbox(chat_shop, "low-stock")
     assert "可乐（COKE）可用 9 瓶（账面 15，订单占用 6），补货点 10，建议订货" in sent.text
 
 
@@ -188,7 +211,7 @@ async def test_low_stock_sends_the_full_reorder_list_as_an_xlsx_file(
     restock = (Line("COKE", Decimal(3)), Line("MILK", Decimal(1)))
     await post(uow, Receive(warehouse="MAIN", actor="boss", lines=restock))
     report = await rule(uow, "low-stock", clock.now)
-    assert report.attachments == 2  # the list, and the card to the staff
+    assert (report.messages, report.attachments) == (1, 1)  # the card, and the list
 
     async def files(u: UnitOfWork) -> list[OutboxMessage]:
         rows = await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))

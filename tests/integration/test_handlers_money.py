@@ -60,6 +60,14 @@ async def test_a_wholesalers_day_by_chat(chat: Chat) -> None:
     assert "张三：销售额 ¥338.50，成本 ¥263.50，毛利 ¥75.00" in by_customer
     assert "看不懂" not in await chat.say("mgr1", "毛利 本月 按 商品")
     assert "“毛利”只有店长、管理员、审计可以使用" in await chat.say("clerk1", "毛利 本月")
+    # An order at the customer's prices, shipped the same day (a manager may ship unscanned).
+    ordered = await chat.say("clerk1", "订单 客户张三: 可乐 20, 雪碧 2")
+    assert "可乐 20 瓶 × ¥3.00" in ordered and "雪碧 2 瓶 × ¥3.20" in ordered
+    assert "合计 ¥66.40" in ordered
+    shipped = await chat.say("mgr1", "发货 DD-20261126-0001 全部")
+    assert "已发货：销售单 XS-20261126-0004（DD-20261126-0001）" in shipped
+    assert "可乐 20 瓶 × ¥3.00 = ¥60.00" in shipped and "张三 现应收 ¥304.90" in shipped
+    assert "张三：¥304.90" in await chat.say("clerk1", "应收")  # 238.50 + 66.40
 
 
 async def test_manager_adds_a_customer_by_chat_and_clerks_may_not(chat: Chat) -> None:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from core import analytics, audit, catalog, ledger, money
+from core import analytics, audit, catalog, ledger, money, presets
 from core.errors import InvalidInput
 from core.ledger import Count, Line, Receive, Sell, Transfer, WriteOff
 from core.storage import Item, StockBalance, StockMove, UnitOfWork
 from core.views import Posted
+from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run, seed_shop
+from tests.support.money import import_partners_and_prices
 
 D = Decimal
 TODAY, TOMORROW = date(2026, 11, 26), date(2026, 11, 27)
@@ -156,3 +159,72 @@ async def test_a_warehouse_holding_stock_cannot_stop_keeping_it(trader: UnitOfWo
         trader, lambda u: catalog.configure_warehouse(u, "boss", "B1", mode="no_inventory")
     )
     assert view.code == "B1"
+
+
+@pytest.fixture
+async def no_inventory_shop(uow: UnitOfWork, chat_factory: ChatFactory, tmp_path: Path) -> Chat:
+    """The test shop set up with ``jxc init --preset no-inventory``, partners and a price list."""
+    await seed_shop(uow)
+    await import_partners_and_prices(uow, tmp_path)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+    return chat_factory(uow)
+
+
+async def test_a_no_inventory_shop_from_its_preset_by_chat(no_inventory_shop: Chat) -> None:
+    chat = no_inventory_shop
+    bought = await chat.say("mgr1", "入库 可乐 100 单价 2.2 供应商 可口可乐")
+    assert "已过账 入库单 RK-20261126-0001" in bought and "可口可乐 现应付 ¥220.00" in bought
+    assert "库存：" not in bought
+    sold = await chat.say("clerk1", "销售 客户张三: 可乐 20")
+    assert "可乐 20 瓶 × ¥3.00 = ¥60.00" in sold and "张三 现应收 ¥60.00" in sold
+    assert "库存：" not in sold
+    ordered = await chat.say("clerk1", "订单 客户张三: 可乐 10")
+    assert "可乐 10 瓶 × ¥3.00" in ordered
+    assert "MAIN 不记库存：发货时请发：发货 DD-20261126-0001" in ordered
+    looked_up = await chat.say("clerk1", "查 可乐")
+    assert "可乐（COKE）售价 ¥3.50" in looked_up and "价目 批发：¥3.00" in looked_up
+    assert "销售订单 DD-20261126-0001 张三：未发 10 瓶" in looked_up
+    assert "MAIN 为无库存模式" in looked_up
+    shipped = await chat.say("clerk1", "发货 DD-20261126-0001")  # nothing to pick: all of it
+    assert "已发货：销售单 XS-20261126-0002（DD-20261126-0001）" in shipped
+    assert "张三 现应收 ¥90.00" in shipped
+    assert "没有未完成的订单或待审批的单据" in await chat.say("clerk1", "查 可乐")
+    paid = await chat.say("clerk1", "收款 张三 50 微信")
+    assert "张三 现应收 ¥40.00" in paid
+    assert "张三：¥40.00" in await chat.say("clerk1", "应收")
+    assert "可口可乐 现应付 ¥120.00" in await chat.say("mgr1", "付款 可口可乐 100 转账")
+    await chat.say("mgr1", "采购 供应商可口可乐: 可乐 50 @2.1")
+    assert "不能扫码收货" in await chat.say("mgr1", "收货 CG-20261126-0001")
+    received = await chat.say("mgr1", "入库 CG-20261126-0001")  # nothing to scan: all of it
+    assert "已入库：入库单 RK-20261126-0002（CG-20261126-0001）" in received
+    assert "可口可乐 现应付 ¥225.00" in received  # 120 + 50 × 2.1
+    margin = await chat.say("mgr1", "毛利 本月 按 客户")
+    # 30 bottles sold for 90.00 at the item's cost when posted, 2.00 each
+    assert "张三：销售额 ¥90.00，成本 ¥60.00，毛利 ¥30.00" in margin
+    for command, refused in (
+        ("盘点 可乐 3", "不能盘点"),
+        ("报损 可乐 1", "不能报损"),
+        ("盘点 饮料", "不能盘点"),
+        ("调拨 可乐 1 到 B1", "不能调拨"),
+    ):
+        reply = await chat.say("mgr1", command)
+        assert "仓库 MAIN 是无库存模式" in reply and refused in reply, command
+    await chat.say("clerk1", "订单 客户张三: 可乐 1")
+    picking = await chat.say("clerk1", "拣货 DD-20261126-0002")
+    assert "不能扫码拣货；直接发送 发货 DD-20261126-0002" in picking
+    shown = await chat.say("clerk1", "帮助")
+    assert "撮合/broker" in shown and "盘点/count" not in shown and "报损/writeoff" not in shown
+    assert await moves_and_balances(chat.uow) == (0, 0)
+    assert await run(chat.uow, audit.first_problem) is None
+
+
+async def test_the_no_inventory_preset_is_refused_while_a_warehouse_holds_stock(
+    uow: UnitOfWork,
+) -> None:
+    await seed_shop(uow)
+    receipt = Receive(warehouse="MAIN", actor="mgr1", lines=(Line("COKE", D(5), D(2)),))
+    await run(uow, lambda u: ledger.submit(u, receipt))
+    with pytest.raises(InvalidInput, match="仓库 MAIN 还有库存，请先盘点清零或调拨出去"):
+        await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+    assert await run(uow, presets.current_profile) is None
+    assert await moves_and_balances(uow) == (1, 1)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from core import approvals, catalog, ledger, money
+from core import approvals, catalog, ledger, money, orders
 from core.errors import ImportFailed
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork
@@ -160,3 +160,35 @@ async def test_a_pending_sale_that_now_passes_the_credit_limit_is_voided_on_appr
     decided = await run(shop, lambda u: approvals.decide(u, number, "mgr1", approve=True))
     assert decided.refusal is not None and "现在还需另一种审批" in decided.refusal
     assert "超过信用额度" in decided.refusal
+
+
+async def test_a_sales_order_takes_the_customers_list_then_the_item_price(
+    shop: UnitOfWork,
+) -> None:
+    def order(partner: str | None, *lines: Line) -> orders.NewOrder:
+        return orders.NewOrder(orders.SALES, "MAIN", "clerk1", partner, lines)
+
+    wholesale = await run(
+        shop,
+        lambda u: orders.create_order(
+            u, order("张三", Line("COKE", D(120)), Line("SPRITE", D(2)), Line("MILK2", D(1)))
+        ),
+    )
+    # 批发: COKE 2.8 from 100, SPRITE 3.2; MILK2 is not on the list: its item price 5.0
+    assert [ln.price for ln in wholesale.lines] == [D("2.8"), D("3.2"), D("5.0")]
+    plain = await run(shop, lambda u: orders.create_order(u, order("李四", Line("COKE", D(1)))))
+    cash = await run(shop, lambda u: orders.create_order(u, order(None, Line("COKE", D(1)))))
+    assert plain.lines[0].price == cash.lines[0].price == D("3.5")
+    typed = await run(
+        shop, lambda u: orders.create_order(u, order("张三", Line("COKE", D(1), D("3.1"))))
+    )
+    assert typed.lines[0].price == D("3.1")
+    shipped = await run(
+        shop,
+        lambda u: orders.ship(
+            u, "mgr1", wholesale.number, "ship-1", unscanned=True, may_skip_scan=True
+        ),
+    )
+    # shipped at the order's prices, which are the customer's: no approval is needed
+    assert isinstance(shipped.result, Posted)
+    assert [ln.price for ln in shipped.result.document.lines] == [D("2.8"), D("3.2"), D("5.0")]

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core import catalog, presets
+from core import catalog, money, presets
 from core.errors import InvalidInput
 from core.storage import UnitOfWork
 from notifications.registry import RULES
@@ -41,11 +41,7 @@ async def test_a_preset_sets_every_warehouses_policy_and_is_remembered(uow: Unit
     assert again is not None and again.preset == "restaurant"
 
 
-async def test_no_inventory_waits_for_the_money_domain_and_unknown_names_are_listed(
-    uow: UnitOfWork,
-) -> None:
-    with pytest.raises(InvalidInput, match="no-inventory 预设要等资金模块"):
-        await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+async def test_unknown_preset_names_are_refused_with_the_list(uow: UnitOfWork) -> None:
     with pytest.raises(InvalidInput, match="没有预设 bar，可选：general、food"):
         await run(uow, lambda u: presets.apply_preset(u, "boss", "bar"))
     assert await run(uow, presets.current_profile) is None
@@ -94,4 +90,32 @@ def test_init_with_the_bakery_demo_from_the_cli(tmp_path: Path) -> None:
     again = jxc(tmp_path, "init", "--preset", "manufacturing", "--demo")
     assert again.returncode == 1 and "--demo needs an empty database" in again.stderr
     refused = jxc(tmp_path, "init", "--preset", "no-inventory")
-    assert refused.returncode == 1 and "资金模块" in refused.stderr
+    assert refused.returncode == 1 and "仓库 MAIN 还有库存" in refused.stderr
+
+
+def test_init_with_the_trading_demo_keeps_no_stock(tmp_path: Path) -> None:
+    result = jxc(tmp_path, "init", "--preset", "no-inventory", "--demo")
+    assert result.returncode == 0, result.stderr
+    assert "preset no-inventory（无库存（纯贸易/撮合））: negative stock allow" in result.stdout
+    assert "帮助 leaves out: 盘点、盘点任务、报损、调拨" in result.stdout
+    assert jxc(tmp_path, "audit", "verify").returncode == 0
+    stock = jxc(tmp_path, "stock", "大豆")
+    assert stock.returncode == 0 and "lot" not in stock.stdout
+    # 华丰食品厂 at its list: 22 t of soy × 4200 (cost 4000), 20 t of corn × 2450 (2300) and
+    # 100 barrels of oil brokered × 160 (bought at 135); 城东粮店 at the item prices: 8 t of
+    # corn × 2500 and 5 t of wheat × 2900 (2700): 191,900 sold, 179,400 cost
+    margin = jxc(tmp_path, "report", "margin", "--from", "2000-01-01", "--to", "2100-01-01")
+    assert margin.returncode == 0, margin.stderr
+    assert "合计\t191900.00\t179400.00\t0.00\t12500.00\t6.5" in margin.stdout
+
+
+async def test_the_no_inventory_preset_sets_every_warehouses_mode_and_another_sets_it_back(
+    uow: UnitOfWork,
+) -> None:
+    await seed_shop(uow)
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "no-inventory"))
+    for code in ("MAIN", "B1"):  # 查 answers with prices where no stock is kept
+        assert await run(uow, lambda u, c=code: money.trade_prices(u, "可乐", c)) is not None
+    await run(uow, lambda u: presets.apply_preset(u, "boss", "general"))
+    for code in ("MAIN", "B1"):
+        assert await run(uow, lambda u, c=code: money.trade_prices(u, "可乐", c)) is None

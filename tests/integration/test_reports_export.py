@@ -147,3 +147,15 @@ def test_audit_export_refuses_a_warehouse(ledger: Path, tmp_path: Path) -> None:
         str(tmp_path / "a.xlsx"),
     )  # fmt: skip
     assert result.returncode != 0 and "不分仓库" in result.stderr
+
+
+@pytest.mark.parametrize("what", ["documents", "lines", "audit", "stock"])
+def test_a_period_with_no_data_exports_the_headers_alone(
+    ledger: Path, tmp_path: Path, what: str
+) -> None:
+    out = tmp_path / f"{what}.xlsx"
+    result = jxc(tmp_path, "export", what, "--from", "2020-01-01", "--to", "2020-01-31", str(out))
+    assert result.returncode == 0, result.stderr
+    header, rows = _rows(out)
+    assert header and all(h.strip() for h in header)
+    assert rows == []

@@ -14,7 +14,7 @@ from PIL import Image
 
 from core.reports import SHEETS, charts
 from tests.support.cli import jxc
-from tests.support.report_history import LAST, SALES_TOTAL, import_history
+from tests.support.report_history import FIRST, LAST, SALES_TOTAL, import_history
 
 
 @pytest.fixture
@@ -80,14 +80,34 @@ def test_slow_and_expiry_sheets_find_the_bread_and_the_milk(health_dir: Path) ->
     assert [(r[3], _number(r[7])) for r in held] == [("MILK", Decimal(35))]
 
 
+def _margins(out: Path, by: str) -> dict[object, list[Decimal]]:
+    return {r[1]: [_number(v) for v in r[2:7]] for r in _sheet(out, "毛利") if r[0] == by}
+
+
 def test_margin_sheet_gives_each_categorys_margin_at_batch_cost(health_dir: Path) -> None:
-    rows = {r[0]: [_number(v) for v in r[1:6]] for r in _sheet(health_dir, "毛利")}
+    rows = _margins(health_dir, "类别")
     # 可乐 39 sold for ¥134.50 at ¥2; 苹果 10 for ¥128 at ¥8; 鲜牛奶 5 for ¥30 at ¥4, 10 lost
     assert rows["饮料"][:4] == [Decimal("134.5"), Decimal(78), 0, Decimal("56.5")]
     assert rows["水果"][:4] == [Decimal(128), Decimal(80), 0, Decimal(48)]
     assert rows["乳品"][:4] == [Decimal(30), Decimal(20), Decimal(40), Decimal(-30)]
     assert rows["合计"][:4] == [Decimal(SALES_TOTAL), Decimal(178), Decimal(40), Decimal("74.5")]
     assert rows["合计"][4] == _number(Decimal("74.5") / Decimal(SALES_TOTAL))
+
+
+def test_margin_sheet_gives_each_items_margin_with_the_margin_reports_totals(
+    health_dir: Path,
+) -> None:
+    items = _margins(health_dir, "商品")
+    assert items["可乐"][:4] == [Decimal("134.5"), Decimal(78), 0, Decimal("56.5")]
+    assert items["鲜牛奶"][:4] == [Decimal(30), Decimal(20), Decimal(40), Decimal(-30)]
+    assert items["合计"] == _margins(health_dir, "类别")["合计"]
+    tmp_path = health_dir.parent
+    for by, label in (("item", "商品"), ("category", "类别")):
+        printed = jxc(tmp_path, "report", "margin", "--from", FIRST, "--to", LAST, "--by", by)
+        assert printed.returncode == 0, printed.stderr
+        total = printed.stdout.splitlines()[-1].split("\t")
+        assert total[0] == "合计"
+        assert [_number(v) for v in total[1:5]] == _margins(health_dir, label)["合计"][:4]
 
 
 def test_summary_says_what_to_do_first(health_dir: Path) -> None:

@@ -123,3 +123,19 @@ async def test_a_vanished_file_is_a_permanent_failure(client: WeComClient, tmp_p
     with pytest.raises(DeliveryFailed) as failed:
         await sender.send("user", "mgr1", media_payload("file", "gone.xlsx", "gone.xlsx"))
     assert not failed.value.retryable
+
+
+async def test_a_button_card_is_refused_by_a_group_chat_and_a_group_robot(
+    fake: FakeWeCom, client: WeComClient
+) -> None:
+    """WeCom's 应用推送消息 (appchat/send) has no template_card; a robot only text_notice and
+    news_notice cards: a button card sent to either fails as it would there."""
+    card = {"card_type": "button_interaction", "main_title": {"title": "临期"}, "task_id": "t1"}
+    with pytest.raises(WeComApiError) as chat:
+        await client.appchat_send("G1", "template_card", card)
+    with pytest.raises(WeComApiError) as robot:
+        await client.webhook_send("ROBOT1", "template_card", card)
+    assert chat.value.errcode == robot.value.errcode == 40008
+    notice = {**card, "card_type": "text_notice"}
+    assert (await client.webhook_send("ROBOT1", "template_card", notice))["errcode"] == 0
+    assert (await client.appchat_send("G1", "markdown", {"content": "**临期**"}))["errcode"] == 0

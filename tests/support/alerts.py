@@ -41,6 +41,24 @@ async def outbox(uow: UnitOfWork, rule: str | None = None) -> list[Sent]:
     return await run(uow, read)
 
 
+async def cards(uow: UnitOfWork, rule: str) -> list[Sent]:
+    """The alert cards ``rule`` wrote (title and rows as the text), oldest first."""
+
+    async def read(u: UnitOfWork) -> list[Sent]:
+        rows = await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
+        return [
+            Sent(r.channel, r.target, _card_text(r.payload["card"]), r.dedupe_key or "")
+            for r in rows
+            if r.dedupe_key and r.dedupe_key.startswith(f"card:{rule}:")
+        ]
+
+    return await run(uow, read)
+
+
+def _card_text(card: dict[str, Any]) -> str:
+    return "\n".join([card["title"], *(f"{name} {value}" for name, value in card["rows"])])
+
+
 async def rule(
     uow: UnitOfWork, name: str, at: datetime, settings: AlertSettings | None = None
 ) -> RuleReport:

@@ -121,6 +121,12 @@ class ServeProcess:
         self.process.send_signal(signal.SIGKILL)
         await self.process.wait()
 
+    async def terminate(self) -> int:
+        """SIGTERM, as a supervisor stops it; its exit code."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        return await asyncio.wait_for(self.process.wait(), 10)
+
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
             self.process.send_signal(signal.SIGTERM)
