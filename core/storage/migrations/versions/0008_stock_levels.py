@@ -1,7 +1,7 @@
 """stock levels: one row per item and warehouse, and in-stock batches by expiry
 
 Revision ID: 0008
-Revises: 0017
+Revises: 0007
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import core.storage.types
 
 revision: str = "0008"
-down_revision: str | None = "0017"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
