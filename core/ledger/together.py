@@ -156,8 +156,7 @@ async def _prepare(
     uow: UnitOfWork, cmd: DocumentCommand
 ) -> tuple[docs._Header, list[PlanLine]] | None:
     """``submit``'s checks, all reads; None for what goes through ``submit`` instead (a kit's
-    backflush or by-issue sale, a warehouse without stock, a credit return, a price a manager
-    must approve)."""
+    backflush, a warehouse without stock, a credit return, a price a manager must approve)."""
     warehouse = await catalog.warehouse_by_code(uow, cmd.warehouse)
     await docs._actor_role(uow, cmd, warehouse)
     to_warehouse = await docs._destination(uow, cmd, warehouse)
@@ -166,7 +165,7 @@ async def _prepare(
         return None
     lines = await resolve_lines(uow, cmd)
     lines = await docs._attach_parts(uow, cmd.doc_type, lines, uow.now(), warehouse)
-    if any(line.parts or line.stockless for line in lines):
+    if any(line.parts for line in lines):
         return None
     original = await docs._original_sale(uow, cmd, warehouse)
     if original is not None and original.partner is not None:

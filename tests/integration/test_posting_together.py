@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
+from contextlib import AsyncExitStack
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, select
@@ -16,6 +18,7 @@ from core.ledger import Line, Receive, Sell
 from core.storage import Batch, DatabaseThread, GroupCommitter, Item, UnitOfWork
 from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
+from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen
 
 
 @pytest.fixture
@@ -168,3 +171,29 @@ async def test_priced_receipts_in_one_batch_average_the_batch_cost_in_order(
     # The fixture's 10 at 2.0, then 10 at 3.0 and 20 at 4.0: (20 + 30 + 80) / 40.
     assert await run(uow, cost) == Decimal("3.25")
     assert await run(uow, audit.first_problem) is None
+
+
+@pytest.mark.parametrize("kitchen", ["issue", "backflush"])
+async def test_kit_sales_in_a_batch_follow_the_kitchen_policy(
+    uow: UnitOfWork, database_url: str, tmp_path: Path, kitchen: str
+) -> None:
+    await seed_kitchen(uow, tmp_path)
+    stock_up = (Line("CHICKEN", Decimal(5)), Line("PEANUT", Decimal(1)))
+    await run(
+        uow, lambda u: ledger.submit(u, Receive(warehouse="MAIN", actor="clerk1", lines=stock_up))
+    )
+    await run(
+        uow, lambda u: catalog.configure_warehouse(u, "test", "MAIN", kit_consumption=kitchen)
+    )
+    async with AsyncExitStack() as stack:
+        thread = None
+        if database_url.startswith("sqlite"):
+            thread = await stack.enter_async_context(DatabaseThread(database_url))
+        committer = await stack.enter_async_context(GroupCommitter(uow, thread))
+        outcomes = await asyncio.gather(
+            *(submit(committer, sale(f"clerk{n % 2 + 1}", "KUNGPAO", 1)) for n in range(4))
+        )
+    assert all(isinstance(o, Posted) for o in outcomes)
+    chicken = await on_hand(uow, "CHICKEN")
+    assert chicken == (Decimal(5) if kitchen == "issue" else Decimal(5) - 4 * Decimal("0.2"))
+    await assert_ledger_sound(uow)
