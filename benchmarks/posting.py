@@ -4,8 +4,10 @@ The project posts through the group committer the app uses, each sale handed to 
 ``ledger.Submission``, so a batch's sales are planned together and written once per table.
 Chat messages do not post this way yet: a clerk's message still posts through
 ``ledger.submit`` inside its own handling, so this is the ledger's throughput, not a chat
-message's (the callback benchmark measures that). The baseline runs the statements a posting needs — look up the warehouse, the
-clerk and the items, read and update the balances, number the document, insert it with its
+message's (the callback benchmark measures that).
+
+The baseline runs the statements a posting needs — look up the warehouse, the clerk and the
+items, read and update the balances, number the document, insert it with its
 lines and moves, extend the audit chain — straight through the driver (``sqlite3`` or
 ``asyncpg``), one transaction per order, in a loop. Both start from the same seeded ledger.
 """
