@@ -94,3 +94,11 @@ ROLE_NAMES = {
     Role.ADMIN: "管理员",
     Role.AUDITOR: "审计",
 }
+
+# Partner kinds as stored (``partners.kind``); departments are the cost centres 领用 names.
+PARTNER_KIND_NAMES = {
+    "customer": "客户",
+    "supplier": "供应商",
+    "both": "客户/供应商",
+    "department": "部门",
+}

@@ -7,11 +7,11 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, func, or_, select
 
+from core.doctypes import PARTNER_KIND_NAMES
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.storage import Partner, UnitOfWork
 
 KINDS = ("customer", "supplier", "both")
-KIND_NAMES = {"customer": "客户", "supplier": "供应商", "both": "客户/供应商"}
 CODE_PREFIX = {"customer": "C", "supplier": "S", "both": "B"}
 
 
@@ -42,8 +42,8 @@ async def find(uow: UnitOfWork, query: str, kind: str) -> Partner:
     ).all()
     if not rows:
         raise NotFound(
-            f"没有名为“{query}”的{KIND_NAMES[kind]}。请检查名称，或由店长先登记："
-            f"新{KIND_NAMES[kind]} {query} 电话 138…"
+            f"没有名为“{query}”的{PARTNER_KIND_NAMES[kind]}。请检查名称，或由店长先登记："
+            f"新{PARTNER_KIND_NAMES[kind]} {query} 电话 138…"
         )
     return rows[0]
 
@@ -70,7 +70,9 @@ async def add(uow: UnitOfWork, actor: str, fields: PartnerFields, *, is_manager:
         select(Partner).where(Partner.name == fields.name, Partner.kind.in_(kinds)).limit(1)
     )
     if clash is not None:
-        raise InvalidInput(f"{KIND_NAMES[clash.kind]}“{fields.name}”已登记（编码 {clash.code}）")
+        raise InvalidInput(
+            f"{PARTNER_KIND_NAMES[clash.kind]}“{fields.name}”已登记（编码 {clash.code}）"
+        )
     partner = Partner(kind=fields.kind, name=fields.name)
     apply(partner, fields)
     partner.code = fields.code or await next_code(uow, fields.kind)

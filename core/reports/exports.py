@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
+from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, PARTNER_KIND_NAMES, DocStatus, DocType
 from core.errors import InvalidInput
 from core.reports.period import Period
 from core.reports.tables import Book, Cell, Column, Kind
@@ -36,7 +36,6 @@ from core.storage import (
 
 ZERO = Decimal(0)
 BATCH_ROWS = 2000
-PARTNER_KINDS = {"customer": "客户", "supplier": "供应商"}
 ToWarehouse = aliased(Warehouse)
 Progress = Callable[[int], None]
 
@@ -350,7 +349,14 @@ async def partner_rows(
         found.first = min(found.first, at)
         found.last = max(found.last, at)
     for t in sorted(totals.values(), key=lambda t: (t.kind, -t.amount, t.name)):
-        yield PARTNER_KINDS.get(t.kind, t.kind), t.name, len(t.documents), t.amount, t.first, t.last
+        yield (
+            PARTNER_KIND_NAMES.get(t.kind, t.kind),
+            t.name,
+            len(t.documents),
+            t.amount,
+            t.first,
+            t.last,
+        )
 
 
 KINDS = {

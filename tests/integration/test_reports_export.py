@@ -109,6 +109,15 @@ def test_csv_export_is_utf8_with_bom_and_plain_two_decimal_money(
     assert by_name["张三"][4] == "2026-09-05 10:00:00"
 
 
+def test_partner_kinds_are_named_in_chinese_for_every_kind(ledger: Path, tmp_path: Path) -> None:
+    with sqlite3.connect(ledger) as db:
+        db.execute("UPDATE partners SET kind = 'both' WHERE name = '张三'")
+    _, rows = _rows(_export(tmp_path, "partners", "partners.xlsx"))
+    kinds = {r[1]: r[0] for r in rows}
+    assert kinds["张三"] == "客户/供应商"
+    assert kinds["供应商甲"] == "供应商"
+
+
 def test_warehouse_filter_keeps_only_that_warehouse(ledger: Path, tmp_path: Path) -> None:
     assert jxc(tmp_path, "warehouses", "add", "B1", "--name", "二号店").returncode == 0
     _, rows = _rows(_export(tmp_path, "lines", "b1.xlsx", "--warehouse", "B1"))
