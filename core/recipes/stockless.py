@@ -35,7 +35,15 @@ async def stockless_kit_parts(
     uow: UnitOfWork, start: datetime, end: datetime, warehouse_id: int | None = None
 ) -> list[StocklessPart]:
     """Posted in ``[start, end)``, oldest first."""
-    moved = select(StockMove.id).where(StockMove.line_id == DocumentLine.id).exists()
+    # By the document too: stock_moves is indexed by document, not by line.
+    moved = (
+        select(StockMove.id)
+        .where(
+            StockMove.document_id == DocumentLine.document_id,
+            StockMove.line_id == DocumentLine.id,
+        )
+        .exists()
+    )
     kit = aliased(Item)
     lines = (
         select(DocumentLine, Document, kit.price, Warehouse.code)
