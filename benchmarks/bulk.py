@@ -204,13 +204,15 @@ def _write_receipts(db: sqlite3.Connection, plan: Plan) -> None:
         (_receipt_move(plan, b) for b in range(size.batches)),
     )
     db.executemany(
-        "INSERT INTO stock_balances (id, item_id, warehouse_id, batch_id, qty, version)"
-        " VALUES (?, ?, 1, ?, ?, 1)",
+        "INSERT INTO stock_balances (id, item_id, warehouse_id, batch_id, qty, expiry, version)"
+        " VALUES (?, ?, 1, ?, ?, ?, 1)",
         (
-            (b + 1, b // size.per_item + 1, b + 1, plan.left_in(b) * UNIT)
+            (b + 1, b // size.per_item + 1, b + 1, plan.left_in(b) * UNIT,
+             plan.expiry_of(b).isoformat())
             for b in range(size.batches)
         ),
-    )
+    )  # fmt: skip
+    db.execute(bulk_sql.LEVELS)
 
 
 def _receipt_line(plan: Plan, b: int) -> tuple[object, ...]:

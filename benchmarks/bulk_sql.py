@@ -20,7 +20,22 @@ UNIT = 10**SCALE  # Fixed columns hold value × 10⁴
 CLERKS = 5
 SHOP_OFFSET = 8 * 3600  # document numbers carry the shop's (Shanghai) calendar day
 
-LOADED_TABLES = ("documents", "document_lines", "stock_moves", "stock_balances", "batches")
+LOADED_TABLES = (
+    "documents",
+    "document_lines",
+    "stock_moves",
+    "stock_balances",
+    "batches",
+    "stock_levels",
+)
+
+# One stock level row per item and warehouse, as posting keeps them (no pending documents).
+LEVELS = """
+INSERT INTO stock_levels (item_id, warehouse_id, on_hand, reserved, reorder_point)
+SELECT b.item_id, b.warehouse_id, SUM(b.qty), 0, i.reorder_point
+FROM stock_balances b JOIN items i ON i.id = b.item_id
+GROUP BY b.item_id, b.warehouse_id
+"""
 
 INSTANT = "strftime('%Y-%m-%d %H:%M:%S', :start + d * :step, 'unixepoch') || '.000000'"
 

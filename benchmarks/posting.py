@@ -29,6 +29,7 @@ from config import Settings
 from core import audit, catalog, ledger, storage
 from core.ledger import Line, Receive, Sell
 from core.storage import (
+    MAX_BATCH,
     DatabaseThread,
     GroupCommitter,
     Item,
@@ -43,6 +44,10 @@ from devsupport.pg_cluster import recreate_database
 ITEMS = 300
 LINES = 3
 GOAL = Goal(">=", 0.5)
+# Against a raw loop that commits as many orders at once as the group committer may: what
+# is left once commits are shared is the cost per statement.
+BATCHED_GOAL = Goal(">=", 0.3)
+PG_GOAL = Goal(">=", 1.0)
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def order_skus(clerk: int, n: int) -> list[str]:
 
 async def measure(env: BenchEnv, sizes: Sizes | None = None) -> list[Measurement]:
     sizes = sizes or (QUICK if env.quick else FULL)
-    results = [await _sqlite(env, sizes)]
+    results = await _sqlite(env, sizes)
     if env.pg_admin_url is None:
         env.log("posting on PostgreSQL skipped: no server")
     else:
@@ -75,13 +80,25 @@ async def measure(env: BenchEnv, sizes: Sizes | None = None) -> list[Measurement
     return results
 
 
-async def _sqlite(env: BenchEnv, sizes: Sizes) -> Measurement:
+async def _sqlite(env: BenchEnv, sizes: Sizes) -> list[Measurement]:
     project_db, baseline_db = env.workdir / "posting.db", env.workdir / "posting-raw.db"
     env.log(f"posting on SQLite: {sizes.orders} orders by {sizes.clerks} clerks")
     project = await _project(f"sqlite+aiosqlite:///{project_db}", sizes)
     await _seed(f"sqlite+aiosqlite:///{baseline_db}")
     baseline = _raw_sqlite_loop(baseline_db, sizes)
-    return _measurement("posting_ratio_sqlite", "posting, SQLite (orders/s)", project, baseline)
+    batched_db = env.workdir / "posting-raw-batched.db"
+    await _seed(f"sqlite+aiosqlite:///{batched_db}")
+    batched = _raw_sqlite_loop(batched_db, sizes, per_transaction=MAX_BATCH)
+    return [
+        _measurement("posting_ratio_sqlite", "posting, SQLite (orders/s)", project, baseline),
+        _measurement(
+            "posting_ratio_sqlite_batched",
+            f"posting, SQLite, vs {MAX_BATCH} orders per commit (orders/s)",
+            project,
+            batched,
+            BATCHED_GOAL,
+        ),
+    ]
 
 
 async def _postgres(env: BenchEnv, sizes: Sizes, admin_url: str) -> Measurement:
@@ -91,15 +108,19 @@ async def _postgres(env: BenchEnv, sizes: Sizes, admin_url: str) -> Measurement:
     project = await _project(_asyncpg_url(project_url), sizes)
     await _seed(_asyncpg_url(baseline_url))
     baseline = await _raw_asyncpg_loop(baseline_url, sizes)
-    return _measurement("posting_ratio_pg", "posting, PostgreSQL (orders/s)", project, baseline)
+    return _measurement(
+        "posting_ratio_pg", "posting, PostgreSQL (orders/s)", project, baseline, PG_GOAL
+    )
 
 
-def _measurement(key: str, title: str, project: float, baseline: float) -> Measurement:
+def _measurement(
+    key: str, title: str, project: float, baseline: float, goal: Goal = GOAL
+) -> Measurement:
     return Measurement(
         key=key,
         title=title,
         value=project / baseline,
-        goal=GOAL,
+        goal=goal,
         project=f"{project:,.0f}/s",
         baseline=f"{baseline:,.0f}/s",
         raw={
@@ -169,8 +190,7 @@ async def _clerk(run: Runner, clerk: int, sizes: Sizes) -> None:
     actor = f"clerk{clerk:02d}"
     for n in range(sizes.orders_per_clerk):
         lines = tuple(Line(sku, Decimal(1)) for sku in order_skus(clerk, n))
-        command = Sell(warehouse="MAIN", actor=actor, lines=lines)
-        await run(lambda u, c=command: ledger.submit(u, c))
+        await run(ledger.Submission(Sell(warehouse="MAIN", actor=actor, lines=lines)))
 
 
 # --- the baseline: the same statements straight through the driver --------------------------
@@ -220,21 +240,28 @@ def _audit_row(
     return (at, actor, f"document:{number}", payload, prev, digest)
 
 
-def _raw_sqlite_loop(path: Path, sizes: Sizes) -> float:
+def _raw_sqlite_loop(path: Path, sizes: Sizes, per_transaction: int = 1) -> float:
+    """One transaction per order, or per ``per_transaction`` orders."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
+    orders = [
+        (f"clerk{clerk:02d}", order_skus(clerk, n))
+        for n in range(sizes.orders_per_clerk)
+        for clerk in range(sizes.clerks)
+    ]
     started = time.perf_counter()
-    for n in range(sizes.orders_per_clerk):
-        for clerk in range(sizes.clerks):
-            _raw_sqlite_order(db, f"clerk{clerk:02d}", order_skus(clerk, n))
+    for first in range(0, len(orders), per_transaction):
+        db.execute("BEGIN IMMEDIATE")
+        for actor, skus in orders[first : first + per_transaction]:
+            _raw_sqlite_order(db, actor, skus)
+        db.execute("COMMIT")
     elapsed = time.perf_counter() - started
     db.close()
     return sizes.orders / elapsed
 
 
 def _raw_sqlite_order(db: sqlite3.Connection, actor: str, skus: list[str]) -> None:
-    db.execute("BEGIN IMMEDIATE")
     warehouse_id, _policy = db.execute(SELECT_WAREHOUSE, ("MAIN",)).fetchone()
     user_id, _role, _active = db.execute(SELECT_USER, (actor,)).fetchone()
     db.execute(SELECT_USER_WAREHOUSE, (user_id, warehouse_id)).fetchone()
@@ -258,7 +285,6 @@ def _raw_sqlite_order(db: sqlite3.Connection, actor: str, skus: list[str]) -> No
     row = _audit_row(prev, now, actor, number, skus)
     db.execute(INSERT_AUDIT, row)
     db.execute(UPDATE_AUDIT_HEAD, (row[-1],))
-    db.execute("COMMIT")
 
 
 def _numbered(sql: str) -> str:

@@ -36,6 +36,10 @@ class Role(StrEnum):
 
 
 APPROVER_ROLES = frozenset({Role.MANAGER, Role.ADMIN})
+# Document types whose pending lines hold stock back until they are decided.
+RESERVING_TYPES = frozenset(
+    {DocType.SALE, DocType.PURCHASE_RETURN, DocType.TRANSFER, DocType.WRITEOFF, DocType.ISSUE}
+)
 
 DOC_PREFIX = {
     DocType.RECEIPT: "RK",

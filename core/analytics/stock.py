@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, select, text
 
 from core import orders
 from core.analytics.documents import SalesLine
@@ -20,12 +20,18 @@ from core.storage import (
     DocumentLine,
     Item,
     StockBalance,
+    StockLevelRow,
     StockMove,
     UnitOfWork,
     Warehouse,
 )
 
 ZERO = Decimal(0)
+# The partial indexes' own conditions, as literals: a bound parameter in their place would
+# keep SQLite (and PostgreSQL's generic plans) from using them.
+IN_STOCK_WITH_EXPIRY = and_(text("stock_balances.qty > 0"), StockBalance.expiry.is_not(None))
+NEGATIVE = text("stock_balances.qty < 0")
+REORDERED = text("stock_levels.reorder_point > 0")
 LEVEL_COLUMNS = (
     Item.sku,
     Item.name,
@@ -38,7 +44,7 @@ LEVEL_COLUMNS = (
 EXPIRING_COLUMNS = (
     Batch.id,
     Batch.lot,
-    Batch.expiry,
+    StockBalance.expiry,
     Item.sku,
     Item.name,
     Item.unit,
@@ -76,11 +82,44 @@ async def stock_levels(
 ) -> list[StockLevel]:
     """Book stock per item and warehouse that ever held it, less pending outgoing documents.
 
-    ``low_only`` keeps the levels at or under a positive reorder point. A shop has ~100 000
-    levels and a handful low, so the filter runs in the database: a Python object per level
-    cost seconds (``jxc bench``, alert_scan). Balances are summed before the join, along the
-    (item, warehouse, batch) index, so the join runs once per level, not once per batch.
+    ``low_only`` keeps the levels at or under a positive reorder point, ``negative_only``
+    those below zero. Both read the stock level rows (``stock_levels``, one per item and
+    warehouse, kept in step by posting): a low level is a range over the partial index of
+    rows with a reorder point by how far above it they are, so a shop with ~100 000 levels
+    and a handful low reads the handful (``jxc bench``, alert_scan).
     """
+    ordered = await orders.held_by_orders(uow)
+    if not (low_only or negative_only):
+        return await _levels_from_balances(uow, ordered)
+    statement = (
+        select(*LEVEL_COLUMNS, Warehouse.code, StockLevelRow.on_hand, StockLevelRow.reserved)
+        .select_from(StockLevelRow)
+        .join(Item, Item.id == StockLevelRow.item_id)
+        .join(Warehouse, Warehouse.id == StockLevelRow.warehouse_id)
+    )
+    if negative_only:
+        rows = list(await uow.session.execute(statement.where(StockLevelRow.on_hand < 0)))
+    else:
+        reordered = statement.where(REORDERED)
+        rows = list(await uow.session.execute(reordered.where(StockLevelRow.headroom <= 0)))
+        # Open orders only lower what is free: their items may be low with headroom left.
+        promised = sorted({sku for sku, _ in ordered})
+        if promised:
+            seen = {(row.sku, row.code) for row in rows}
+            more = await uow.session.execute(reordered.where(Item.sku.in_(promised)))
+            rows += [row for row in more if (row.sku, row.code) not in seen]
+    found = [
+        StockLevel(code, sku, name, unit, cat, qty, held, rp, rq, ordered.get((sku, code), ZERO))
+        for sku, name, unit, cat, rp, rq, code, qty, held in rows
+    ]
+    found.sort(key=lambda lv: (lv.warehouse, lv.sku))
+    return [lv for lv in found if lv.available <= lv.reorder_point] if low_only else found
+
+
+async def _levels_from_balances(
+    uow: UnitOfWork, ordered: dict[tuple[str, str], Decimal]
+) -> list[StockLevel]:
+    """Every level of a pair that has a balance (it held stock once, or holds it now)."""
     levels = (
         select(
             StockBalance.item_id,
@@ -90,25 +129,14 @@ async def stock_levels(
         .group_by(StockBalance.item_id, StockBalance.warehouse_id)
         .subquery("levels")
     )
-    total = levels.c.total
     statement = (
-        select(*LEVEL_COLUMNS, Warehouse.code, total)
+        select(*LEVEL_COLUMNS, Warehouse.code, levels.c.total)
         .join(Item, Item.id == levels.c.item_id)
         .join(Warehouse, Warehouse.id == levels.c.warehouse_id)
         .order_by(Warehouse.code, Item.sku)
     )
     reserved = await _reserved(uow)
-    ordered = await orders.held_by_orders(uow)
-    if negative_only:
-        statement = statement.where(total < 0)
-    if low_only:
-        # Reservations only lower what is available: a level is low when its stock is at or
-        # under the point, or when pending documents or open orders might take it there.
-        reserving = sorted({sku for sku, _ in reserved} | {sku for sku, _ in ordered})
-        statement = statement.where(
-            Item.reorder_point > 0, or_(total <= Item.reorder_point, Item.sku.in_(reserving))
-        )
-    found = [
+    return [
         StockLevel(
             code,
             sku,
@@ -123,7 +151,6 @@ async def stock_levels(
         )
         for sku, name, unit, category, rp, rq, code, qty in await uow.session.execute(statement)
     ]
-    return [lv for lv in found if lv.available <= lv.reorder_point] if low_only else found
 
 
 async def _reserved(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
@@ -193,17 +220,18 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
     in its unbatched line) are taken from its batches earliest expiry first, as FEFO selling
     would have taken them, and a batch used up that way is left out.
     """
-    # Plain columns, not entities: thousands of batches may be near expiry, and an ORM
-    # object per row cost more than the query (``jxc bench``, alert_scan).
+    # A range over the partial index of in-stock balances by expiry; plain columns, not
+    # entities: thousands of batches may be near expiry (``jxc bench``, alert_scan).
     rows = await uow.session.execute(
         select(*EXPIRING_COLUMNS, Warehouse.code, StockBalance.qty)
-        .join(StockBalance, StockBalance.batch_id == Batch.id)
-        .join(Item, Item.id == Batch.item_id)
+        .select_from(StockBalance)
+        .join(Batch, Batch.id == StockBalance.batch_id)
+        .join(Item, Item.id == StockBalance.item_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-        .where(StockBalance.qty > 0, Batch.expiry.is_not(None), Batch.expiry <= last_day)
-        .order_by(Warehouse.code, Batch.expiry, Batch.received_at, Batch.id)
+        .where(IN_STOCK_WITH_EXPIRY, StockBalance.expiry <= last_day)
+        .order_by(Warehouse.code, StockBalance.expiry, Batch.received_at, Batch.id)
     )
-    deficits = await _deficits(uow, last_day)
+    deficits = await _deficits(uow)
     found = []
     for batch_id, lot, expiry, sku, name, unit, category, cost, code, qty in rows.all():
         owed = deficits.get((code, sku), ZERO)
@@ -220,17 +248,15 @@ async def batches_expiring_by(uow: UnitOfWork, last_day: date) -> list[BatchStoc
     return found
 
 
-async def _deficits(uow: UnitOfWork, last_day: date) -> dict[tuple[str, str], Decimal]:
-    """Per (warehouse, sku) of items with a batch expiring by ``last_day``, how far its
-    negative balances go below zero. Looked up along the item index, not over all balances."""
-    expiring_items = select(Batch.item_id).where(
-        Batch.expiry.is_not(None), Batch.expiry <= last_day
-    )
+async def _deficits(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
+    """Per (warehouse, sku), how far the negative balances go below zero: a few rows, read
+    along the partial index of negative balances."""
     rows = await uow.session.execute(
         select(Warehouse.code, Item.sku, func.sum(StockBalance.qty))
+        .select_from(StockBalance)
         .join(Item, Item.id == StockBalance.item_id)
         .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-        .where(StockBalance.item_id.in_(expiring_items), StockBalance.qty < 0)
+        .where(NEGATIVE)
         .group_by(Warehouse.code, Item.sku)
     )
     return {(code, sku): -total for code, sku, total in rows.all()}

@@ -173,6 +173,7 @@ async def _close(uow: UnitOfWork, approval: Approval, status: str, actor: str, n
     approval.decided_at = uow.now()
     approval.decision_note = note
     if approval.document is not None and status in DOCUMENT_STATUS:
+        await ledger.release_reservation(uow, approval.document)
         approval.document.status = DOCUMENT_STATUS[status]
         # An order that counted the document as shipped or received takes it back. Imported
         # here: orders stand on the ledger, which opens approvals when it loads.

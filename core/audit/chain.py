@@ -42,12 +42,16 @@ def _jsonable(value: Any) -> Any:
 
 
 def canonical(at: datetime, actor: str, action: str, subject: str, payload: Any) -> str:
+    return _canonical(at, actor, action, subject, _jsonable(payload))
+
+
+def _canonical(at: datetime, actor: str, action: str, subject: str, jsonable: Any) -> str:
     body = {
         "at": at.isoformat(),
         "actor": actor,
         "action": action,
         "subject": subject,
-        "payload": _jsonable(payload),
+        "payload": jsonable,
     }
     return json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
@@ -70,7 +74,8 @@ async def append(session: AsyncSession, entries: list[Entry]) -> None:
         # Hash the instant as it will be read back: UTC, to the microsecond.
         at = entry.at.astimezone(UTC)
         payload = _jsonable(entry.payload)
-        digest = chain_hash(prev, canonical(at, entry.actor, entry.action, entry.subject, payload))
+        content = _canonical(at, entry.actor, entry.action, entry.subject, payload)
+        digest = chain_hash(prev, content)
         rows.append(
             {
                 "at": at,

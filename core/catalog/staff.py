@@ -23,6 +23,14 @@ _USER_WITH_WAREHOUSES = (
 )
 
 
+_USERS_WITH_WAREHOUSES = (
+    select(User.userid, User.name, User.role, User.active, Warehouse.code)
+    .outerjoin(UserWarehouse, UserWarehouse.user_id == User.id)
+    .outerjoin(Warehouse, Warehouse.id == UserWarehouse.warehouse_id)
+    .where(User.userid.in_(bindparam("userids", expanding=True)))
+)
+
+
 @dataclass(frozen=True)
 class UserView:
     userid: str
@@ -61,6 +69,20 @@ async def find_user(uow: UnitOfWork, userid: str) -> UserView | None:
         rows = (await connection.execute(_USER_WITH_WAREHOUSES, {"userid": userid})).all()
         cache[userid] = None if not rows else _view_of_rows(rows)
     return cache[userid]
+
+
+async def find_users(uow: UnitOfWork, userids: Collection[str]) -> None:
+    """Bring every one of ``userids`` into the session's memo with one query (a batch)."""
+    cache: dict[str, UserView | None] = uow.session.info.setdefault(USERS_MEMO, {})
+    missing = sorted({userid for userid in userids if userid not in cache})
+    if not missing:
+        return
+    connection = await uow.connection()
+    grouped: dict[str, list[Row[str, str, str, bool, str]]] = {}
+    for row in (await connection.execute(_USERS_WITH_WAREHOUSES, {"userids": missing})).all():
+        grouped.setdefault(row.userid, []).append(row)
+    for userid in missing:
+        cache[userid] = _view_of_rows(grouped[userid]) if userid in grouped else None
 
 
 def _view_of_rows(rows: Sequence[Row[str, str, str, bool, str]]) -> UserView:

@@ -48,6 +48,7 @@ from core.ledger.documents import (
     Planned,
     plan_pending,
     post_pending,
+    release_reservation,
     replay_of,
     submit,
     substitution_views,
@@ -101,6 +102,10 @@ from core.ledger.queries import (
     document,
     list_documents,
     stock_of,
+)
+from core.ledger.together import (
+    Submission,
+    submit_together,
 )
 from core.ledger.validation import (
     BUYING_PRICE,
@@ -156,6 +161,7 @@ __all__ = [
     "ReturnSale",
     "Sell",
     "Shortfall",
+    "Submission",
     "SubstituteOption",
     "Substitution",
     "Take",
@@ -188,12 +194,14 @@ __all__ = [
     "plan_pending",
     "post_pending",
     "post_plan",
+    "release_reservation",
     "replay_of",
     "resolve_lines",
     "return_batches",
     "split_need",
     "stock_of",
     "submit",
+    "submit_together",
     "substitution_text",
     "substitution_views",
 ]

@@ -29,14 +29,20 @@ def auto_lot(expiry: date | None) -> str:
     return DEFAULT_LOT if expiry is None else f"E{expiry:%Y%m%d}"
 
 
+class WouldCreate(Exception):
+    """Planning without writes (a batch of postings) met a batch that does not exist yet."""
+
+
 async def batch_for_receipt(
-    uow: UnitOfWork, item: Item, lot: str | None, expiry: date | None
+    uow: UnitOfWork, item: Item, lot: str | None, expiry: date | None, *, create: bool = True
 ) -> Batch:
     if expiry is None and item.shelf_life_days:
         expiry = uow.today() + timedelta(days=item.shelf_life_days)
     lot = auto_lot(expiry) if lot is None else lot
     batch = await _batch(uow, item, lot)
     if batch is None:
+        if not create:
+            raise WouldCreate(f"batch {lot} of {item.sku}")
         return await _new_batch(uow, item, lot, expiry)
     if expiry is not None and batch.expiry is not None and batch.expiry != expiry:
         raise InvalidInput(
@@ -46,9 +52,14 @@ async def batch_for_receipt(
     return batch
 
 
-async def default_batch(uow: UnitOfWork, item: Item) -> Batch:
+async def default_batch(uow: UnitOfWork, item: Item, *, create: bool = True) -> Batch:
     """The item's batch without lot or expiry: unbatched stock and negative stock."""
-    return await _batch(uow, item, DEFAULT_LOT) or await _new_batch(uow, item, DEFAULT_LOT, None)
+    batch = await _batch(uow, item, DEFAULT_LOT)
+    if batch is not None:
+        return batch
+    if not create:
+        raise WouldCreate(f"default batch of {item.sku}")
+    return await _new_batch(uow, item, DEFAULT_LOT, None)
 
 
 async def _new_batch(uow: UnitOfWork, item: Item, lot: str, expiry: date | None) -> Batch:
@@ -101,7 +112,8 @@ async def locked_balances(
     for balance in rows:
         result[(balance.item_id, balance.warehouse_id)].append(balance)
     for balances in result.values():
-        balances.sort(key=fefo_key)
+        if len(balances) > 1:
+            balances.sort(key=fefo_key)
     return result
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from core import approvals, catalog, money
 from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
 from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
-from core.ledger import batches
+from core.ledger import batches, levels
 from core.ledger import posting as ledger
 from core.ledger.commands import DocumentCommand, Produce, ReturnSale, Transfer
 from core.ledger.documents_view import document_view, line_view, load_document
@@ -26,7 +26,15 @@ from core.ledger.numbering import next_number
 from core.ledger.planning import Allowances, Plan, PlanLine, Planner, Substitution, plan_lines
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
-from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
+from core.storage import (
+    Document,
+    DocumentLine,
+    Item,
+    Partner,
+    StockBalance,
+    UnitOfWork,
+    Warehouse,
+)
 from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
@@ -108,6 +116,7 @@ async def submit(
     if not reasons:
         return await _post_new(uow, header, lines, plan, balances)
     created = await _insert_document(uow, header, lines, DocStatus.PENDING, None)
+    await levels.hold(uow, cmd.doc_type, warehouse.id, [(ln.item, ln.qty) for ln in lines], +1)
     document = await uow.session.get_one(Document, created.document_id)
     approval = await approvals.open_request(
         uow,
@@ -138,6 +147,7 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
         _purchase_costs(document.type, lines),
     )
     await ledger.post_plan(uow, posting, plan, balances, posted_at, decided_by)
+    await release_reservation(uow, document)
     await money.after_post(
         uow,
         document_id=document.id,
@@ -164,6 +174,18 @@ async def post_pending(uow: UnitOfWork, number: str, decided_by: str) -> Posted:
     return Posted(
         document_view(document), result, substitutions=substitution_views(plan.substitutions)
     )
+
+
+async def release_reservation(uow: UnitOfWork, document: Document) -> None:
+    """A pending document is leaving ``pending``: what it held back is free again."""
+    if document.status == DocStatus.PENDING and document.type in levels.RESERVING:
+        rows = await uow.session.execute(
+            select(Item, DocumentLine.qty)
+            .join(DocumentLine, DocumentLine.item_id == Item.id)
+            .where(DocumentLine.document_id == document.id)
+        )
+        lines = [(item, qty) for item, qty in rows.all()]
+        await levels.hold(uow, document.type, document.warehouse_id, lines, -1)
 
 
 @dataclass(frozen=True)

@@ -152,8 +152,12 @@ class Planner:
         doc_type: DocType,
         balances: dict[tuple[int, int], list[StockBalance]],
         allow: Allowances,
+        *,
+        create_batches: bool = True,
     ) -> None:
         self.uow = uow
+        # False: a batch that does not exist yet raises ``batches.WouldCreate`` instead.
+        self.create_batches = create_batches
         self.doc_type = doc_type
         self.balances = balances
         self.allow = allow
@@ -190,7 +194,7 @@ class Planner:
         available = qty - allocation.shortfall
         self.plan.shortfalls.append(Shortfall(line.item, warehouse, qty, available))
         if self.allow.negative:
-            default = await batches.default_batch(self.uow, line.item)
+            default = await batches.default_batch(self.uow, line.item, create=self.create_batches)
             self._add(line, warehouse, default, -allocation.shortfall)
 
     def _note_expired_cover(
@@ -214,9 +218,13 @@ class Planner:
 
     async def _incoming_batch(self, line: PlanLine, warehouse: Warehouse) -> Batch:
         if self.doc_type is DocType.RECEIPT or line.lot is not None or line.expiry is not None:
-            return await batches.batch_for_receipt(self.uow, line.item, line.lot, line.expiry)
+            return await batches.batch_for_receipt(
+                self.uow, line.item, line.lot, line.expiry, create=self.create_batches
+            )
         newest = batches.newest_fresh_batch(self._on_hand(line.item, warehouse), self.uow.today())
-        return newest or await batches.default_batch(self.uow, line.item)
+        return newest or await batches.default_batch(
+            self.uow, line.item, create=self.create_batches
+        )
 
     async def fill_to(self, line: PlanLine, warehouse: Warehouse, counted: Decimal) -> None:
         """Counts: post the variance so the book equals what is on the shelf."""

@@ -3,9 +3,9 @@
 Balances change nowhere else. This is the hot path of every sale, so it speaks Core, not
 the ORM: one multi-row insert of the moves, one executemany of relative balance updates
 (``qty = qty + :delta, version = version + 1``, guarded by the version the planner saw),
-and one insert of the balances that did not exist yet. The balances the planner loaded stay
-in the session's identity map with their new committed values, so a later request in the
-same transaction (group commit) sees them as they now are.
+one insert of the balances that did not exist yet, and one upsert of the stock levels. The
+balances the planner loaded stay in the session's identity map with their new committed
+values, so a later request in the same transaction (group commit) sees them as they now are.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core.errors import ConcurrencyConflict
+from core.ledger import levels
 from core.ledger.planning import Plan, PlannedMove
 from core.storage import StockBalance, StockMove, UnitOfWork, lost_race_on_insert
 from core.views import BalanceView
@@ -96,36 +97,42 @@ async def post_plan(
     if not plan.moves:
         return
     connection = await uow.connection()
-    await connection.execute(
-        insert(MOVES),
-        [
-            {
-                "document_id": posting.document_id,
-                "line_id": posting.line_ids[move.line_no],
-                "item_id": move.item.id,
-                "warehouse_id": move.warehouse.id,
-                "batch_id": move.batch.id,
-                "qty": move.qty,
-                "unit_cost": posting.unit_cost(move),
-                "posted_at": posted_at,
-                "actor": actor,
-            }
-            for move in plan.moves
-        ],
-    )
+    await connection.execute(insert(MOVES), move_rows(posting, plan, posted_at, actor))
     await _update_balances(connection, plan, balances)
     if posting.purchase_costs:
         add_to_batch_costs(posting, plan)
+    changes = levels.LevelChanges.empty()
+    changes.moved(plan.moves)
+    await levels.apply(connection, changes)
+
+
+def move_rows(
+    posting: Posting, plan: Plan, posted_at: datetime, actor: str
+) -> list[dict[str, object]]:
+    return [
+        {
+            "document_id": posting.document_id,
+            "line_id": posting.line_ids[move.line_no],
+            "item_id": move.item.id,
+            "warehouse_id": move.warehouse.id,
+            "batch_id": move.batch.id,
+            "qty": move.qty,
+            "unit_cost": posting.unit_cost(move),
+            "posted_at": posted_at,
+            "actor": actor,
+        }
+        for move in plan.moves
+    ]
 
 
 async def _update_balances(connection: AsyncConnection, plan: Plan, balances: Balances) -> None:
     by_batch = {(b.warehouse_id, b.batch_id): b for group in balances.values() for b in group}
     delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
-    item_of: dict[tuple[int, int], int] = {}
+    moved: dict[tuple[int, int], PlannedMove] = {}
     for move in plan.moves:
         key = (move.warehouse.id, move.batch.id)
         delta[key] += move.qty
-        item_of[key] = move.item.id
+        moved[key] = move
     changed = [(by_batch[key], qty) for key, qty in delta.items() if key in by_batch]
     if changed:
         result = await connection.execute(
@@ -140,11 +147,19 @@ async def _update_balances(connection: AsyncConnection, plan: Plan, balances: Ba
             set_committed_value(balance, "version", balance.version + 1)
     # ``balances`` holds every balance of each pair, so these batches have none yet; a
     # concurrent insert of the same row fails the unique key: a lost race, retried.
-    new = [
-        {"item_id": item_of[key], "warehouse_id": key[0], "batch_id": key[1], "qty": qty}
-        for key, qty in delta.items()
-        if key not in by_batch
-    ]
+    new = [new_balance(moved[key], qty) for key, qty in delta.items() if key not in by_batch]
     if new:
         with lost_race_on_insert("a stock balance"):
-            await connection.execute(insert(BALANCES), [{**row, "version": 1} for row in new])
+            await connection.execute(insert(BALANCES), new)
+
+
+def new_balance(move: PlannedMove, qty: Decimal) -> dict[str, object]:
+    """The row of a balance a move opens (its batch's expiry copied for the expiry index)."""
+    return {
+        "item_id": move.item.id,
+        "warehouse_id": move.warehouse.id,
+        "batch_id": move.batch.id,
+        "qty": qty,
+        "expiry": move.batch.expiry,
+        "version": 1,
+    }

@@ -26,6 +26,8 @@ from core.storage.group_commit import (
     MAX_BATCH,
     CommitterDied,
     GroupCommitter,
+    Settled,
+    Together,
     Work,
 )
 from core.storage.models import (
@@ -49,6 +51,7 @@ from core.storage.models import (
     OutboxMessage,
     Partner,
     StockBalance,
+    StockLevelRow,
     StockMove,
     User,
     UserWarehouse,
@@ -114,8 +117,11 @@ __all__ = [
     "NumberSequence",
     "OutboxMessage",
     "Partner",
+    "Settled",
     "StockBalance",
+    "StockLevelRow",
     "StockMove",
+    "Together",
     "Transact",
     "UnitOfWork",
     "User",

@@ -8,6 +8,9 @@ rolls back only its savepoint — its audit entries and memoised lookups with it
 caller gets the exception; the others still commit. Nobody hears of success before the
 commit that made it durable.
 
+Works of one kind that know how (``Together``: postings) run in one call instead, so that
+their statements go out as one multi-row statement per table for the whole batch.
+
 If the shared commit itself fails (a lost race with another process, a dropped connection),
 each request of the batch runs again alone through ``in_transaction`` and its retries, so a
 batch never fails more than its requests would have one by one.
@@ -31,7 +34,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from core.storage.db_thread import DatabaseThread
 from core.storage.error_reason import short_reason
@@ -52,6 +55,26 @@ class _Request:
     work: Work[Any]
     done: asyncio.Future[Any]
     savepoint: bool = True
+
+
+@dataclass(frozen=True)
+class Settled:
+    """What one work of a batch run together came to: a result, or the error it raised."""
+
+    result: Any = None
+    error: BaseException | None = None
+
+
+class Together(Protocol):
+    """Runs works of one kind in one call: their results, in order, for a shared commit.
+
+    A work with a ``together`` attribute is run through it with the others of its kind in
+    the batch (alone, or when the batch is run again request by request, it is just called).
+    Refusals are results (``Settled.error``); an exception out of ``together`` itself fails
+    the whole shared transaction, which then runs request by request.
+    """
+
+    def __call__(self, uow: UnitOfWork, works: list[Any], /) -> Awaitable[list[Settled]]: ...
 
 
 @dataclass
@@ -184,9 +207,22 @@ class GroupCommitter:
 
     async def _together(self, batch: list[_Request]) -> list[_Outcome]:
         outcomes = []
+        kinds: dict[Together, list[_Request]] = {}
         async with self._uow.fresh() as uow:
             for request in batch:
-                outcomes.append(await _attempt(uow, request))
+                together = getattr(request.work, "together", None)
+                if together is None:
+                    outcomes.append(await _attempt(uow, request))
+                else:
+                    kinds.setdefault(together, []).append(request)
+            for together, requests in kinds.items():
+                if len(requests) == 1:
+                    outcomes.append(await _attempt(uow, requests[0]))
+                    continue
+                settled = await together(uow, [r.work for r in requests])
+                outcomes += [
+                    _Outcome(r, s.result, s.error) for r, s in zip(requests, settled, strict=True)
+                ]
             await uow.commit()
         return outcomes
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     Boolean,
+    Computed,
     Date,
     ForeignKey,
     Index,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -205,19 +207,77 @@ class StockMove(Base):
     line: Mapped[DocumentLine] = relationship()
 
 
+IN_STOCK_WITH_EXPIRY = text("qty > 0 AND expiry IS NOT NULL")
+NEGATIVE = text("qty < 0")
+REORDERED = text("reorder_point > 0")
+
+
 class StockBalance(Base):
     __tablename__ = "stock_balances"
-    __table_args__ = (UniqueConstraint("item_id", "warehouse_id", "batch_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "warehouse_id", "batch_id"),
+        # The expiry alerts read in-stock batches by expiry: a range over this index.
+        Index(
+            "ix_stock_balances_in_stock_expiry",
+            "expiry",
+            "item_id",
+            "warehouse_id",
+            "batch_id",
+            "qty",
+            sqlite_where=IN_STOCK_WITH_EXPIRY,
+            postgresql_where=IN_STOCK_WITH_EXPIRY,
+        ),
+        # Negative stock (sold before booked in) is rare: the expiry alerts net it out.
+        Index(
+            "ix_stock_balances_negative",
+            "item_id",
+            sqlite_where=NEGATIVE,
+            postgresql_where=NEGATIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
     qty: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    # The batch's expiry, copied when the balance is created (a batch's expiry never
+    # changes); ``jxc audit verify`` checks the copy.
+    expiry: Mapped[date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer)
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     batch: Mapped[Batch] = relationship()
+
+
+class StockLevelRow(Base):
+    """One row per item and warehouse (ERPNext's Bin): a cache the ledger keeps in step.
+
+    ``on_hand`` is the sum of the pair's balances, ``reserved`` what pending outgoing
+    documents would take, ``reorder_point`` the item's; ``headroom`` is how far the pair is
+    above its reorder point, so the low-stock alert is a range over ``ix_stock_levels_low``.
+    Posting changes it in the same statement batch as the balances; ``jxc audit verify``
+    checks every column against its source.
+    """
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (
+        Index(
+            "ix_stock_levels_low",
+            "headroom",
+            sqlite_where=REORDERED,
+            postgresql_where=REORDERED,
+        ),
+    )
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"), primary_key=True)
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
+    on_hand: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    reserved: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    reorder_point: Mapped[Decimal] = mapped_column(QTY, default=Decimal(0))
+    headroom: Mapped[Decimal] = mapped_column(
+        QTY, Computed("on_hand - reserved - reorder_point", persisted=True)
+    )
 
 
 class Approval(Base):

@@ -16,7 +16,11 @@ async def test_posting_benchmark_measures_sqlite_and_postgresql(
 ) -> None:
     env = BenchEnv(quick=True, workdir=tmp_path, pg_admin_url=pg_admin_url)
     results = {m.key: m for m in await posting.measure(env, TINY)}
-    assert set(results) == {"posting_ratio_sqlite", "posting_ratio_pg"}
+    assert set(results) == {
+        "posting_ratio_sqlite",
+        "posting_ratio_sqlite_batched",
+        "posting_ratio_pg",
+    }
     for m in results.values():
         raw = m.raw
         assert raw["project_orders_per_s"] > 0 and raw["baseline_orders_per_s"] > 0
@@ -27,4 +31,7 @@ async def test_posting_benchmark_measures_sqlite_and_postgresql(
 
 async def test_without_postgresql_only_sqlite_is_measured(tmp_path: Path) -> None:
     env = BenchEnv(quick=True, workdir=tmp_path, pg_admin_url=None)
-    assert [m.key for m in await posting.measure(env, TINY)] == ["posting_ratio_sqlite"]
+    assert [m.key for m in await posting.measure(env, TINY)] == [
+        "posting_ratio_sqlite",
+        "posting_ratio_sqlite_batched",
+    ]
