@@ -164,7 +164,7 @@ async def _prepare(
     if not money.keeps_stock(warehouse):
         return None
     lines = await resolve_lines(uow, cmd)
-    lines = await docs._attach_parts(uow, cmd.doc_type, lines, uow.now())
+    lines = await docs._attach_parts(uow, cmd.doc_type, lines, uow.now(), warehouse)
     if any(line.parts for line in lines):
         return None
     original = await docs._original_sale(uow, cmd, warehouse)
