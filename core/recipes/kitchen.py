@@ -1,5 +1,7 @@
 """Kitchen facts for the issue anomaly rule: who issued which ingredient when (领用), and what
-the kit sales in between used by their recipes (the parts each sale backflushed, as posted).
+the kit sales in between used by their recipes: the parts each sale backflushed, as posted (so
+the substitutes it took), or, where the kitchen works by issue and the sale moved no stock, its
+line × the recipe version in force when it was made.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.orm import aliased
 
 from core.catalog import ItemKind
 from core.doctypes import DocStatus, DocType
+from core.recipes.stockless import stockless_kit_parts
 from core.storage import Document, DocumentLine, Item, Partner, StockMove, UnitOfWork, Warehouse
 
 
@@ -45,6 +48,33 @@ class KitchenMove:
 
 async def kitchen_moves(uow: UnitOfWork, since: datetime, until: datetime) -> list[KitchenMove]:
     """Issues and kit sales' parts posted in [since, until), oldest first."""
+    moves = await _moved(uow, since, until)
+    for part in await stockless_kit_parts(uow, since, until):
+        if part.qty <= 0:
+            continue  # a kit sold back, as a backflushed one's returned parts, explains no issue
+        item = part.item
+        moves.append(
+            KitchenMove(
+                document=part.document,
+                doc_type=DocType.SALE,
+                warehouse=part.warehouse,
+                actor=part.actor,
+                at=part.at,
+                department=None,
+                line=part.line,
+                sku=item.sku,
+                name=item.name,
+                unit=item.unit,
+                qty=part.qty,
+                cost=item.cost,
+                sales_value=part.sales_value,
+            )
+        )
+    # Stable: each document's moves stay together and in order.
+    return sorted(moves, key=lambda move: move.at)
+
+
+async def _moved(uow: UnitOfWork, since: datetime, until: datetime) -> list[KitchenMove]:
     line_item = aliased(Item)
     rows = await uow.session.execute(
         select(

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from core import catalog
 from core.catalog import ItemKind
 from core.doctypes import DocStatus, DocType
-from core.recipes.bom import all_versions, version_at
+from core.recipes.stockless import stockless_kit_parts
 from core.recipes.tables import BomLine, ProductionUse, SubstituteRule
 from core.storage import Document, DocumentLine, Item, StockMove, UnitOfWork
 
@@ -124,8 +124,8 @@ async def usage(
         planned = planned.where(Document.warehouse_id == warehouse_id)
     for qty, item in await uow.session.execute(planned):
         row(item).theoretical += qty
-    for item, qty in await _stockless_kit_use(uow, start, end, warehouse_id):
-        row(item).theoretical += qty
+    for part in await stockless_kit_parts(uow, start, end, warehouse_id):
+        row(part.item).theoretical += part.qty
     found = [r for r in rows.values() if r.theoretical or r.actual]
     for r in found:
         del r.documents[EVIDENCE:]
@@ -136,34 +136,3 @@ async def _ingredients(uow: UnitOfWork) -> set[int]:
     components = await uow.session.scalars(select(BomLine.component_id).distinct())
     substitutes = await uow.session.scalars(select(SubstituteRule.substitute_id).distinct())
     return set(components) | set(substitutes)
-
-
-async def _stockless_kit_use(
-    uow: UnitOfWork, start: datetime, end: datetime, warehouse_id: int | None
-) -> list[tuple[Item, Decimal]]:
-    """Kit sales that moved no stock (the kitchen works by issue) × their recipe, per part."""
-    moved = select(StockMove.id).where(StockMove.line_id == DocumentLine.id).exists()
-    lines = (
-        select(DocumentLine.item_id, DocumentLine.qty, Document.created_at)
-        .join(Document, Document.id == DocumentLine.document_id)
-        .join(Item, Item.id == DocumentLine.item_id)
-        .where(
-            Document.type == DocType.SALE,
-            Document.status == DocStatus.POSTED,
-            Document.posted_at >= start,
-            Document.posted_at < end,
-            Item.kind == ItemKind.KIT,
-            ~moved,
-        )
-    )
-    if warehouse_id is not None:
-        lines = lines.where(Document.warehouse_id == warehouse_id)
-    found = (await uow.session.execute(lines)).all()
-    history = await all_versions(uow, {product for product, _, _ in found})
-    used: list[tuple[Item, Decimal]] = []
-    for product, qty, made in found:
-        version = version_at(history.get(product, []), made)
-        if version is None:
-            continue
-        used.extend((c.item, c.sold(qty)) for c in version.components)
-    return used

@@ -1,10 +1,11 @@
 """Who issues (领用) more of an ingredient than the kit sales since the last issue used.
 
 A kitchen restocks to its usual level: each issue of an ingredient replaces what the kit
-sales since the previous issue of it used by their recipes (as backflushed), plus the
-kitchen's usual waste. What an issue takes beyond that is its *excess*; a person's day is the
-excess of their issues that day as a share of the sales those issues replaced, so volume, the
-festival peak or a dish's price never raise it.
+sales since the previous issue of it used by their recipes (as backflushed, or, where the
+kitchen works by issue, each sold line × its recipe), plus the kitchen's usual waste. What an
+issue takes beyond that is its *excess*; a person's day is the excess of their issues that day
+as a share of the sales those issues replaced, so volume, the festival peak or a dish's price
+never raise it.
 
 Each person is judged against their own usual share (blended with the kitchen's, or the
 chain's, for a newcomer), in units of the kitchen's usual day-to-day spread, by a CUSUM over

@@ -139,4 +139,7 @@ def test_init_with_the_restaurant_demo_gives_its_known_usage_from_the_cli(tmp_pa
     assert "厨房\t36\t*\t合计\t\t\t¥2,052.60" in lines
     # Only the issues took stock: 24 kg of beef delivered, 21 kg issued.
     assert "MAIN\ton hand 3\t" in jxc(tmp_path, "stock", "牛肉").stdout
+    # The same 11% over every day is the kitchen's usual, not a cook starting to take more.
+    issues = jxc(tmp_path, "alerts", "run", "issue-anomaly")
+    assert issues.returncode == 0 and "found 0, alerted 0" in issues.stdout
     assert jxc(tmp_path, "audit", "verify").returncode == 0
