@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from bot.sandbox import demo_money
 from core import catalog, ledger, orders
+from core.catalog import ItemKind, NewItem
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork, in_transaction
 
@@ -141,26 +142,38 @@ async def _record(cmd: Receive | Sell, uow: UnitOfWork) -> object:
     return await ledger.submit(uow, cmd, enforce_policy=False)
 
 
-async def _catalogue_and_staff(uow: UnitOfWork) -> None:
-    catalog.add_items(
-        uow,
-        (
-            catalog.NewItem(
-                sku=sku,
-                name=name,
-                category=category,
-                unit=unit,
-                unit_precision=precision,
-                price=Decimal(price),
-                cost=Decimal(cost),
-                shelf_life_days=shelf,
-                reorder_point=Decimal(reorder),
-                reorder_qty=Decimal(reorder * 3),
-                batch_tracked=shelf is not None,
-            )
-            for sku, name, category, unit, precision, price, cost, shelf, reorder in CATALOGUE
-        ),
+def demo_item(
+    sku: str,
+    name: str,
+    category: str,
+    unit: str,
+    precision: int,
+    price: str,
+    cost: str,
+    shelf: int | None,
+    reorder: int,
+    kind: str = ItemKind.STOCK,
+) -> NewItem:
+    """A demo shop's item: batch-tracked when it has a shelf life, reordering three times
+    its reorder point."""
+    return NewItem(
+        sku=sku,
+        name=name,
+        category=category,
+        unit=unit,
+        unit_precision=precision,
+        price=Decimal(price),
+        cost=Decimal(cost),
+        shelf_life_days=shelf,
+        reorder_point=Decimal(reorder),
+        reorder_qty=Decimal(reorder * 3),
+        batch_tracked=shelf is not None,
+        kind=ItemKind(kind),
     )
+
+
+async def _catalogue_and_staff(uow: UnitOfWork) -> None:
+    catalog.add_items(uow, (demo_item(*entry) for entry in CATALOGUE))
     await uow.session.flush()
     for sku, code, pack in BARCODES:
         await orders.add_barcode(uow, "sandbox", sku, code, Decimal(pack))

@@ -15,7 +15,6 @@ from functools import partial
 from bot.sandbox import demo_data, demo_trade
 from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
 from core import catalog, ledger
-from core.catalog import ItemKind, NewItem
 from core.importer import Row
 from core.ledger import Line, Receive, Sell
 from core.recipes import bom_import, production, substitutes
@@ -142,7 +141,7 @@ async def _shop(
     since: datetime,
 ) -> None:
     async def work(u: UnitOfWork) -> None:
-        catalog.add_items(u, map(_new_item, catalogue))
+        catalog.add_items(u, (demo_data.demo_item(*entry) for entry in catalogue))
         for userid, name, role in STAFF:
             await catalog.save_user(u, "sandbox", userid, name, role, ["MAIN"])
         await catalog.configure_warehouse(
@@ -156,24 +155,6 @@ async def _shop(
             await substitutes.load_substitutes(u, _rows(columns, rules), "sandbox", "demo")
 
     await in_transaction(uow, work)
-
-
-def _new_item(entry: Entry) -> NewItem:
-    sku, name, category, unit, precision, price, cost, shelf, reorder, kind = entry
-    return NewItem(
-        sku=sku,
-        name=name,
-        category=category,
-        unit=unit,
-        unit_precision=precision,
-        price=Decimal(price),
-        cost=Decimal(cost),
-        shelf_life_days=shelf,
-        reorder_point=Decimal(reorder),
-        reorder_qty=Decimal(reorder * 3),
-        batch_tracked=shelf is not None,
-        kind=ItemKind(kind),
-    )
 
 
 def _rows(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[tuple[int, Row]]:

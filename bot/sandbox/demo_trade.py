@@ -11,9 +11,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from functools import partial
 
-from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT
+from bot.sandbox.demo_data import PURCHASING_CHAT, STAFF, STORE_CHAT, demo_item
 from core import catalog, ledger, money, orders
-from core.catalog import NewItem
 from core.ledger import Line, Receive, Sell
 from core.money import Broker, PartnerFields, RecordPayment
 from core.storage import UnitOfWork, in_transaction
@@ -66,19 +65,7 @@ async def _goods_partners_and_staff(uow: UnitOfWork) -> None:
     catalog.add_items(
         uow,
         (
-            NewItem(
-                sku=sku,
-                name=name,
-                category="粮油",
-                unit=unit,
-                unit_precision=precision,
-                price=Decimal(price),
-                cost=Decimal(cost),
-                shelf_life_days=None,
-                reorder_point=Decimal(0),
-                reorder_qty=Decimal(0),
-                batch_tracked=False,
-            )
+            demo_item(sku, name, "粮油", unit, precision, price, cost, None, 0)
             for sku, name, unit, precision, price, cost in GOODS
         ),
     )
