@@ -13,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import func, or_, select
 
 from core.catalog import staff
+from core.catalog.lookup import item_view
 from core.catalog.units import unit_precision
 from core.doctypes import APPROVER_ROLES
 from core.errors import InvalidInput, PermissionDenied
@@ -66,17 +67,7 @@ async def add_item(uow: UnitOfWork, cmd: AddItem) -> ItemView:
             "reorder_point": str(item.reorder_point),
         },
     )
-    return ItemView(
-        item.sku,
-        item.name,
-        item.unit,
-        item.barcode,
-        item.price,
-        item.cost,
-        item.category,
-        item.shelf_life_days,
-        item.reorder_point,
-    )
+    return item_view(item)
 
 
 def _check(cmd: AddItem) -> None:
