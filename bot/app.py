@@ -45,7 +45,7 @@ from bot.workers import Workers
 from config import Settings
 from core import presets, storage
 from core.archive import ArchiveDatabase, archive_url
-from core.clock import Clock, utcnow
+from core.common import Clock, utcnow
 from core.storage import (
     DatabaseThread,
     GroupCommitter,

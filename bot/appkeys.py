@@ -15,7 +15,7 @@ from bot.wecom_crypto import CallbackCrypto
 from bot.workers import Workers
 from config import Settings
 from core.archive import ArchiveDatabase
-from core.clock import Clock
+from core.common import Clock
 from core.storage import DatabaseThread, GroupCommitter, Transact, UnitOfWork
 
 

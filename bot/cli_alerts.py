@@ -9,8 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
-from core.clock import parse_instant
-from core.errors import DomainError
+from core.common import DomainError, parse_instant
 from notifications.registry import RULES, run_and_commit
 
 

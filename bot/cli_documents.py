@@ -11,11 +11,9 @@ from zoneinfo import ZoneInfo
 from bot.cli_ledger import unit_of_work
 from core import archive, ledger
 from core.archive import cutoff
-from core.errors import DomainError
-from core.fmt import plain_qty
+from core.common import DocumentView, DomainError, Page, plain_qty
 from core.ledger import MAX_PAGE, DocumentFilter
 from core.storage import UnitOfWork
-from core.views import DocumentView, Page
 
 Pages = Callable[[UnitOfWork, DocumentFilter, str | None], Awaitable[Page[DocumentView]]]
 

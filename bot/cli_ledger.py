@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 from config import Settings
 from core import audit, catalog, importer, orders, storage
 from core.archive import ArchiveDatabase, archive_url
-from core.errors import DomainError
-from core.fmt import plain_qty
+from core.common import DomainError, plain_qty
 from core.storage import UnitOfWork, create_engine, create_sessionmaker, in_transaction
 
 T = TypeVar("T")

@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.cli_ledger import CLI_ACTOR, _fail, _run
 from core import money
-from core.errors import DomainError
+from core.common import DomainError
 from core.money import GROUPINGS
 
 

@@ -15,9 +15,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import unit_of_work
+from core.common import QueuedMessage
 from core.messaging import outbox
 from core.storage import UnitOfWork, in_transaction
-from core.views import QueuedMessage
 
 SHOWN_KEY_CHARS = 4
 

@@ -13,7 +13,7 @@ from bot.cli_ledger import CLI_ACTOR, unit_of_work
 from bot.sandbox import demo_data
 from bot.sandbox.demo_kitchen import seed_demo
 from core import presets, storage
-from core.errors import DomainError
+from core.common import DomainError
 from core.storage import create_engine, in_transaction
 
 

@@ -15,8 +15,7 @@ from zoneinfo import ZoneInfo
 
 from bot.cli_ledger import CLI_ACTOR, unit_of_work
 from core import recipes
-from core.errors import DomainError
-from core.fmt import money, plain_qty
+from core.common import DomainError, money, plain_qty
 from core.recipes import bom_import, substitutes, usage
 from core.storage import in_transaction
 

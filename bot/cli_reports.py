@@ -18,7 +18,7 @@ from tqdm import tqdm
 from bot.cli_ledger import unit_of_work
 from config import Settings
 from core import reports
-from core.errors import DomainError
+from core.common import DomainError
 
 
 def add_parsers(commands: Any, command: Callable[[Any, Callable[..., Any]], None]) -> None:

@@ -55,7 +55,7 @@ from bot.wecom_messages import (
     TextMessage,
     message_xml,
 )
-from core.clock import Clock, utcnow
+from core.common import Clock, utcnow
 
 API_PREFIX = "/cgi-bin/"
 TOKEN_ERRMSG = {

@@ -26,10 +26,9 @@ from functools import partial
 
 from bot.wecom_messages import CardClick, MenuClick, ScanEvent, TextMessage, message_from_payload
 from core import catalog
-from core.doctypes import Role
+from core.common import ReceivedMessage, Role
 from core.messaging import inbox, outbox
 from core.storage import CommitterDied, Transact, UnitOfWork, own_transactions, short_reason
-from core.views import ReceivedMessage
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)

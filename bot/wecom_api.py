@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 from pydantic import SecretStr
 
-from core.clock import Clock, utcnow
+from core.common import Clock, utcnow
 from core.messaging.outbox import DUPLICATE_CHECK_INTERVAL
 
 log = logging.getLogger(__name__)

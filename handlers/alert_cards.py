@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from core import analytics, catalog, orders
-from core.doctypes import APPROVAL_PREFIX, ROLE_NAMES, Role
+from core.common import APPROVAL_PREFIX, ROLE_NAMES, Role
 from core.ledger import Line, Transfer, WriteOff
 from core.messaging import alert_cards, outbox
 from core.messaging.alert_cards import CLOSED, OPEN, AlertCardView

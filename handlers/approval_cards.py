@@ -6,10 +6,8 @@ from dataclasses import replace
 
 from core import approvals, catalog
 from core.approvals import SUBJECT_NAMES, Decision
-from core.doctypes import APPROVER_ROLES
-from core.fmt import money
+from core.common import APPROVER_ROLES, ApprovalView, money
 from core.messaging import outbox
-from core.views import ApprovalView
 from handlers.cards import Card, CardButton
 from handlers.router import Context, bounded_key
 from rendering import local_time

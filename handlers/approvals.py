@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from core import approvals
 from core.approvals import REJECTED, SUBJECT_NAMES, Decision
-from core.doctypes import APPROVAL_STATUS_NAMES
-from core.errors import InvalidInput
-from core.views import ApprovalView, Posted, PriceChanged
+from core.common import APPROVAL_STATUS_NAMES, ApprovalView, InvalidInput, Posted, PriceChanged
 from handlers import approval_cards
 from handlers.grammar import normalize
 from handlers.render import render

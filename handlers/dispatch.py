@@ -16,8 +16,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from core import catalog
-from core.errors import AmbiguousItem, DomainError, InvalidInput, NotFound
-from core.fmt import split_message
+from core.common import AmbiguousItem, DomainError, InvalidInput, NotFound, split_message
 from core.messaging import outbox
 from core.storage import UnitOfWork
 from handlers import (

@@ -13,8 +13,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from core import catalog
-from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
-from core.errors import InvalidInput, PermissionDenied
+from core.common import (
+    DOC_STATUS_NAMES,
+    DOC_TYPE_NAMES,
+    DocStatus,
+    DocType,
+    InvalidInput,
+    PermissionDenied,
+)
 from core.ledger import DocumentFilter
 from handlers.grammar import parse_date, split_options
 from handlers.router import Context

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from core import archive, ledger
-from core.errors import PermissionDenied
+from core.common import PermissionDenied
 from core.ledger import DocumentFilter
 from core.messaging import conversation
 from handlers import doc_filters

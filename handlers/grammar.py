@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 
 NUMBER = r"[-+]?\d+(?:\.\d+)?"
 QTY_TOKEN = re.compile(rf"({NUMBER})([^\d\s.]*)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import approvals
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.ledger import ChangePrice, Count, Transfer, WriteOff
 from handlers import items, orders, posting
 from handlers.grammar import (

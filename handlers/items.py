@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from core import catalog
-from core.errors import InvalidInput, UnknownItem
+from core.common import InvalidInput, ItemView, UnknownItem
 from core.ledger import Line
-from core.views import ItemView
 from handlers.grammar import ItemLine, Request
 from handlers.router import APPROVERS, Context
 

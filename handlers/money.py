@@ -5,8 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import money
-from core.doctypes import Role
-from core.errors import InvalidInput, NotFound
+from core.common import InvalidInput, NotFound, Role
 from core.money import ADVANCE_NAMES, SIDE_NAMES, PartnerFields
 from handlers import items
 from handlers.doc_filters import period_days

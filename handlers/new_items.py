@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core import catalog
 from core.catalog import EXAMPLE
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.ledger import AddItem
 from handlers.grammar import normalize, parse_number, parse_price, split_options
 from handlers.router import APPROVERS, Context, Reply, Router

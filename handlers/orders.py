@@ -8,10 +8,9 @@ from datetime import datetime, time
 from decimal import Decimal
 
 from core import orders
-from core.errors import InvalidInput
+from core.common import InvalidInput, Posted
 from core.ledger import Line
 from core.orders import PICK, PURCHASE, RECEIVE, SALES, NewOrder
-from core.views import Posted
 from handlers import doc_filters, items, posting
 from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request, split_options
 from handlers.router import APPROVERS, SHOP, STAFF, SUPPLY, Context, Reply, Router

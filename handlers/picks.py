@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from core.errors import AmbiguousItem
+from core.common import AmbiguousItem
 from core.messaging import conversation
 from handlers.router import Context, Reply
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from core import ledger
 from core.approvals import SUBJECT_NAMES
+from core.common import ApprovalView, DocumentView, Posted
 from core.ledger import DocumentCommand
 from core.money import SIDE_NAMES, balance_after
-from core.views import ApprovalView, DocumentView, Posted
 from handlers import approval_cards
 from handlers.grammar import Request
 from handlers.router import Context, Reply

@@ -7,11 +7,9 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 from core import recipes
-from core.doctypes import Role
-from core.errors import InvalidInput
+from core.common import InvalidInput, NeedsApproval, Posted, Role
 from core.recipes import issue as issuing
 from core.recipes import production, recipe_view, usage
-from core.views import NeedsApproval, Posted
 from handlers import doc_filters, items, posting
 from handlers.grammar import Spec, normalize, parse_request, split_options
 from handlers.router import ANY, SHOP, Context, Reply, Router

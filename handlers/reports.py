@@ -8,8 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core import reports
-from core.doctypes import Role
-from core.errors import InvalidInput
+from core.common import InvalidInput, Role
 from handlers.render import render
 from handlers.router import Attachment, Context, Reply, Router
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from core import catalog
 from core.catalog import DEFAULT_WAREHOUSE, UserView
-from core.doctypes import ROLE_NAMES, Role
+from core.common import ROLE_NAMES, Role
 from core.storage import UnitOfWork
 from handlers.inbound import Inbound
 from handlers.render import render

@@ -8,7 +8,7 @@ open. An expired session answers that it ended instead of applying the scan.
 from __future__ import annotations
 
 from core import catalog, orders
-from core.errors import DomainError, NotFound
+from core.common import DomainError, NotFound
 from core.orders import COUNT, PICK, RECEIVE, Ended, UnknownCode
 from handlers import menu
 from handlers.router import APPROVERS, Context, Reply

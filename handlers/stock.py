@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from core import money, orders
-from core.errors import UnknownItem
+from core.common import UnknownItem
 from handlers.grammar import normalize, split_options
 from handlers.items import new_item_hint
 from handlers.router import ANY, Context, Reply, Router

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from core import approvals
 from core.approvals import SUBJECT_NAMES
+from core.common import ApprovalView
 from core.messaging import outbox
 from core.storage import UnitOfWork
-from core.views import ApprovalView
 from notifications.render import render
 
 

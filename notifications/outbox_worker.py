@@ -38,10 +38,9 @@ from typing import Any, Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.clock import Clock
+from core.common import Clock, OutgoingMessage
 from core.messaging import outbox
 from core.storage import Transact, UnitOfWork, own_transactions, short_reason
-from core.views import OutgoingMessage
 from notifications.rate_limit import RateLimiter, rate_keys
 
 log = logging.getLogger(__name__)

@@ -15,8 +15,7 @@ from dataclasses import dataclass
 
 from core import catalog
 from core.catalog import WarehouseView
-from core.doctypes import Role
-from core.fmt import split_message
+from core.common import Role, split_message
 from core.messaging import enqueue, markdown_payload
 from core.messaging.outbox import media_payload
 from core.storage import UnitOfWork

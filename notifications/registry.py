@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import UnitOfWork
 from notifications.recipients import Route, group, managers, purchasing, reviewers
 from notifications.report import RuleReport, RuleRun

@@ -25,11 +25,10 @@ from apscheduler.triggers.cron import CronTrigger
 
 from config import Settings
 from core import approvals
-from core.clock import Clock, utcnow
+from core.common import ApprovalView, Clock, utcnow
 from core.messaging import leases
 from core.presets import Profile
 from core.storage import Transact, UnitOfWork
-from core.views import ApprovalView
 from notifications.registry import RULES, run_rule
 from notifications.report import RuleReport
 from notifications.scan_session_expiry import end_idle_sessions

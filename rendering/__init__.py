@@ -13,8 +13,15 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
-from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, DocStatus, DocType
-from core.fmt import money, plain_qty, qty_text
+from core.common import (
+    DOC_STATUS_NAMES,
+    DOC_TYPE_NAMES,
+    DocStatus,
+    DocType,
+    money,
+    plain_qty,
+    qty_text,
+)
 from core.ledger import PARTNER_KIND
 
 PARTNER_LABELS = {"customer": "客户", "supplier": "供应商", "department": "部门"}

@@ -30,7 +30,7 @@ from bot.appkeys import CLOCK, SETTINGS, WORKERS, new_uow
 from bot.sandbox.chatlog import ChatEvent, group_chat, user_chat
 from bot.sandbox.demo_data import PURCHASING_CHAT, SCAN_CODES, STAFF, STORE_CHAT
 from bot.sandbox.state import SANDBOX, Sandbox
-from core.doctypes import ROLE_NAMES, Role
+from core.common import ROLE_NAMES, Role
 from notifications.registry import RULES, run_and_commit
 
 STATIC = Path(__file__).with_name("static")

@@ -24,7 +24,7 @@ from bot.sandbox.state import SANDBOX, Sandbox
 from config import Settings
 from config.settings import with_sandbox_wecom
 from core import presets
-from core.clock import Clock, utcnow
+from core.common import Clock, utcnow
 from core.storage import in_transaction
 from handlers.menu import app_menu
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, func, select
 
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.storage import (
     Approval,
     Document,

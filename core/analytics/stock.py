@@ -12,7 +12,7 @@ from sqlalchemy import and_, func, select, text
 
 from core import orders
 from core.analytics.documents import SalesLine
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.ledger import OUTGOING
 from core.storage import (
     Batch,

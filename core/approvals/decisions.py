@@ -12,10 +12,16 @@ from core import catalog, ledger
 from core.approvals import prices, records
 from core.approvals.recheck import recheck
 from core.approvals.records import PENDING, approval_view
-from core.doctypes import APPROVAL_STATUS_NAMES, DocStatus
-from core.errors import ApprovalError, PermissionDenied
+from core.common import (
+    APPROVAL_STATUS_NAMES,
+    ApprovalError,
+    ApprovalView,
+    DocStatus,
+    PermissionDenied,
+    Posted,
+    PriceChanged,
+)
 from core.storage import Approval, UnitOfWork
-from core.views import ApprovalView, Posted, PriceChanged
 
 APPROVED, REJECTED, EXPIRED = "approved", "rejected", "expired"
 CONFLICTED, CANCELLED = "conflicted", "cancelled"

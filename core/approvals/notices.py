@@ -12,10 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core.doctypes import APPROVAL_STATUS_NAMES
+from core.common import APPROVAL_STATUS_NAMES, ApprovalView
 from core.messaging import outbox
 from core.storage import OutboxMessage, UnitOfWork
-from core.views import ApprovalView
 
 
 def card_key(number: str) -> str:

@@ -10,12 +10,10 @@ from decimal import Decimal
 from typing import Any
 
 from core import catalog, ledger, money
-from core.doctypes import DocType, Role
-from core.fmt import plain_qty
+from core.common import Change, DocType, Role, plain_qty
 from core.ledger.planning import Allowances, Plan
 from core.ledger.policy import Reason, WarehousePolicy, approval_reasons
 from core.storage import Document, StockBalance, UnitOfWork
-from core.views import Change
 
 
 async def balances_changed_since(uow: UnitOfWork, seen: dict[str, Any]) -> bool:

@@ -8,14 +8,19 @@ from sqlalchemy import select
 
 from core import catalog
 from core.approvals import records
-from core.doctypes import Role
-from core.errors import InvalidInput, PermissionDenied
-from core.fmt import money
+from core.common import (
+    Change,
+    InvalidInput,
+    NeedsApproval,
+    PermissionDenied,
+    PriceChanged,
+    Role,
+    money,
+)
 from core.ledger.commands import ChangePrice
 from core.ledger.validation import check_price
 from core.money.tables import ListPrice
 from core.storage import Approval, Item, UnitOfWork
-from core.views import Change, NeedsApproval, PriceChanged
 
 
 async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApproval:

@@ -21,11 +21,9 @@ from decimal import Decimal
 from typing import Literal
 
 from core.approvals import pending, prices
-from core.errors import DomainError
-from core.fmt import money
+from core.common import Change, DomainError, money
 from core.ledger.documents_view import load_document
 from core.storage import Approval, UnitOfWork
-from core.views import Change
 
 Verdict = Literal["apply", "refresh", "void"]
 

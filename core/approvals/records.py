@@ -9,12 +9,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
-from core.doctypes import APPROVAL_PREFIX
-from core.errors import NotFound
+from core.common import APPROVAL_PREFIX, ApprovalView, Change, NotFound
 from core.ledger.documents_view import DOCUMENT_LOAD, document_view
 from core.ledger.numbering import next_number
 from core.storage import Approval, Document, Item, UnitOfWork, Warehouse
-from core.views import ApprovalView, Change
 
 PENDING = "pending"
 _NUMBER_BY_KEY = select(Approval.number).where(Approval.idempotency_key == bindparam("key"))

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.storage import Document, DocumentLine, StockMove, UnitOfWork
 
 ACTOR = "archive"

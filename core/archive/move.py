@@ -50,7 +50,7 @@ from core.archive.carry_forward import (
     opening_number,
 )
 from core.archive.database import ArchiveDatabase
-from core.doctypes import DocStatus
+from core.common import DocStatus
 from core.storage import (
     Approval,
     Batch,

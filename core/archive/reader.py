@@ -9,10 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core import ledger
-from core.errors import NotFound
+from core.common import DocumentView, NotFound, Page
 from core.ledger import DocumentFilter
 from core.storage import UnitOfWork
-from core.views import DocumentView, Page
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import func, select
 
 from core.audit.chain import GENESIS, HEAD_ID, canonical, chain_hash
-from core.doctypes import RESERVING_TYPES, DocStatus
+from core.common import RESERVING_TYPES, DocStatus
 from core.storage.models import (
     AuditHead,
     AuditLog,

@@ -10,9 +10,8 @@ from collections.abc import Collection
 
 from sqlalchemy import bindparam, func, or_, select
 
-from core.errors import AmbiguousItem, InvalidInput, NotFound, UnknownItem
+from core.common import AmbiguousItem, InvalidInput, ItemView, NotFound, UnknownItem
 from core.storage import Item, Partner, UnitOfWork, Warehouse
-from core.views import ItemView
 
 DEFAULT_WAREHOUSE = "MAIN"
 _ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))

@@ -15,13 +15,10 @@ from sqlalchemy import func, or_, select
 from core.catalog import staff
 from core.catalog.lookup import item_view
 from core.catalog.units import unit_precision
-from core.doctypes import APPROVER_ROLES
-from core.errors import InvalidInput, PermissionDenied
-from core.fmt import money
+from core.common import APPROVER_ROLES, InvalidInput, ItemView, PermissionDenied, money
 from core.ledger.commands import AddItem
 from core.ledger.validation import check_price
 from core.storage import Item, UnitOfWork
-from core.views import ItemView
 
 BARCODE = re.compile(r"\d{4,14}")
 SKU = re.compile(r"[0-9A-Za-z_\-.]{1,64}")

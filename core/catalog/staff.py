@@ -9,8 +9,7 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.orm import selectinload
 
 from core.catalog.lookup import DEFAULT_WAREHOUSE, warehouse_by_code
-from core.doctypes import APPROVER_ROLES, ROLE_NAMES, Role
-from core.errors import InvalidInput
+from core.common import APPROVER_ROLES, ROLE_NAMES, InvalidInput, Role
 from core.storage import UnitOfWork, User, UserWarehouse, Warehouse
 
 # Session-info key of the memo of users by WeCom userid.

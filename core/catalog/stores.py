@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.catalog.lookup import warehouse_by_code
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import StockBalance, UnitOfWork, Warehouse
 
 # How a warehouse's kit sales use their ingredients: taken from stock at the sale (backflush),

@@ -5,7 +5,7 @@ numbers, and nothing is written unless every row is good. Other packages' files 
 substitutes) are read and checked with the same rows and errors.
 """
 
-from core.errors import ImportFailed
+from core.common import ImportFailed
 from core.importer.history import import_documents
 from core.importer.items import ItemImport, import_items
 from core.importer.rows import RowErrors, decimal_text

@@ -13,9 +13,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core import ledger
-from core.clock import parse_instant
-from core.doctypes import DocType
-from core.errors import DomainError, ImportFailed
+from core.common import DocType, DomainError, ImportFailed, parse_instant
 from core.importer.rows import RowErrors, decimal_text
 from core.importer.tables import Row, read_rows
 from core.ledger import COMMANDS, DocumentCommand, Line, Transfer

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
-from core.errors import ImportFailed
+from core.common import ImportFailed
 
 T = TypeVar("T")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from openpyxl import load_workbook
 
-from core.errors import ImportFailed
+from core.common import ImportFailed
 
 Row = dict[str, str]
 

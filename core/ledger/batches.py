@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import (
     Batch,
     Document,

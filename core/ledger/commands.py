@@ -7,7 +7,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import ClassVar
 
-from core.doctypes import DocType
+from core.common import DocType
 
 
 @dataclass(frozen=True)

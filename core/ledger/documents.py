@@ -16,8 +16,21 @@ from sqlalchemy import Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import approvals, catalog, money
-from core.doctypes import DOC_PREFIX, DocStatus, DocType, Role
-from core.errors import ConcurrencyConflict, InvalidInput, NotFound, PermissionDenied
+from core.common import (
+    DOC_PREFIX,
+    BalanceView,
+    ConcurrencyConflict,
+    DocStatus,
+    DocType,
+    DocumentView,
+    InvalidInput,
+    NeedsApproval,
+    NotFound,
+    PermissionDenied,
+    Posted,
+    Role,
+    SubstitutionView,
+)
 from core.ledger import batches, levels
 from core.ledger import posting as ledger
 from core.ledger.commands import DocumentCommand, Produce, ReturnSale, Transfer
@@ -35,7 +48,6 @@ from core.storage import (
     UnitOfWork,
     Warehouse,
 )
-from core.views import BalanceView, DocumentView, NeedsApproval, Posted, SubstitutionView
 
 DOCUMENTS = cast(Table, Document.__table__)
 LINES = cast(Table, DocumentLine.__table__)

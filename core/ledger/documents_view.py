@@ -5,10 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core.errors import NotFound
+from core.common import DocumentView, LineView, NotFound
 from core.ledger.planning import PlanLine
 from core.storage import Document, DocumentLine, UnitOfWork
-from core.views import DocumentView, LineView
 
 DOCUMENT_LOAD = (
     selectinload(Document.lines).selectinload(DocumentLine.item),

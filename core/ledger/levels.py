@@ -18,7 +18,7 @@ from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from core.doctypes import RESERVING_TYPES
+from core.common import RESERVING_TYPES
 from core.ledger.planning import PlannedMove
 from core.storage import Item, StockLevelRow, UnitOfWork
 

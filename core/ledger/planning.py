@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
-from core.doctypes import DocType
+from core.common import DocType
 from core.ledger import batches
 from core.storage import Batch, Item, StockBalance, UnitOfWork, Warehouse
 

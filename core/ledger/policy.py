@@ -6,9 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from config import Settings
-from core.doctypes import APPROVER_ROLES, DocType, Role
-from core.errors import InsufficientStock
-from core.fmt import money, qty_text
+from core.common import APPROVER_ROLES, DocType, InsufficientStock, Role, money, qty_text
 from core.ledger.planning import Plan, Substitution
 from core.storage import Warehouse
 

@@ -20,11 +20,10 @@ from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.orm.attributes import set_committed_value
 
-from core.errors import ConcurrencyConflict
+from core.common import BalanceView, ConcurrencyConflict
 from core.ledger import levels
 from core.ledger.planning import Plan, PlannedMove
 from core.storage import StockBalance, StockMove, UnitOfWork, lost_race_on_insert
-from core.views import BalanceView
 
 BALANCES = cast(Table, StockBalance.__table__)
 MOVES = cast(Table, StockMove.__table__)

@@ -13,12 +13,19 @@ from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from core import catalog
-from core.doctypes import DocStatus, DocType
-from core.errors import InvalidInput
+from core.common import (
+    BatchStock,
+    DocStatus,
+    DocType,
+    DocumentView,
+    InvalidInput,
+    ItemStock,
+    Page,
+    WarehouseStock,
+)
 from core.ledger.batches import is_expired
 from core.ledger.documents_view import DOCUMENT_LOAD, document_view, load_document
 from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
-from core.views import BatchStock, DocumentView, ItemStock, Page, WarehouseStock
 
 MAX_PAGE = 50
 OUTGOING = (

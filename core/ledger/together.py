@@ -29,8 +29,14 @@ from sqlalchemy import Table, insert
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import catalog, money
-from core.doctypes import DOC_PREFIX, DocStatus
-from core.errors import ConcurrencyConflict
+from core.common import (
+    DOC_PREFIX,
+    BalanceView,
+    ConcurrencyConflict,
+    DocStatus,
+    NeedsApproval,
+    Posted,
+)
 from core.ledger import batches, levels
 from core.ledger import documents as docs
 from core.ledger import posting as ledger
@@ -47,7 +53,6 @@ from core.storage import (
     UnitOfWork,
     lost_race_on_insert,
 )
-from core.views import BalanceView, NeedsApproval, Posted
 
 BALANCES = cast(Table, StockBalance.__table__)
 DOCUMENTS = cast(Table, Document.__table__)

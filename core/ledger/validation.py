@@ -5,9 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core import catalog
-from core.doctypes import DOC_TYPE_NAMES, DocType
-from core.errors import InvalidInput
-from core.fmt import plain_qty
+from core.common import DOC_TYPE_NAMES, DocType, InvalidInput, plain_qty
 from core.ledger.commands import DocumentCommand
 from core.ledger.planning import PlanLine
 from core.storage import SCALE, Item, UnitOfWork

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import Base, UnitOfWork
 
 OPEN, CLOSED, SUPERSEDED = "open", "closed", "superseded"

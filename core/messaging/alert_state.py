@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select
 
+from core.common import SentAlert
 from core.storage import AlertState, UnitOfWork
-from core.views import SentAlert
 
 
 async def load(

@@ -24,8 +24,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.common import ReceivedMessage
 from core.storage import InboxMessage
-from core.views import ReceivedMessage
 
 PENDING = "pending"
 DONE = "done"

@@ -51,8 +51,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from core.common import OutgoingMessage, QueuedMessage
 from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
-from core.views import OutgoingMessage, QueuedMessage
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
-from core.doctypes import DocType
+from core.common import DocType
 from core.money.tables import PAYABLE, RECEIVABLE
 
 CENT = Decimal("0.01")

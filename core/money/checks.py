@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core.audit import Problem
-from core.doctypes import DocStatus
+from core.common import DocStatus
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Allocation, PartnerItem, Payment
 from core.storage import Document, DocumentLine, Partner, UnitOfWork

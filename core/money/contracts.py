@@ -8,8 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from core.doctypes import DocStatus
-from core.errors import InvalidInput, NotFound
+from core.common import DocStatus, InvalidInput, NotFound
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Contract, DocumentContract
 from core.storage import Document, DocumentLine, Partner, UnitOfWork

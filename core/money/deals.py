@@ -13,12 +13,11 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from core import catalog, ledger
-from core.errors import InvalidInput
+from core.common import InvalidInput, Posted
 from core.money.amounts import line_amount
 from core.money.hooks import keeps_stock
 from core.money.tables import Deal, LineCost
 from core.storage import UnitOfWork
-from core.views import Posted
 
 DEAL_PREFIX = "CH"
 

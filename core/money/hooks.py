@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, insert, select, update
 
 from core import catalog
-from core.doctypes import DOC_TYPE_NAMES, DocType
-from core.errors import InvalidInput
+from core.common import DOC_TYPE_NAMES, DocType, InvalidInput
 from core.money import contracts, receivables
 from core.money.pricing import MoneyReason, PriceView, credit_reasons, customer_prices, price_view
 from core.money.tables import DocumentContract, LineCost, PartnerItem

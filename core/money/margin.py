@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, join, select
 
-from core.doctypes import DocStatus, DocType
-from core.errors import InvalidInput
+from core.common import DocStatus, DocType, InvalidInput
 from core.money.amounts import line_amount
 from core.money.tables import LineCost
 from core.storage import (

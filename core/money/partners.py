@@ -7,8 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import bindparam, func, or_, select
 
-from core.doctypes import PARTNER_KIND_NAMES
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.common import PARTNER_KIND_NAMES, InvalidInput, NotFound, PermissionDenied
 from core.storage import Partner, UnitOfWork
 
 KINDS = ("customer", "supplier", "both")

@@ -12,8 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from core import catalog, ledger
-from core.errors import InvalidInput, PermissionDenied
-from core.fmt import money
+from core.common import InvalidInput, PermissionDenied, money
 from core.money import partners
 from core.money.amounts import ADVANCE_NAMES, PARTNER_KIND_OF_SIDE, PAYMENT_PREFIX
 from core.money.receivables import (

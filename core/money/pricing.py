@@ -16,13 +16,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from core import catalog
-from core.doctypes import DocStatus, DocType
-from core.fmt import money
+from core.common import Change, DocStatus, DocType, money
 from core.money.amounts import document_amount
 from core.money.receivables import balance_of
 from core.money.tables import RECEIVABLE, ListPrice
 from core.storage import Document, DocumentLine, Item, Partner, UnitOfWork, Warehouse
-from core.views import Change
 
 if TYPE_CHECKING:  # the ledger's posting path calls this module: no import at run time
     from core.ledger import DocumentCommand, PlanLine

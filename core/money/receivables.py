@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 
-from core.doctypes import DocType
+from core.common import DocType
 from core.money.amounts import SIDE_OF, document_amount
 from core.money.tables import Allocation, PartnerItem
 from core.storage import Partner, UnitOfWork

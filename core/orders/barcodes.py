@@ -26,7 +26,7 @@ from biip import ParseError
 from biip.gs1_messages import GS1Message
 from biip.gtin import Gtin
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 
 BAD_CHECK_DIGIT = "条码校验位不对，请重扫"
 GTIN_LENGTHS = frozenset({8, 12, 13})

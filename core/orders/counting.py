@@ -21,13 +21,12 @@ from typing import TypeVar
 from sqlalchemy import func, select
 
 from core import catalog, ledger, money
-from core.errors import InvalidInput, NotFound
+from core.common import InvalidInput, NeedsApproval, NotFound, Posted
 from core.ledger import Count, Line
 from core.orders import sessions
 from core.orders.tables import CountTask, Scan, ScanSession
 from core.orders.views import COUNT
 from core.storage import Item, StockBalance, UnitOfWork, Warehouse
-from core.views import NeedsApproval, Posted
 
 C = TypeVar("C")
 EPOCH_MONDAY = date(2024, 1, 1)

@@ -27,15 +27,13 @@ from decimal import Decimal
 from sqlalchemy import literal, select, update
 
 from core import catalog, ledger, money
-from core.errors import InvalidInput, PermissionDenied
-from core.fmt import qty_text
+from core.common import InvalidInput, NeedsApproval, PermissionDenied, Posted, qty_text
 from core.ledger import Line, Reason, Receive, Sell
 from core.orders import sessions
 from core.orders.orders import load_order, order_view, settle_status
 from core.orders.tables import Order, OrderDocument, OrderLine, OrderPolicy, Scan
 from core.orders.views import CANCELLED, COMPLETE, PURCHASE, SALES, OrderView
 from core.storage import QTY, Document, UnitOfWork
-from core.views import NeedsApproval, Posted
 
 
 @dataclass(frozen=True)

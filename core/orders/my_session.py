@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.orders import counting, scanning, sessions
 from core.orders.counting import CountDone
 from core.orders.scanning import Applied

@@ -16,8 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from core import catalog, ledger, money, recipes
 from core.catalog import BY_ISSUE, ItemKind
-from core.doctypes import DocType, Role
-from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.common import DocType, InvalidInput, ItemStock, NotFound, PermissionDenied, Role
 from core.ledger import Line, check_price, check_qty, next_number
 from core.orders.tables import Order, OrderDocument, OrderLine
 from core.orders.views import (
@@ -33,7 +32,6 @@ from core.orders.views import (
     OrderView,
 )
 from core.storage import Item, Partner, UnitOfWork, Warehouse
-from core.views import ItemStock
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
 DOC_TYPE = {SALES: DocType.SALE, PURCHASE: DocType.RECEIPT}

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
 from core import catalog, money
-from core.errors import InvalidInput, PermissionDenied
+from core.common import InvalidInput, PermissionDenied
 from core.ledger import fefo_key, is_expired
 from core.orders import sessions
 from core.orders.orders import load_order, view_of

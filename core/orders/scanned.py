@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from sqlalchemy import select
 
 from core import catalog
-from core.errors import InvalidInput, NotFound
+from core.common import InvalidInput, NotFound
 from core.orders.barcodes import BatchLabel, GtinCode, InHouseCode, ScaleCode, read_code
 from core.orders.tables import ItemBarcode
 from core.storage import Item, UnitOfWork

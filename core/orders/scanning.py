@@ -11,8 +11,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, literal, select, update
 
-from core.errors import InvalidInput
-from core.fmt import qty_text
+from core.common import InvalidInput, qty_text
 from core.orders import sessions
 from core.orders.orders import view_of
 from core.orders.scanned import Scanned, resolve_scan

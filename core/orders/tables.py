@@ -14,7 +14,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.clock import utcnow
+from core.common import utcnow
 from core.storage import MONEY, QTY, Base, Item, Partner, Warehouse
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from core.fmt import plain_qty
+from core.common import plain_qty
 
 SALES, PURCHASE = "sales", "purchase"
 OPEN, PARTIAL, COMPLETE, CANCELLED = "open", "partial", "complete", "cancelled"

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core import catalog
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.presets.profiles import PRESETS, Preset
 from core.presets.tables import ShopProfile
 from core.storage import UnitOfWork

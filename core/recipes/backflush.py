@@ -11,8 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from core.catalog import BY_ISSUE, ItemKind
-from core.doctypes import DOC_TYPE_NAMES, DocType
-from core.errors import InvalidInput
+from core.common import DOC_TYPE_NAMES, DocType, InvalidInput
 from core.ledger import Part, PlanLine, SubstituteOption
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
 from core.storage import UnitOfWork, Warehouse

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import Partner, UnitOfWork
 
 DEPARTMENT = "department"

@@ -5,10 +5,10 @@ warehouse's value threshold.
 from __future__ import annotations
 
 from core import ledger
+from core.common import NeedsApproval, Posted
 from core.ledger import Issue, Line
 from core.recipes.departments import require_department
 from core.storage import UnitOfWork
-from core.views import NeedsApproval, Posted
 
 EXAMPLE = "领用 面粉 5 厨房"
 

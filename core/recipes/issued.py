@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.storage import Document, Item, Partner, StockMove, UnitOfWork, Warehouse
 
 ZERO = Decimal(0)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core.catalog import ItemKind
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.recipes.stockless import stockless_kit_parts
 from core.storage import Document, DocumentLine, Item, Partner, StockMove, UnitOfWork, Warehouse
 

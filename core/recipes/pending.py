@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from core import catalog
 from core.catalog import BY_ISSUE, ItemKind
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.recipes.bom import all_versions, version_at
 from core.storage import Document, DocumentLine, Item, UnitOfWork, Warehouse
 

@@ -18,8 +18,7 @@ from decimal import Decimal
 
 from core import catalog, ledger
 from core.catalog import ItemKind
-from core.doctypes import DOC_PREFIX, DocType
-from core.errors import InvalidInput
+from core.common import DOC_PREFIX, DocType, InvalidInput, NeedsApproval, Posted, SubstitutionView
 from core.ledger import (
     Line,
     Produce,
@@ -32,7 +31,6 @@ from core.ledger import (
 from core.recipes.bom import BomVersion, substitute_rules, versions_at
 from core.recipes.tables import ProductionUse
 from core.storage import Item, UnitOfWork, Warehouse
-from core.views import NeedsApproval, Posted, SubstitutionView
 
 EXAMPLE = "生产 面包 100"
 FOUR_PLACES = Decimal("0.0001")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from core import catalog
 from core.catalog import KIND_NAMES, ItemKind
-from core.errors import NotFound
+from core.common import NotFound
 from core.recipes.bom import substitute_rules, versions_at
 from core.recipes.tables import Bom
 from core.storage import UnitOfWork

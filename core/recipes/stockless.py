@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from core.catalog import ItemKind
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.recipes.bom import all_versions, version_at
 from core.storage import Document, DocumentLine, Item, StockMove, UnitOfWork, Warehouse
 

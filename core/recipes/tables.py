@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.clock import utcnow
+from core.common import utcnow
 from core.storage import MONEY, QTY, Base, Item
 
 

@@ -26,7 +26,7 @@ from sqlalchemy.orm import aliased
 
 from core import catalog
 from core.catalog import ItemKind
-from core.doctypes import DocStatus, DocType
+from core.common import DocStatus, DocType
 from core.recipes.stockless import stockless_kit_parts
 from core.recipes.tables import BomLine, ProductionUse, SubstituteRule
 from core.storage import Document, DocumentLine, Item, StockMove, UnitOfWork

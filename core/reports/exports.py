@@ -17,8 +17,14 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
-from core.doctypes import DOC_STATUS_NAMES, DOC_TYPE_NAMES, PARTNER_KIND_NAMES, DocStatus, DocType
-from core.errors import InvalidInput
+from core.common import (
+    DOC_STATUS_NAMES,
+    DOC_TYPE_NAMES,
+    PARTNER_KIND_NAMES,
+    DocStatus,
+    DocType,
+    InvalidInput,
+)
 from core.reports.period import Period
 from core.reports.tables import Book, Cell, Column, Kind
 from core.storage import (

@@ -23,7 +23,7 @@ from sqlalchemy.sql import over
 
 from core import analytics, recipes
 from core.analytics import LineMoves
-from core.doctypes import APPROVAL_STATUS_NAMES, DocType
+from core.common import APPROVAL_STATUS_NAMES, DocType
 from core.recipes import DepartmentUse
 from core.reports.period import Period
 from core.storage import (

@@ -7,7 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from core.fmt import money
+from core.common import money
 from core.money import GROUPINGS, margin
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport

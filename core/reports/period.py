@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 
 
 @dataclass(frozen=True)

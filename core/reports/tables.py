@@ -28,7 +28,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 
 CENT = Decimal("0.01")
 XLSX_MAX_ROWS = 1_048_576

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from core.clock import utcnow
+from core.common import utcnow
 from core.storage.types import Fixed, UtcDateTime
 
 QTY = Fixed()

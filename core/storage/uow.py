@@ -20,8 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession, async_sessionm
 
 from config import Settings
 from core import audit
-from core.clock import Clock, utcnow
-from core.errors import ConcurrencyConflict
+from core.common import Clock, ConcurrencyConflict, utcnow
 
 if TYPE_CHECKING:  # the archive's database is built on storage's engines
     from core.archive import ArchiveDatabase

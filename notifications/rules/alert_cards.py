@@ -32,7 +32,7 @@ from typing import Any
 
 from core import catalog
 from core.catalog import WarehouseView
-from core.doctypes import Role
+from core.common import Role
 from core.messaging import alert_cards, enqueue
 from notifications import recipients
 from notifications.recipients import Target

@@ -12,9 +12,9 @@ from typing import Any
 
 from core import catalog
 from core.catalog import WarehouseView
+from core.common import SentAlert
 from core.messaging import alert_state
 from core.storage import UnitOfWork
-from core.views import SentAlert
 from notifications.recipients import Route, Target, send
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from core import analytics, catalog
+from core.common import SentAlert
 from core.messaging import alert_state
-from core.views import SentAlert
 from notifications import recipients
 from notifications.anomaly import Finding, detect
 from notifications.recipients import Target

@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core import analytics, catalog, reports
-from core.doctypes import DocType
+from core.common import DocType
 from core.messaging import alert_state
 from core.reports import charts
 from notifications import recipients

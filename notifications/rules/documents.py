@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from core import analytics
 from core.analytics import LineMoves
-from core.doctypes import DocType
+from core.common import DocType
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from core import analytics
 from core.analytics import BatchStock
-from core.fmt import plain_qty
+from core.common import plain_qty
 from core.reports import write_expiry_list
 from notifications.recipients import MANAGERS
 from notifications.report import RuleReport, RuleRun

@@ -15,7 +15,7 @@ from typing import Any
 
 from core import analytics
 from core.analytics import LastOutgoing, StockLevel
-from core.fmt import plain_qty
+from core.common import plain_qty
 from core.reports import order_to_lift, write_low_stock_list
 from notifications.recipients import BUYERS
 from notifications.report import RuleReport, RuleRun

@@ -20,7 +20,7 @@ from bot import wecom_api
 from bot.fake_wecom import MEDIA_LIMITS, FakeWeCom
 from config import WECOM_FILE_LIMIT_BYTES, Settings
 from core import catalog, orders
-from core.fmt import MAX_MESSAGE_BYTES
+from core.common import MAX_MESSAGE_BYTES
 from core.ledger import Line, Receive
 from core.storage import AuditLog, UnitOfWork
 from notifications.registry import run_rule

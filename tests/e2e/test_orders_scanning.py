@@ -8,7 +8,7 @@ import re
 
 from bot.fake_wecom import FakeWeCom
 from core import orders
-from core.fmt import plain_qty
+from core.common import plain_qty
 from core.storage import UnitOfWork
 from handlers.menu import SCAN_PICK
 from tests.support.bot_harness import BotHarness, running_bot

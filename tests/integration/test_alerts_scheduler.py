@@ -15,9 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import create_app, run_alert_scheduler
 from config import Settings
+from core.common import ApprovalView
 from core.ledger import Line, Receive, Sell
 from core.storage import SHANGHAI, UnitOfWork, create_engine, create_sessionmaker, own_transactions
-from core.views import ApprovalView
 from notifications.registry import RULES
 from notifications.scheduler import (
     DEFAULT_SCHEDULES,

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import catalog, orders
-from core.fmt import MAX_MESSAGE_BYTES as MAX_BYTES
+from core.common import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, OutboxMessage, UnitOfWork
 from notifications.scheduler import AlertScheduler

@@ -7,10 +7,9 @@ from decimal import Decimal
 import pytest
 
 from core import approvals, audit, catalog, ledger
-from core.errors import PermissionDenied
+from core.common import NeedsApproval, PermissionDenied, Posted, PriceChanged
 from core.ledger import ChangePrice, Line, Receive, Sell
 from core.storage import UnitOfWork
-from core.views import NeedsApproval, Posted, PriceChanged
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from config import Settings
 from core import approvals, archive, audit, ledger
 from core.archive import ArchiveDatabase
+from core.common import DocumentView, ItemStock, NeedsApproval, Posted
 from core.ledger import DocumentFilter, Line, Receive, Sell, Transfer
 from core.storage import (
     Approval,
@@ -25,7 +26,6 @@ from core.storage import (
     UnitOfWork,
     create_sessionmaker,
 )
-from core.views import DocumentView, ItemStock, NeedsApproval, Posted
 from tests.support.cli import jxc
 from tests.support.clock import ManualClock
 from tests.support.ledger import ITEMS, run, seed_shop

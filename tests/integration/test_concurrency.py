@@ -9,10 +9,9 @@ from decimal import Decimal
 import pytest
 
 from core import audit, catalog, ledger
-from core.errors import InsufficientStock
+from core.common import InsufficientStock, NeedsApproval, Posted
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork
-from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 
 CLERKS = ("clerk1", "clerk2")

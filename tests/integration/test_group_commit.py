@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from config import Settings
 from core import audit, catalog, ledger
-from core.errors import ConcurrencyConflict, InsufficientStock, NotFound
+from core.common import ConcurrencyConflict, InsufficientStock, NeedsApproval, NotFound, Posted
 from core.ledger import Line, Receive, Sell
 from core.storage import (
     AuditLog,
@@ -30,7 +30,6 @@ from core.storage import (
     create_engine,
     create_sessionmaker,
 )
-from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 
 

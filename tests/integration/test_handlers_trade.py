@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from core import catalog, ledger
+from core.common import Posted
 from core.storage import UnitOfWork, in_transaction
-from core.views import Posted
 from handlers.inbound import Inbound
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import seed_shop

@@ -6,7 +6,14 @@ from decimal import Decimal
 import pytest
 
 from core import catalog, ledger
-from core.errors import InsufficientStock, InvalidInput, NotFound, PermissionDenied
+from core.common import (
+    InsufficientStock,
+    InvalidInput,
+    NeedsApproval,
+    NotFound,
+    PermissionDenied,
+    Posted,
+)
 from core.ledger import (
     Adjust,
     Count,
@@ -19,7 +26,6 @@ from core.ledger import (
     WriteOff,
 )
 from core.storage import UnitOfWork
-from core.views import NeedsApproval, Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 

@@ -17,11 +17,9 @@ from sqlalchemy import select
 
 from config import Settings
 from core import approvals, audit, catalog, ledger
-from core.doctypes import DocType
-from core.errors import DomainError
+from core.common import DocType, DomainError, NeedsApproval, Posted
 from core.ledger import COMMANDS, Line, Transfer
 from core.storage import Item, StockBalance, UnitOfWork, create_engine, create_sessionmaker
-from core.views import NeedsApproval, Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 

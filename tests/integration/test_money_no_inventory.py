@@ -11,10 +11,9 @@ import pytest
 from sqlalchemy import func, select
 
 from core import analytics, audit, catalog, ledger, money, presets
-from core.errors import InvalidInput
+from core.common import InvalidInput, Posted
 from core.ledger import Count, Line, Receive, Sell, Transfer, WriteOff
 from core.storage import Item, StockBalance, StockMove, UnitOfWork
-from core.views import Posted
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run, seed_shop
 from tests.support.money import import_partners_and_prices

@@ -11,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from core import approvals, catalog, ledger, money, orders
-from core.errors import ImportFailed
+from core.common import ImportFailed, NeedsApproval, Posted
 from core.ledger import Line, Receive, Sell
 from core.storage import UnitOfWork
-from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 from tests.support.money import import_partners_and_prices
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import select, text
 
 from core import audit, ledger, money
-from core.errors import InvalidInput, NotFound
+from core.common import InvalidInput, NotFound
 from core.ledger import Line, Receive, Sell
 from core.money import SETTLEMENT_PAGE as PAGE
 from core.money.tables import Allocation, PartnerItem

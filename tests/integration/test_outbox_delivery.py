@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.clock import utcnow
+from core.common import utcnow
 from core.messaging import outbox
 from core.storage import (
     DeliveryInstance,

@@ -13,10 +13,9 @@ from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from core import audit, catalog, ledger
-from core.errors import InsufficientStock, NotFound
+from core.common import InsufficientStock, NeedsApproval, NotFound, Posted
 from core.ledger import Line, Receive, Sell
 from core.storage import Batch, DatabaseThread, GroupCommitter, Item, UnitOfWork
-from core.views import NeedsApproval, Posted
 from tests.support.ledger import run, seed_shop
 from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen
 

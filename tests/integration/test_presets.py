@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
 from core import catalog, money, presets
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import SHANGHAI, UnitOfWork
 from notifications.registry import RULES
 from tests.support.alerts import make_scheduler

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from core import catalog, importer
-from core.errors import ImportFailed
+from core.common import ImportFailed
 from core.recipes import Bom, SubstituteRule, usage
 from core.storage import Item, UnitOfWork
 from tests.support.chat import Chat, ChatFactory

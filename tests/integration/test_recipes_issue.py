@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import recipes
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import run

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from core import catalog, importer
-from core.errors import ImportFailed
+from core.common import ImportFailed
 from core.storage import UnitOfWork
 from tests.support.chat import Chat, ChatFactory
 from tests.support.clock import ManualClock

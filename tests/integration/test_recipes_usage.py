@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 
 from config import Settings
 from core import catalog, recipes
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from core.recipes import usage
 from core.storage import SHANGHAI, UnitOfWork
 from tests.support.alerts import outbox, rule

@@ -12,9 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import analytics, approvals, audit, ledger
+from core.common import NeedsApproval
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, StockLevelRow, UnitOfWork, Warehouse, alembic_config, upgrade
-from core.views import NeedsApproval
 from tests.support.ledger import run, seed_shop
 
 

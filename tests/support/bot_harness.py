@@ -27,7 +27,7 @@ from bot.appkeys import SESSIONS, WORKERS, SchedulerState, new_uow
 from bot.fake_wecom import CallbackClient, FakeWeCom
 from bot.inbox_worker import Handle
 from config import Settings
-from core.clock import Clock, utcnow
+from core.common import Clock, utcnow
 from core.messaging import inbox, outbox
 from core.storage import Transact, UnitOfWork, in_transaction
 from notifications.outbox_worker import DeliveryPolicy

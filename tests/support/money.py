@@ -9,9 +9,9 @@ from decimal import Decimal
 from pathlib import Path
 
 from core import ledger, money
+from core.common import Posted
 from core.ledger import Line, Receive, ReturnPurchase, ReturnSale, Sell, WriteOff
 from core.storage import UnitOfWork
-from core.views import Posted
 from tests.support.clock import ManualClock
 from tests.support.ledger import run
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.fmt import MAX_MESSAGE_BYTES, money, plain_qty, split_message
+from core.common import MAX_MESSAGE_BYTES, money, plain_qty, split_message
 
 
 def test_money_and_quantities_read_as_a_shop_writes_them() -> None:

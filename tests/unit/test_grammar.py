@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.errors import InvalidInput
+from core.common import InvalidInput
 from handlers.doc_filters import period_days
 from handlers.grammar import (
     PRICE,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from core.doctypes import Role
+from core.common import Role
 from handlers.dispatch import ROUTER
 from handlers.router import ANY, Context, Reply, Router
 

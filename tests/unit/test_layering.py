@@ -168,7 +168,7 @@ def test_no_table_access_outside_core() -> None:
 
 
 def test_core_hands_views_not_rows_to_callers_outside_core() -> None:
-    """What bot, handlers and notifications call in core returns plain views (core.views)."""
+    """What bot, handlers and notifications call in core returns plain views (core.common.views)."""
     offenders = {}
     for path in python_files("bot", "handlers", "notifications"):
         bad = sorted(
@@ -240,3 +240,19 @@ def test_the_production_entry_points_load_no_benchmarks_or_dev_support() -> None
         "assert not loaded, loaded\n"
     )
     subprocess.run([sys.executable, "-c", probe], cwd=ROOT, check=True)
+
+
+def test_core_common_is_a_leaf_every_package_may_import() -> None:
+    """``core.common`` (clock, errors, names, views) imports no other package of core, so any
+    package can use it without a cycle."""
+    reached = {
+        str(path.relative_to(ROOT)): sorted(
+            name
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0
+            for name in [node.module]
+            if name.startswith("core") and not name.startswith("core.common")
+        )
+        for path in (CORE / "common").glob("*.py")
+    }
+    assert {file: names for file, names in reached.items() if names} == {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.exc import IntegrityError
 
-from core.errors import ConcurrencyConflict
+from core.common import ConcurrencyConflict
 from core.storage import is_retryable, lost_race_on_insert
 
 

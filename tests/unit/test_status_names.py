@@ -1,11 +1,11 @@
-"""An approval's status has one Chinese name, defined once (core.doctypes)."""
+"""An approval's status has one Chinese name, defined once (core/common/doctypes.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from core import approvals
-from core.doctypes import APPROVAL_STATUS_NAMES
+from core.common import APPROVAL_STATUS_NAMES
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -29,4 +29,4 @@ def test_approval_status_names_are_written_in_one_place() -> None:
         for path in (ROOT / folder).rglob("*.py")
         if any(f'"{name}"' in path.read_text(encoding="utf-8") for name in ("已批准", "已冲突"))
     }
-    assert written == {"core/doctypes.py"}
+    assert written == {"core/common/doctypes.py"}
