@@ -41,7 +41,6 @@ from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from config import Settings
 from core import reports
-from core.reports.tables import XLSX_MAX_ROWS
 from handlers.reports import render_summary
 
 HEALTH_MONTHS = 3  # what 健康检查 covers
@@ -84,10 +83,10 @@ async def measure(env: BenchEnv, config: Config | None = None) -> list[Measureme
     )
     ledger = config.ledger.label()
     return [
-        *figures("export_1m", f"export {export.count:,} lines to XLSX", export, bare_export,
+        *figures("export_1m", f"export {export.count:,} lines, XLSX", export, bare_export,
                  "XlsxWriter alone", Goal("<=", 3), Goal("<", 100), ledger),
-        *figures("health_check", f"health check, {HEALTH_MONTHS} months of "
-                 f"{config.ledger.documents:,} documents", health, bare_health,
+        *figures("health_check", f"health check {HEALTH_MONTHS} months of "
+                 f"{config.ledger.documents:,} docs", health, bare_health,
                  "sqlite3 aggregate", Goal("<=", 20), Goal("<", 200), ledger),
     ]  # fmt: skip
 
@@ -122,7 +121,7 @@ def figures(
     return [
         Measurement(
             key=f"{key}_ratio",
-            title=f"{title}, time",
+            title=f"{title}: time",
             value=project.seconds / baseline.seconds,
             goal=time_goal,
             project=f"{project.seconds:.1f} s",
@@ -131,7 +130,7 @@ def figures(
         ),
         Measurement(
             key=f"{key}_peak_mb",
-            title=f"{title}, peak RSS growth (MB)",
+            title=f"{title}: peak RSS growth MB",
             value=project.growth_mb,
             goal=memory_goal,
             project=f"{project.growth_mb:.1f} MB",
@@ -173,10 +172,12 @@ async def xlsxwriter_alone(out: str, rows: int) -> dict[str, Any]:
     columns = reports.KINDS["lines"].columns
     sample = sample_rows(datetime(2026, 12, 1, 12, 0))
     sheet = book.add_worksheet("单据明细")
-    at = 1
+    sheet.write_row(0, 0, [c.header for c in columns], header)
+    at, parts = 1, 1
     for n in range(rows):
-        if n % (XLSX_MAX_ROWS - 1) == 0:
-            sheet = book.add_worksheet(f"单据明细({n // (XLSX_MAX_ROWS - 1) + 2})") if n else sheet
+        if at == sheet.xls_rowmax:  # a full sheet continues on the next, as the export does
+            parts += 1
+            sheet = book.add_worksheet(f"单据明细({parts})")
             sheet.write_row(0, 0, [c.header for c in columns], header)
             at = 1
         (number_, kind, status, code, when, actor, _, line, sku, name, category, unit, qty, price,
