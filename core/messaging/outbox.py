@@ -31,15 +31,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     bindparam,
+    case,
     delete,
     func,
+    literal,
     or_,
     select,
     update,
@@ -255,6 +258,39 @@ async def mark_sent(
         response=response,
         attempts=OutboxMessage.attempts + 1,
     )
+
+
+@dataclass(frozen=True)
+class Sent:
+    """A delivery to record: the row, when it went out and the API's answer."""
+
+    row_id: int
+    at: datetime
+    response: dict[str, Any]
+
+
+async def mark_sent_many(session: AsyncSession, sent: Sequence[Sent]) -> set[int]:
+    """Record many deliveries in one statement (as ``mark_sent``); the ids it recorded."""
+    if not sent:
+        return set()
+    by_id = OutboxMessage.id
+    at_type, response_type = OutboxMessage.sent_at.type, OutboxMessage.response.type
+    closed = await session.scalars(
+        update(OutboxMessage)
+        .where(by_id.in_([s.row_id for s in sent]), OutboxMessage.status == PENDING)
+        .values(
+            claimed_by=None,
+            status=SENT,
+            sent_at=case({s.row_id: literal(s.at, at_type) for s in sent}, value=by_id),
+            response=case(
+                {s.row_id: literal(s.response, response_type) for s in sent}, value=by_id
+            ),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(by_id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(closed)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, retry_at: datetime, error: str) -> bool:
