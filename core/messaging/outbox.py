@@ -60,9 +60,23 @@ from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
 _ID_BY_KEY = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == bindparam("key"))
+
+
+def _insert_once(dialect: Any) -> Any:
+    table = OutboxMessage.__table__
+    return (
+        dialect.insert(table)
+        .values(status=PENDING, attempts=0)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
+    )
+
+
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
+# Built once: every reply is one of them.
+_ENQUEUE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
 # How long WeCom's duplicate check remembers a ``message/send`` (bot.wecom_api sends it).
 DUPLICATE_CHECK_INTERVAL = timedelta(minutes=30)
 # Text-like bodies that can repeat word for word; cards carry a unique task_id already.
@@ -94,28 +108,27 @@ async def enqueue(
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     session = uow.session
-    if dedupe_key is not None and await exists(session, dedupe_key):
-        return None
     now = uow.now()
     content_key = repeat = None
     if channel == "user" and payload.get("msgtype") in _MARKABLE:
         content_key = _content_key(channel, target, payload)
         repeat = await _next_repeat(session, content_key, now)
         payload = _marked(payload, repeat)
-    row = OutboxMessage(
-        channel=channel,
-        target=target,
-        target_key=target_key(channel, target),
-        payload=payload,
-        dedupe_key=dedupe_key,
-        content_key=content_key,
-        repeat=repeat or 0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    await session.flush()
-    return row.id
+    values = {
+        "channel": channel,
+        "target": target,
+        "target_key": target_key(channel, target),
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "content_key": content_key,
+        "repeat": repeat or 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    # A key seen before is settled by the unique index, in the same statement.
+    insert = _ENQUEUE["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    added: int | None = await session.scalar(insert, values)
+    return added
 
 
 async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
