@@ -12,10 +12,10 @@
   Starting, and at every beat, it releases the claims of instances that are gone: silent for
   ``stale_after``, or on this host with their process no longer running (a restart takes over
   its predecessor's claims at once). A clean stop releases its own claims.
-- Up to ``max_in_flight`` sends run at once, each its own task: a finished send wakes the
-  worker, whose next pass claims as many rows as there are free slots, so one slow send holds
-  nothing but its own target (whose next row waits for it: rows of one target go out in id
-  order). A pass whose transaction fails keeps its outcomes for the next one.
+- Up to ``max_in_flight`` sends run at once, each its own task; a pass claims ahead, up to
+  ``max_claimed`` rows held, so a finished send starts the next claimed row at once. One slow
+  send holds nothing but its own target (whose next row waits for it: rows of one target go
+  out in id order). A pass whose transaction fails keeps its outcomes for the next one.
 - A failure the sender calls retryable is tried again after an exponential backoff; after
   ``max_attempts`` attempts, or at once when it is not retryable, the row is a dead letter.
 - WeCom silently drops what exceeds its rate limits, so the excess is held back (``defer``) to
@@ -261,7 +261,9 @@ class DeliveryWorker:
             return _Pass(0, 0, None)
         now, me = self._clock(), self.instance.id
 
-        async def work(uow: UnitOfWork) -> tuple[list[_Outcome], list[OutgoingMessage], Any]:
+        async def work(
+            uow: UnitOfWork,
+        ) -> tuple[list[_Outcome], list[OutgoingMessage], datetime | None]:
             unrecorded = await _record(uow.session, outcomes)
             if free <= 0:
                 return unrecorded, [], None
@@ -368,7 +370,7 @@ class _Pass:
 async def _record(session: AsyncSession, outcomes: list[_Outcome]) -> list[_Outcome]:
     """Record every outcome; those whose row was no longer pending (changed under us)."""
     sent = [o for o in outcomes if o.sent is not None]
-    closed = await outbox.mark_sent_many(session, [o.sent for o in sent if o.sent])
+    closed = await outbox.mark_sent(session, [o.sent for o in sent if o.sent])
     unrecorded = [o for o in sent if o.row.id not in closed]
     for outcome in outcomes:
         if outcome.write is not None and not await outcome.write(session):

@@ -219,29 +219,6 @@ async def claim_due(
     return [_outgoing(r) for r in rows]
 
 
-async def claim_next(
-    session: AsyncSession, target_key: str, now: datetime, *, instance: str
-) -> OutgoingMessage | None:
-    """Claim for ``instance`` the row now heading ``target_key``'s queue, if it is due."""
-    row = await session.scalar(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.target_key == target_key,
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            *_CLAIMABLE,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(1)
-        .with_for_update(of=OutboxMessage, skip_locked=True)
-    )
-    if row is None:
-        return None
-    row.claimed_by = instance
-    await session.flush()
-    return _outgoing(row)
-
-
 def _outgoing(row: OutboxMessage) -> OutgoingMessage:
     return OutgoingMessage(
         row.id, row.channel, row.target, row.target_key, row.payload, row.attempts
@@ -259,20 +236,6 @@ async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:
     return closed is not None
 
 
-async def mark_sent(
-    session: AsyncSession, row_id: int, now: datetime, response: dict[str, Any]
-) -> bool:
-    """Record a delivery and the API's answer (cards need its ``response_code`` later)."""
-    return await _close(
-        session,
-        row_id,
-        status=SENT,
-        sent_at=now,
-        response=response,
-        attempts=OutboxMessage.attempts + 1,
-    )
-
-
 @dataclass(frozen=True)
 class Sent:
     """A delivery to record: the row, when it went out and the API's answer."""
@@ -282,8 +245,9 @@ class Sent:
     response: dict[str, Any]
 
 
-async def mark_sent_many(session: AsyncSession, sent: Sequence[Sent]) -> set[int]:
-    """Record many deliveries in one statement (as ``mark_sent``); the ids it recorded."""
+async def mark_sent(session: AsyncSession, sent: Sequence[Sent]) -> set[int]:
+    """Record deliveries, each with the API's answer (cards need its ``response_code`` later),
+    in one statement; the ids it recorded (a row no longer pending is left alone)."""
     if not sent:
         return set()
     by_id = OutboxMessage.id
