@@ -17,13 +17,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
 
 from core import orders
-from core.analytics.stock import LEVEL_COLUMNS, REORDERED, StockLevel
+from core.analytics.stock import LEVEL_COLUMNS, StockLevel
 from core.storage import AlertState, Item, StockLevelRow, UnitOfWork, Warehouse
 
 ZERO = Decimal(0)
+# The partial index's own condition, as a literal (see core.analytics.stock).
+REORDERED = text("stock_levels.reorder_point > 0")
 LOW = StockLevelRow.headroom <= 0
 
 
