@@ -108,52 +108,47 @@ class ExpiryScan:
 async def expiry_counts(uow: UnitOfWork, buckets: Buckets, told: Mapping[str, Told]) -> ExpiryScan:
     """Per warehouse, the in-stock batches in each bucket and how many of them are news.
 
-    Items with negative balances are the exception (a few, read along their partial index):
-    their batches are netted one by one, as ``batches_expiring_by`` does.
+    One statement of counts, each over one bucket's range of the covering index (no row is
+    decoded, none is sorted). Items with negative balances are the exception (a few, read
+    along their partial index): their batches are netted one by one, as
+    ``batches_expiring_by`` does.
     """
-    newest = int(await uow.session.scalar(select(func.max(StockBalance.id))) or 0)
     warehouses = await _warehouse_ids(uow)
-    counts = {code: ExpiryCounts(code) for code in warehouses.values()}
-    last_day = buckets.last_day
-    if last_day is None:
-        return ExpiryScan([], newest)
     owed = await _deficits(uow)
-    told_ids = {wid: told[code] for wid, code in warehouses.items() if code in told}
-    bucket = _bucket_expr(buckets)
-    news = or_(
-        *(
-            and_(StockBalance.warehouse_id == wid, _news_expr(buckets, t))
-            for wid, t in told_ids.items()
-        ),
-        StockBalance.warehouse_id.not_in(list(told_ids)) if told_ids else true(),
-    )
-    inner = _in_horizon(
-        select(
-            StockBalance.warehouse_id.label("warehouse_id"),
-            bucket.label("bucket"),
-            case((news, 1), else_=0).label("news"),
-        ),
-        buckets,
-        last_day,
-        {item for _, item in owed},
-    ).subquery("expiring")
-    rows = await uow.session.execute(
-        select(inner.c.warehouse_id, inner.c.bucket, func.count(), func.sum(inner.c.news)).group_by(
-            inner.c.warehouse_id, inner.c.bucket
-        )
-    )
-    for wid, days, held, fresh in rows.all():
-        if days is None:  # beyond its category's thresholds
-            continue
-        counts[warehouses[wid]].held[int(days)] += int(held)
-        counts[warehouses[wid]].news[int(days)] += int(fresh or 0)
-    for found in await _netted(uow, buckets, last_day, owed, warehouses):
-        c = counts[found.batch.warehouse]
-        c.held[found.bucket] += 1
-        t = told.get(found.batch.warehouse)
-        if t is None or t.is_news(found.bucket, found.batch.expiry, found.balance_id):
-            c.news[found.bucket] += 1
-    return ExpiryScan([c for c in counts.values() if c.held], newest)
+    left_out = sorted({item for _, item in owed})
+    windows = buckets.windows()
+    cells = [(wid, w) for wid in warehouses for w in windows]
+
+    def counted(*where: ColumnElement[bool]) -> Any:
+        statement = select(func.count()).select_from(StockBalance).where(IN_STOCK_WITH_EXPIRY)
+        if left_out:
+            statement = statement.where(StockBalance.item_id.not_in(left_out))
+        return statement.where(*where).scalar_subquery()
+
+    columns = [select(func.max(StockBalance.id)).scalar_subquery()]
+    for wid, w in cells:
+        here = [StockBalance.warehouse_id == wid, _window_expr(buckets, w)]
+        columns.append(counted(*here))
+        if (t := told.get(warehouses[wid])) is not None:
+            columns.append(counted(*here, _news_in(w, t)))
+    newest, *figures = (await uow.session.execute(select(*columns))).one()
+    counts = {code: ExpiryCounts(code) for code in warehouses.values()}
+    figure = iter(figures)
+    for wid, w in cells:
+        code = warehouses[wid]
+        held = int(next(figure))
+        counts[code].held[w.days] += held
+        # Nothing told yet: every batch in the bucket is news.
+        counts[code].news[w.days] += int(next(figure)) if code in told else held
+    last_day = buckets.last_day
+    if last_day is not None:
+        for found in await _netted(uow, buckets, last_day, owed, warehouses):
+            c = counts[found.batch.warehouse]
+            c.held[found.bucket] += 1
+            t = told.get(found.batch.warehouse)
+            if t is None or t.is_news(found.bucket, found.batch.expiry, found.balance_id):
+                c.news[found.bucket] += 1
+    return ExpiryScan([c for c in counts.values() if any(c.held.values())], int(newest or 0))
 
 
 async def expiry_news(
@@ -169,10 +164,8 @@ async def expiry_news(
     bucket = _bucket_expr(buckets)
     statement = _in_horizon(
         select(*EXPIRING_COLUMNS, StockBalance.qty, StockBalance.id, bucket),
-        buckets,
         last_day,
         {item for _, item in owed},
-        joined=True,
     ).where(
         StockBalance.warehouse_id == wid,
         bucket.is_not(None),
@@ -199,22 +192,14 @@ async def expiry_news(
 
 
 def _in_horizon(
-    statement: Select[*tuple[Any, ...]],
-    buckets: Buckets,
-    last_day: date,
-    left_out: set[int],
-    *,
-    joined: bool = False,
+    statement: Select[*tuple[Any, ...]], last_day: date, left_out: set[int]
 ) -> Select[*tuple[Any, ...]]:
-    statement = statement.select_from(StockBalance).where(
-        IN_STOCK_WITH_EXPIRY, StockBalance.expiry <= last_day
+    statement = (
+        statement.select_from(StockBalance)
+        .join(Batch, Batch.id == StockBalance.batch_id)
+        .join(Item, Item.id == StockBalance.item_id)
+        .where(IN_STOCK_WITH_EXPIRY, StockBalance.expiry <= last_day)
     )
-    if joined:
-        statement = statement.join(Batch, Batch.id == StockBalance.batch_id)
-    if joined or buckets.by_category:
-        # Per-category thresholds need the item's category; the default ones need only
-        # the index.
-        statement = statement.join(Item, Item.id == StockBalance.item_id)
     if left_out:
         statement = statement.where(StockBalance.item_id.not_in(sorted(left_out)))
     return statement
@@ -224,10 +209,12 @@ def _window_expr(buckets: Buckets, w: Window) -> ColumnElement[bool]:
     parts: list[ColumnElement[bool]] = [StockBalance.expiry <= w.until]
     if w.after is not None:
         parts.append(StockBalance.expiry > w.after)
+    # The category by the item's id, so a count stays on the index.
     if w.category is not None:
-        parts.append(Item.category == w.category)
+        parts.append(StockBalance.item_id.in_(select(Item.id).where(Item.category == w.category)))
     elif buckets.by_category:
-        parts.append(Item.category.not_in(sorted(buckets.by_category)))
+        own = select(Item.id).where(Item.category.in_(sorted(buckets.by_category)))
+        parts.append(StockBalance.item_id.not_in(own))
     return and_(*parts)
 
 
@@ -238,12 +225,17 @@ def _bucket_expr(buckets: Buckets) -> ColumnElement[int | None]:
     return case(*((_window_expr(buckets, w), w.days) for w in windows), else_=None)
 
 
+def _news_in(w: Window, told: Told) -> ColumnElement[bool]:
+    """In window ``w``: reached after the told day, or a newer balance."""
+    return or_(
+        StockBalance.expiry > told.day + timedelta(days=w.days),
+        StockBalance.id > told.balance_id,
+    )
+
+
 def _news_expr(buckets: Buckets, told: Told) -> ColumnElement[bool]:
-    crossed = [
-        and_(_window_expr(buckets, w), StockBalance.expiry > told.day + timedelta(days=w.days))
-        for w in buckets.windows()
-    ]
-    return or_(StockBalance.id > told.balance_id, *crossed)
+    crossed = [and_(_window_expr(buckets, w), _news_in(w, told)) for w in buckets.windows()]
+    return or_(*crossed)
 
 
 async def _warehouse_ids(uow: UnitOfWork) -> dict[int, str]:
