@@ -94,18 +94,25 @@ async def expiry(run: RuleRun) -> RuleReport:
         if not await deliver(run, report, spec, code, facts, today=today):
             report.undelivered += subjects
             continue
-        told = f"{today.isoformat()}#{scan.newest_balance}"
+        told = f"{today.isoformat()}#{scan.newest_balance}#{len(facts)}"
         await alert_state.mark(run.uow, scan.known, run.rule, code, told, run.now)
         report.alerted += subjects
     return report
 
 
 def _told(state: str) -> Told | None:
-    day, _, balance = state.partition("#")
+    """``<day>#<newest balance>#<batches told>``, as the last alert left it."""
+    day, _, rest = state.partition("#")
     try:
-        return Told(date.fromisoformat(day), int(balance))
+        return Told(date.fromisoformat(day), int(rest.partition("#")[0]))
     except ValueError:
         return None
+
+
+def batches_told(state: str) -> int:
+    """How many batches the alert that left ``state`` listed (the digest counts them)."""
+    count = state.rsplit("#", 2)[-1]
+    return int(count) if state.count("#") == 2 and count.isdigit() else 1
 
 
 def _describe(facts: Sequence[ExpiringBatch]) -> str:
