@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic import command
 from openpyxl import load_workbook
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -14,7 +15,15 @@ from config import Settings
 from core import catalog
 from core.analytics import ExpiryCounts
 from core.ledger import Line, Receive, Sell
-from core.storage import SHANGHAI, AlertState, OutboxMessage, UnitOfWork
+from core.storage import (
+    SHANGHAI,
+    AlertState,
+    Batch,
+    OutboxMessage,
+    UnitOfWork,
+    alembic_config,
+    upgrade,
+)
 from notifications.registry import RULES
 from notifications.rules.expiry import expiry_scan
 from notifications.scheduler import AlertScheduler
@@ -248,3 +257,34 @@ async def test_the_next_day_a_batch_crossing_a_threshold_and_a_new_batch_are_new
     assert "批号 LATE" in texts[1] and "批号 FAR" in texts[1] and "批号 NEAR" not in texts[1]
     third = await rule(shop, "expiry", clock.now + timedelta(days=1, hours=1))
     assert third.alerted == []
+
+
+async def test_upgrading_keeps_what_the_per_batch_rows_told_and_still_tells_what_is_new(
+    engine: AsyncEngine, shop: UnitOfWork, clock: ManualClock
+) -> None:
+    today = clock.now.astimezone(SHANGHAI).date()
+    told = Line("MILK", Decimal(3), lot="TOLD", expiry=today + timedelta(days=20))
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(told,)))
+    [batch_id] = await run(shop, lambda u: u.session.scalars(select(Batch.id)))
+    async with engine.begin() as connection:
+        await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0008"))
+
+    async def told_the_old_way(u: UnitOfWork) -> None:
+        u.session.add(
+            AlertState(
+                rule="expiry", subject=f"MAIN:MILK:{batch_id}", state="d30", last_sent_at=clock.now
+            )
+        )
+
+    await run(shop, told_the_old_way)
+    await upgrade(engine)
+
+    async def said(u: UnitOfWork) -> list[str]:
+        return list(await u.session.scalars(select(AlertState.subject)))
+
+    assert await run(shop, said) == ["MAIN"]
+    assert (await rule(shop, "expiry", clock.now + timedelta(hours=1))).alerted == []
+    late = Line("MILK2", Decimal(2), lot="LATE", expiry=today + timedelta(days=10))
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(late,)))
+    later = await rule(shop, "expiry", clock.now + timedelta(hours=2))
+    assert [s.rsplit(":", 1)[0] for s in later.alerted] == ["MAIN:MILK2"]
