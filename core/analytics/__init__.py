@@ -5,7 +5,9 @@ from core.analytics.documents import (
     SalesLine,
     open_approvals,
     posted_lines,
+    sales_line,
     sales_lines,
+    sales_query,
 )
 from core.analytics.expiring import (
     Buckets,
@@ -56,6 +58,8 @@ __all__ = [
     "open_approvals",
     "posted_lines",
     "restocked",
+    "sales_line",
     "sales_lines",
+    "sales_query",
     "stock_levels",
 ]

@@ -8,11 +8,13 @@ two of them would carry the scale twice.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 
 from core.common import DocStatus, DocType
 from core.storage import (
@@ -56,10 +58,17 @@ class SalesLine:
         return abs(self.qty) * self.price
 
 
-async def sales_lines(uow: UnitOfWork, since: datetime, until: datetime) -> list[SalesLine]:
-    """Posted sale and sales-return lines created in [since, until), oldest first."""
-    rows = await uow.session.execute(
-        select(Document, DocumentLine, Item, Warehouse.code, Partner.name)
+def sales_query(since: datetime, until: datetime, warehouse: str | None = None) -> Select[Any]:
+    """Posted sale and sales-return lines created in [since, until), oldest first, as plain
+    columns in ``sales_line``'s order; ``warehouse`` (a code) keeps one warehouse's lines."""
+    columns: tuple[Any, ...] = (
+        Document.number, Document.type, Warehouse.code, Document.created_by, Document.created_at,
+        Partner.name, Document.original_number, Item.sku, Item.name, Item.unit, DocumentLine.qty,
+        DocumentLine.price, Item.price, Item.cost,
+    )  # fmt: skip
+    statement = (
+        select(*columns)
+        .select_from(Document)
         .join(DocumentLine, DocumentLine.document_id == Document.id)
         .join(Item, Item.id == DocumentLine.item_id)
         .join(Warehouse, Warehouse.id == Document.warehouse_id)
@@ -72,13 +81,25 @@ async def sales_lines(uow: UnitOfWork, since: datetime, until: datetime) -> list
         )
         .order_by(Document.created_at, Document.id, DocumentLine.line_no)
     )
-    return [
-        SalesLine(
-            d.number, d.type, code, d.created_by, d.created_at, partner, d.original_number,
-            i.sku, i.name, i.unit, ln.qty, ln.price if ln.price is not None else i.price, i.cost,
-        )
-        for d, ln, i, code, partner in rows.all()
-    ]  # fmt: skip
+    if warehouse is not None:
+        statement = statement.where(Warehouse.code == warehouse)
+    return statement
+
+
+def sales_line(row: Sequence[Any]) -> SalesLine:
+    """One row of ``sales_query`` as a line; a line without its own price has the item's."""
+    (number, doc_type, code, clerk, at, partner, original, sku, name, unit, qty, price,
+     item_price, cost) = row  # fmt: skip
+    return SalesLine(
+        number, doc_type, code, clerk, at, partner, original, sku, name, unit, qty,
+        price if price is not None else item_price, cost,
+    )  # fmt: skip
+
+
+async def sales_lines(uow: UnitOfWork, since: datetime, until: datetime) -> list[SalesLine]:
+    """Posted sale and sales-return lines created in [since, until), oldest first."""
+    rows = await uow.session.execute(sales_query(since, until))
+    return [sales_line(row) for row in rows.all()]
 
 
 @dataclass(frozen=True)

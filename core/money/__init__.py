@@ -25,7 +25,7 @@ from core.money.hooks import (
     trade_prices,
 )
 from core.money.imports import import_contracts, import_partners, import_prices
-from core.money.margin import GROUPINGS, WRITE_OFFS, MarginReport, MarginRow, margin
+from core.money.margin import GROUPINGS, WRITE_OFFS, MarginReport, MarginRow, margin, margins
 from core.money.partners import PartnerFields
 from core.money.payments import AdvanceOffer, PaymentView, RecordPayment, record_payment
 from core.money.pricing import (
@@ -85,6 +85,7 @@ __all__ = [
     "keeps_stock",
     "line_amount",
     "margin",
+    "margins",
     "partner_card",
     "partner_problem",
     "pending_reasons",

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, join, select
 
@@ -77,13 +78,24 @@ class MarginReport:
         )
 
 
+BATCH_ROWS = 2000  # rows fetched at a time: a quarter of a busy shop is millions of lines
+
+
 async def margin(
     uow: UnitOfWork, start: date, end: date, by: str = "item", warehouse: str | None = None
 ) -> MarginReport:
     """Margin of documents posted in shop-local days [start, end), grouped ``by``; ``warehouse``
     (a code) keeps one warehouse's documents."""
-    if by not in GROUPINGS:
-        raise InvalidInput(f"分组只能是 {'、'.join(GROUPINGS.values())}")
+    return (await margins(uow, start, end, (by,), warehouse))[by]
+
+
+async def margins(
+    uow: UnitOfWork, start: date, end: date, bys: tuple[str, ...], warehouse: str | None = None
+) -> dict[str, MarginReport]:
+    """``margin`` grouped each of the ways in ``bys``, from one pass over the lines and moves."""
+    for by in bys:
+        if by not in GROUPINGS:
+            raise InvalidInput(f"分组只能是 {'、'.join(GROUPINGS.values())}")
     since = datetime.combine(start, time(), tzinfo=uow.tz)
     until = datetime.combine(end, time(), tzinfo=uow.tz)
     window = [
@@ -94,46 +106,61 @@ async def margin(
     if warehouse is not None:
         codes = select(Warehouse.id).where(Warehouse.code == warehouse.upper())
         window.append(Document.warehouse_id.in_(codes.scalar_subquery()))
-    key = {
+    every = {
         "item": Item.name,
         "category": Item.category,
         "customer": func.coalesce(Partner.name, NO_CUSTOMER),
         "clerk": func.coalesce(User.name, Document.created_by),
-    }[by]
-    revenue: dict[str, Decimal] = defaultdict(Decimal)
-    cost: dict[str, Decimal] = defaultdict(Decimal)
-    write_off: dict[str, Decimal] = defaultdict(Decimal)
+    }
+    revenue = {by: defaultdict[str, Decimal](Decimal) for by in bys}
+    cost = {by: defaultdict[str, Decimal](Decimal) for by in bys}
+    write_off = {by: defaultdict[str, Decimal](Decimal) for by in bys}
     sign = {DocType.SALE.value: 1, DocType.SALES_RETURN.value: -1}
-    columns = (key, Document.type, DocumentLine.qty, DocumentLine.price, LineCost.unit_cost)
-    lines = await uow.session.execute(
-        select(*columns)
+    keys: list[Any] = [every[by] for by in bys]
+    lines = (
+        select(*keys, Document.type, DocumentLine.qty, DocumentLine.price, LineCost.unit_cost)
         .select_from(LINES_FROM)
         .outerjoin(LineCost, LineCost.line_id == DocumentLine.id)
         .where(*window, Document.type.in_(list(sign)))
     )
-    for name, doc_type, qty, price, unit_cost in lines.all():
-        revenue[name] += sign[doc_type] * line_amount(qty, price)
-        if unit_cost is not None:
-            cost[name] += sign[doc_type] * qty * unit_cost
-    moves = await uow.session.execute(
-        select(key, Document.type, StockMove.qty, StockMove.unit_cost)
+    async for row in await uow.session.stream(lines.execution_options(yield_per=BATCH_ROWS)):
+        doc_type, qty, price, unit_cost = row[len(bys) :]
+        for by, name in zip(bys, row, strict=False):
+            revenue[by][name] += sign[doc_type] * line_amount(qty, price)
+            if unit_cost is not None:
+                cost[by][name] += sign[doc_type] * qty * unit_cost
+    moves = (
+        select(*keys, Document.type, StockMove.qty, StockMove.unit_cost)
         .select_from(LINES_FROM)
         .join(StockMove, StockMove.line_id == DocumentLine.id)
         .where(*window, Document.type.in_([*sign, DocType.WRITEOFF.value]))
     )
-    for name, doc_type, qty, unit_cost in moves.all():
-        if doc_type == DocType.WRITEOFF.value:
-            target = WRITE_OFFS if by == "customer" else name
-            write_off[target] -= qty * unit_cost
-        else:
-            cost[name] -= qty * unit_cost
+    async for row in await uow.session.stream(moves.execution_options(yield_per=BATCH_ROWS)):
+        doc_type, qty, unit_cost = row[len(bys) :]
+        for by, name in zip(bys, row, strict=False):
+            if doc_type == DocType.WRITEOFF.value:
+                target = WRITE_OFFS if by == "customer" else name
+                write_off[by][target] -= qty * unit_cost
+            else:
+                cost[by][name] -= qty * unit_cost
+    return {by: _report(start, end, by, revenue[by], cost[by], write_off[by]) for by in bys}
+
+
+def _report(
+    start: date,
+    end: date,
+    by: str,
+    revenue: dict[str, Decimal],
+    cost: dict[str, Decimal],
+    write_off: dict[str, Decimal],
+) -> MarginReport:
     keys = sorted(set(revenue) | set(cost) | set(write_off))
     rows = [
         MarginRow(
             k,
-            revenue[k],
-            cost[k].quantize(CENT),
-            write_off[k].quantize(CENT),
+            revenue.get(k, Decimal(0)),
+            cost.get(k, Decimal(0)).quantize(CENT),
+            write_off.get(k, Decimal(0)).quantize(CENT),
         )
         for k in keys
     ]

@@ -128,7 +128,7 @@ def _amount(qty: Decimal, price: Decimal | None) -> Decimal | None:
     return None if price is None else abs(qty) * price
 
 
-async def _stream(uow: UnitOfWork, statement: Select[Any]) -> AsyncIterator[Any]:
+async def stream_rows(uow: UnitOfWork, statement: Select[Any]) -> AsyncIterator[Any]:
     result = await uow.session.stream(statement.execution_options(yield_per=BATCH_ROWS))
     async for row in result:
         yield row
@@ -197,7 +197,7 @@ async def document_rows(
     ).order_by(Document.created_at, Document.id, DocumentLine.line_no)  # fmt: skip
     current: list[Any] | None = None
     current_id = None
-    async for row in _stream(uow, statement):
+    async for row in stream_rows(uow, statement):
         if row[0] != current_id:
             if current is not None:
                 yield current
@@ -231,7 +231,7 @@ async def line_rows(
         warehouse,
     ).order_by(Document.created_at, Document.id, DocumentLine.line_no)  # fmt: skip
     async for (number, doc_type, status, code, at, actor, partner, line_no, sku, name,
-               category, unit, qty, price, lot, expiry) in _stream(uow, statement):  # fmt: skip
+               category, unit, qty, price, lot, expiry) in stream_rows(uow, statement):  # fmt: skip
         type_name, status_name = _names(doc_type, status)
         yield (
             number, type_name, status_name, code, at, actor, partner, line_no, sku, name,
@@ -256,7 +256,7 @@ async def audit_rows(
         AuditLog.id, AuditLog.at, AuditLog.actor, AuditLog.action, AuditLog.subject,
         AuditLog.payload, AuditLog.hash,
     ).order_by(AuditLog.id)  # fmt: skip
-    async for entry_id, at, actor, action, subject, payload, digest in _stream(uow, statement):
+    async for entry_id, at, actor, action, subject, payload, digest in stream_rows(uow, statement):
         content = json.dumps(payload, ensure_ascii=False, sort_keys=True)
         yield entry_id, at, actor, action, subject, content, digest[:16]
 
@@ -300,9 +300,19 @@ async def stock_rows(
 ) -> AsyncIterator[Sequence[Cell]]:
     """Per warehouse and batch: opening, in, out and closing quantity, closing value at cost."""
     statement = _stock_query(period, warehouse).order_by(Warehouse.code, Item.sku, Batch.lot)
-    async for code, sku, name, category, unit, lot, expiry, opening, added, taken, cost in _stream(
-        uow, statement
-    ):
+    async for (
+        code,
+        sku,
+        name,
+        category,
+        unit,
+        lot,
+        expiry,
+        opening,
+        added,
+        taken,
+        cost,
+    ) in stream_rows(uow, statement):
         closing = opening + added + taken
         if opening == 0 and added == 0 and taken == 0:
             continue
@@ -346,7 +356,7 @@ async def partner_rows(
         warehouse,
     )  # fmt: skip
     totals: dict[int, _PartnerTotals] = {}
-    async for partner_id, kind, name, document_id, at, qty, price in _stream(uow, statement):
+    async for partner_id, kind, name, document_id, at, qty, price in stream_rows(uow, statement):
         found = totals.get(partner_id)
         if found is None:
             found = totals[partner_id] = _PartnerTotals(kind, name, set(), ZERO, at, at)

@@ -25,6 +25,7 @@ from core import analytics, recipes
 from core.analytics import LineMoves
 from core.common import APPROVAL_STATUS_NAMES, DocType
 from core.recipes import DepartmentUse
+from core.reports.exports import stream_rows
 from core.reports.period import Period
 from core.storage import (
     Approval,
@@ -227,9 +228,10 @@ async def health_check(
 async def _sales(uow: UnitOfWork, report: HealthReport, items: dict[str, ItemFacts]) -> None:
     period = report.period
     documents: set[str] = set()
-    for line in await analytics.sales_lines(uow, period.since, period.until):
-        if report.warehouse is not None and line.warehouse != report.warehouse:
-            continue
+    # Streamed: three months of a busy shop are millions of lines; only the tallies stay.
+    statement = analytics.sales_query(period.since, period.until, report.warehouse)
+    async for row in stream_rows(uow, statement):
+        line = analytics.sales_line(row)
         category = items[line.sku].category
         tally = report.losses.setdefault(category, LossTally())
         signed = -line.amount if line.is_reversal else line.amount

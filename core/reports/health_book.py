@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from core.common import money
-from core.money import GROUPINGS, margin
+from core.money import GROUPINGS, margins
 from core.reports.exports import AUDIT_COLUMNS, audit_rows
 from core.reports.health import HealthReport
 from core.reports.tables import Cell, Column, Kind, XlsxBook
@@ -71,10 +71,10 @@ async def _margin_rows(uow: UnitOfWork, report: HealthReport) -> list[Sequence[C
     cost) and write-offs, as ``jxc report margin`` gives them for the period (``core.money``)."""
     period = report.period
     rows: list[Sequence[Cell]] = []
-    for by in ("category", "item"):
-        found = await margin(
-            uow, period.first, period.last + timedelta(days=1), by, report.warehouse
-        )
+    found_by = await margins(
+        uow, period.first, period.last + timedelta(days=1), ("category", "item"), report.warehouse
+    )
+    for by, found in found_by.items():
         rows += [
             (
                 GROUPINGS[by],
