@@ -18,7 +18,8 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, type_coerce
+from sqlalchemy.orm import aliased
 from sqlalchemy.sql import over
 
 from core import analytics, recipes
@@ -284,14 +285,38 @@ def _writeoffs(report: HealthReport, items: dict[str, ItemFacts], lines: list[Li
         report.losses.setdefault(category, LossTally()).writeoff -= line.moved_value
 
 
-def _running_balance() -> Any:
+def _running_balance(period: Period) -> Any:
+    """The moves from the period's first to its last (by id, the order they were posted), each
+    with its item's stock in its warehouse after it: the earlier moves' sum, then a running sum.
+    """
     key = (StockMove.item_id, StockMove.warehouse_id)
-    balance = over(func.sum(StockMove.qty), partition_by=key, order_by=StockMove.id)
-    return select(
-        StockMove.id.label("move_id"),
-        StockMove.posted_at.label("at"),
-        StockMove.qty.label("qty"),
-        balance.label("after"),
+    moved = aliased(StockMove)
+    in_period = (moved.posted_at >= period.since, moved.posted_at < period.until)
+    first = select(func.min(moved.id)).where(*in_period).scalar_subquery()
+    last = select(func.max(moved.id)).where(*in_period).scalar_subquery()
+    opening = (
+        select(*key, func.sum(StockMove.qty).label("qty"))
+        .where(StockMove.id < first)
+        .group_by(*key)
+        .subquery()
+    )
+    running = over(func.sum(StockMove.qty), partition_by=key, order_by=StockMove.id)
+    after = type_coerce(func.coalesce(opening.c.qty, 0) + running, StockMove.qty.type)
+    return (
+        select(
+            StockMove.id.label("move_id"),
+            StockMove.posted_at.label("at"),
+            StockMove.qty.label("qty"),
+            after.label("after"),
+        )
+        .outerjoin(
+            opening,
+            and_(
+                opening.c.item_id == StockMove.item_id,
+                opening.c.warehouse_id == StockMove.warehouse_id,
+            ),
+        )
+        .where(StockMove.id >= first, StockMove.id <= last)
     )
 
 
@@ -301,7 +326,7 @@ async def _negative_stock(
     """Moves that took an item's stock in a warehouse from zero or more to below zero."""
     # Summed per item and warehouse over all batches: a negative batch beside a positive one
     # is stock booked to the wrong lot, not stock that is not there.
-    running = _running_balance().subquery()
+    running = _running_balance(period).subquery()
     statement = (
         select(running.c.at, running.c.after, Document.number, Warehouse.code, Item.sku)
         .join(StockMove, StockMove.id == running.c.move_id)

@@ -1,8 +1,11 @@
-"""The health check's sales pass over the money history (tests/support/money.py) plus one sale
-below cost in B1, worked out by hand:
+"""The health check's sales pass and negative-stock finding over the money history
+(tests/support/money.py) plus one sale below cost in B1, worked out by hand:
 
 MAIN  08-01 XS-A 46.00, 09-20 XS-B 60.00, 10-15 XS-C 280.00, 11-20 XS-D 14.00, 11-26 XT −5.60
 B1    11-26 XS 3 kg APPLE at 5.00 (cost 8.00) = 15.00, below cost by 9.00
+
+Negative stock, MAIN allowing it: APPLE 11-27 in 2, out 7 → −5; 11-28 in 10 → 5; 11-29 out 6
+→ −1. From 11-28 on only 11-29 took stock below zero, and only counting 11-27's −5 says so.
 """
 
 from __future__ import annotations
@@ -12,10 +15,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from core import money, reports
 from core.ledger import Line, Receive, Sell
-from core.storage import UnitOfWork
+from core.storage import UnitOfWork, Warehouse
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
 from tests.support.money import at, build_history, import_partners_and_prices, post
@@ -90,3 +94,33 @@ async def test_margins_in_one_pass_equal_each_grouping_on_its_own(
         assert one["item"] == await run(
             uow, lambda u, w=warehouse: money.margin(u, AUG, end, "item", w)
         )
+
+
+async def test_negative_stock_is_found_from_the_balance_carried_into_the_period(
+    uow: UnitOfWork, clock: ManualClock, history: str
+) -> None:
+    async def allow(u: UnitOfWork) -> None:
+        await u.session.execute(
+            update(Warehouse).where(Warehouse.code == "MAIN").values(negative_stock_policy="allow")
+        )
+
+    await run(uow, allow)
+    main = {"warehouse": "MAIN", "actor": "mgr1"}
+    steps = [(27, Receive, 2), (27, Sell, 7), (28, Receive, 10), (29, Sell, 6)]
+    numbers = []
+    for day, kind, qty in steps:
+        clock.now = at(11, day)
+        extra = {"partner": "可口可乐"} if kind is Receive else {}
+        line = Line("APPLE", D(qty), D(8) if kind is Receive else None)
+        numbers.append(await post(uow, kind(**main, **extra, lines=(line,))))
+
+    async def negative(first: date, warehouse: str | None) -> list[tuple[str, str, Decimal]]:
+        period = reports.Period.of(first, date(2026, 11, 30), uow.tz)
+        report = await run(uow, lambda u: reports.health_check(u, period, warehouse))
+        return [(f.reference, f.detail, f.value) for f in report.findings_of("负库存")]
+
+    late = (numbers[3], "出库后库存 -1 kg", D(-8))
+    assert await negative(date(2026, 11, 28), None) == [late]
+    assert await negative(date(2026, 11, 28), "MAIN") == [late]
+    assert await negative(date(2026, 11, 28), "B1") == []
+    assert await negative(AUG, None) == [(numbers[1], "出库后库存 -5 kg", D(-40)), late]
