@@ -1,4 +1,5 @@
-"""``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation.
+"""``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation
+(``--families sparse --sizes 0.01 --set min_rate=0.001`` to try a part of it, or a setting).
 
 Replays simulated histories hourly through the detectors the anomaly rules run
 (``notifications.anomaly.assess`` for a shop's reversals, ``assess_kitchen`` for a
