@@ -1,11 +1,14 @@
 """The low-stock and expiry scans of the alert schedule against one pass over the batches.
 
 What is timed is what the scheduled job does before it announces anything: the rules' own
-candidate queries (``low_stock_candidates``, ``expiry_candidates``) on the large bulk ledger,
-inside a unit of work. The baseline is ``SELECT count(*) FROM batches`` through the same
-session: the cheapest look at every batch, so the ratio says how many such passes a scan is
-worth. Delivery (rendering, outbox rows, alert state) is left out on purpose: it grows with
-what is found, not with the size of the ledger.
+scans (``low_stock_scan``, ``expiry_scan``: per warehouse, how many items are low and how
+many batches sit in each expiry bucket, and how many of them are due to be said) on the
+large bulk ledger, inside a unit of work, with nothing said yet, so every one of them is
+due. The baseline is ``SELECT count(*) FROM batches`` through the same session: the
+cheapest look at every batch, so the ratio says how many such passes a scan is worth.
+Delivery (reading the due items for the card and the list file, rendering, outbox rows,
+alert state) is left out on purpose: it grows with what is news, not with the size of the
+ledger, and a run with nothing new to say never reaches it.
 """
 
 from __future__ import annotations
@@ -22,8 +25,8 @@ from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from core.storage import Batch, UnitOfWork
 from notifications.registry import RULES
-from notifications.rules.expiry import expiry_candidates
-from notifications.rules.stock import low_stock_candidates
+from notifications.rules.expiry import expiry_scan
+from notifications.rules.stock import low_stock_scan
 from notifications.settings import AlertSettings
 
 
@@ -42,6 +45,7 @@ class ScanResult:
     latency: Latency
     low: int
     expiring: int
+    due: int
 
 
 async def measure(env: BenchEnv, config: Config | None = None) -> list[Measurement]:
@@ -65,24 +69,30 @@ async def measure(env: BenchEnv, config: Config | None = None) -> list[Measureme
                 "ledger": config.ledger.label(),
                 "low_stock_found": scan.low,
                 "expiring_found": scan.expiring,
+                "due_found": scan.due,
             },
         )
     ]
 
 
 async def scan_latency(uow: UnitOfWork, scans: int) -> ScanResult:
-    found: list[tuple[int, int]] = []
+    found: list[tuple[int, int, int]] = []
 
     async def scan(_: int) -> None:
         async with uow:
-            run = RULES["low-stock"].bind(uow, uow.now(), AlertSettings())
-            low = await low_stock_candidates(run)
-            expiring = await expiry_candidates(run, uow.today())
-            found.append((len(low), len(expiring)))
+            now, settings = uow.now(), AlertSettings()
+            low = await low_stock_scan(RULES["low-stock"].bind(uow, now, settings))
+            expiring = await expiry_scan(RULES["expiry"].bind(uow, now, settings), uow.today())
+            found.append(
+                (
+                    sum(c.low for c in low),
+                    sum(sum(c.held.values()) for c in expiring.counts),
+                    sum(c.due for c in low) + sum(c.news_total for c in expiring.counts),
+                )
+            )
 
     latency = await sample(scan, scans)
-    low, expiring = found[-1]
-    return ScanResult(latency, low, expiring)
+    return ScanResult(latency, *found[-1])
 
 
 async def count_batches(uow: UnitOfWork) -> int:

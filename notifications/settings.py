@@ -85,8 +85,3 @@ class AlertSettings:
     usage_variance_pct: Decimal = Decimal(5)
     anomaly: AnomalySettings = field(default_factory=AnomalySettings)
     issues: IssueSettings = field(default_factory=IssueSettings)
-
-    def expiry_buckets(self, category: str) -> tuple[int, ...]:
-        """Days-before-expiry thresholds for a category, most distant first."""
-        days = self.expiry_days_by_category.get(category, self.expiry_days)
-        return tuple(sorted(days, reverse=True))

@@ -31,7 +31,6 @@ ZERO = Decimal(0)
 # keep SQLite (and PostgreSQL's generic plans) from using them.
 IN_STOCK_WITH_EXPIRY = and_(text("stock_balances.qty > 0"), StockBalance.expiry.is_not(None))
 NEGATIVE = text("stock_balances.qty < 0")
-REORDERED = text("stock_levels.reorder_point > 0")
 LEVEL_COLUMNS = (
     Item.sku,
     Item.name,
@@ -77,43 +76,29 @@ class StockLevel:
         return self.free - self.reserved
 
 
-async def stock_levels(
-    uow: UnitOfWork, *, negative_only: bool = False, low_only: bool = False
-) -> list[StockLevel]:
+async def stock_levels(uow: UnitOfWork, *, negative_only: bool = False) -> list[StockLevel]:
     """Book stock per item and warehouse that ever held it, less pending outgoing documents.
 
-    ``low_only`` keeps the levels at or under a positive reorder point, ``negative_only``
-    those below zero. Both read the stock level rows (``stock_levels``, one per item and
-    warehouse, kept in step by posting): a low level is a range over the partial index of
-    rows with a reorder point by how far above it they are, so a shop with ~100 000 levels
-    and a handful low reads the handful (``jxc bench``, alert_scan).
+    ``negative_only`` keeps those below zero, read from the stock level rows
+    (``stock_levels``, one per item and warehouse, kept in step by posting). The low-stock
+    alert reads its levels through ``core.analytics.low``.
     """
     ordered = await orders.held_by_orders(uow)
-    if not (low_only or negative_only):
+    if not negative_only:
         return await _levels_from_balances(uow, ordered)
     statement = (
         select(*LEVEL_COLUMNS, Warehouse.code, StockLevelRow.on_hand, StockLevelRow.reserved)
         .select_from(StockLevelRow)
         .join(Item, Item.id == StockLevelRow.item_id)
         .join(Warehouse, Warehouse.id == StockLevelRow.warehouse_id)
+        .where(StockLevelRow.on_hand < 0)
     )
-    if negative_only:
-        rows = list(await uow.session.execute(statement.where(StockLevelRow.on_hand < 0)))
-    else:
-        reordered = statement.where(REORDERED)
-        rows = list(await uow.session.execute(reordered.where(StockLevelRow.headroom <= 0)))
-        # Open orders only lower what is free: their items may be low with headroom left.
-        promised = sorted({sku for sku, _ in ordered})
-        if promised:
-            seen = {(row.sku, row.code) for row in rows}
-            more = await uow.session.execute(reordered.where(Item.sku.in_(promised)))
-            rows += [row for row in more if (row.sku, row.code) not in seen]
     found = [
         StockLevel(code, sku, name, unit, cat, qty, held, rp, rq, ordered.get((sku, code), ZERO))
-        for sku, name, unit, cat, rp, rq, code, qty, held in rows
+        for sku, name, unit, cat, rp, rq, code, qty, held in await uow.session.execute(statement)
     ]
     found.sort(key=lambda lv: (lv.warehouse, lv.sku))
-    return [lv for lv in found if lv.available <= lv.reorder_point] if low_only else found
+    return found
 
 
 async def _levels_from_balances(

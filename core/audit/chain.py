@@ -9,15 +9,22 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.storage.driver_rows import RowStatement
 from core.storage.models import AuditHead, AuditLog
 
 LOG = cast(Table, AuditLog.__table__)
 HEADS = cast(Table, AuditHead.__table__)
 GENESIS = "0" * 64
 HEAD_ID = 1
+# Built once: a commit of a batch of postings appends fifty entries through them.
+_HEAD = select(HEADS.c.last_hash).where(HEADS.c.id == HEAD_ID).with_for_update()
+_MOVE_HEAD = update(HEADS).where(HEADS.c.id == HEAD_ID).values(last_hash=bindparam("head"))
+_INSERT = RowStatement(
+    insert(LOG), ("at", "actor", "action", "subject", "payload", "prev_hash", "hash")
+)
 
 
 @dataclass(frozen=True)
@@ -29,7 +36,13 @@ class Entry:
     payload: dict[str, Any]
 
 
+# A posting's payload is mostly these: returned as they are before any other test.
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _jsonable(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -64,9 +77,7 @@ async def append(session: AsyncSession, entries: list[Entry]) -> None:
     """Append entries after the current head, holding the head row lock until commit."""
     await session.flush()
     connection = await session.connection()
-    prev = await connection.scalar(
-        select(HEADS.c.last_hash).where(HEADS.c.id == HEAD_ID).with_for_update()
-    )
+    prev = await connection.scalar(_HEAD)
     if prev is None:
         raise RuntimeError("audit_head row missing: run `jxc db upgrade`")
     rows = []
@@ -76,17 +87,7 @@ async def append(session: AsyncSession, entries: list[Entry]) -> None:
         payload = _jsonable(entry.payload)
         content = _canonical(at, entry.actor, entry.action, entry.subject, payload)
         digest = chain_hash(prev, content)
-        rows.append(
-            {
-                "at": at,
-                "actor": entry.actor,
-                "action": entry.action,
-                "subject": entry.subject,
-                "payload": payload,
-                "prev_hash": prev,
-                "hash": digest,
-            }
-        )
+        rows.append((at, entry.actor, entry.action, entry.subject, payload, prev, digest))
         prev = digest
-    await connection.execute(insert(LOG), rows)
-    await connection.execute(update(HEADS).where(HEADS.c.id == HEAD_ID).values(last_hash=prev))
+    await _INSERT.run(connection, rows)
+    await connection.execute(_MOVE_HEAD, {"head": prev})

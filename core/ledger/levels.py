@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.common import RESERVING_TYPES
 from core.ledger.planning import PlannedMove
-from core.storage import Item, StockLevelRow, UnitOfWork
+from core.storage import Item, RowStatement, StockLevelRow, UnitOfWork
 
 LEVELS = cast(Table, StockLevelRow.__table__)
 RESERVING = RESERVING_TYPES
@@ -40,7 +40,11 @@ def _upsert(dialect: Any) -> Any:
 
 
 # Built once: constructing the statement costs more than running it.
-_UPSERT = {"postgresql": _upsert(postgresql), "sqlite": _upsert(sqlite)}
+_KEYS = ("item_id", "warehouse_id", "on_hand", "reserved", "reorder_point")
+_UPSERT = {
+    "postgresql": RowStatement(_upsert(postgresql), _KEYS),
+    "sqlite": RowStatement(_upsert(sqlite), _KEYS),
+}
 
 
 @dataclass
@@ -72,16 +76,17 @@ async def apply(connection: AsyncConnection, changes: LevelChanges) -> None:
     pairs = sorted(changes.on_hand.keys() | changes.reserved.keys())
     if not pairs:
         return
-    await connection.execute(
-        _UPSERT[connection.dialect.name],
+    zero = Decimal(0)
+    await _UPSERT[connection.dialect.name].run(
+        connection,
         [
-            {
-                "item_id": item_id,
-                "warehouse_id": warehouse_id,
-                "on_hand": changes.on_hand.get((item_id, warehouse_id), Decimal(0)),
-                "reserved": changes.reserved.get((item_id, warehouse_id), Decimal(0)),
-                "reorder_point": changes.reorder_points[item_id],
-            }
+            (
+                item_id,
+                warehouse_id,
+                changes.on_hand.get((item_id, warehouse_id), zero),
+                changes.reserved.get((item_id, warehouse_id), zero),
+                changes.reorder_points[item_id],
+            )
             for item_id, warehouse_id in pairs
         ],
     )

@@ -23,15 +23,34 @@ from sqlalchemy.orm.attributes import set_committed_value
 from core.common import BalanceView, ConcurrencyConflict
 from core.ledger import levels
 from core.ledger.planning import Plan, PlannedMove
-from core.storage import StockBalance, StockMove, UnitOfWork, lost_race_on_insert
+from core.storage import RowStatement, StockBalance, StockMove, UnitOfWork, lost_race_on_insert
 
 BALANCES = cast(Table, StockBalance.__table__)
 MOVES = cast(Table, StockMove.__table__)
 
-_ADD_TO_BALANCE = (
+# Rows: (id, version seen, delta).
+ADD_TO_BALANCE = RowStatement(
     update(BALANCES)
     .where(BALANCES.c.id == bindparam("b_id"), BALANCES.c.version == bindparam("b_seen"))
-    .values(qty=BALANCES.c.qty + bindparam("b_delta"), version=BALANCES.c.version + 1)
+    .values(qty=BALANCES.c.qty + bindparam("b_delta"), version=BALANCES.c.version + 1),
+    ("b_id", "b_seen", "b_delta"),
+)
+INSERT_MOVES = RowStatement(
+    insert(MOVES),
+    (
+        "document_id",
+        "line_id",
+        "item_id",
+        "warehouse_id",
+        "batch_id",
+        "qty",
+        "unit_cost",
+        "posted_at",
+        "actor",
+    ),
+)
+INSERT_BALANCES = RowStatement(
+    insert(BALANCES), ("item_id", "warehouse_id", "batch_id", "qty", "expiry", "version")
 )
 
 Balances = dict[tuple[int, int], list[StockBalance]]
@@ -96,7 +115,7 @@ async def post_plan(
     if not plan.moves:
         return
     connection = await uow.connection()
-    await connection.execute(insert(MOVES), move_rows(posting, plan, posted_at, actor))
+    await INSERT_MOVES.run(connection, move_rows(posting, plan, posted_at, actor))
     await _update_balances(connection, plan, balances)
     if posting.purchase_costs:
         add_to_batch_costs(posting, plan)
@@ -107,19 +126,20 @@ async def post_plan(
 
 def move_rows(
     posting: Posting, plan: Plan, posted_at: datetime, actor: str
-) -> list[dict[str, object]]:
+) -> list[tuple[object, ...]]:
+    """``INSERT_MOVES`` rows."""
     return [
-        {
-            "document_id": posting.document_id,
-            "line_id": posting.line_ids[move.line_no],
-            "item_id": move.item.id,
-            "warehouse_id": move.warehouse.id,
-            "batch_id": move.batch.id,
-            "qty": move.qty,
-            "unit_cost": posting.unit_cost(move),
-            "posted_at": posted_at,
-            "actor": actor,
-        }
+        (
+            posting.document_id,
+            posting.line_ids[move.line_no],
+            move.item.id,
+            move.warehouse.id,
+            move.batch.id,
+            move.qty,
+            posting.unit_cost(move),
+            posted_at,
+            actor,
+        )
         for move in plan.moves
     ]
 
@@ -134,9 +154,8 @@ async def _update_balances(connection: AsyncConnection, plan: Plan, balances: Ba
         moved[key] = move
     changed = [(by_batch[key], qty) for key, qty in delta.items() if key in by_batch]
     if changed:
-        result = await connection.execute(
-            _ADD_TO_BALANCE,
-            [{"b_id": b.id, "b_seen": b.version, "b_delta": qty} for b, qty in changed],
+        result = await ADD_TO_BALANCE.run(
+            connection, [(b.id, b.version, qty) for b, qty in changed]
         )
         # PostgreSQL holds the rows locked since planning, so only SQLite reports a count.
         if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(changed):
@@ -149,16 +168,10 @@ async def _update_balances(connection: AsyncConnection, plan: Plan, balances: Ba
     new = [new_balance(moved[key], qty) for key, qty in delta.items() if key not in by_batch]
     if new:
         with lost_race_on_insert("a stock balance"):
-            await connection.execute(insert(BALANCES), new)
+            await INSERT_BALANCES.run(connection, new)
 
 
-def new_balance(move: PlannedMove, qty: Decimal) -> dict[str, object]:
-    """The row of a balance a move opens (its batch's expiry copied for the expiry index)."""
-    return {
-        "item_id": move.item.id,
-        "warehouse_id": move.warehouse.id,
-        "batch_id": move.batch.id,
-        "qty": qty,
-        "expiry": move.batch.expiry,
-        "version": 1,
-    }
+def new_balance(move: PlannedMove, qty: Decimal) -> tuple[object, ...]:
+    """The ``INSERT_BALANCES`` row of a balance a move opens (its batch's expiry copied for
+    the expiry index)."""
+    return (move.item.id, move.warehouse.id, move.batch.id, qty, move.batch.expiry, 1)

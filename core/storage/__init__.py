@@ -18,6 +18,7 @@ from core.storage.db_thread import (
     DatabaseThreadDied,
     log,
 )
+from core.storage.driver_rows import RowStatement
 from core.storage.error_reason import (
     MAX_REASON,
     short_reason,
@@ -117,6 +118,7 @@ __all__ = [
     "NumberSequence",
     "OutboxMessage",
     "Partner",
+    "RowStatement",
     "Settled",
     "StockBalance",
     "StockLevelRow",

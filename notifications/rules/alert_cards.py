@@ -23,10 +23,8 @@ Buttons are keyed ``alert:<action>:<card id>@<revision>[:<to warehouse>]`` and a
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,6 @@ from notifications import recipients
 from notifications.recipients import Target
 from notifications.render import render
 from notifications.report import RuleReport, RuleRun
-from notifications.rules.announce import Candidate, due_of, remember
 
 TOP = 5
 # A card has at most 6 buttons: 报损, up to four 调拨到 …, 已处理.
@@ -88,32 +85,14 @@ class Listing:
         return self.size <= self.limit
 
 
-async def announce_actionable(
-    run: RuleRun,
-    candidates: Sequence[Candidate],
-    spec: Actionable,
-    *,
-    quiet: timedelta | None = None,
-    forget_the_rest: bool = False,
-    **context: Any,
-) -> RuleReport:
-    """Like ``announce``, but each warehouse's due subjects become a card, a compact message
-    in the rule's template to its group recipients and a file; ``candidates`` come most
-    urgent first."""
-    report, known, due = await due_of(run, candidates, quiet)
-    grouped: dict[str, list[Candidate]] = defaultdict(list)
-    for candidate in due:
-        grouped[candidate.warehouse].append(candidate)
-    if grouped:
-        everywhere = await catalog.list_warehouses(run.uow)
-        by_code = {w.code: w for w in everywhere}
-        for code, members in sorted(grouped.items()):
-            delivered = await _deliver(run, report, spec, by_code[code], everywhere,
-                                       [c.fact for c in members], context)  # fmt: skip
-            if not delivered:
-                report.undelivered += [c.subject for c in members]
-    await remember(run, report, known, due, candidates, forget_the_rest)
-    return report
+async def deliver(
+    run: RuleRun, report: RuleReport, spec: Actionable, code: str, facts: list[Any], **context: Any
+) -> bool:
+    """One warehouse's alert: its card, the compact message to its groups and the list file;
+    ``facts`` come most urgent first. False when there is no one to send it to."""
+    everywhere = await catalog.list_warehouses(run.uow)
+    [here] = [w for w in everywhere if w.code == code]
+    return await _deliver(run, report, spec, here, everywhere, facts, context)
 
 
 async def _deliver(

@@ -21,6 +21,7 @@ from core.reports import charts
 from notifications import recipients
 from notifications.report import RuleReport, RuleRun
 from notifications.rules.announce import Candidate, announce
+from notifications.rules.expiry import batches_told
 
 ZERO = Decimal(0)
 CHART_DAYS = 14
@@ -57,7 +58,9 @@ async def digest(run: RuleRun) -> RuleReport:
     for row in await alert_state.sent_between(run.uow, since, run.now):
         code = row.subject.split(":", 1)[0]
         if row.rule in RULE_NAMES and code in totals:
-            totals[code].alerts[RULE_NAMES[row.rule]] += 1
+            # An expiry alert is one row per warehouse for all the batches it listed.
+            said = batches_told(row.state) if row.rule == "expiry" else 1
+            totals[code].alerts[RULE_NAMES[row.rule]] += said
     candidates = [Candidate(code, day.isoformat(), code, t) for code, t in totals.items()]
     report = await announce(run, candidates, day=day)
     for code in report.alerted:

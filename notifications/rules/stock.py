@@ -14,18 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from core import analytics
-from core.analytics import LastOutgoing, StockLevel
+from core.analytics import LastOutgoing, LowCounts, Said, StockLevel
 from core.common import plain_qty
+from core.messaging import alert_state
 from core.reports import order_to_lift, write_low_stock_list
 from notifications.recipients import BUYERS
 from notifications.report import RuleReport, RuleRun
-from notifications.rules.alert_cards import (
-    TOP,
-    Actionable,
-    announce_actionable,
-    low_stock_buttons,
-)
+from notifications.rules.alert_cards import TOP, Actionable, deliver, low_stock_buttons
 from notifications.rules.announce import Candidate, announce
+
+LOW = "low"
 
 
 @dataclass(frozen=True)
@@ -55,16 +53,17 @@ def low_item(level: StockLevel) -> LowItem:
     )
 
 
-async def low_stock_candidates(run: RuleRun) -> list[Candidate]:
-    """Items at or under their reorder point: the scan, apart from announcing."""
-    return [
-        Candidate(f"{lv.warehouse}:{lv.sku}", "low", lv.warehouse, low_item(lv))
-        for lv in await analytics.stock_levels(run.uow, low_only=True)
-    ]
+def said_of(run: RuleRun) -> Said:
+    return Said(run.rule, LOW, run.now - run.settings.quiet_period)
+
+
+async def low_stock_scan(run: RuleRun) -> list[LowCounts]:
+    """Per warehouse, how many items are low and how many of them are due to be said."""
+    return await analytics.low_stock_counts(run.uow, said_of(run))
 
 
 async def low_stock(run: RuleRun) -> RuleReport:
-    candidates = await low_stock_candidates(run)
+    said = said_of(run)
 
     def write(facts: list[LowItem], path: Path) -> Path:
         return write_low_stock_list([(f.level, f.suggested) for f in facts], path, run.tz)
@@ -79,14 +78,23 @@ async def low_stock(run: RuleRun) -> RuleReport:
         write=write,
         buttons=low_stock_buttons,
     )
-    urgent = sorted(candidates, key=lambda c: c.fact.level.available - c.fact.level.reorder_point)
-    return await announce_actionable(
-        run,
-        urgent,
-        spec,
-        quiet=run.settings.quiet_period,
-        forget_the_rest=True,
-    )
+    report = RuleReport(run.rule, run.now)
+    for counts in await low_stock_scan(run):
+        if not counts.due:
+            continue
+        levels = await analytics.low_stock_due(run.uow, said, counts.warehouse)
+        subjects = [f"{lv.warehouse}:{lv.sku}" for lv in levels]
+        report.found += subjects
+        if not await deliver(run, report, spec, counts.warehouse, [low_item(lv) for lv in levels]):
+            report.undelivered += subjects
+            continue
+        known = await alert_state.load(run.uow, run.rule, subjects)
+        for subject in subjects:
+            await alert_state.mark(run.uow, known, run.rule, subject, LOW, run.now)
+        report.alerted += subjects
+    # Back above the point: forgotten, so falling again is news.
+    await alert_state.clear(run.uow, run.rule, await analytics.restocked(run.uow, said))
+    return report
 
 
 def _describe(facts: Sequence[LowItem]) -> str:

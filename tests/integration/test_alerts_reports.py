@@ -54,6 +54,20 @@ async def test_the_digest_goes_out_once_a_day_with_the_days_figures(
     assert "销售 0 单" in to_group[1].text and "今日提醒：无" in to_group[1].text
 
 
+async def test_the_digest_counts_the_batches_an_expiry_alert_listed(
+    shop: UnitOfWork, clock: ManualClock
+) -> None:
+    today = clock.now.astimezone(SHANGHAI).date()
+    lots = tuple(
+        Line("MILK", Decimal(2), lot=f"L{n}", expiry=today + timedelta(days=n)) for n in range(3)
+    )
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=lots))
+    await rule(shop, "expiry", clock.now)
+    await rule(shop, "digest", clock.now + timedelta(minutes=5))
+    [digest] = [s for s in await outbox(shop, "digest") if s.target == "G1"]
+    assert "今日提醒：临期/过期 3 项" in digest.text
+
+
 async def test_cycle_count_plan_covers_every_category_once_in_five_weeks(
     shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
 ) -> None:

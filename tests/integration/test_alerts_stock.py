@@ -15,7 +15,10 @@ from core import catalog, orders
 from core.common import MAX_MESSAGE_BYTES as MAX_BYTES
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, OutboxMessage, UnitOfWork
+from notifications.registry import RULES
+from notifications.rules.stock import low_stock_scan
 from notifications.scheduler import AlertScheduler
+from notifications.settings import AlertSettings
 from tests.support.alerts import drive, make_scheduler, outbox, post, rule
 from tests.support.clock import ManualClock
 from tests.support.ledger import run, seed_shop
@@ -114,6 +117,9 @@ async def test_many_low_items_make_one_card_one_short_note_and_one_file_not_wall
     assert len(note.text.encode()) <= MAX_BYTES
     assert "60 个商品到了补货点，最缺的 5 个" in note.text and note.text.count("\n- ") == 5
     assert "有机蔬菜第0号" in note.text and "有机蔬菜第5号" not in note.text
+    assert "另有 55 个商品未列出，见完整清单" in note.text
+    positions = [note.text.index(f"有机蔬菜第{n}号") for n in range(5)]  # furthest under first
+    assert positions == sorted(positions)
 
     async def rows(u: UnitOfWork) -> list[OutboxMessage]:
         return list(await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
@@ -225,3 +231,32 @@ async def test_low_stock_sends_the_full_reorder_list_as_an_xlsx_file(
         assert header[:2] == ["仓库", "商品编码"] and "建议采购" in header
         skus |= {r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
     assert {"COKE", "MILK"} <= skus
+
+
+async def test_a_run_counts_low_items_and_says_only_the_one_newly_low(
+    chat_shop: UnitOfWork, clock: ManualClock
+) -> None:
+    async def add_items(u: UnitOfWork) -> None:
+        for n in range(8):
+            u.session.add(Item(sku=f"VEG{n}", name=f"蔬菜{n}", unit="kg", reorder_point=Decimal(9)))
+
+    await run(chat_shop, add_items)
+    lines = tuple(Line(f"VEG{n}", Decimal(n + 1)) for n in range(8)) + coke(12)
+    await post(chat_shop, Receive(warehouse="MAIN", actor="boss", lines=lines))
+    first = await rule(chat_shop, "low-stock", clock.now)
+    assert len(first.alerted) == 8
+
+    async def counts(u: UnitOfWork) -> list[tuple[str, int, int]]:
+        bound = RULES["low-stock"].bind(u, clock.now + timedelta(minutes=30), AlertSettings())
+        return [(c.warehouse, c.low, c.due) for c in await low_stock_scan(bound)]
+
+    assert await run(chat_shop, counts) == [("MAIN", 8, 0)]
+    await post(chat_shop, Sell(warehouse="MAIN", actor="clerk1", lines=coke(3)))
+    assert await run(chat_shop, counts) == [("MAIN", 9, 1)]
+    second = await rule(chat_shop, "low-stock", clock.now + timedelta(minutes=30))
+    assert second.alerted == ["MAIN:COKE"]
+    notes = await outbox(chat_shop, "low-stock")
+    assert len(notes) == 2 and "1 个商品到了补货点" in notes[1].text
+    assert "蔬菜" not in notes[1].text
+    third = await rule(chat_shop, "low-stock", clock.now + timedelta(minutes=60))
+    assert third.alerted == []

@@ -16,12 +16,12 @@ from benchmarks import alert_scan, bulk, page_depth, rss, stock_scale
 from benchmarks.bulk import LedgerSize, Plan, stride_for
 from benchmarks.report import Measurement
 from benchmarks.runner import BenchEnv
-from core import audit, ledger
+from core import analytics, audit, ledger
 from core.ledger import DocumentFilter
 from core.storage import Document, StockMove
 from notifications.registry import RULES
-from notifications.rules.expiry import expiry_candidates
-from notifications.rules.stock import low_stock_candidates
+from notifications.rules.expiry import expiry_scan
+from notifications.rules.stock import low_stock_scan, said_of
 from notifications.settings import AlertSettings
 from tests.integration.test_benchmarks_callback import OPERATOR_WECOM
 
@@ -51,11 +51,17 @@ async def test_bulk_ledger_has_the_low_and_expiring_stock_the_alert_scan_finds(
 ) -> None:
     path = await bulk.build(tmp_path / "ledger.db", TINY, NOW)
     async with bulk.unit_of_work(path) as uow, uow:
-        run = RULES["low-stock"].bind(uow, NOW, AlertSettings())
-        low = await low_stock_candidates(run)
-        expiring = await expiry_candidates(run, uow.today())
-    assert [c.subject for c in low] == ["MAIN:SKU000000", "MAIN:SKU000050"]
-    assert expiring and all(c.fact.days_left <= 30 for c in expiring)
+        low_run = RULES["low-stock"].bind(uow, NOW, AlertSettings())
+        [low] = await low_stock_scan(low_run)
+        due = await analytics.low_stock_due(uow, said_of(low_run), "MAIN")
+        today = uow.today()
+        scan = await expiry_scan(RULES["expiry"].bind(uow, NOW, AlertSettings()), today)
+        [expiring] = scan.counts
+        news = await analytics.expiry_news(uow, scan.buckets, "MAIN", None)
+    assert (low.low, low.due) == (2, 2)
+    assert [f"{lv.warehouse}:{lv.sku}" for lv in due] == ["MAIN:SKU000000", "MAIN:SKU000050"]
+    assert expiring.news_total == sum(expiring.held.values()) == len(news) > 0
+    assert all((n.batch.expiry - today).days <= 30 for n in news)
 
 
 async def test_computed_deep_page_cursor_lands_where_paging_arrives(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ app does; on PostgreSQL on the event loop.
 from __future__ import annotations
 
 import asyncio
+import gc
 import sqlite3
 from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
@@ -207,3 +208,17 @@ async def test_a_failing_request_without_savepoint_sends_the_batch_round_alone(
     assert isinstance(posted, Posted) and isinstance(again, Posted)
     assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(7)
     assert await run(uow, audit.first_problem) is None
+
+
+async def test_the_heap_alive_at_start_stays_out_of_collections_while_a_committer_runs(
+    uow: UnitOfWork,
+) -> None:
+    first, second = GroupCommitter(uow), GroupCommitter(uow)
+    first.start()
+    second.start()
+    assert gc.get_freeze_count() > 0
+
+    await first.close()
+    assert gc.get_freeze_count() > 0  # the other one still runs
+    await second.close()
+    assert gc.get_freeze_count() == 0

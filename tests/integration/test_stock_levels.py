@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import analytics, approvals, audit, ledger
+from core.analytics import Said, StockLevel
 from core.common import NeedsApproval
 from core.ledger import Line, Receive, Sell
 from core.storage import Item, StockLevelRow, UnitOfWork, Warehouse, alembic_config, upgrade
@@ -40,12 +41,17 @@ async def level(uow: UnitOfWork, sku: str) -> tuple[Decimal, Decimal, Decimal]:
     return await run(uow, read)
 
 
+async def low_levels(u: UnitOfWork) -> list[StockLevel]:
+    """What the low-stock alert would say now, with nothing said before."""
+    return await analytics.low_stock_due(u, Said("low-stock", "low", u.now()), "MAIN")
+
+
 async def test_posting_keeps_on_hand_and_headroom_in_step(shop: UnitOfWork) -> None:
     assert await level(shop, "COKE") == (Decimal(12), Decimal(0), Decimal(2))  # point 10
     sale = Sell(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(3)),))
     await run(shop, lambda u: ledger.submit(u, sale))
     assert await level(shop, "COKE") == (Decimal(9), Decimal(0), Decimal(-1))
-    low = await run(shop, lambda u: analytics.stock_levels(u, low_only=True))
+    low = await run(shop, low_levels)
     assert [(lv.sku, lv.on_hand) for lv in low] == [("COKE", Decimal(9))]
     assert await run(shop, audit.first_problem) is None
 
@@ -144,6 +150,6 @@ async def test_a_reorder_point_changed_on_the_item_is_followed_by_its_levels(
 
     await run(shop, raise_point)
     assert await level(shop, "COKE") == (Decimal(12), Decimal(0), Decimal(-3))
-    low = await run(shop, lambda u: analytics.stock_levels(u, low_only=True))
+    low = await run(shop, low_levels)
     assert [lv.sku for lv in low] == ["COKE"]
     assert await run(shop, audit.first_problem) is None

@@ -65,6 +65,7 @@ CYCLE_BREAKS = {
     ("approvals", "core.ledger.planning"),
     ("approvals", "core.ledger.policy"),
     ("approvals", "core.ledger.validation"),
+    ("audit", "core.storage.driver_rows"),  # core.storage.uow imports core.audit
     ("catalog", "core.ledger.commands"),
     ("catalog", "core.ledger.validation"),
 }
