@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import secrets
 import statistics
 import sys
 import time
@@ -76,6 +77,14 @@ BASELINE_RUNS = 3
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = "import sys; from benchmarks.callback import play_wecom; play_wecom(sys.argv[1])"
 CHILD_LINE = 1 << 24  # the child's answer is one JSON line with every latency
+# What the child plays (``Plan.script``); ``benchmarks.load`` measures the last two.
+CONVERSE, BURST, QUERY = "converse", "burst", "query"
+# A reply counted this long after the last one expected is one too many: the run fails.
+SETTLE_S = 1.0
+# In the query script one identity sends at most this many messages, under WeCom's 30 a
+# minute per member, and the stock queries take turns among QUERIERS identities.
+PER_IDENTITY = 25
+QUERIERS = 8
 
 
 @dataclass(frozen=True)
@@ -105,15 +114,39 @@ class Plan:
     # How long a sender waits for a message's reply before the run fails; None: it does not
     # wait, the callback's 200 is the answer (the baseline).
     reply_timeout_s: float | None
+    # ``CONVERSE``: each sender waits for a message's reply before its next message. ``BURST``:
+    # each sends all its messages back to back (each as soon as the previous got its 200), then
+    # waits for the replies. ``QUERY``: ``queries`` stock queries one after another, each
+    # awaiting its reply, while every sender posts sales the same way until the last query is
+    # answered, moving to its next of ``identities`` after PER_IDENTITY sales.
+    script: str = CONVERSE
+    queries: int = 0
+    identities: int = 1
+
+    def __post_init__(self) -> None:
+        if self.queries > PER_IDENTITY * QUERIERS:
+            raise ValueError(f"at most {PER_IDENTITY * QUERIERS} queries")
 
     @classmethod
     def from_json(cls, fields: dict[str, Any]) -> Plan:
-        return cls(Sizes(**fields["sizes"]), WeComApp(**fields["wecom"]), fields["reply_timeout_s"])
+        return cls(
+            Sizes(**fields["sizes"]),
+            WeComApp(**fields["wecom"]),
+            fields["reply_timeout_s"],
+            fields["script"],
+            fields["queries"],
+            fields["identities"],
+        )
 
     def longest_s(self) -> float:
         """An upper bound of the child's run: every sender waits out the warm-up and its own."""
         per_message = self.reply_timeout_s or REQUEST_TIMEOUT_S
-        return per_message * (self.sizes.messages_per_sender + 2) + CHILD_START_TIMEOUT_S
+        messages = self.queries if self.script == QUERY else self.sizes.messages_per_sender
+        return per_message * (messages + 2) + SETTLE_S + CHILD_START_TIMEOUT_S
+
+    def expected(self) -> int:
+        """How many latencies the child reports: one per message, or per query."""
+        return self.queries if self.script == QUERY else self.sizes.messages
 
 
 @dataclass(frozen=True)
@@ -123,10 +156,20 @@ class Run:
     elapsed_s: float
     latencies_s: tuple[float, ...]
     acks_s: tuple[float, ...]
+    # ``QUERY``: the sales the senders posted meanwhile, and whether they were still posting
+    # when the last query was answered.
+    load_messages: int = 0
+    load_outlasted: bool = True
 
     @classmethod
     def from_json(cls, fields: dict[str, Any]) -> Run:
-        return cls(fields["elapsed_s"], tuple(fields["latencies_s"]), tuple(fields["acks_s"]))
+        return cls(
+            fields["elapsed_s"],
+            tuple(fields["latencies_s"]),
+            tuple(fields["acks_s"]),
+            fields["load_messages"],
+            fields["load_outlasted"],
+        )
 
     @property
     def per_second(self) -> float:
@@ -135,19 +178,27 @@ class Run:
     def latency(self) -> Latency:
         return Latency(tuple(s * 1000 for s in self.latencies_s))
 
+    def ack_latency(self) -> Latency:
+        return Latency(tuple(s * 1000 for s in self.acks_s))
+
     def raw(self, prefix: str) -> dict[str, float | int]:
         latency = self.latency()
         return {
             f"{prefix}_messages_per_s": round(self.per_second, 1),
             f"{prefix}_p50_ms": round(latency.p50, 2),
             f"{prefix}_p99_ms": round(latency.p99, 2),
-            f"{prefix}_ack_p50_ms": round(Latency(tuple(s * 1000 for s in self.acks_s)).p50, 2),
+            f"{prefix}_ack_p50_ms": round(self.ack_latency().p50, 2),
+            f"{prefix}_ack_p99_ms": round(self.ack_latency().p99, 2),
             f"{prefix}_seconds": round(self.elapsed_s, 2),
         }
 
 
 def sender_id(index: int) -> str:
     return f"bench-sender{index:03d}"
+
+
+def querier_id(index: int) -> str:
+    return f"bench-querier{index}"
 
 
 def item_name(index: int) -> str:
@@ -166,7 +217,7 @@ async def measure(env: BenchEnv, sizes: Sizes | None = None) -> list[Measurement
     wecom = WeComApp.generate()
     settings = _settings(env.workdir, wecom)
     env.log(f"callback→reply: {sizes.messages} messages from {sizes.senders} senders")
-    await _seed(settings.database_url, sizes)
+    await seed(settings.database_url, sizes)
     project = await drive(Plan(sizes, wecom, REPLY_TIMEOUT_S), project_server(settings))
     stages = await _stages(settings.database_url)
     env.log("callback→reply: the bare crypto handler")
@@ -215,7 +266,7 @@ def _settings(workdir: Path, wecom: WeComApp) -> Settings:
 Server = Callable[[str], AbstractAsyncContextManager[str]]
 
 
-async def _seed(url: str, sizes: Sizes) -> None:
+async def seed(url: str, sizes: Sizes) -> None:
     """Items with ample stock (no sale waits for approval) and one clerk per sender."""
     engine = create_engine(url)
     try:
@@ -235,7 +286,8 @@ async def _staff_and_items(uow: UnitOfWork, sizes: Sizes) -> None:
         for n in range(ITEMS)
     )
     await catalog.save_user(uow, "bench-owner", "bench-owner", "老板", "admin", ["MAIN"])
-    for userid in [WARMUP_USER, *map(sender_id, range(sizes.senders))]:
+    queriers = map(querier_id, range(QUERIERS))
+    for userid in [WARMUP_USER, *queriers, *map(sender_id, range(sizes.senders))]:
         await catalog.save_user(uow, "bench-owner", userid, "店员", "clerk", ["MAIN"])
 
 
@@ -351,7 +403,7 @@ async def drive(plan: Plan, serve: Server) -> Run:
             child.stdin.write(f"{url}{PATH}\n".encode())
             await child.stdin.drain()
             answer = await _answer(child, plan.longest_s())
-            return _checked(Run.from_json(answer["run"]), plan.sizes)
+            return _checked(Run.from_json(answer["run"]), plan)
     finally:
         await _reap(child)
 
@@ -381,9 +433,10 @@ async def _reap(child: Process) -> None:
         await child.wait()
 
 
-def _checked(run: Run, sizes: Sizes) -> Run:
-    if len(run.latencies_s) != sizes.messages or not math.isfinite(run.per_second):
-        raise AssertionError(f"{len(run.latencies_s)} of {sizes.messages} messages measured")
+def _checked(run: Run, plan: Plan) -> Run:
+    expected = plan.expected()
+    if len(run.latencies_s) != expected or not math.isfinite(run.per_second):
+        raise AssertionError(f"{len(run.latencies_s)} of {expected} messages measured")
     return run
 
 
@@ -415,7 +468,9 @@ async def _play(plan: Plan) -> Run:
         async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
             chat = _Chat(http, url, plan, accepted if awaits_replies else None)
             await chat.converse(WARMUP_USER, ["查 商品00", "销售 商品00 1"])
-            return await chat.run_senders(plan.sizes)
+            if plan.script == QUERY:
+                return await chat.query_under_load(plan)
+            return await chat.run_senders(plan.sizes, burst=plan.script == BURST)
     finally:
         await fake.stop()
 
@@ -425,11 +480,14 @@ class Replies:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
+        self.times: dict[str, list[float]] = {}  # when each reply came, per user
         self._events: dict[str, asyncio.Event] = {}
 
     def received(self, users: Sequence[str]) -> None:
+        now = time.perf_counter()
         for user in users:
             self.counts[user] += 1
+            self.times.setdefault(user, []).append(now)
             self._events.setdefault(user, asyncio.Event()).set()
 
     async def wait(self, user: str, count: int) -> None:
@@ -483,36 +541,107 @@ class _Chat:
         self._agent_id = wecom.agent_id
         self._reply_timeout_s = plan.reply_timeout_s
         self._replies = replies
-        self._msg_ids = iter(range(10**12, 10**13))
+        # Fresh ids for each child: a second run on the same database is not WeCom's retry.
+        first = secrets.randbelow(10**17) + 10**12
+        self._msg_ids = iter(range(first, first + 10**12))
 
-    async def run_senders(self, sizes: Sizes) -> Run:
+    async def run_senders(self, sizes: Sizes, *, burst: bool = False) -> Run:
         started = time.perf_counter()
+        talk = self.burst if burst else self.converse
         timings = await asyncio.gather(
-            *(self.converse(sender_id(s), _script(s, sizes)) for s in range(sizes.senders))
+            *(talk(sender_id(s), _script(s, sizes)) for s in range(sizes.senders))
         )
         elapsed = time.perf_counter() - started
-        self._check_replies(sizes)
+        await self._check_replies(
+            {sender_id(s): len(_script(s, sizes)) for s in range(sizes.senders)}
+        )
         return Run(
             elapsed,
             tuple(t for sender in timings for t, _ack in sender),
             tuple(a for sender in timings for _t, a in sender),
         )
 
-    async def converse(self, user: str, texts: list[str]) -> list[tuple[float, float]]:
-        """Say each text in turn; per text, seconds until its reply and until the 200."""
-        timings = []
-        for n, text in enumerate(texts, start=1):
-            query, body = self._seal(user, text)
+    async def burst(self, user: str, texts: list[str]) -> list[tuple[float, float]]:
+        """Send every text back to back; per text, seconds until its reply and until the 200.
+
+        The bot answers one user's messages in order and sends one user's replies in order
+        (``core.messaging.outbox``), so the n-th reply is the n-th text's.
+        """
+        sent = []
+        for text in texts:
             started = time.perf_counter()
-            async with self._http.post(self._url, params=query, data=body) as answer:
-                if answer.status != 200:
-                    raise RuntimeError(f"{user}: {text!r} answered {answer.status}")
+            await self._post(user, text)
+            sent.append((started, time.perf_counter()))
+        if self._replies is None:
+            return [(acked - started, acked - started) for started, acked in sent]
+        async with asyncio.timeout(self._reply_timeout_s):
+            await self._replies.wait(user, len(texts))
+        replied = self._replies.times[user][: len(texts)]
+        return [(r - s, a - s) for r, (s, a) in zip(replied, sent, strict=True)]
+
+    async def query_under_load(self, plan: Plan) -> Run:
+        """The ``QUERY`` script: the stock queries' timings, and the sales posted meanwhile."""
+        done = asyncio.Event()
+        posted: Counter[str] = Counter()
+        clerks = plan.sizes.senders
+
+        async def post_sales(clerk: int) -> bool:
+            for k in range(plan.identities):
+                user = sender_id(clerk + k * clerks)
+                for n in range(1, PER_IDENTITY + 1):
+                    if done.is_set():
+                        return True
+                    posted[user] = n
+                    await self.converse(user, [f"销售 {item_name(clerk)} 1"], first=n)
+            return done.is_set()
+
+        async def ask() -> list[tuple[float, float]]:
+            timings = []
+            for n in range(plan.queries):
+                user = querier_id(n % QUERIERS)
+                asked[user] += 1
+                timings += await self.converse(user, [f"查 {item_name(n)}"], first=asked[user])
+            done.set()
+            return timings
+
+        asked: Counter[str] = Counter()
+        started = time.perf_counter()
+        posting = [asyncio.create_task(post_sales(c)) for c in range(clerks)]
+        timings = await ask()
+        elapsed = time.perf_counter() - started
+        outlasted = all(await asyncio.gather(*posting))
+        await self._check_replies({**posted, **asked})
+        return Run(
+            elapsed,
+            tuple(t for t, _ack in timings),
+            tuple(a for _t, a in timings),
+            load_messages=sum(posted.values()),
+            load_outlasted=outlasted,
+        )
+
+    async def converse(
+        self, user: str, texts: list[str], first: int = 1
+    ) -> list[tuple[float, float]]:
+        """Say each text in turn; per text, seconds until its reply and until the 200.
+
+        ``first``: the number of the user's reply the first text waits for.
+        """
+        timings = []
+        for n, text in enumerate(texts, start=first):
+            started = time.perf_counter()
+            await self._post(user, text)
             acked = time.perf_counter()
             if self._replies is not None:
                 async with asyncio.timeout(self._reply_timeout_s):
                     await self._replies.wait(user, n)
             timings.append((time.perf_counter() - started, acked - started))
         return timings
+
+    async def _post(self, user: str, text: str) -> None:
+        query, body = self._seal(user, text)
+        async with self._http.post(self._url, params=query, data=body) as answer:
+            if answer.status != 200:
+                raise RuntimeError(f"{user}: {text!r} answered {answer.status}")
 
     def _seal(self, user: str, text: str) -> tuple[dict[str, str], bytes]:
         now = int(time.time())
@@ -521,19 +650,16 @@ class _Chat:
         sealed = self._crypto.encrypt_message(xml, nonce=str(next(self._msg_ids)), timestamp=now)
         return sealed.query, sealed.body.encode("utf-8")
 
-    def _check_replies(self, sizes: Sizes) -> None:
-        """Exactly one reply per message: more would have let a sender move on too early."""
+    async def _check_replies(self, expected: dict[str, int]) -> None:
+        """Exactly one reply per message, also a while after the last: a doubled send fails."""
         if self._replies is None:
             return
-        wrong = {
-            user: count
-            for s in range(sizes.senders)
-            if (count := self._replies.counts[(user := sender_id(s))]) != sizes.messages_per_sender
-        }
+        await asyncio.sleep(SETTLE_S)
+        counts = self._replies.counts
+        wrong = {user: counts[user] for user, count in expected.items() if counts[user] != count}
         if wrong:
-            raise AssertionError(
-                f"replies per sender, expected {sizes.messages_per_sender}: {wrong}"
-            )
+            shown = {user: f"{wrong[user]} of {expected[user]}" for user in sorted(wrong)}
+            raise AssertionError(f"replies per sender (received of expected): {shown}")
 
 
 def _script(sender: int, sizes: Sizes) -> list[str]:

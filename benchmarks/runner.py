@@ -33,14 +33,25 @@ Benchmark = Callable[[BenchEnv], Awaitable[list[Measurement]]]
 
 def benchmarks() -> list[Benchmark]:
     # Imported here: each pulls in a part of the app, and ``jxc`` starts faster without them.
-    from benchmarks import alert_scan, callback, page_depth, posting, rss, stock_scale
+    from benchmarks import (
+        alert_scan,
+        callback,
+        load,
+        page_depth,
+        posting,
+        reports,
+        rss,
+        stock_scale,
+    )
 
     return [
         posting.measure,
         stock_scale.measure,
         page_depth.measure,
         callback.measure,
+        load.measure,
         alert_scan.measure,
+        reports.measure,
         rss.measure,
     ]
 

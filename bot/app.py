@@ -70,8 +70,9 @@ class Tuning:
     api_max_attempts: int = 4
     api_retry_base_delay: float = 0.5
     api_timeout: float = 10.0
-    # Users served at once: their messages share group commits, so more means bigger batches.
-    max_concurrent_users: int = 64
+    # Users served at once: their messages share group commits, but more than this crowds the
+    # callbacks' own commits (measured at 200 senders: 64 users tripled the ack p50, no faster).
+    max_concurrent_users: int = 16
     inbox_poll_interval: float = 2.0
     shutdown_grace: float = 5.0
 

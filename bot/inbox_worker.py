@@ -1,10 +1,12 @@
 """The inbox worker: hands stored messages to the handlers, in order per user.
 
-One task per user with pending messages (at most ``max_users`` at once) works through that
-user's messages oldest first, so one user's commands never overtake each other while different
-users are served side by side. Each message is handled and marked ``done`` in one transaction,
-together with the replies the handlers put in the outbox: a crash anywhere before the commit
-leaves the message pending and unanswered, and it is handled after restart (the first scan).
+One task per user with pending messages (at most ``max_users`` at once) works through as many
+of that user's messages as the scan counted, oldest first (what came in meanwhile is the next
+scan's: no transaction is spent finding that a user has nothing more), so one user's commands
+never overtake each other while different users are served side by side. Each message is
+taken and marked ``done`` by one statement and handled in the same transaction, together with
+the replies the handlers put in the outbox: a crash anywhere before the commit leaves the
+message pending and unanswered, and it is handled after restart (the first scan).
 
 With a ``transact`` (the app passes its group committer) the messages of different users
 share transactions, each in its own savepoint: the same guarantees, one commit for many.
@@ -135,15 +137,16 @@ class InboxWorker:
 
     async def _start_users(self) -> None:
         try:
-            users = await self._transact(lambda uow: inbox.users_with_pending(uow.session))
+            users = await self._transact(lambda uow: inbox.pending_by_user(uow.session))
         except Exception:
             log.exception("inbox_scan_failed")
             return
-        for user in users:
+        for user, pending in users.items():
             if len(self._users) >= self._max_users:
                 return
             if user not in self._users:
-                task = asyncio.create_task(self._serve_user(user), name=f"jxc-inbox-{user}")
+                serve = self._serve_user(user, pending)
+                task = asyncio.create_task(serve, name=f"jxc-inbox-{user}")
                 task.add_done_callback(partial(self._user_done, user))
                 self._users[user] = task
 
@@ -154,10 +157,10 @@ class InboxWorker:
         if not task.cancelled() and task.result():
             self._wake.set()
 
-    async def _serve_user(self, user: str) -> int:
+    async def _serve_user(self, user: str, pending: int) -> int:
         handled = 0
         try:
-            while not self._stopping and await self._handle_next(user):
+            while handled < pending and not self._stopping and await self._handle_next(user):
                 handled += 1
         except Exception:
             log.exception("inbox_user_task_failed", extra={"userid": user})
@@ -168,12 +171,11 @@ class InboxWorker:
         claim: list[_Claim] = []
 
         async def work(uow: UnitOfWork) -> bool:
-            row = await inbox.claim_next(uow.session, user)
+            row = await inbox.take_next(uow.session, user, uow.now())
             if row is None:
                 return False
             claim[:] = [_Claim(row.id, row.from_user)]
             await self._handle(uow, inbound_from_row(row))
-            await inbox.mark_done(uow.session, row, uow.now())
             return True
 
         started = time.perf_counter()

@@ -1,26 +1,29 @@
 """The outbox delivery worker: claim due rows, send each through a ``Sender``, record the outcome.
 
 - A row is sent at most once per claim, and a claim is exclusive (see
-  ``core.messaging.outbox``); right after its send, the row's outcome is committed on its own,
-  whatever else is in flight. Only a crash between a send and that commit, or an answer lost
-  after WeCom delivered, can repeat a send; WeCom's duplicate check (``bot.wecom_api``) keeps
-  the repeat from reaching the user.
+  ``core.messaging.outbox``). A finished send frees its slot at once; its outcome waits for
+  the next pass, which records every outcome that came in meanwhile and claims rows for the
+  free slots in one transaction (the sent rows in one statement). The row stays claimed until
+  its outcome is committed, so nothing sends it again meanwhile and its target's next row
+  waits for it. Only a crash between a send and that commit, or an answer lost after WeCom
+  delivered, can repeat a send; WeCom's duplicate check (``bot.wecom_api``) keeps the repeat
+  from reaching the user.
 - Each worker is an instance with an id and a heartbeat row (every ``heartbeat_interval``).
   Starting, and at every beat, it releases the claims of instances that are gone: silent for
   ``stale_after``, or on this host with their process no longer running (a restart takes over
   its predecessor's claims at once). A clean stop releases its own claims.
-- Up to ``max_in_flight`` sends run at once, each its own task: a finished send wakes the
-  claimer, which claims as many rows as there are free slots, so one slow send holds nothing
-  but its own target (whose next row waits for it: rows of one target go out in id order).
+- Up to ``max_in_flight`` sends run at once, each its own task; a pass claims ahead, up to
+  ``max_claimed`` rows held, so a finished send starts the next claimed row at once. One slow
+  send holds nothing but its own target (whose next row waits for it: rows of one target go
+  out in id order). A pass whose transaction fails keeps its outcomes for the next one.
 - A failure the sender calls retryable is tried again after an exponential backoff; after
   ``max_attempts`` attempts, or at once when it is not retryable, the row is a dead letter.
 - WeCom silently drops what exceeds its rate limits, so the excess is held back (``defer``) to
   the next window instead of being sent: 30 messages a minute per user, 20 per group robot.
   The counts are kept in this process; several instances share the limit only roughly.
-- Every transaction (a claim, an outcome, a heartbeat) goes through ``transact`` when one is
-  given: the app passes its group committer, so outcomes of sends finishing together share a
-  commit with each other and with the chat's other writes instead of queueing for SQLite's
-  write lock one by one.
+- Every transaction (a pass, a heartbeat) goes through ``transact`` when one is given: the
+  app passes its group committer, so a pass shares a commit with the chat's other writes
+  instead of queueing for SQLite's write lock on its own.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import logging
 import os
 import secrets
 import socket
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
@@ -69,6 +73,9 @@ class DeliveryPolicy:
     retry_base: timedelta = timedelta(seconds=5)
     retry_cap: timedelta = timedelta(minutes=30)
     max_in_flight: int = 32
+    # Rows held at once, sending or claimed and waiting for a free send slot: a pass claims for
+    # more than the slots, so a send that finishes starts the next row without waiting for one.
+    max_claimed: int = 128
     poll_interval: float = 1.0
     heartbeat_interval: float = 1.0
     # Many beats: a live instance is never taken for dead because one beat's commit was slow.
@@ -141,7 +148,9 @@ class DeliveryWorker:
         self._stopping = False
         self._registered = False
         self._in_flight: set[asyncio.Task[None]] = set()
-        self._taken = 0  # rows taken in hand, by a claim or handed over by the previous row
+        self._taken = 0  # rows taken in hand
+        self._outcomes: list[_Outcome] = []  # sends finished, not yet recorded
+        self._ready: deque[OutgoingMessage] = deque()  # claimed, waiting for a send slot
 
     def wake(self) -> None:
         self._wake.set()
@@ -159,19 +168,22 @@ class DeliveryWorker:
                 wait = self.policy.poll_interval
                 try:
                     await self.start()
-                    # With every slot busy, a finished send is what wakes us.
-                    free = self.policy.max_in_flight - len(self._in_flight)
-                    if free > 0:
-                        if await self._claim_and_send() == free:
-                            continue  # more may be due
-                        wait = await self._until_next_due(wait)
+                    passed = await self._pass()
+                    if passed.claimed and passed.claimed == passed.free:
+                        continue  # more may be due
+                    if passed.free:
+                        wait = self._until(passed.next_due, wait)
+                    # With every row held, a finished send is what wakes us.
                 except Exception:
                     log.exception("outbox_pass_failed")
                 with suppress(TimeoutError):
                     async with asyncio.timeout(wait):
                         await self._wake.wait()
-            if self._in_flight:
-                await asyncio.wait(self._in_flight)
+            self._ready.clear()  # not sent: the retire below releases their claims
+            while self._in_flight or self._outcomes:
+                if self._in_flight:
+                    await asyncio.wait(self._in_flight)
+                await self._pass()
             await self._transact(lambda uow: outbox.retire(uow.session, self.instance.id))
         finally:
             beating.cancel()
@@ -232,73 +244,100 @@ class DeliveryWorker:
         await self._reap()
         before = self._taken
         while True:
-            if len(self._in_flight) < self.policy.max_in_flight:
-                await self._claim_and_send()
+            await self._pass()
             if not self._in_flight:
-                return self._taken - before
+                if not (self._outcomes or self._ready):
+                    return self._taken - before
+                continue  # sends that finished during the pass
             await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
 
-    async def _claim_and_send(self) -> int:
-        """Claim as many rows as there are free send slots and start sending them."""
-        rows = await self._claim(self.policy.max_in_flight - len(self._in_flight))
-        for row in rows:
-            task = asyncio.create_task(self._deliver_and_wake(row))
-            self._in_flight.add(task)
-            task.add_done_callback(self._in_flight.discard)
-        return len(rows)
-
-    async def _claim(self, limit: int) -> list[OutgoingMessage]:
+    async def _pass(self) -> _Pass:
+        """Record the outcomes that came in and claim rows for the free slots, in one
+        transaction; start sending what was claimed."""
+        outcomes, self._outcomes = self._outcomes, []
+        held = len(self._in_flight) + len(self._ready)
+        free = 0 if self._stopping else self._held_limit() - held
+        if not outcomes and free <= 0:
+            return _Pass(0, 0, None)
         now, me = self._clock(), self.instance.id
-        rows: list[OutgoingMessage] = await self._transact(
-            lambda uow: outbox.claim_due(uow.session, now, limit=limit, instance=me)
-        )
-        return rows
 
-    async def _deliver_and_wake(self, first: OutgoingMessage) -> None:
-        row: OutgoingMessage | None = first
+        async def work(
+            uow: UnitOfWork,
+        ) -> tuple[list[_Outcome], list[OutgoingMessage], datetime | None]:
+            unrecorded = await _record(uow.session, outcomes)
+            if free <= 0:
+                return unrecorded, [], None
+            rows = await outbox.claim_due(uow.session, now, limit=free, instance=me)
+            due = await outbox.next_due_at(uow.session) if len(rows) < free else None
+            return unrecorded, rows, due
+
         try:
-            while row is not None:
-                self._taken += 1
-                row = await self._deliver(row)
+            unrecorded, rows, due = await self._transact(work)
+        except BaseException:
+            self._outcomes[:0] = outcomes  # still claimed by us: the next pass records them
+            raise
+        for outcome in unrecorded:
+            log.warning(
+                "outbox_row_changed_under_us",
+                extra={"outbox_id": outcome.row.id, "result": outcome.result},
+            )
+        for outcome in outcomes:
+            self._on_result(outcome.result)
+        self._ready.extend(rows)
+        self._fill()
+        return _Pass(free, len(rows), due)
+
+    def _held_limit(self) -> int:
+        return max(self.policy.max_claimed, self.policy.max_in_flight)
+
+    def _fill(self) -> None:
+        """Start sending claimed rows while there are free send slots."""
+        while self._ready and len(self._in_flight) < self.policy.max_in_flight:
+            task = asyncio.create_task(self._deliver_and_wake(self._ready.popleft()))
+            self._in_flight.add(task)
+            task.add_done_callback(self._slot_freed)
+
+    def _slot_freed(self, task: asyncio.Task[None]) -> None:
+        self._in_flight.discard(task)
+        if not self._stopping:
+            self._fill()
+
+    def _until(self, due: datetime | None, longest: float) -> float:
+        if due is None:
+            return longest
+        # Due already yet not claimed: locked by a concurrent claim; look again shortly.
+        return min(longest, max((due - self._clock()).total_seconds(), longest / 20))
+
+    async def _deliver_and_wake(self, row: OutgoingMessage) -> None:
+        self._taken += 1
+        try:
+            outcome = await self._deliver(row)
+            self._outcomes.append(outcome)  # the list of now: a pass may have taken the last
         except Exception:
             # The row stays claimed by this live instance: a clean stop or a restart frees it.
             log.exception("outbox_delivery_crashed", extra={"outbox_id": row.id})
         finally:
             self._wake.set()
 
-    async def _until_next_due(self, longest: float) -> float:
-        now = self._clock()
-        due: datetime | None = await self._transact(lambda uow: outbox.next_due_at(uow.session))
-        if due is None:
-            return longest
-        # Due already yet not claimed: locked by a concurrent claim; look again shortly.
-        return min(longest, max((due - now).total_seconds(), longest / 20))
-
-    async def _deliver(self, row: OutgoingMessage) -> OutgoingMessage | None:
-        """Send ``row`` and record the outcome; returns its target's next row when that was
-        claimed in the same transaction (it is due and the target's turn has come)."""
+    async def _deliver(self, row: OutgoingMessage) -> _Outcome:
+        """Send ``row``; what came of it, to be recorded by the next pass."""
         free_at = self._limiter.admit(rate_keys(row.channel, row.target), self._clock())
         if free_at is not None:
-            return await self._record(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
+            return _Outcome(row, "deferred", lambda s: outbox.defer(s, row.id, free_at))
         try:
             response = await self._sender.send(row.channel, row.target, row.payload)
         except DeliveryFailed as failure:
-            return await self._failed(row, failure.reason, failure.retryable)
+            return self._failed(row, failure.reason, failure.retryable)
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
-            return await self._failed(row, short_reason(error), retryable=True)
-        now = self._clock()
-        return await self._record(row, "sent", lambda s: outbox.mark_sent(s, row.id, now, response))
+            return self._failed(row, short_reason(error), retryable=True)
+        return _Outcome(row, "sent", sent=outbox.Sent(row.id, self._clock(), response))
 
-    async def _failed(
-        self, row: OutgoingMessage, reason: str, retryable: bool
-    ) -> OutgoingMessage | None:
+    def _failed(self, row: OutgoingMessage, reason: str, retryable: bool) -> _Outcome:
         attempts = row.attempts + 1
         if retryable and attempts < self.policy.max_attempts:
             retry_at = self._clock() + self.policy.retry_delay(attempts)
-            return await self._record(
-                row, "retry", lambda s: outbox.mark_retry(s, row.id, retry_at, reason)
-            )
+            return _Outcome(row, "retry", lambda s: outbox.mark_retry(s, row.id, retry_at, reason))
         log.error(
             "outbox_dead_letter",
             extra={
@@ -308,24 +347,32 @@ class DeliveryWorker:
                 "reason": reason,
             },
         )
-        return await self._record(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
+        return _Outcome(row, "dead", lambda s: outbox.mark_dead(s, row.id, reason))
 
-    async def _record(
-        self, row: OutgoingMessage, result: str, write: _Write
-    ) -> OutgoingMessage | None:
-        now, me, hand_over = self._clock(), self.instance.id, not self._stopping
 
-        async def work(uow: UnitOfWork) -> tuple[bool, OutgoingMessage | None]:
-            recorded = await write(uow.session)
-            if not (recorded and hand_over):
-                return recorded, None
-            # Sparing the next row of this target a claim of its own halves its transactions.
-            return True, await outbox.claim_next(uow.session, row.target_key, now, instance=me)
+@dataclass(frozen=True)
+class _Outcome:
+    """A send's result, waiting for a pass: sent (``sent``), or another ``write`` of the row."""
 
-        recorded, following = await self._transact(work)
-        if not recorded:
-            log.warning(
-                "outbox_row_changed_under_us", extra={"outbox_id": row.id, "result": result}
-            )
-        self._on_result(result)
-        return following
+    row: OutgoingMessage
+    result: str
+    write: _Write | None = None
+    sent: outbox.Sent | None = None
+
+
+@dataclass(frozen=True)
+class _Pass:
+    free: int  # slots the pass claimed for
+    claimed: int
+    next_due: datetime | None  # when claimable rows fall due, if it claimed fewer than free
+
+
+async def _record(session: AsyncSession, outcomes: list[_Outcome]) -> list[_Outcome]:
+    """Record every outcome; those whose row was no longer pending (changed under us)."""
+    sent = [o for o in outcomes if o.sent is not None]
+    closed = await outbox.mark_sent(session, [o.sent for o in sent if o.sent])
+    unrecorded = [o for o in sent if o.row.id not in closed]
+    for outcome in outcomes:
+        if outcome.write is not None and not await outcome.write(session):
+            unrecorded.append(outcome)
+    return unrecorded

@@ -1,7 +1,8 @@
 """Received messages: stored once by the callback, handled once by the inbox worker.
 
 A row is ``pending`` until the transaction that handled it commits it as ``done`` together with
-the replies it caused (outbox rows), or until a failure settles it as ``failed``. A crash in
+the replies it caused (outbox rows), or until a failure settles it as ``failed``; the handling
+takes the row and marks it in one statement (``take_next``). A crash in
 between rolls everything back, so the row is simply handled again after restart.
 
 Concurrency:
@@ -51,11 +52,30 @@ def _insert_once(dialect: Any) -> Any:
 
 # Built once: every callback and every handled message runs one of them.
 _RECEIVE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
-_OLDEST_PENDING = (
-    select(InboxMessage)
-    .where(InboxMessage.from_user == bindparam("from_user"), InboxMessage.status == PENDING)
-    .order_by(InboxMessage.id)
-    .limit(1)
+# Claims the user's oldest pending message and closes it as done in one statement: the
+# handling's rollback (its savepoint, or its transaction) puts it back to pending.
+_TAKE_OLDEST = (
+    update(InboxMessage)
+    .where(
+        InboxMessage.id
+        == select(func.min(InboxMessage.id))
+        .where(InboxMessage.from_user == bindparam("user"), InboxMessage.status == PENDING)
+        .scalar_subquery(),
+        InboxMessage.status == PENDING,
+    )
+    .values(
+        status=DONE,
+        processed_at=bindparam("now", type_=InboxMessage.processed_at.type),
+        attempts=InboxMessage.attempts + 1,
+    )
+    .returning(
+        InboxMessage.id,
+        InboxMessage.from_user,
+        InboxMessage.kind,
+        InboxMessage.payload,
+        InboxMessage.dedupe_key,
+    )
+    .execution_options(synchronize_session=False)
 )
 
 
@@ -85,15 +105,15 @@ async def receive(
     return inserted is not None
 
 
-async def users_with_pending(session: AsyncSession) -> list[str]:
-    """Users with pending messages, the longest-waiting first."""
-    rows = await session.scalars(
-        select(InboxMessage.from_user)
+async def pending_by_user(session: AsyncSession) -> dict[str, int]:
+    """How many messages each user has pending, the longest-waiting user first."""
+    rows = await session.execute(
+        select(InboxMessage.from_user, func.count())
         .where(InboxMessage.status == PENDING)
         .group_by(InboxMessage.from_user)
         .order_by(func.min(InboxMessage.id))
     )
-    return list(rows)
+    return {user: count for user, count in rows}
 
 
 def _user_lock_key(from_user: str) -> int:
@@ -101,11 +121,13 @@ def _user_lock_key(from_user: str) -> int:
     return int.from_bytes(digest, "big", signed=True)
 
 
-async def claim_next(session: AsyncSession, from_user: str) -> ReceivedMessage | None:
+async def take_next(session: AsyncSession, from_user: str, now: datetime) -> ReceivedMessage | None:
     """The user's oldest pending message, for handling in this transaction.
 
-    None when there is none, or (PostgreSQL) when another transaction is handling this user's
-    messages right now; that one carries on with the rest of them.
+    It is marked ``done`` (handled at ``now``) at once: that takes effect with the handling
+    transaction, and a rollback of it leaves the message pending. None when there is none,
+    or (PostgreSQL) when another transaction is handling this user's messages right now;
+    that one carries on with the rest of them.
     """
     if _is_postgres(session):
         locked = await session.scalar(
@@ -113,19 +135,11 @@ async def claim_next(session: AsyncSession, from_user: str) -> ReceivedMessage |
         )
         if not locked:
             return None
-    row = await session.scalar(_OLDEST_PENDING, {"from_user": from_user})
-    if row is None:
+    taken = (await session.execute(_TAKE_OLDEST, {"user": from_user, "now": now})).first()
+    if taken is None:
         return None
-    return ReceivedMessage(row.id, row.from_user, row.kind, row.payload, row.dedupe_key)
-
-
-async def mark_done(session: AsyncSession, message: ReceivedMessage, now: datetime) -> None:
-    """Record that ``message`` was handled; it takes effect with the handling transaction."""
-    # The claimed row is in the session already: no query, and the flush at commit writes it.
-    row = await session.get_one(InboxMessage, message.id)
-    row.status = DONE
-    row.processed_at = now
-    row.attempts += 1
+    row_id, user, kind, payload, dedupe_key = taken
+    return ReceivedMessage(row_id, user, kind, payload, dedupe_key)
 
 
 async def settle(

@@ -31,15 +31,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     bindparam,
+    case,
     delete,
     func,
+    literal,
     or_,
     select,
     update,
@@ -57,9 +60,23 @@ from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
 _ID_BY_KEY = select(OutboxMessage.id).where(OutboxMessage.dedupe_key == bindparam("key"))
+
+
+def _insert_once(dialect: Any) -> Any:
+    table = OutboxMessage.__table__
+    return (
+        dialect.insert(table)
+        .values(status=PENDING, attempts=0)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+        .returning(table.c.id)
+    )
+
+
 PENDING = "pending"
 SENT = "sent"
 DEAD = "dead"
+# Built once: every reply is one of them.
+_ENQUEUE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
 # How long WeCom's duplicate check remembers a ``message/send`` (bot.wecom_api sends it).
 DUPLICATE_CHECK_INTERVAL = timedelta(minutes=30)
 # Text-like bodies that can repeat word for word; cards carry a unique task_id already.
@@ -91,28 +108,27 @@ async def enqueue(
     if channel not in CHANNELS:
         raise ValueError(f"unknown outbox channel {channel!r}")
     session = uow.session
-    if dedupe_key is not None and await exists(session, dedupe_key):
-        return None
     now = uow.now()
     content_key = repeat = None
     if channel == "user" and payload.get("msgtype") in _MARKABLE:
         content_key = _content_key(channel, target, payload)
         repeat = await _next_repeat(session, content_key, now)
         payload = _marked(payload, repeat)
-    row = OutboxMessage(
-        channel=channel,
-        target=target,
-        target_key=target_key(channel, target),
-        payload=payload,
-        dedupe_key=dedupe_key,
-        content_key=content_key,
-        repeat=repeat or 0,
-        created_at=now,
-        next_attempt_at=now,
-    )
-    session.add(row)
-    await session.flush()
-    return row.id
+    values = {
+        "channel": channel,
+        "target": target,
+        "target_key": target_key(channel, target),
+        "payload": payload,
+        "dedupe_key": dedupe_key,
+        "content_key": content_key,
+        "repeat": repeat or 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    # A key seen before is settled by the unique index, in the same statement.
+    insert = _ENQUEUE["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    added: int | None = await session.scalar(insert, values)
+    return added
 
 
 async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
@@ -203,29 +219,6 @@ async def claim_due(
     return [_outgoing(r) for r in rows]
 
 
-async def claim_next(
-    session: AsyncSession, target_key: str, now: datetime, *, instance: str
-) -> OutgoingMessage | None:
-    """Claim for ``instance`` the row now heading ``target_key``'s queue, if it is due."""
-    row = await session.scalar(
-        select(OutboxMessage)
-        .where(
-            OutboxMessage.target_key == target_key,
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            *_CLAIMABLE,
-        )
-        .order_by(OutboxMessage.id)
-        .limit(1)
-        .with_for_update(of=OutboxMessage, skip_locked=True)
-    )
-    if row is None:
-        return None
-    row.claimed_by = instance
-    await session.flush()
-    return _outgoing(row)
-
-
 def _outgoing(row: OutboxMessage) -> OutgoingMessage:
     return OutgoingMessage(
         row.id, row.channel, row.target, row.target_key, row.payload, row.attempts
@@ -243,18 +236,38 @@ async def _close(session: AsyncSession, row_id: int, **values: Any) -> bool:
     return closed is not None
 
 
-async def mark_sent(
-    session: AsyncSession, row_id: int, now: datetime, response: dict[str, Any]
-) -> bool:
-    """Record a delivery and the API's answer (cards need its ``response_code`` later)."""
-    return await _close(
-        session,
-        row_id,
-        status=SENT,
-        sent_at=now,
-        response=response,
-        attempts=OutboxMessage.attempts + 1,
+@dataclass(frozen=True)
+class Sent:
+    """A delivery to record: the row, when it went out and the API's answer."""
+
+    row_id: int
+    at: datetime
+    response: dict[str, Any]
+
+
+async def mark_sent(session: AsyncSession, sent: Sequence[Sent]) -> set[int]:
+    """Record deliveries, each with the API's answer (cards need its ``response_code`` later),
+    in one statement; the ids it recorded (a row no longer pending is left alone)."""
+    if not sent:
+        return set()
+    by_id = OutboxMessage.id
+    at_type, response_type = OutboxMessage.sent_at.type, OutboxMessage.response.type
+    closed = await session.scalars(
+        update(OutboxMessage)
+        .where(by_id.in_([s.row_id for s in sent]), OutboxMessage.status == PENDING)
+        .values(
+            claimed_by=None,
+            status=SENT,
+            sent_at=case({s.row_id: literal(s.at, at_type) for s in sent}, value=by_id),
+            response=case(
+                {s.row_id: literal(s.response, response_type) for s in sent}, value=by_id
+            ),
+            attempts=OutboxMessage.attempts + 1,
+        )
+        .returning(by_id)
+        .execution_options(synchronize_session=False)
     )
+    return set(closed)
 
 
 async def mark_retry(session: AsyncSession, row_id: int, retry_at: datetime, error: str) -> bool:

@@ -196,9 +196,12 @@ async def test_health_check_as_the_manager_shows_summary_charts_and_workbook_lin
         await page.locator('[data-user="lijie"]').click()
 
         await say(page, "健康检查")
-        await expect(messages.locator(".md").last).to_contain_text("进销存体检")
+        # The check renders charts and a workbook: slower than a chat reply on a loaded machine.
+        await expect(messages.locator(".md").last).to_contain_text(
+            "进销存体检", timeout=WAIT_MS * 6
+        )
         charts = messages.locator("img.chart")
-        await expect(charts).to_have_count(3)
+        await expect(charts).to_have_count(3, timeout=WAIT_MS * 6)
         for index in range(3):
             loaded = await charts.nth(index).evaluate("img => img.complete && img.naturalWidth")
             assert loaded == 960

@@ -69,14 +69,12 @@ async def test_users_are_listed_longest_waiting_first_and_messages_claimed_oldes
     for key, user in [("msg:1", "b"), ("msg:2", "a"), ("msg:3", "b"), ("msg:4", "a")]:
         await store(uow, key, user=user, text=key)
 
-    assert await in_transaction(uow, lambda u: inbox.users_with_pending(u.session)) == ["b", "a"]
+    pending = await in_transaction(uow, lambda u: inbox.pending_by_user(u.session))
+    assert list(pending.items()) == [("b", 2), ("a", 2)]
 
     async def handle_next(uow: UnitOfWork) -> str | None:
-        row = await inbox.claim_next(uow.session, "a")
-        if row is None:
-            return None
-        await inbox.mark_done(uow.session, row, uow.now())
-        return row.dedupe_key
+        row = await inbox.take_next(uow.session, "a", uow.now())
+        return None if row is None else row.dedupe_key
 
     handled = [await in_transaction(uow, handle_next) for _ in range(3)]
     assert handled == ["msg:2", "msg:4", None]
@@ -109,16 +107,35 @@ async def test_while_one_transaction_handles_a_user_no_other_claims_that_users_m
         await store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:2", user="a")
         await store(UnitOfWork(sessions, clock=clock, settings=settings), "msg:3", user="b")
         async with UnitOfWork(sessions, clock=clock, settings=settings) as first:
-            held = await inbox.claim_next(first.session, "a")
+            held = await inbox.take_next(first.session, "a", first.now())
             assert held is not None and held.dedupe_key == "msg:1"
             async with UnitOfWork(sessions, clock=clock, settings=settings) as second:
-                assert await inbox.claim_next(second.session, "a") is None
-                other = await inbox.claim_next(second.session, "b")
+                assert await inbox.take_next(second.session, "a", second.now()) is None
+                other = await inbox.take_next(second.session, "b", second.now())
                 assert other is not None and other.dedupe_key == "msg:3"
-            await inbox.mark_done(first.session, held, first.now())
             await first.commit()
         async with UnitOfWork(sessions, clock=clock, settings=settings) as later:
-            following = await inbox.claim_next(later.session, "a")
+            following = await inbox.take_next(later.session, "a", later.now())
             assert following is not None and following.dedupe_key == "msg:2"
     finally:
         await engine.dispose()
+
+
+async def test_a_taken_message_is_pending_again_when_its_handling_rolls_back(
+    uow: UnitOfWork,
+) -> None:
+    await store(uow, "msg:1", user="a")
+
+    async def crash(uow: UnitOfWork) -> None:
+        taken = await inbox.take_next(uow.session, "a", uow.now())
+        assert taken is not None and taken.dedupe_key == "msg:1"
+        raise RuntimeError("the handler crashed")
+
+    with pytest.raises(RuntimeError):
+        await in_transaction(uow, crash)
+
+    assert await in_transaction(uow, lambda u: inbox.status_counts(u.session)) == {inbox.PENDING: 1}
+    row = await in_transaction(uow, lambda u: inbox.take_next(u.session, "a", u.now()))
+    assert row is not None and row.dedupe_key == "msg:1"
+    counts = await in_transaction(uow, lambda u: inbox.status_counts(u.session))
+    assert counts == {inbox.DONE: 1}

@@ -8,10 +8,10 @@ import os
 import socket
 import subprocess
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import select
@@ -27,10 +27,12 @@ from core.storage import (
     create_engine,
     create_sessionmaker,
     in_transaction,
+    own_transactions,
 )
 from notifications.outbox_worker import DeliveryFailed, DeliveryPolicy, DeliveryWorker, Instance
 from tests.support.clock import ManualClock
 
+T = TypeVar("T")
 POLICY = DeliveryPolicy(retry_base=timedelta(seconds=10), max_attempts=3)
 SECOND = timedelta(seconds=1)
 
@@ -244,7 +246,8 @@ async def test_two_delivery_workers_on_postgresql_never_send_a_row_twice_nor_out
     settings = Settings(database_url=pg_url)
     uows = [uow_factory(engine, clock, settings) for engine in engines]
     await enqueue(uows[0], *[("user", f"user{n % 40}", f"m{n}") for n in range(400)])
-    policy = DeliveryPolicy(max_in_flight=10)
+    # Each holds fewer rows than there are targets, so both always find some to claim.
+    policy = DeliveryPolicy(max_in_flight=10, max_claimed=10)
     senders = [RecordingSender(), RecordingSender()]
     senders[1].sent = senders[0].sent  # one log of both, in the order the sends happened
     workers = [DeliveryWorker(u, s, clock, policy) for u, s in zip(uows, senders, strict=True)]
@@ -446,3 +449,30 @@ async def test_a_reply_repeating_one_sent_long_ago_needs_no_mark(
     await in_transaction(new_uow(), later)
 
     assert [row.payload["text"]["content"] for row in await stored(new_uow)] == ["现有 5"] * 2
+
+
+async def test_sends_that_finish_together_are_recorded_together_with_the_next_claim(
+    new_uow: Callable[[], UnitOfWork], clock: ManualClock
+) -> None:
+    await enqueue(new_uow, *[("user", f"u{n}", f"m{n}") for n in range(20)])
+    sender = RecordingSender()
+    transactions = 0
+    own = own_transactions(new_uow)
+
+    async def counted(work: Callable[[UnitOfWork], Awaitable[T]], /) -> T:
+        nonlocal transactions
+        transactions += 1
+        return await own(work)
+
+    policy = replace(POLICY, max_in_flight=4, max_claimed=20)
+    delivery = DeliveryWorker(new_uow, sender, clock, policy, transact=counted)
+
+    assert await delivery.deliver_due() == 20
+
+    assert sorted(text for _, _, text in sender.sent) == sorted(f"m{n}" for n in range(20))
+    assert all(
+        row.status == outbox.SENT and row.claimed_by is None for row in await stored(new_uow)
+    )
+    # A transaction per send (and one per claim) before; now one registers, one takes over
+    # what the dead left, and each pass records every send that finished since the last.
+    assert transactions < 20
