@@ -38,6 +38,13 @@ class AnomalySettings:
     threshold: float = 6.5
     # "Repeatedly": suspect reversals on two days at least.
     min_days: int = 2
+    # The slow test: weeks of the clerk's days against their usual before those weeks, a
+    # gentler raise looked for, so a few reversals on two or three days a week add up; over
+    # weeks a usual rate misjudged by half would add up too, so it looks for thrice the usual.
+    weeks_watch_days: int = 42
+    weeks_ratio: float = 3.0
+    weeks_shift_per_sale: float = 0.005
+    weeks_min_days: int = 3
     same_day_hours: int = 12
     correction_minutes: int = 10
     quiet_period: timedelta = timedelta(hours=72)

@@ -62,6 +62,11 @@ class Reversal:
         return self.orphan and self.matched_value * 2 >= self.value
 
     @property
+    def own(self) -> bool:
+        """It undoes the clerk's own sales only."""
+        return self.sellers == {self.clerk}
+
+    @property
     def sellers(self) -> frozenset[str]:
         """Whose sales it undoes (the clerk's own, or a colleague's)."""
         return frozenset(m.sale.clerk for m in self.matches)
@@ -102,12 +107,16 @@ class Activity:
     days: Days
     # Totals of finished days, filled by ``baseline.tally``: hourly runs ask for them again.
     finished: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
-    # Each clerk's baseline tally, by the day it is judged on (``baseline.past``).
-    pasts: dict[tuple[str, str, date], Tally] = field(default_factory=dict)
+    # Each clerk's baseline tally, by the day it is judged on and the days watched after it.
+    pasts: dict[tuple[str, str, date, int], Tally] = field(default_factory=dict)
 
     @property
     def warehouses(self) -> set[str]:
         return {warehouse for warehouse, _ in self.days}
+
+    @property
+    def first_day(self) -> date | None:
+        return min((day for by_day in self.days.values() for day in by_day), default=None)
 
 
 def build_activity(lines: Iterable[SalesLine], tz: ZoneInfo, settings: AnomalySettings) -> Activity:

@@ -9,7 +9,7 @@ what the chain's clerks usually do and a returns desk by what it has always done
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -26,6 +26,9 @@ class Tally:
     # Reversals without customer or original that undo no sale of the day (old purchases).
     loose: int = 0
     days: int = 0
+    # The suspects that undo the clerk's own sales only, and their value.
+    own_suspects: int = 0
+    own_value: Decimal = ZERO
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(
@@ -35,7 +38,13 @@ class Tally:
             self.suspect_value + other.suspect_value,
             self.loose + other.loose,
             self.days + other.days,
+            self.own_suspects + other.own_suspects,
+            self.own_value + other.own_value,
         )
+
+    def own(self) -> Tally:
+        """The tally as if only reversals of the clerk's own sales were suspect."""
+        return replace(self, suspects=self.own_suspects, suspect_value=self.own_value)
 
     @property
     def value_share(self) -> float:
@@ -47,6 +56,7 @@ def tally(clerk_day: ClerkDay, now: datetime) -> Tally:
     docs = clerk_day.sales_before(now.timestamp())
     reversals = clerk_day.reversals_before(now)
     suspects = [r for r in reversals if r.suspect]
+    own = [r for r in suspects if r.own]
     return Tally(
         docs,
         clerk_day.value_of_first(docs),
@@ -54,6 +64,8 @@ def tally(clerk_day: ClerkDay, now: datetime) -> Tally:
         sum((r.value for r in suspects), ZERO),
         sum(1 for r in reversals if r.orphan and not r.suspect),
         1 if docs or reversals else 0,
+        len(own),
+        sum((r.value for r in own), ZERO),
     )
 
 
@@ -74,31 +86,35 @@ def days_before(today: date, count: int, skip: int) -> list[date]:
     return [today - timedelta(days=back) for back in range(skip, skip + count)]
 
 
-def known_days(activity: Activity, today: date, settings: AnomalySettings) -> int:
-    """Baseline days on which the shop (any shop of the chain) recorded anything."""
-    span = set(days_before(today, settings.baseline_days, settings.watch_days))
+def known_days(activity: Activity, today: date, settings: AnomalySettings, watched: int) -> int:
+    """Baseline days before the ``watched`` ones on which the shop (any shop of the chain)
+    recorded anything.
+    """
+    span = set(days_before(today, settings.baseline_days, watched))
     return len({day for by_day in activity.days.values() for day in by_day if day in span})
 
 
 def past(
-    activity: Activity, key: tuple[str, str], now: datetime, settings: AnomalySettings
-) -> Tally:
-    """The clerk's tally over the baseline days, before the days being watched (all of them
+    activity: Activity, key: tuple[str, str], now: datetime, settings: AnomalySettings,
+    watched: int,
+) -> Tally:  # fmt: skip
+    """The clerk's tally over the baseline days before the ``watched`` ones (all of them
     over, so the hourly runs of a day share it).
     """
     today = now.astimezone(activity.tz).date()
-    cached = activity.pasts.get((*key, today))
+    cached = activity.pasts.get((*key, today, watched))
     if cached is None:
-        cached = activity.pasts[(*key, today)] = _past(activity, key, today, now, settings)
+        cached = _past(activity, key, today, now, settings, watched)
+        activity.pasts[(*key, today, watched)] = cached
     return cached
 
 
 def _past(
     activity: Activity, key: tuple[str, str], today: date, now: datetime,
-    settings: AnomalySettings,
+    settings: AnomalySettings, watched: int,
 ) -> Tally:  # fmt: skip
     total = Tally()
-    for day in days_before(today, settings.baseline_days, settings.watch_days):
+    for day in days_before(today, settings.baseline_days, watched):
         seen = day_tally(activity, key, day, now)
         if seen is not None:
             total += seen

@@ -10,14 +10,22 @@ of any size, on every day or two days a week climbs until it is unlikely by chan
 
 Two clerks who undo each other's sales are pooled: each may stay below the line alone.
 
+Fraud on two or three days a week drains a short CUSUM on the quiet days between, and after
+two weeks it starts to count as the clerk's usual. A slow test therefore watches up to six
+weeks against the clerk's usual *before* them, counting only reversals of the clerk's own
+sales (a genuine return matches a colleague's sale as often as one's own; a skim undoes one's
+own), and looks for a gentler but larger raise, thrice the usual.
+
 Signals named in the alert:
 
 - ``baseline``: the clerk's CUSUM against their own usual rate crossed its threshold;
+- ``weeks``: the slow test of reversals of their own sales over up to six weeks crossed it;
 - ``pair``: the CUSUM of two clerks undoing each other's sales crossed it;
 - ``value``: the watched days' suspect value is at least ``ratio`` × the clerk's usual share;
 - ``peers``: the watched days' suspect rate is at least ``ratio`` × the shop's/chain's.
 
-A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days.
+A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days,
+or on ``weeks`` with reversals of their own sales on ``weeks_min_days``.
 """
 
 from __future__ import annotations
@@ -88,27 +96,58 @@ def detect(
 
 def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list[Finding]:
     today = now.astimezone(activity.tz).date()
-    usual = {key: past(activity, key, now, settings) for key in activity.days}
-    pool = sum(usual.values(), Tally())
-    if known_days(activity, today, settings) < settings.learning_days:
+    if known_days(activity, today, settings, settings.watch_days) < settings.learning_days:
         return []
-    watches = {key: _watch(activity, key, today, now, usual[key], pool, settings) for key in usual}
+    watches = _watches(activity, today, now, settings, settings.watch_days)
     findings: dict[tuple[str, str], Finding] = {}
     for key, watch in sorted(watches.items()):
-        evidence = _evidence(watch.days, settings)
-        if _crossed(evidence, settings):
-            findings[key] = _finding(watch, evidence, None, settings)
+        evidence = _evidence(watch.days, settings, settings.ratio, settings.shift_per_sale)
+        if _crossed(evidence, settings, settings.min_days):
+            findings[key] = _finding(watch, evidence, "baseline", settings)
+    weeks = _weeks_watched(activity, today, settings)
+    if weeks > settings.watch_days:
+        for key, watch in sorted(_watches(activity, today, now, settings, weeks, own=True).items()):
+            evidence = _evidence(
+                watch.days, settings, settings.weeks_ratio, settings.weeks_shift_per_sale
+            )
+            if key not in findings and _crossed(evidence, settings, settings.weeks_min_days):
+                findings[key] = _finding(watch, evidence, "weeks", settings)
     for first, second in _pairs(watches):
         if first in findings or second in findings:
             # One of them is explained alone; the other merely sold what they reversed.
             continue
         a, b = watches[first], watches[second]
-        joint = _evidence(_crossing(a, b), settings)
-        if not _crossed(joint, settings) or not _both_ways(a, b, settings):
+        joint = _evidence(_crossing(a, b), settings, settings.ratio, settings.shift_per_sale)
+        if not _crossed(joint, settings, settings.min_days) or not _both_ways(a, b, settings):
             continue
         for one, other in ((a, b), (b, a)):
-            findings[(one.warehouse, one.clerk)] = _finding(one, joint, other.clerk, settings)
+            findings[(one.warehouse, one.clerk)] = _finding(
+                one, joint, "pair", settings, other.clerk
+            )
     return [findings[key] for key in sorted(findings)]
+
+
+def _weeks_watched(activity: Activity, today: date, settings: AnomalySettings) -> int:
+    """Days the slow test watches: ``weeks_watch_days``, fewer in a shop too new to have
+    ``learning_days`` of history before them.
+    """
+    first = activity.first_day
+    known = (today - first).days if first is not None else 0
+    return min(settings.weeks_watch_days, known - settings.learning_days)
+
+
+def _watches(
+    activity: Activity, today: date, now: datetime, settings: AnomalySettings, watched: int,
+    own: bool = False,
+) -> dict[tuple[str, str], Watch]:  # fmt: skip
+    usual = {key: past(activity, key, now, settings, watched) for key in activity.days}
+    if own:
+        usual = {key: tally.own() for key, tally in usual.items()}
+    pool = sum(usual.values(), Tally())
+    return {
+        key: _watch(activity, key, today, now, usual[key], pool, settings, watched, own)
+        for key in usual
+    }
 
 
 def _watch(
@@ -119,34 +158,45 @@ def _watch(
     usual: Tally,
     pool: Tally,
     settings: AnomalySettings,
+    watched: int,
+    own: bool,
 ) -> Watch:
     rate = usual_rate(usual, pool, settings)
-    # Chance matches follow the returns the clerk usually takes, not today's few.
-    chance = chance_odds(pool) * usual_loose(usual, pool, settings)
+    odds = chance_odds(pool)
+    loose = usual_loose(usual, pool, settings)
     by_day = activity.days[key]
     counts: list[DayCount] = []
     reversals: list[Reversal] = []
     recent = Tally()
-    for day in reversed(days_before(today, settings.watch_days, 0)):
+    for day in reversed(days_before(today, watched, 0)):
         seen = day_tally(activity, key, day, now)
         if seen is None:
             continue
         clerk_day = by_day[day]
+        if own:
+            seen = seen.own()
         recent += seen
+        # Chance matches follow the returns the clerk usually takes, not a day's few, unless
+        # the day brought more (a festival brings more of everything).
+        chance = odds * max(loose * seen.days, seen.loose)
         # However quiet their past, anyone who works a day may meet a chance match or two.
-        expected = max(rate * seen.sale_docs + chance * seen.days, settings.min_daily * seen.days)
+        expected = max(rate * seen.sale_docs + chance, settings.min_daily * seen.days)
         counts.append(DayCount(day, seen.suspects, expected, seen.sale_docs))
-        reversals.extend(r for r in clerk_day.reversals_before(now) if r.suspect)
+        reversals.extend(
+            r for r in clerk_day.reversals_before(now) if r.suspect and (r.own or not own)
+        )
     return Watch(key[0], key[1], rate, usual, pool, tuple(counts), tuple(reversals), recent)
 
 
-def _evidence(days: Iterable[DayCount], settings: AnomalySettings) -> Cusum:
-    return cusum(list(days), settings.ratio, settings.shift_per_sale, settings.day_cap)
+def _evidence(
+    days: Iterable[DayCount], settings: AnomalySettings, ratio: float, shift: float
+) -> Cusum:
+    return cusum(list(days), ratio, shift, settings.day_cap)
 
 
-def _crossed(evidence: Cusum, settings: AnomalySettings) -> bool:
+def _crossed(evidence: Cusum, settings: AnomalySettings, min_days: int) -> bool:
     active = {d.day for d in evidence.run_days if d.observed > 0}
-    return evidence.statistic >= settings.threshold and len(active) >= settings.min_days
+    return evidence.statistic >= settings.threshold and len(active) >= min_days
 
 
 def _pairs(watches: dict[tuple[str, str], Watch]) -> list[tuple[tuple[str, str], ...]]:
@@ -189,15 +239,16 @@ def _crossing(a: Watch, b: Watch) -> list[DayCount]:
 
 
 def _finding(
-    watch: Watch, evidence: Cusum, partner: str | None, settings: AnomalySettings
-) -> Finding:
+    watch: Watch, evidence: Cusum, test: str, settings: AnomalySettings,
+    partner: str | None = None,
+) -> Finding:  # fmt: skip
     start = evidence.run_start
     documents = tuple(r for r in watch.reversals if start is not None and r.day >= start)
     recent = watch.recent
     usual_share = max(watch.usual.value_share, watch.pool.value_share)
     peer_rate = (watch.pool.suspects + 1) / (watch.pool.sale_docs + settings.prior_docs)
     recent_rate = recent.suspects / recent.sale_docs if recent.sale_docs else 0.0
-    signals = ["pair" if partner else "baseline"]
+    signals = [test]
     if recent.value_share >= settings.ratio * usual_share:
         signals.append("value")
     if recent_rate >= settings.ratio * peer_rate:

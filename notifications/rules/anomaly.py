@@ -17,8 +17,9 @@ from notifications.rules.people import Flag, announce_people
 
 async def anomaly(run: RuleRun) -> RuleReport:
     settings = run.settings.anomaly
-    # A day more than the windows, so the first day's reversals still see that day's sales.
-    since = run.now - timedelta(days=settings.baseline_days + settings.watch_days + 1)
+    # A day more than the longest windows, so the first day's reversals see that day's sales.
+    days = settings.baseline_days + max(settings.watch_days, settings.weeks_watch_days) + 1
+    since = run.now - timedelta(days=days)
     lines = await analytics.sales_lines(run.uow, since, run.now)
     flags = [_flag(f) for f in detect(lines, run.now, run.tz, settings)]
     return await announce_people(run, flags, settings.quiet_period, "suspects", settings=settings)

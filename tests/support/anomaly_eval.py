@@ -1,4 +1,5 @@
-"""``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation.
+"""``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation
+(``--families sparse --sizes 0.01 --set min_rate=0.001`` to try a part of it, or a setting).
 
 Replays simulated histories hourly through the detectors the anomaly rules run
 (``notifications.anomaly.assess`` for a shop's reversals, ``assess_kitchen`` for a
@@ -123,6 +124,8 @@ def honest_table(runs: list[HonestRun]) -> Iterator[str]:
     yield "honest case        stores  store-days  alarms  per 1,000 store-days"
     for case in [*HONEST, "all"]:
         group = [r for r in runs if case in (r.case, "all")]
+        if not group:
+            continue
         days = sum(r.store_days for r in group)
         alarms = sum(r.alarms for r in group)
         yield f"{case:<18} {len(group):>6}  {days:>10}  {alarms:>6}  {1000 * alarms / days:>20.2f}"
@@ -138,19 +141,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--only", choices=["fraud", "honest"], help="one half of the table")
     parser.add_argument("--threshold", type=float, help="the CUSUM threshold to try")
+    parser.add_argument(
+        "--set",
+        nargs="+",
+        default=[],
+        metavar="NAME=VALUE",
+        help="anomaly settings to try, as min_rate=0.001",
+    )
+    parser.add_argument(
+        "--families",
+        nargs="+",
+        metavar="WORD",
+        help="only families and honest cases whose name holds one of these",
+    )
+    parser.add_argument("--sizes", nargs="+", type=float, choices=SIZES, help="only these sizes")
     args = parser.parse_args(argv)
     settings = AlertSettings()
     if args.threshold is not None:
         settings = replace(settings, anomaly=replace(settings.anomaly, threshold=args.threshold))
+    if args.set:
+        tried = {name: type(getattr(settings.anomaly, name))(value)
+                 for name, value in (pair.split("=", 1) for pair in args.set)}  # fmt: skip
+        settings = replace(settings, anomaly=replace(settings.anomaly, **tried))
     seeds = range(1000, 1000 + args.seeds)
+    families = [f for f in FAMILIES if _chosen(f, args.families)]
+    honest = [c for c in HONEST if _chosen(c, args.families)]
+    sizes = args.sizes or SIZES
     with ProcessPoolExecutor(args.jobs) as pool:
-        if args.only != "honest":
-            jobs = [(f, x, s, args.days, settings) for f in FAMILIES for x in SIZES for s in seeds]
+        if args.only != "honest" and families:
+            jobs = [(f, x, s, args.days, settings) for f in families for x in sizes for s in seeds]
             print("\n".join(fraud_table(list(pool.map(fraud_run, jobs)))), flush=True)
-        if args.only != "fraud":
-            cases = [(c, s, args.days, settings) for c in HONEST for s in seeds]
+        if args.only != "fraud" and honest:
+            cases = [(c, s, args.days, settings) for c in honest for s in seeds]
             print("\n".join(honest_table(list(pool.map(honest_run, cases)))), flush=True)
     return 0
+
+
+def _chosen(name: str, words: list[str] | None) -> bool:
+    return words is None or any(word in name for word in words)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ Replays are hourly, as the rule runs, but only over the days that matter, to sta
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -49,6 +50,22 @@ def test_the_seed_case_is_still_named_within_three_days() -> None:
     result = replay(history, started - timedelta(days=1), started + timedelta(days=4), SETTINGS)
     delay = result.delay(history)
     assert delay is not None and delay <= timedelta(days=3)
+    assert result.honest_flagged(history) == {}
+
+
+def test_sparse_fraud_that_drains_the_short_window_is_named_by_the_slow_test() -> None:
+    # A noisy clerk (few customer names on returns) skimming 5% on two weekdays a week: the
+    # short CUSUM drains between the fraud days, the six-week test of own sales adds them up.
+    history = FAMILIES["5 sparse"](1001, 0.05, 90)
+    assert isinstance(history, StoreHistory)
+    started = history.fraud_started_at
+    assert started is not None
+    since, until = started - timedelta(days=1), started + timedelta(days=12)
+    short_only = replay(history, since, until, replace(SETTINGS, weeks_watch_days=0))
+    assert short_only.detected_at(history) is None
+    result = replay(history, since, until, SETTINGS)
+    fraud_days = result.fraud_days_until(history)
+    assert fraud_days is not None and fraud_days <= 4
     assert result.honest_flagged(history) == {}
 
 
