@@ -20,7 +20,7 @@ Python objects). The health check keeps tallies per day, category and finding, n
 period's lines: < 200 MB, leaving room for the workbook writer and matplotlib's figures.
 Time goals: the export at most 3× the bare file writing (the query, Decimal and time-zone
 conversions per cell may cost twice the writing again); the health check reads the months
-several ways (sales, margin twice, slow stock, running balances), ≤ 20 one-pass aggregates.
+several ways (sales, margin, slow stock, running balances), ≤ 20 one-pass aggregates.
 """
 
 from __future__ import annotations
