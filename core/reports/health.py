@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import and_, func, select, type_coerce
+from sqlalchemy import Select, and_, func, select, type_coerce
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql import over
 
@@ -385,10 +385,9 @@ async def _unfinished_requests(
     return found
 
 
-async def _on_hand(
-    uow: UnitOfWork, period: Period, warehouse: str | None
-) -> list[tuple[str, str, str, date | None, Decimal]]:
-    """Positive stock per warehouse and batch at the period's end."""
+def _on_hand(uow: UnitOfWork, period: Period, warehouse: str | None) -> Select[Any]:
+    """Positive stock per warehouse and batch at the period's end: (code, sku, lot, expiry,
+    qty), a row per batch, so its readers stream it (a million batches would not fit)."""
     if period.until > uow.now():
         # The period reaches today: the balances are the stock, no history to sum.
         qty: Any = StockBalance.qty
@@ -413,8 +412,7 @@ async def _on_hand(
         )
     if warehouse is not None:
         statement = statement.where(Warehouse.code == warehouse)
-    statement = statement.order_by(Warehouse.code, Item.sku, Batch.expiry)
-    return [tuple(row) for row in (await uow.session.execute(statement)).all()]
+    return statement.order_by(Warehouse.code, Item.sku, Batch.expiry)
 
 
 async def _slow_items(
@@ -441,7 +439,7 @@ async def _slow_items(
         (code, sku): _aware(at) for code, sku, at in rows.all()
     }
     held: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    for code, sku, _lot, _expiry, qty in await _on_hand(uow, period, warehouse):
+    async for code, sku, _lot, _expiry, qty in stream_rows(uow, _on_hand(uow, period, warehouse)):
         held[(code, sku)] += qty
     cutoff = period.until - timedelta(days=slow_days)
     slow = [
@@ -488,7 +486,7 @@ async def _expiry_losses(
             losses.append(
                 ExpiryLoss("报损", code, number, items[sku], lot, expiry, -qty, -qty * unit_cost)
             )
-    for code, sku, lot, expiry, qty in await _on_hand(uow, period, warehouse):
+    async for code, sku, lot, expiry, qty in stream_rows(uow, _on_hand(uow, period, warehouse)):
         if expiry is not None and expiry < period.last:
             item = items[sku]
             losses.append(ExpiryLoss("过期在库", code, "", item, lot, expiry, qty, qty * item.cost))
