@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
+from core.storage import SHANGHAI
 from tests.support.cli import jxc
 from tests.support.report_history import FIRST, LAST, SALES_TOTAL, import_history
 
@@ -82,8 +83,9 @@ def test_stock_export_rolls_opening_in_out_and_closing(ledger: Path, tmp_path: P
 
 
 def test_audit_export_lists_every_entry_of_the_period(ledger: Path, tmp_path: Path) -> None:
-    # The import's audit entries are dated when it ran (today), not when the sales happened.
-    today = datetime.now().date().isoformat()
+    # The import's audit entries are dated when it ran (today in the shop, the export's own
+    # calendar: from 16:00 UTC it is already tomorrow there), not when the sales happened.
+    today = datetime.now(SHANGHAI).date().isoformat()
     out = tmp_path / "audit.xlsx"
     result = jxc(tmp_path, "export", "audit", "--from", FIRST, "--to", today, str(out))
     assert result.returncode == 0, result.stderr
