@@ -6,7 +6,7 @@ old clicks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -22,7 +22,7 @@ from config import WECOM_FILE_LIMIT_BYTES, Settings
 from core import catalog, orders
 from core.common import MAX_MESSAGE_BYTES
 from core.ledger import Line, Receive
-from core.storage import AuditLog, UnitOfWork
+from core.storage import SHANGHAI, AuditLog, UnitOfWork
 from notifications.registry import run_rule
 from tests.support.alerts import post
 from tests.support.bot_harness import BotHarness, running_bot
@@ -72,7 +72,7 @@ def rows_of(bot: BotHarness, message: dict[str, Any]) -> list[tuple[Any, ...]]:
 
 
 async def eight_milk_lots(bot: BotHarness, qty: int = 2) -> None:
-    today = date.today()
+    today = datetime.now(SHANGHAI).date()  # the shop's day: from 16:00 UTC, tomorrow
     lots = [
         Line("MILK", Decimal(qty), lot=f"L{n}", expiry=today + timedelta(days=n - 2))
         for n in range(8)
@@ -245,7 +245,7 @@ async def test_a_click_on_a_card_a_newer_alert_replaced_is_refused(bot: BotHarne
     await eight_milk_lots(bot)
     await alert(bot, "expiry")
     old = card_of(bot, "mgr1", "expiry")
-    soon = date.today() + timedelta(days=3)
+    soon = datetime.now(SHANGHAI).date() + timedelta(days=3)
     fresh = Receive(
         warehouse="MAIN", actor="boss", lines=(Line("MILK2", Decimal(4), lot="N1", expiry=soon),)
     )
