@@ -3,9 +3,11 @@
 Each sender plays one member of staff: it sends a signed, encrypted text callback
 (``查 <item>`` and ``销售 <item> 1`` in turn), and waits for the bot's reply to reach WeCom
 before it sends the next, as a person does. A message's latency runs from posting its
-callback to its reply arriving at the fake WeCom; throughput is messages from the first send
-to the last reply. The baseline is a bare aiohttp handler doing the same crypto (signature,
-AES, XML, with wechatpy) and answering an empty 200: the same senders, the answer is the reply.
+callback to its reply arriving at the fake WeCom, through ``message/send`` or as the passive
+reply in the callback's own 200 (the read lane's: it counts the same); throughput is messages
+from the first send to the last reply. The baseline is a bare aiohttp handler doing the same
+crypto (signature, AES, XML, with wechatpy) and answering an empty 200: the same senders, the
+answer is the reply.
 
 The senders and the fake WeCom run in a child process, the server under test in this one:
 WeCom is another machine, and sharing this event loop with the load would slow the baseline
@@ -47,7 +49,7 @@ from benchmarks.wecom_app import WeComApp
 from bot.app import create_app
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_crypto import CallbackCrypto
-from bot.wecom_messages import TextMessage, message_xml
+from bot.wecom_messages import PassiveText, TextMessage, message_xml
 from config import Settings
 from core import catalog, ledger, storage
 from core.ledger import Line, Receive
@@ -638,10 +640,18 @@ class _Chat:
         return timings
 
     async def _post(self, user: str, text: str) -> None:
+        """Post ``text`` as ``user``; a passive reply in the 200 counts as the reply."""
         query, body = self._seal(user, text)
         async with self._http.post(self._url, params=query, data=body) as answer:
             if answer.status != 200:
                 raise RuntimeError(f"{user}: {text!r} answered {answer.status}")
+            passive = await answer.read()
+        if passive:
+            reply = PassiveText.from_xml(self._crypto.open_reply(passive))
+            if reply.to_user != user or not reply.content:
+                raise AssertionError(f"{user}: {text!r} got a passive reply for {reply.to_user}")
+            if self._replies is not None:
+                self._replies.received([user])
 
     def _seal(self, user: str, text: str) -> tuple[dict[str, str], bytes]:
         now = int(time.time())

@@ -15,7 +15,9 @@ The server under test is ``jxc serve`` in its own process, configured by ``JXC_*
 as an operator runs it (its access log, JSON logs and alert scheduler included); the child
 playing WeCom is the callback benchmark's (``benchmarks.callback``), the bare handler its too.
 Where the time goes is read back from the inbox and outbox rows: stored → handled (waiting for
-and doing the work) and handled → sent (the reply's delivery).
+and doing the work) and handled → sent (the reply's delivery); a passive reply (the read lane)
+is stored handled and sent at once, so it counts 0 in both, and ``passive_replies`` says how
+many there were.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from benchmarks.latency import Latency
 from benchmarks.report import Goal, Measurement
 from benchmarks.runner import BenchEnv
 from benchmarks.wecom_app import WeComApp
+from core.messaging import outbox
 from core.storage import InboxMessage, OutboxMessage, create_engine, create_sessionmaker
 
 BURST_GOAL = Goal("<=", 10)
@@ -241,28 +244,33 @@ async def stage_percentiles(
                 .order_by(InboxMessage.id)
             )
             sent = await session.execute(
-                select(OutboxMessage.target, OutboxMessage.sent_at)
+                select(OutboxMessage.target, OutboxMessage.sent_at, OutboxMessage.response)
                 .where(OutboxMessage.target.in_(users))
                 .order_by(OutboxMessage.id)
             )
             messages: dict[str, list[tuple[datetime, datetime | None]]] = {}
             for user, at, done in received:
                 messages.setdefault(user, []).append((at, done))
-            replies: dict[str, list[datetime | None]] = {}
-            for user, sent_at in sent:
-                replies.setdefault(user, []).append(sent_at)
+            replies: dict[str, list[tuple[datetime | None, bool]]] = {}
+            for user, sent_at, response in sent:
+                passive = response == outbox.PASSIVE_RESPONSE
+                replies.setdefault(user, []).append((sent_at, passive))
     finally:
         await engine.dispose()
-    to_handled, to_sent = [], []
+    to_handled, to_sent, passive_replies = [], [], 0
     for user, rows in messages.items():
         first = (skip or {}).get(user, 0)
-        for (at, done), sent_at in zip(rows[first:], replies.get(user, [])[first:], strict=True):
+        answers = replies.get(user, [])[first:]
+        for (at, done), (sent_at, passive) in zip(rows[first:], answers, strict=True):
             if done is None or sent_at is None:
                 raise AssertionError(f"a message of {user} was not handled or not answered")
             to_handled.append((done - at).total_seconds() * 1000)
             to_sent.append((sent_at - done).total_seconds() * 1000)
+            passive_replies += passive
     handled, delivered = Latency(tuple(to_handled)), Latency(tuple(to_sent))
     return {
+        # Answered in the callback's own response (stored and "sent" when the record committed).
+        "passive_replies": passive_replies,
         "stored_to_handled_p50_ms": round(handled.p50, 2),
         "stored_to_handled_p99_ms": round(handled.p99, 2),
         "handled_to_sent_p50_ms": round(delivered.p50, 2),

@@ -28,6 +28,8 @@ from bot.appkeys import (
     ENGINE,
     METRICS,
     OWN_TRANSACTIONS,
+    READ_LANE,
+    READ_SESSIONS,
     SCHEDULER,
     SESSIONS,
     SETTINGS,
@@ -38,6 +40,7 @@ from bot.appkeys import (
 )
 from bot.inbox_worker import Handle, InboxWorker
 from bot.metrics import Metrics
+from bot.read_lane import ReadLane
 from bot.wecom_api import WeComClient
 from bot.wecom_crypto import CallbackCrypto
 from bot.wecom_sender import WeComSender
@@ -140,16 +143,22 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     if (path := storage.sqlite_file(app[SETTINGS].database_url)) is not None:
         path.parent.mkdir(parents=True, exist_ok=True)  # the data dir, on a first start
     engine = create_engine(app[SETTINGS].database_url)
+    # The read lane's: on SQLite aiosqlite connections of their own (each its own thread, in
+    # WAL), never the database thread the committer writes on, so a long batch holding the
+    # write lock does not hold up a read.
+    reader = create_engine(app[SETTINGS].database_url, read_only=True)
     # Opened, not created: the archive exists once `jxc archive` has run (read by 单据 <号>).
     archive = ArchiveDatabase.open(archive_url(app[SETTINGS]))
     try:
         await storage.upgrade(engine)
         app[ENGINE] = engine
         app[SESSIONS] = create_sessionmaker(engine)
+        app[READ_SESSIONS] = create_sessionmaker(reader)
         app[ARCHIVE] = archive
         yield
     finally:
         await archive.dispose()
+        await reader.dispose()
         await engine.dispose()
 
 
@@ -166,6 +175,13 @@ async def _group_commit(app: web.Application) -> AsyncIterator[None]:
         app[DB_THREAD] = thread
         committer = GroupCommitter(new_uow(app), thread, on_death=lambda _: app[BROKEN].set())
         app[COMMITTER] = await stack.enter_async_context(committer)
+        lane = ReadLane(
+            partial(new_uow, app, read_only=True),
+            committer.run,
+            enabled=app[SETTINGS].wecom_passive_replies,
+        )
+        app[READ_LANE] = lane
+        stack.push_async_callback(lane.close)  # its records go through the committer first
         yield
 
 

@@ -7,6 +7,10 @@ The insert goes through the app's group committer: a burst of callbacks shares o
 (each in its own savepoint), and none is answered before the commit that made it durable.
 A refused request gets a 4xx with a short reason and stores nothing.
 
+A read-only command whose user has nothing queued is answered instead by the read lane
+(``bot.read_lane``) in this response: its reply, encrypted and signed, is the 200's body (a
+passive reply), and it waits for no commit.
+
 The GET check is not refused for its age: answering it again changes nothing, only someone
 holding the token can sign one, and WeCom's own test vector dates from 2014.
 """
@@ -14,14 +18,15 @@ holding the token can sign one, and WeCom's own test vector dates from 2014.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Mapping
 
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, WORKERS
+from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, READ_LANE, WORKERS
 from bot.wecom_crypto import MAX_BODY_BYTES, CallbackRejected, is_fresh
-from bot.wecom_messages import CallbackMessage, parse_message
+from bot.wecom_messages import CallbackMessage, PassiveText, parse_message
 from core.messaging import inbox
 from core.storage import CommitterDied, UnitOfWork
 
@@ -53,8 +58,14 @@ async def receive(request: web.Request) -> web.Response:
         message = await _open(request)
     except CallbackRejected as rejected:
         return _refuse(request, rejected)
+    lane = app[READ_LANE]
+    reply = await lane.answer(message)
+    if reply is not None:
+        app[METRICS].callback("answered")
+        return _passive_response(app, message.from_user, reply)
     try:
-        stored = await app[COMMITTER].run(lambda uow: _store(uow, message), savepoint=False)
+        with lane.storing(message.from_user):
+            stored = await app[COMMITTER].run(lambda uow: _store(uow, message), savepoint=False)
     except (SQLAlchemyError, OSError, CommitterDied):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")
@@ -64,6 +75,14 @@ async def receive(request: web.Request) -> web.Response:
     if stored:
         app[WORKERS].inbox.wake()
     return web.Response(text="")
+
+
+def _passive_response(app: web.Application, userid: str, content: str) -> web.Response:
+    now = int(app[CLOCK]().timestamp())
+    crypto = app[CRYPTO]
+    xml = PassiveText(userid, crypto.corp_id, now, content).xml()
+    body = crypto.seal_reply(xml, nonce=str(secrets.randbelow(10**10)), timestamp=now)
+    return web.Response(text=body, content_type="text/xml")
 
 
 async def _open(request: web.Request) -> CallbackMessage:

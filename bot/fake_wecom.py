@@ -28,7 +28,11 @@ Choices the WeCom docs we have do not settle (so the fake decides):
 - ``menu/create`` checks what the reference states (1–3 buttons, 1–5 sub-buttons, names of at
   most 16 / 40 bytes, keys of at most 128 bytes, a known ``type``) and answers 40054 ("invalid
   sub-button") or 40016 ("invalid button count") otherwise; the last accepted menu per agent
-  is kept in ``menus``.
+  is kept in ``menus``;
+- a passive reply (an encrypted XML body in answer to a callback) is opened by the callback
+  client, its signature checked, and recorded as a call named ``passive_reply`` whose JSON
+  has the shape of a ``message/send`` to the member (``messages_to`` includes it), as the
+  member sees one like the other.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from bot.wecom_messages import (
     CallbackMessage,
     CardClick,
     MenuClick,
+    PassiveText,
     ScanEvent,
     TextMessage,
     message_xml,
@@ -58,6 +63,9 @@ from bot.wecom_messages import (
 from core.common import Clock, utcnow
 
 API_PREFIX = "/cgi-bin/"
+# Not a path WeCom serves: how a callback's passive reply is recorded among the calls.
+PASSIVE_REPLY = "passive_reply"
+REPLY_CALLS = ("message/send", PASSIVE_REPLY)
 TOKEN_ERRMSG = {
     41001: "access_token missing",
     40014: "invalid access_token",
@@ -262,9 +270,21 @@ class FakeWeCom:
         return len(self.successful("gettoken"))
 
     def messages_to(self, userid: str) -> list[dict[str, Any]]:
-        """Bodies of ``message/send`` calls that reached ``userid`` (answered or not)."""
-        sends = [c for c in self.calls if c.name == "message/send" and c.took_effect]
+        """Bodies of ``message/send`` calls that reached ``userid`` (answered or not), and of
+        the passive replies ``userid`` got, in the order they came."""
+        sends = [c for c in self.calls if c.name in REPLY_CALLS and c.took_effect]
         return [c.json or {} for c in sends if _reached(c, userid)]
+
+    def passive_replies(self) -> list[ApiCall]:
+        return [c for c in self.calls if c.name == PASSIVE_REPLY]
+
+    async def record_passive_reply(self, crypto: CallbackCrypto, body: bytes) -> PassiveText:
+        """Open a callback's passive reply as WeCom does and record it."""
+        reply = PassiveText.from_xml(crypto.open_reply(body))
+        wire = {"touser": reply.to_user, "msgtype": "text", "text": {"content": reply.content}}
+        call = ApiCall(API_PREFIX + PASSIVE_REPLY, {}, wire, self.clock(), response=_ok())
+        await self._record(call)
+        return reply
 
     def dropped_repeats(self) -> list[ApiCall]:
         return [c for c in self.calls if c.dropped]
@@ -753,7 +773,10 @@ class CallbackClient:
         async with self._session.request(
             method, self.url, params=dict(query), data=data or None, headers=headers
         ) as resp:
-            self.last_body = await resp.text()
+            raw = await resp.read()
+            self.last_body = raw.decode("utf-8", "replace")
+            if method == "POST" and resp.status == 200 and raw:
+                await self._fake.record_passive_reply(self.crypto, raw)
             return resp.status
 
 

@@ -172,6 +172,28 @@ class CallbackCrypto:
         signature = self.sign(ts, nonce, encrypt)
         return EncryptedCallback(body=body, msg_signature=signature, timestamp=ts, nonce=nonce)
 
+    def seal_reply(self, xml: str, nonce: str, timestamp: str | int) -> str:
+        """The body of a passive reply (被动回复): ``xml`` encrypted, signed, in the envelope
+        WeCom expects (Encrypt, MsgSignature, TimeStamp, Nonce)."""
+        encrypt = self.encrypt(xml)
+        ts = str(timestamp)
+        return (
+            f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt>"
+            f"<MsgSignature><![CDATA[{self.sign(ts, nonce, encrypt)}]]></MsgSignature>"
+            f"<TimeStamp>{ts}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>"
+        )
+
+    def open_reply(self, body: bytes) -> str:
+        """The plaintext XML of a passive reply body, after its signature check (WeCom's side:
+        the fake and the benchmarks use it)."""
+        envelope = parse_xml_root(check_xml_text(body))
+        fields = [envelope.get(name) for name in ("Encrypt", "MsgSignature", "TimeStamp", "Nonce")]
+        if not all(isinstance(field, str) and field for field in fields):
+            raise CallbackRejected("malformed_passive_reply", 400)
+        encrypt, signature, timestamp, nonce = (str(field) for field in fields)
+        self._check_signature(signature, timestamp, nonce, encrypt)
+        return self._unwrap(lambda: PrpCrypto(self._crypto.key).decrypt(encrypt, self.corp_id))
+
     def sign(self, timestamp: str, nonce: str, encrypt: str) -> str:
         return compute_signature(self._token, timestamp, nonce, encrypt)
 

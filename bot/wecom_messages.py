@@ -236,6 +236,37 @@ def cdata(value: str) -> str:
     return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
+@dataclass(frozen=True)
+class PassiveText:
+    """A text reply in the callback's own HTTP answer (WeCom's 被动回复), decrypted."""
+
+    to_user: str  # the member who wrote
+    from_corp: str
+    create_time: int
+    content: str
+
+    def xml(self) -> str:
+        return (
+            f"<xml><ToUserName>{cdata(self.to_user)}</ToUserName>"
+            f"<FromUserName>{cdata(self.from_corp)}</FromUserName>"
+            f"<CreateTime>{self.create_time}</CreateTime>"
+            f"<MsgType>{cdata('text')}</MsgType>"
+            f"<Content>{cdata(self.content)}</Content></xml>"
+        )
+
+    @classmethod
+    def from_xml(cls, xml: str) -> PassiveText:
+        fields = parse_xml_root(xml)
+        if _required(fields, "MsgType") != "text":
+            raise CallbackRejected("unknown_passive_reply", 400)
+        return cls(
+            to_user=_required(fields, "ToUserName"),
+            from_corp=_required(fields, "FromUserName"),
+            create_time=int(_required(fields, "CreateTime")),
+            content=_text(fields, "Content"),
+        )
+
+
 def message_xml(message: CallbackMessage, to_user: str) -> str:
     """The plaintext XML WeCom would send for ``message`` (the fake uses it to play WeCom)."""
     parts = [

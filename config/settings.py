@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     wecom_token: SecretStr = SecretStr("")
     wecom_aes_key: SecretStr = SecretStr("")
     wecom_api_base: str = DEFAULT_WECOM_API_BASE
+    # Answer 查, 帮助 and 单据 <号> in the callback's own HTTP response when they can be.
+    wecom_passive_replies: bool = True
     timezone: str = "Asia/Shanghai"
     log_format: Literal["text", "json"] = "text"
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from core import catalog
 from core.common import AmbiguousItem, DomainError, InvalidInput, NotFound, split_message
-from core.messaging import outbox
+from core.messaging import inbox, outbox
 from core.storage import UnitOfWork
 from handlers import (
     alert_cards,
@@ -58,14 +58,78 @@ ROUTER = Router().include(
 PICK = re.compile(r"\d{1,2}")
 # The outbox dedupe key column is 200 characters.
 MAX_REPLY_KEY = 200
+# Commands that only read, answered in the callback's own HTTP response when they can be
+# (``单据`` only with a document number: its list remembers where 下一页 goes on).
+PASSIVE = frozenset({"查", "帮助"})
+# WeCom's limit on a passive text reply's content.
+PASSIVE_MAX_BYTES = 2048
 
 Work = Callable[[Context], Awaitable[Reply]]
 
 
+def reply_key(inbound: Inbound) -> str:
+    """The dedupe key of the (first part of the) reply to ``inbound``."""
+    return bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
+
+
+def is_read_only(inbound: Inbound) -> bool:
+    """Whether ``inbound`` names a command that only reads (the read lane may answer it)."""
+    if inbound.kind != "text":
+        return False
+    match = ROUTER.match(normalize(inbound.text))
+    if match is None:
+        return False
+    command, args = match
+    if command.keyword == "单据":
+        return documents.NUMBER.fullmatch(args.upper()) is not None
+    return command.keyword in PASSIVE
+
+
+@dataclass(frozen=True)
+class PassiveReply:
+    text: str
+    # True: the message and this reply are stored already (the callback is WeCom's retry).
+    recorded: bool = False
+
+
+async def passive_reply(uow: UnitOfWork, inbound: Inbound) -> PassiveReply | None:
+    """The reply to a read-only command, worked out in ``uow``'s read-only transaction, when
+    it can go back in the callback's answer; None when the message must take the inbox.
+
+    That is: ``is_read_only``, from an active user with nothing of theirs waiting in the inbox
+    or the outbox (the reply would overtake those), whose reply is one plain text within
+    WeCom's limit. A command that turns out to write (an ambiguous name's numbered list) is
+    refused by the read-only transaction (raised to the caller) or leaves changes unwritten
+    (None). A message stored before gets the passive reply it got then, or None (the inbox
+    finds it a duplicate).
+    """
+    if not is_read_only(inbound):
+        return None
+    session = uow.session
+    earlier = await outbox.passive_reply(session, reply_key(inbound))
+    if earlier is not None:
+        return PassiveReply(str(earlier["text"]["content"]), recorded=True)
+    if await inbox.exists(session, inbound.key):
+        return None
+    if await inbox.has_pending(session, inbound.userid):
+        return None
+    if await outbox.has_pending_to(session, "user", inbound.userid):
+        return None
+    user = await catalog.find_user(uow, inbound.userid)
+    if user is None or not user.active:
+        return None
+    reply = await _run(Context(uow, inbound, user, ROUTER, text=normalize(inbound.text)))
+    if uow.has_unwritten_changes or reply.markdown or reply.attachments:
+        return None
+    if len(reply.text.encode()) > PASSIVE_MAX_BYTES:
+        return None
+    return PassiveReply(reply.text)
+
+
 async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     """Everything one inbound message causes, replies included, inside uow's open transaction."""
-    reply_key = bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
-    if await outbox.exists(uow.session, reply_key):
+    first_key = reply_key(inbound)
+    if await outbox.exists(uow.session, first_key):
         return
     user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:
@@ -76,10 +140,10 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     payload = outbox.markdown_payload if reply.markdown else outbox.text_payload
     parts = split_message(reply.text)
     for number, part in enumerate(parts, start=1):
-        key = reply_key if number == 1 else bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
+        key = first_key if number == 1 else bounded_key(f"{first_key}:{number}", MAX_REPLY_KEY)
         await outbox.enqueue(uow, "user", inbound.userid, payload(part), dedupe_key=key)
     for number, attached in enumerate(reply.attachments, start=len(parts) + 1):
-        key = bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
+        key = bounded_key(f"{first_key}:{number}", MAX_REPLY_KEY)
         media = outbox.media_payload(attached.kind, attached.path, attached.name)
         await outbox.enqueue(uow, "user", inbound.userid, media, dedupe_key=key)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.fake_wecom import ApiCall, FakeWeCom
+from bot.fake_wecom import REPLY_CALLS, ApiCall, FakeWeCom
 
 FOLLOW_WAKEUP_SECONDS = 60.0
 
@@ -90,7 +90,7 @@ class ChatLog:
     def _translate(
         self, name: str, sent: dict[str, Any], answer: dict[str, Any]
     ) -> Iterator[tuple[str, str, dict[str, Any]]]:
-        if name == "message/send":
+        if name in REPLY_CALLS:  # a passive reply reads like a message/send to its member
             kind, body = self._message(sent, answer)
             for userid in _reached(sent, answer):
                 yield user_chat(userid), kind, body

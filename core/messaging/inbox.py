@@ -33,7 +33,8 @@ DONE = "done"
 FAILED = "failed"
 
 
-def _insert_once(dialect: Any) -> Any:
+def _insert_once(dialect: Any, *, answered: bool = False) -> Any:
+    done = {"status": DONE, "attempts": 1, "processed_at": bindparam("received_at")}
     return (
         dialect.insert(InboxMessage)
         .values(
@@ -42,8 +43,7 @@ def _insert_once(dialect: Any) -> Any:
             kind=bindparam("kind"),
             payload=bindparam("payload", type_=InboxMessage.payload.type),
             received_at=bindparam("received_at", type_=InboxMessage.received_at.type),
-            status=PENDING,
-            attempts=0,
+            **(done if answered else {"status": PENDING, "attempts": 0}),
         )
         .on_conflict_do_nothing(index_elements=[InboxMessage.dedupe_key])
         .returning(InboxMessage.id)
@@ -52,6 +52,16 @@ def _insert_once(dialect: Any) -> Any:
 
 # Built once: every callback and every handled message runs one of them.
 _RECEIVE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
+_RECEIVE_ANSWERED = {
+    "postgresql": _insert_once(postgresql, answered=True),
+    "sqlite": _insert_once(sqlite, answered=True),
+}
+_ID_BY_KEY = select(InboxMessage.id).where(InboxMessage.dedupe_key == bindparam("key"))
+_PENDING_OF_USER = (
+    select(InboxMessage.id)
+    .where(InboxMessage.status == PENDING, InboxMessage.from_user == bindparam("from_user"))
+    .limit(1)
+)
 # Claims the user's oldest pending message and closes it as done in one statement: the
 # handling's rollback (its savepoint, or its transaction) puts it back to pending.
 _TAKE_OLDEST = (
@@ -91,9 +101,15 @@ async def receive(
     kind: str,
     payload: dict[str, Any],
     received_at: datetime,
+    answered: bool = False,
 ) -> bool:
-    """Store a received message; False when its dedupe key is already stored."""
-    statement = _RECEIVE["postgresql" if _is_postgres(session) else "sqlite"]
+    """Store a received message; False when its dedupe key is already stored.
+
+    ``answered``: stored ``done`` at once, handled when received (its reply went back in the
+    callback's own HTTP answer).
+    """
+    statements = _RECEIVE_ANSWERED if answered else _RECEIVE
+    statement = statements["postgresql" if _is_postgres(session) else "sqlite"]
     values = {
         "dedupe_key": dedupe_key,
         "from_user": from_user,
@@ -103,6 +119,17 @@ async def receive(
     }
     inserted = await session.scalar(statement, values)
     return inserted is not None
+
+
+async def exists(session: AsyncSession, dedupe_key: str) -> bool:
+    """Whether a message with ``dedupe_key`` is stored (whatever its status)."""
+    return await session.scalar(_ID_BY_KEY, {"key": dedupe_key}) is not None
+
+
+async def has_pending(session: AsyncSession, from_user: str) -> bool:
+    """Whether a message of ``from_user`` waits to be handled (or is being handled now: the
+    handling's mark is not committed yet)."""
+    return await session.scalar(_PENDING_OF_USER, {"from_user": from_user}) is not None
 
 
 async def pending_by_user(session: AsyncSession) -> dict[str, int]:

@@ -19,7 +19,9 @@ from core.storage.sqlite_inline import InlineConnection
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngine:
+def create_engine(
+    url: str, *, inline: bool = False, read_only: bool = False, **kwargs: Any
+) -> AsyncEngine:
     """An async engine; on SQLite every transaction takes the write lock up front.
 
     Statement parameters (chat text, webhook keys) are never rendered into error messages or
@@ -28,19 +30,32 @@ def create_engine(url: str, *, inline: bool = False, **kwargs: Any) -> AsyncEngi
     SQLite allows one writer. A deferred transaction that reads and then writes fails with
     "database is locked" when another writer got in between; ``BEGIN IMMEDIATE`` makes the
     second writer wait (``busy_timeout``) instead, so posting never sees a stale balance.
+
+    ``read_only``: transactions that read one snapshot, never wait for the writer, and whose
+    writes the database refuses (SQLite: a deferred ``BEGIN`` on a ``query_only`` connection,
+    which WAL lets read beside the writer's open transaction; PostgreSQL: read-only
+    repeatable read).
     """
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        if read_only:
+            kwargs.setdefault("connect_args", {})["server_settings"] = READ_ONLY_PG
         return create_async_engine(url, **kwargs)
     if inline:
         kwargs["async_creator"] = partial(InlineConnection.open, parsed.database or ":memory:")
     engine = create_async_engine(url, **kwargs)
-    _configure_sqlite(engine)
+    _configure_sqlite(engine, read_only=read_only)
     return engine
 
 
-def _configure_sqlite(engine: AsyncEngine) -> None:
+READ_ONLY_PG = {
+    "default_transaction_read_only": "on",
+    "default_transaction_isolation": "repeatable read",
+}
+
+
+def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
     sync_engine = engine.sync_engine
 
     @event.listens_for(sync_engine, "connect")
@@ -52,11 +67,13 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -141,6 +141,10 @@ class GroupCommitter:
             return "dead"
         return "running" if self._task is not None and not self._task.done() else "stopped"
 
+    def queued(self) -> int:
+        """Requests waiting for the next batch (not those of the batch in hand)."""
+        return self._queue.qsize()
+
     async def close(self) -> None:
         """Stop: the batch in hand rolls back; its callers and those still queued are cancelled."""
         if self._task is not None:

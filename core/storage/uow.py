@@ -131,6 +131,13 @@ class UnitOfWork:
             self._connection = await session.connection()
         return self._connection
 
+    @property
+    def has_unwritten_changes(self) -> bool:
+        """Whether ``commit`` would write something not yet sent to the database (ORM changes
+        not flushed, audit entries queued): a read-only transaction must have none."""
+        session = self.session
+        return bool(self._audit or session.new or session.dirty or session.deleted)
+
     def record(self, actor: str, action: str, subject: str, payload: dict[str, Any]) -> None:
         """Queue an audit entry; it is chained and written by ``commit``."""
         self._audit.append(audit.Entry(self.now(), actor, action, subject, payload))

@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.app import Tuning, create_app
-from bot.appkeys import SESSIONS, WORKERS, SchedulerState, new_uow
+from bot.appkeys import READ_LANE, SESSIONS, WORKERS, SchedulerState, new_uow
 from bot.fake_wecom import CallbackClient, FakeWeCom
 from bot.inbox_worker import Handle
 from config import Settings
@@ -101,13 +101,16 @@ class BotHarness:
         return await in_transaction(self.uow(), work)
 
     async def settled(self, timeout: float = 5.0) -> None:  # noqa: ASYNC109
-        """Wait until every received message is handled and every due reply delivered."""
+        """Wait until every received message is handled and every due reply delivered (and
+        every passive reply recorded)."""
         async with asyncio.timeout(timeout):
             # The condition lives in the database (other instances could change it): poll it.
             while await self._busy():  # noqa: ASYNC110
                 await asyncio.sleep(0.01)
 
     async def _busy(self) -> bool:
+        if self.app[READ_LANE].records_in_flight:
+            return True
         async with self.app[SESSIONS]() as session:
             received = await inbox.status_counts(session)
             outgoing = await outbox.status_counts(session)

@@ -1,0 +1,129 @@
+"""The read lane: read-only commands answered in the callback's own HTTP response.
+
+A ``查``, ``帮助`` or ``单据 <号>`` writes nothing, so it need not queue behind the group
+committer's batches (store the callback, take and handle it, claim and record the send: three
+or four turns behind up to 64 handlings each). When its user has nothing queued (no message
+of theirs pending in the inbox or being stored by this process, no reply of theirs waiting in
+the outbox: the answer would overtake those) it is worked out on a read-only snapshot beside
+the writer (``bot.app`` gives the lane its own engine: on SQLite connections of their own in
+WAL, which read while the committer's transaction holds the write lock; on PostgreSQL a
+read-only repeatable-read pool), and the encrypted reply goes back in the 200 at once.
+
+The message is then recorded through the committer without the response waiting for it:
+stored ``done`` with its reply as a ``sent`` outbox row, so WeCom's retry of the same MsgId
+(its answer was lost) gets the same reply again and nothing is ever sent through the API. A
+retry that comes while the record is still queued gets the reply kept here until then. Should
+the record fail, it is logged: the user has the answer already, and a retry computes the read
+again. A message that cannot be answered so (it writes after all, the user has something
+queued, the reply is long or not plain text) takes the inbox as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.wecom_messages import CallbackMessage, TextMessage
+from core.messaging import inbox, outbox
+from core.storage import Transact, UnitOfWork
+from handlers import dispatch
+from handlers.inbound import Inbound
+
+log = logging.getLogger(__name__)
+
+
+class ReadLane:
+    def __init__(
+        self, new_read_uow: Callable[[], UnitOfWork], transact: Transact, *, enabled: bool
+    ) -> None:
+        self._new_read_uow = new_read_uow
+        self._transact = transact
+        self.enabled = enabled
+        self._storing: Counter[str] = Counter()  # callbacks being stored, per user
+        self._recording: dict[str, str] = {}  # passive replies not yet recorded, by message key
+        self._records: set[asyncio.Task[None]] = set()
+
+    @property
+    def records_in_flight(self) -> int:
+        """Passive replies answered whose record has not committed (or failed) yet."""
+        return len(self._records)
+
+    @contextmanager
+    def storing(self, userid: str) -> Iterator[None]:
+        """Around storing a message of ``userid`` in the inbox: their reads take the inbox too."""
+        self._storing[userid] += 1
+        try:
+            yield
+        finally:
+            self._storing[userid] -= 1
+            if not self._storing[userid]:
+                del self._storing[userid]
+
+    async def answer(self, message: CallbackMessage) -> str | None:
+        """The passive reply to ``message``; None when it takes the inbox."""
+        if not (self.enabled and isinstance(message, TextMessage)):
+            return None
+        inbound = Inbound(message.from_user, "text", message.dedupe_key, text=message.content)
+        if not dispatch.is_read_only(inbound):
+            return None
+        if (kept := self._recording.get(message.dedupe_key)) is not None:
+            return kept
+        if message.from_user in self._storing:
+            return None
+        try:
+            async with self._new_read_uow() as uow:
+                reply = await dispatch.passive_reply(uow, inbound)
+        except SQLAlchemyError as error:
+            # Mostly a command that wanted to write after all: the inbox handles it.
+            log.info("passive_reply_declined", extra={"reason": type(error).__name__})
+            return None
+        if reply is None:
+            return None
+        if reply.recorded:
+            return reply.text
+        # A copy of the callback that came meanwhile is being recorded: answer as it was.
+        return self._recording.get(message.dedupe_key) or self._record(message, reply.text)
+
+    def _record(self, message: TextMessage, text: str) -> str:
+        self._recording[message.dedupe_key] = text
+        task = asyncio.create_task(self._keep(message, text), name="jxc-passive-record")
+        self._records.add(task)
+        task.add_done_callback(self._records.discard)
+        return text
+
+    async def _keep(self, message: TextMessage, text: str) -> None:
+        try:
+            stored = await self._transact(lambda uow: _store_answered(uow, message, text))
+            if not stored:
+                log.warning("passive_reply_already_stored", extra={"userid": message.from_user})
+        except Exception:
+            log.exception("passive_reply_record_failed", extra={"userid": message.from_user})
+        finally:
+            self._recording.pop(message.dedupe_key, None)
+
+    async def close(self) -> None:
+        """Wait for the records in flight (before the committer stops)."""
+        await asyncio.gather(*self._records, return_exceptions=True)
+
+
+async def _store_answered(uow: UnitOfWork, message: TextMessage, text: str) -> bool:
+    stored = await inbox.receive(
+        uow.session,
+        dedupe_key=message.dedupe_key,
+        from_user=message.from_user,
+        kind=message.kind,
+        payload=message.to_payload(),
+        received_at=uow.now(),
+        answered=True,
+    )
+    if stored:
+        inbound = Inbound(message.from_user, "text", message.dedupe_key, text=message.content)
+        payload = outbox.text_payload(text)
+        key = dispatch.reply_key(inbound)
+        await outbox.record_passive(uow, message.from_user, payload, dedupe_key=key)
+    return stored

@@ -1,0 +1,259 @@
+"""The read lane: read-only commands answered in the callback's own HTTP response (WeCom's
+passive reply), from a read-only snapshot, without waiting for any commit.
+
+Over the real wire: the fake WeCom's callback client opens the encrypted reply exactly as
+WeCom does (signature, AES, our corp id) and records it among the calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from sqlalchemy import select, text
+
+from bot.appkeys import COMMITTER, READ_LANE
+from bot.fake_wecom import FakeWeCom
+from bot.wecom_messages import TextMessage
+from core.messaging import inbox
+from core.storage import InboxMessage, OutboxMessage, UnitOfWork
+from handlers.dispatch import PASSIVE_MAX_BYTES
+from tests.support.bot_harness import AGENT_ID, BotHarness, new_fake, running_bot
+from tests.support.ledger import seed_shop
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeWeCom]:
+    async with new_fake() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def shop(database_url: str, fake: FakeWeCom) -> AsyncIterator[BotHarness]:
+    async with running_bot(database_url, fake) as harness:
+        await seed_shop(harness.uow())
+        yield harness
+
+
+@pytest.fixture
+async def sqlite_shop(sqlite_url: str, fake: FakeWeCom) -> AsyncIterator[BotHarness]:
+    async with running_bot(sqlite_url, fake) as harness:
+        await seed_shop(harness.uow())
+        yield harness
+
+
+def sends_to(fake: FakeWeCom, userid: str) -> list[str]:
+    return [
+        str(call.json["text"]["content"])
+        for call in fake.calls
+        if call.name == "message/send" and call.json and call.json.get("touser") == userid
+    ]
+
+
+def passive_to(fake: FakeWeCom, userid: str) -> list[str]:
+    return [
+        str(call.json["text"]["content"])
+        for call in fake.passive_replies()
+        if call.json and call.json["touser"] == userid
+    ]
+
+
+async def rows_of(bot: BotHarness, userid: str) -> tuple[list[str], list[tuple[str, object]]]:
+    """The user's inbox statuses and their reply rows (status, response), oldest first."""
+
+    async def read(uow: UnitOfWork) -> tuple[list[str], list[tuple[str, object]]]:
+        received = await uow.session.scalars(
+            select(InboxMessage.status)
+            .where(InboxMessage.from_user == userid)
+            .order_by(InboxMessage.id)
+        )
+        replies = await uow.session.execute(
+            select(OutboxMessage.status, OutboxMessage.response)
+            .where(OutboxMessage.target == userid)
+            .order_by(OutboxMessage.id)
+        )
+        return list(received), [(status, response) for status, response in replies]
+
+    return await bot.run(read)
+
+
+@asynccontextmanager
+async def committer_held(bot: BotHarness) -> AsyncIterator[asyncio.Task[None]]:
+    """The group committer busy with a write that holds SQLite's write lock until the block
+    ends: its database thread is blocked, as in a long batch, and every commit waits."""
+    held, release = threading.Event(), threading.Event()
+
+    async def long_batch(uow: UnitOfWork) -> None:
+        await uow.session.execute(text("UPDATE inbox SET attempts = attempts WHERE id < 0"))
+        held.set()
+        release.wait(timeout=30)  # blocks the database thread itself
+
+    task = asyncio.create_task(bot.app[COMMITTER].run(long_batch))
+    try:
+        if not await asyncio.to_thread(held.wait, 10):
+            raise AssertionError("the committer never started the long batch")
+        yield task
+    finally:
+        release.set()
+
+
+async def queued(bot: BotHarness, requests: int) -> None:
+    async with asyncio.timeout(10):
+        # The committer's queue has no event to wait on: poll it.
+        while bot.app[COMMITTER].queued() < requests:  # noqa: ASYNC110
+            await asyncio.sleep(0.01)
+
+
+async def test_a_stock_query_is_answered_in_the_callback_response_and_not_sent_again(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    assert await shop.wecom.send_text("clerk1", "查 可乐") == 200
+    [reply] = passive_to(fake, "clerk1")  # in the 200 itself: nothing waited for
+    assert "可乐" in reply
+    await shop.settled()
+    assert sends_to(fake, "clerk1") == []
+    assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+
+
+async def test_a_retry_of_an_answered_message_gets_the_same_reply_and_nothing_is_sent(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    assert await shop.wecom.send_text("clerk1", "查 可乐", msg_id="777001") == 200
+    await shop.settled()  # recorded: the retries find the stored reply
+    for _ in range(2):  # WeCom's other two tries, as if each answer was lost on the way back
+        assert await shop.wecom.send_text("clerk1", "查 可乐", msg_id="777001") == 200
+    await shop.settled()
+    first, *again = passive_to(fake, "clerk1")
+    assert again == [first, first]
+    assert sends_to(fake, "clerk1") == []
+    assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+
+
+async def test_a_retry_while_the_answer_is_not_recorded_yet_gets_the_same_reply(
+    sqlite_shop: BotHarness, fake: FakeWeCom
+) -> None:
+    async with committer_held(sqlite_shop):
+        assert await sqlite_shop.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
+        assert sqlite_shop.app[READ_LANE].records_in_flight == 1
+        assert await sqlite_shop.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
+    await sqlite_shop.settled()
+    first, again = passive_to(fake, "clerk1")
+    assert again == first
+    assert sends_to(fake, "clerk1") == []
+    assert await rows_of(sqlite_shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+
+
+async def test_a_read_is_answered_while_a_write_batch_holds_the_sqlite_write_lock(
+    sqlite_shop: BotHarness, fake: FakeWeCom
+) -> None:
+    async with committer_held(sqlite_shop) as batch:
+        sale = asyncio.create_task(sqlite_shop.wecom.send_text("clerk2", "销售 可乐 1"))
+        assert await sqlite_shop.wecom.send_text("clerk1", "查 可乐") == 200
+        [reply] = passive_to(fake, "clerk1")
+        assert "可乐" in reply
+        # The committer was held all along: the batch and the sale's store still wait on it.
+        assert not batch.done() and not sale.done()
+    assert await sale == 200
+    await sqlite_shop.settled()
+    assert any("XS-" in sent for sent in sends_to(fake, "clerk2"))
+    assert await rows_of(sqlite_shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+
+
+async def test_a_query_behind_a_stored_message_of_the_same_user_does_not_overtake_it(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    sale = TextMessage("clerk1", shop.wecom.now(), "555001", "销售 可乐 1", AGENT_ID)
+
+    async def waiting_sale(uow: UnitOfWork) -> None:
+        # Stored as the callback stores it, but the worker has not got to it yet.
+        await inbox.receive(
+            uow.session,
+            dedupe_key=sale.dedupe_key,
+            from_user=sale.from_user,
+            kind=sale.kind,
+            payload=sale.to_payload(),
+            received_at=uow.now(),
+        )
+
+    await shop.app[COMMITTER].run(waiting_sale)
+    assert await shop.wecom.send_text("clerk1", "查 可乐") == 200
+    assert shop.wecom.last_body == ""
+    await shop.settled()
+    assert passive_to(fake, "clerk1") == []
+    sold, query = sends_to(fake, "clerk1")
+    assert "XS-" in sold
+    assert "可乐" in query
+
+
+async def test_a_query_behind_a_message_still_being_stored_takes_the_inbox_after_it(
+    sqlite_shop: BotHarness, fake: FakeWeCom
+) -> None:
+    wecom = sqlite_shop.wecom
+    async with committer_held(sqlite_shop):
+        sale = asyncio.create_task(wecom.send_text("clerk1", "销售 可乐 1"))
+        await queued(sqlite_shop, 1)  # the sale's store waits in the committer's queue
+        query = asyncio.create_task(wecom.send_text("clerk1", "查 可乐"))
+        await queued(sqlite_shop, 2)  # and so does the query's
+    assert [await sale, await query] == [200, 200]
+    await sqlite_shop.settled()
+    assert passive_to(fake, "clerk1") == []
+    sold, stock = sends_to(fake, "clerk1")
+    assert "XS-" in sold
+    assert "可乐" in stock
+
+
+async def test_a_reply_longer_than_a_passive_reply_may_be_goes_through_message_send(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    assert await shop.wecom.send_text("boss", "帮助") == 200
+    assert shop.wecom.last_body == ""
+    await shop.settled()
+    assert passive_to(fake, "boss") == []
+    sent = sends_to(fake, "boss")
+    assert len(sent) == 2 and len("".join(sent).encode()) > PASSIVE_MAX_BYTES
+    received, replies = await rows_of(shop, "boss")
+    assert received == [inbox.DONE]
+    assert [status for status, _ in replies] == ["sent", "sent"]
+    assert all(response != {"passive": True} for _, response in replies)
+
+
+async def test_a_query_that_has_to_write_takes_the_inbox_and_its_list_can_be_picked_from(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    # Two items match: the numbered list is remembered, which a read-only snapshot refuses.
+    assert await shop.wecom.send_text("clerk1", "查 牛奶") == 200
+    assert shop.wecom.last_body == ""
+    await shop.settled()
+    [offer] = sends_to(fake, "clerk1")
+    assert "鲜牛奶" in offer and "酸牛奶" in offer
+    assert await shop.wecom.send_text("clerk1", "1") == 200
+    await shop.settled()
+    assert len(sends_to(fake, "clerk1")) == 2
+    assert passive_to(fake, "clerk1") == []
+
+
+async def test_writes_and_card_clicks_never_take_the_read_lane(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    assert await shop.wecom.send_text("clerk1", "销售 可乐 1") == 200
+    assert shop.wecom.last_body == ""
+    assert await shop.wecom.click_card("mgr1", "task-x", "approve:1") == 200
+    assert shop.wecom.last_body == ""
+    await shop.settled()
+    assert fake.passive_replies() == []
+
+
+async def test_with_passive_replies_off_every_reply_goes_through_message_send(
+    sqlite_url: str, fake: FakeWeCom
+) -> None:
+    async with running_bot(sqlite_url, fake, wecom_passive_replies=False) as bot:
+        await seed_shop(bot.uow())
+        assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
+        assert bot.wecom.last_body == ""
+        await bot.settled()
+        assert fake.passive_replies() == []
+        [reply] = sends_to(fake, "clerk1")
+        assert "可乐" in reply
