@@ -87,6 +87,9 @@ SETTLE_S = 1.0
 # minute per member, and the stock queries take turns among QUERIERS identities.
 PER_IDENTITY = 25
 QUERIERS = 8
+# The queries under load start after the clerks have had this many sales answered, each on
+# average: from then on the committer's queue is as full as the clerks keep it.
+WARMUP_SALES_PER_CLERK = 3
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ class Plan:
     # each sends all its messages back to back (each as soon as the previous got its 200), then
     # waits for the replies. ``QUERY``: ``queries`` stock queries one after another, each
     # awaiting its reply, while every sender posts sales the same way until the last query is
-    # answered, moving to its next of ``identities`` after PER_IDENTITY sales.
+    # answered, moving to its next of ``identities`` after PER_IDENTITY sales; the queries
+    # start once the sales flow (WARMUP_SALES_PER_CLERK).
     script: str = CONVERSE
     queries: int = 0
     identities: int = 1
@@ -583,11 +587,13 @@ class _Chat:
 
     async def query_under_load(self, plan: Plan) -> Run:
         """The ``QUERY`` script: the stock queries' timings, and the sales posted meanwhile."""
-        done = asyncio.Event()
+        done, warm = asyncio.Event(), asyncio.Event()
         posted: Counter[str] = Counter()
         clerks = plan.sizes.senders
+        answered = 0
 
         async def post_sales(clerk: int) -> bool:
+            nonlocal answered
             for k in range(plan.identities):
                 user = sender_id(clerk + k * clerks)
                 for n in range(1, PER_IDENTITY + 1):
@@ -595,6 +601,9 @@ class _Chat:
                         return True
                     posted[user] = n
                     await self.converse(user, [f"销售 {item_name(clerk)} 1"], first=n)
+                    answered += 1
+                    if answered >= clerks * WARMUP_SALES_PER_CLERK:
+                        warm.set()
             return done.is_set()
 
         async def ask() -> list[tuple[float, float]]:
@@ -609,6 +618,9 @@ class _Chat:
         asked: Counter[str] = Counter()
         started = time.perf_counter()
         posting = [asyncio.create_task(post_sales(c)) for c in range(clerks)]
+        if clerks:
+            # The queries start once the sales are flowing, not while the clerks start up.
+            await warm.wait()
         timings = await ask()
         elapsed = time.perf_counter() - started
         outlasted = all(await asyncio.gather(*posting))

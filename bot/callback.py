@@ -59,7 +59,8 @@ async def receive(request: web.Request) -> web.Response:
     except CallbackRejected as rejected:
         return _refuse(request, rejected)
     lane = app[READ_LANE]
-    reply = await lane.answer(message)
+    # A broken instance answers nothing (503 below): its supervisor is about to replace it.
+    reply = await lane.answer(message) if app[COMMITTER].state() == "running" else None
     if reply is not None:
         app[METRICS].callback("answered")
         return _passive_response(app, message.from_user, reply)

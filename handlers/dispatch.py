@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from core import catalog
 from core.common import AmbiguousItem, DomainError, InvalidInput, NotFound, split_message
-from core.messaging import inbox, outbox
+from core.messaging import outbox, queued
 from core.storage import UnitOfWork
 from handlers import (
     alert_cards,
@@ -105,15 +105,12 @@ async def passive_reply(uow: UnitOfWork, inbound: Inbound) -> PassiveReply | Non
     """
     if not is_read_only(inbound):
         return None
-    session = uow.session
-    earlier = await outbox.passive_reply(session, reply_key(inbound))
-    if earlier is not None:
-        return PassiveReply(str(earlier["text"]["content"]), recorded=True)
-    if await inbox.exists(session, inbound.key):
-        return None
-    if await inbox.has_pending(session, inbound.userid):
-        return None
-    if await outbox.has_pending_to(session, "user", inbound.userid):
+    state = await queued.of_user(
+        uow.session, userid=inbound.userid, message_key=inbound.key, reply_key=reply_key(inbound)
+    )
+    if state.earlier_reply is not None:
+        return PassiveReply(str(state.earlier_reply["text"]["content"]), recorded=True)
+    if state.stored or state.waiting:
         return None
     user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:

@@ -56,12 +56,6 @@ _RECEIVE_ANSWERED = {
     "postgresql": _insert_once(postgresql, answered=True),
     "sqlite": _insert_once(sqlite, answered=True),
 }
-_ID_BY_KEY = select(InboxMessage.id).where(InboxMessage.dedupe_key == bindparam("key"))
-_PENDING_OF_USER = (
-    select(InboxMessage.id)
-    .where(InboxMessage.status == PENDING, InboxMessage.from_user == bindparam("from_user"))
-    .limit(1)
-)
 # Claims the user's oldest pending message and closes it as done in one statement: the
 # handling's rollback (its savepoint, or its transaction) puts it back to pending.
 _TAKE_OLDEST = (
@@ -119,17 +113,6 @@ async def receive(
     }
     inserted = await session.scalar(statement, values)
     return inserted is not None
-
-
-async def exists(session: AsyncSession, dedupe_key: str) -> bool:
-    """Whether a message with ``dedupe_key`` is stored (whatever its status)."""
-    return await session.scalar(_ID_BY_KEY, {"key": dedupe_key}) is not None
-
-
-async def has_pending(session: AsyncSession, from_user: str) -> bool:
-    """Whether a message of ``from_user`` waits to be handled (or is being handled now: the
-    handling's mark is not committed yet)."""
-    return await session.scalar(_PENDING_OF_USER, {"from_user": from_user}) is not None
 
 
 async def pending_by_user(session: AsyncSession) -> dict[str, int]:

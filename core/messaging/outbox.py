@@ -133,14 +133,6 @@ async def enqueue(
 
 # What ``response`` holds for a reply that went back in the callback's own HTTP answer.
 PASSIVE_RESPONSE = {"passive": True}
-_PASSIVE_BY_KEY = select(OutboxMessage.payload, OutboxMessage.response).where(
-    OutboxMessage.dedupe_key == bindparam("key")
-)
-_PENDING_TO_TARGET = (
-    select(OutboxMessage.id)
-    .where(OutboxMessage.target_key == bindparam("target_key"), OutboxMessage.status == PENDING)
-    .limit(1)
-)
 
 
 async def record_passive(
@@ -149,7 +141,7 @@ async def record_passive(
     """Record a reply to ``target`` (one user) that went back in the callback's HTTP answer.
 
     It is ``sent`` from the start, so the delivery worker never sends it; a retry of the
-    callback finds it by ``dedupe_key`` (``passive_reply``) and is answered the same again.
+    callback finds it by ``dedupe_key`` (``core.messaging.queued``) and is answered the same.
     """
     now = uow.now()
     uow.session.add(
@@ -169,22 +161,6 @@ async def record_passive(
         )
     )
     await uow.session.flush()
-
-
-async def passive_reply(session: AsyncSession, dedupe_key: str) -> dict[str, Any] | None:
-    """The payload of the passive reply stored under ``dedupe_key``; None when there is none
-    (no reply yet, or one that the delivery worker sends)."""
-    row = (await session.execute(_PASSIVE_BY_KEY, {"key": dedupe_key})).first()
-    if row is None or row.response != PASSIVE_RESPONSE:
-        return None
-    payload: dict[str, Any] = row.payload
-    return payload
-
-
-async def has_pending_to(session: AsyncSession, channel: str, target: str) -> bool:
-    """Whether a row to ``channel:target`` still waits to go out (claimed or not)."""
-    key = target_key(channel, target)
-    return await session.scalar(_PENDING_TO_TARGET, {"target_key": key}) is not None
 
 
 async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:

@@ -32,9 +32,9 @@ def create_engine(
     second writer wait (``busy_timeout``) instead, so posting never sees a stale balance.
 
     ``read_only``: transactions that read one snapshot, never wait for the writer, and whose
-    writes the database refuses (SQLite: a deferred ``BEGIN`` on a ``query_only`` connection,
-    which WAL lets read beside the writer's open transaction; PostgreSQL: read-only
-    repeatable read).
+    writes the database refuses (SQLite: a deferred ``BEGIN`` on a ``query_only`` connection
+    without ``busy_timeout``, which WAL lets read beside the writer's open transaction;
+    PostgreSQL: read-only repeatable read).
     """
     kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
@@ -66,9 +66,13 @@ def _configure_sqlite(engine: AsyncEngine, *, read_only: bool = False) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         if read_only:
+            # Never wait (in WAL a reader is blocked only in rare cases, such as recovery):
+            # SQLITE_BUSY at once, and the read lane hands the message to the inbox.
+            cursor.execute("PRAGMA busy_timeout=0")
             cursor.execute("PRAGMA query_only=ON")
+        else:
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(sync_engine, "begin")

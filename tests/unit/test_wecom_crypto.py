@@ -3,6 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bot.wecom_crypto import (
     MAX_BODY_BYTES,
@@ -11,6 +12,7 @@ from bot.wecom_crypto import (
     is_fresh,
     parse_xml_root,
 )
+from bot.wecom_messages import PassiveText
 
 # Official vectors, from wechatpy's own tests (see WECOM.md).
 TOKEN = "123456"
@@ -190,3 +192,23 @@ def test_url_verification_survives_plus_signs_decoded_as_spaces(crypto: Callback
     mangled = URL_ECHOSTR.replace("+", " ")
     answer = crypto.verify_url(URL_SIGNATURE, URL_TIMESTAMP, URL_NONCE, mangled)
     assert answer == "5927782489442352469"
+
+
+def test_a_sealed_passive_reply_opens_with_wechatpy_as_wecom_opens_it() -> None:
+    reply = PassiveText("clerk1", CORP_ID, 1411525903, "可乐 库存 12 瓶")
+    body = CallbackCrypto(TOKEN, AES_KEY, CORP_ID).seal_reply(reply.xml(), "461056294", 1411525903)
+    fields = parse_xml_root(body)
+    assert sorted(fields) == ["Encrypt", "MsgSignature", "Nonce", "TimeStamp"]
+    plaintext = WeChatCrypto(TOKEN, AES_KEY, CORP_ID).decrypt_message(
+        body, fields["MsgSignature"], fields["TimeStamp"], fields["Nonce"]
+    )
+    assert PassiveText.from_xml(plaintext) == reply
+
+
+def test_a_passive_reply_with_a_wrong_signature_is_refused_by_the_opener() -> None:
+    crypto = CallbackCrypto(TOKEN, AES_KEY, CORP_ID)
+    body = crypto.seal_reply("<xml><MsgType>text</MsgType></xml>", "1", 1411525903)
+    forged = body.replace("<Nonce><![CDATA[1]]>", "<Nonce><![CDATA[2]]>")
+    with pytest.raises(CallbackRejected) as refused:
+        crypto.open_reply(forged.encode())
+    assert refused.value.reason == "bad_signature"
