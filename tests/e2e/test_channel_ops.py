@@ -119,7 +119,8 @@ async def test_healthz_is_503_while_the_database_is_unreachable_and_recovers(
 async def test_metrics_count_callbacks_handling_and_deliveries(
     bot: BotHarness, chat: Chat, http: aiohttp.ClientSession
 ) -> None:
-    await chat.say("clerk1", "帮助")
+    await chat.say("clerk1", "单据")  # the inbox's: handled, and delivered by message/send
+    await chat.say("clerk2", "查 可乐")  # the read lane's: answered in the callback's response
     await bot.wecom.send_raw("<xml/>", {})
 
     async with http.get(bot.url + "metrics") as answer:
@@ -129,6 +130,7 @@ async def test_metrics_count_callbacks_handling_and_deliveries(
 
     lines = set(text.splitlines())
     assert 'jxc_callbacks_total{result="accepted"} 1.0' in lines
+    assert 'jxc_callbacks_total{result="answered"} 1.0' in lines
     assert 'jxc_callbacks_total{result="missing_query_parameter"} 1.0' in lines
     assert "jxc_inbox_handling_seconds_count 1.0" in lines
     assert 'jxc_deliveries_total{result="sent"} 1.0' in lines

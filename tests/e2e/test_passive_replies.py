@@ -132,6 +132,23 @@ async def test_a_retry_of_an_answered_message_gets_the_same_reply_and_nothing_is
     assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
+async def test_copies_of_a_read_posted_at_once_get_one_reply_recorded_once_and_never_sent(
+    shop: BotHarness, fake: FakeWeCom
+) -> None:
+    message = TextMessage("clerk1", shop.wecom.now(), "4363689963896700988", "帮助", AGENT_ID)
+    sealed = shop.wecom.seal(message)
+    statuses = await asyncio.gather(
+        *(shop.wecom.send_raw(sealed.body, sealed.query) for _ in range(4))
+    )
+    await shop.settled()
+    assert statuses == [200, 200, 200, 200]
+    # Each copy that got an answer got the same one: WeCom shows the answer to the try it
+    # waits for (its tries come one after another, each after the last timed out).
+    assert len(set(passive_to(fake, "clerk1"))) == 1
+    assert sends_to(fake, "clerk1") == []
+    assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+
+
 async def test_a_retry_while_the_answer_is_not_recorded_yet_gets_the_same_reply(
     sqlite_shop: BotHarness, fake: FakeWeCom
 ) -> None:
