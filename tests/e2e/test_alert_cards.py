@@ -206,16 +206,8 @@ async def test_transfer_in_a_shop_with_one_warehouse_says_why_not_and_changes_no
 
 
 async def seed_one_store(bot: BotHarness) -> None:
-    from core.storage import Item
-
     async def work(uow: UnitOfWork) -> None:
-        for sku, name, unit, precision, price, cost, shelf, reorder, category, code in ITEMS:
-            uow.session.add(
-                Item(sku=sku, name=name, unit=unit, unit_precision=precision,
-                     price=Decimal(price), cost=Decimal(cost), shelf_life_days=shelf,
-                     reorder_point=Decimal(reorder), reorder_qty=Decimal(0), category=category,
-                     barcode=code, batch_tracked=shelf is not None)
-            )  # fmt: skip
+        catalog.add_items(uow, ITEMS)
         for userid, name, role, warehouses in USERS:
             if "B1" not in warehouses:
                 await catalog.save_user(uow, "test", userid, name, role, warehouses)
