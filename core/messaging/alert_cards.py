@@ -170,13 +170,14 @@ async def follow_request(
     """The card whose click made ``approval`` follows the request's end (None: no card
     made it).
 
-    Approved, the card stays closed and names the document posted. Otherwise (rejected,
-    expired, withdrawn, void) nothing was written off or moved, so the latest card of its
-    warehouse opens again at a new revision and is redrawn with its buttons and a note saying
-    why; an older one is superseded, the newer card showing the same batches. A card in WeCom
-    takes one update per response code: each click's went on relabelling the card, so the
-    redraw spends the code the card's send returned. That one works once, so a card reopened
-    a second time cannot be redrawn: its holders get the note as a text instead.
+    Approved, the card stays closed and names the document posted, and its copies are
+    relabelled so. Otherwise (rejected, expired, withdrawn, void) nothing was written off or
+    moved, so the latest card of its warehouse opens again at a new revision and is redrawn
+    with its buttons and a note saying why; an older one is superseded, the newer card showing
+    the same batches. WeCom takes one update per response code: each click's went on
+    relabelling the card, so these updates spend the code the card's send returned. That one
+    works once, so a card reopened a second time cannot be redrawn: its holders get the note
+    as a text instead.
     """
     number, status = approval.number, approval.status
     row = await uow.session.scalar(
@@ -184,16 +185,21 @@ async def follow_request(
     )
     if row is None:
         return None
+    action = "报损" if row.outcome == "writeoff" else "调拨"
     if status == "approved":
         row.result = approval.document.number if approval.document is not None else number
         await uow.session.flush()
-        return _view(row)
+        card = _view(row)
+        sent, code = await _unspent_send(uow, card)
+        if sent is not None:
+            label = f"已{action}·{decider_name}批准 {card.result}"
+            await _update(uow, card, sent, {"response_code": code, "replace_name": label})
+        return card
     newer = await uow.session.scalar(
         select(AlertCard.id).where(
             AlertCard.rule == row.rule, AlertCard.warehouse == row.warehouse, AlertCard.id > row.id
         )
     )
-    action = f"{'报损' if row.outcome == 'writeoff' else '调拨'}申请 {number}"
     decided = APPROVAL_STATUS_NAMES[status] + (f"（{decider_name}）" if decider_name else "")
     row.revision += 1
     row.closed_by = row.closed_at = row.outcome = row.result = None
@@ -206,42 +212,51 @@ async def follow_request(
         f"alert-card:{card.id}",
         {"request": number, "status": status},
     )
-    if newer is not None:
-        note = f"{action}{decided}，未做任何更改；请在最新的提醒卡片上处理"
-        await _tell(uow, card, note, number)
-    else:
-        await _redraw(uow, card, f"{action}{decided}，未做任何更改；卡片已恢复，可重新处理", number)
-    return card
-
-
-async def _redraw(uow: UnitOfWork, card: AlertCardView, note: str, number: str) -> None:
-    sent = await uow.session.scalar(
-        select(OutboxMessage).where(OutboxMessage.dedupe_key == card_key(card))
-    )
-    code = (sent.response or {}).get("response_code", "") if sent is not None else ""
-    redrawn = f"alert-card-redrawn:{card.id}"
-    if sent is None or not code or await outbox.exists(uow.session, redrawn):
-        await _tell(uow, card, note, number)
-        return
+    told = f"{action}申请 {number} {decided}，未做任何更改"
+    sent, code = await _unspent_send(uow, card) if newer is None else (None, "")
+    if sent is None:
+        then = (
+            "请在最新的提醒卡片上处理"
+            if newer is not None
+            else "这张卡片已不能再点，请等下一次提醒或直接发送命令"
+        )
+        for userid in card.recipients:
+            await outbox.enqueue(
+                uow, "user", userid,
+                outbox.text_payload(f"{card.warehouse} 提醒卡片：{told}；{then}"),
+                dedupe_key=f"alert-card-reopened:{card.id}:{number}:{userid}",
+            )  # fmt: skip
+        return card
     drawn = dict(sent.payload["card"])
     at = re.compile(rf":{card.id}@\d+")
     drawn["buttons"] = [
         {**b, "key": at.sub(f":{card.id}@{card.revision}", b["key"], count=1)}
         for b in drawn["buttons"]
     ]
-    drawn["note"] = note
+    drawn["note"] = f"{told}；卡片已恢复，可重新处理"
+    await _update(uow, card, sent, {"response_code": code, "card": drawn})
+    return card
+
+
+async def _unspent_send(uow: UnitOfWork, card: AlertCardView) -> tuple[OutboxMessage | None, str]:
+    """The card's send row and the response code it returned, while no update spent it."""
+    sent = await uow.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == card_key(card))
+    )
+    code = str((sent.response or {}).get("response_code", "")) if sent is not None else ""
+    if sent is None or not code or await outbox.exists(uow.session, _spent_key(card)):
+        return None, ""
+    return sent, code
+
+
+async def _update(
+    uow: UnitOfWork, card: AlertCardView, sent: OutboxMessage, change: dict[str, Any]
+) -> None:
+    userids = sent.target.split("|")
     await outbox.enqueue(
-        uow,
-        "card_update",
-        sent.target,
-        {"userids": sent.target.split("|"), "response_code": code, "card": drawn},
-        dedupe_key=redrawn,
+        uow, "card_update", sent.target, {"userids": userids, **change}, dedupe_key=_spent_key(card)
     )
 
 
-async def _tell(uow: UnitOfWork, card: AlertCardView, note: str, number: str) -> None:
-    for userid in card.recipients:
-        await outbox.enqueue(
-            uow, "user", userid, outbox.text_payload(f"{card.warehouse} 提醒卡片：{note}"),
-            dedupe_key=f"alert-card-reopened:{card.id}:{number}:{userid}",
-        )  # fmt: skip
+def _spent_key(card: AlertCardView) -> str:
+    return f"alert-card-send-code:{card.id}"

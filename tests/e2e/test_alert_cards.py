@@ -209,7 +209,10 @@ async def test_an_approved_writeoff_leaves_the_alert_card_naming_the_document_po
     card, request = await write_off_for_approval(bot)
 
     await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["批准"])
+    await bot.settled(30)
     assert await on_hand(bot.uow(), "MILK") == 0
+    labels = [u["button"]["replace_name"] for u in bot.fake.card_updates() if "button" in u]
+    assert any(label.startswith("已报损·李姐批准 BS-") for label in labels), labels
     [again] = await bot.chat.click("boss", str(card["task_id"]), buttons(card)["报损"])
     assert "已由小王处理：已报损（BS-" in again
 
