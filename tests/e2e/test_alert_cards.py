@@ -172,6 +172,15 @@ async def test_a_writeoff_above_the_threshold_goes_to_approval_not_straight_to_t
     assert "已由小王处理：报损待审批（SP-" in again
 
 
+def redraws(bot: BotHarness) -> list[dict[str, Any]]:
+    """The cards drawn anew by update_template_card (not a button's relabel)."""
+    return [u["template_card"] for u in bot.fake.card_updates() if "template_card" in u]
+
+
+def texts_to(bot: BotHarness, userid: str) -> list[str]:
+    return [m["text"]["content"] for m in bot.fake.messages_to(userid) if m["msgtype"] == "text"]
+
+
 async def write_off_for_approval(bot: BotHarness) -> tuple[dict[str, Any], dict[str, Any]]:
     """A clerk's 报损 from the card, over the threshold: the alert card and the approval card."""
     await eight_milk_lots(bot, qty=10)  # 80 boxes at ¥4: over the ¥200 threshold
@@ -189,10 +198,10 @@ async def test_a_rejected_writeoff_reopens_the_alert_card_with_its_buttons_redra
 
     await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
     await bot.settled(30)
-    redrawn = [u for u in bot.fake.card_updates() if "template_card" in u]
-    [update] = [u for u in redrawn if u["template_card"]["task_id"] == card["task_id"]]
+    [update] = [u for u in bot.fake.card_updates() if "template_card" in u]
     assert sorted(update["userids"]) == ["boss", "mgr1"]
     drawn = update["template_card"]
+    assert drawn["task_id"] == card["task_id"]
     assert "已驳回（李姐），未做任何更改；卡片已恢复，可重新处理" in drawn["sub_title_text"]
     assert list(buttons(drawn)) == list(buttons(card))
     assert buttons(drawn)["已处理"] != buttons(card)["已处理"]  # a new revision
@@ -227,8 +236,8 @@ async def test_a_rejected_writeoff_on_a_card_a_newer_alert_replaced_points_to_th
 
     await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
     await bot.settled(30)
-    assert not [u for u in bot.fake.card_updates() if "template_card" in u]
-    told = [m["text"]["content"] for m in bot.fake.messages_to("mgr1") if m["msgtype"] == "text"]
+    assert redraws(bot) == []
+    told = texts_to(bot, "mgr1")
     assert any("已驳回（李姐），未做任何更改；请在最新的提醒卡片上处理" in t for t in told)
     [stale] = await bot.chat.click("boss", str(card["task_id"]), buttons(card)["已处理"])
     assert "已有更新的提醒卡片" in stale
@@ -242,21 +251,18 @@ async def test_a_card_reopened_twice_tells_its_holders_by_text_when_it_cannot_be
     card, request = await write_off_for_approval(bot)
     await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
     await bot.settled(30)
-    [drawn] = [
-        u["template_card"]
-        for u in bot.fake.card_updates()
-        if u.get("template_card", {}).get("task_id") == card["task_id"]
-    ]
+    [drawn] = redraws(bot)
     await bot.chat.click("clerk1", str(card["task_id"]), buttons(drawn)["报损"])
     [second] = [
         c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-") and c != request
     ]
     await bot.chat.click("mgr1", str(second["task_id"]), buttons(second)["驳回"])
     await bot.settled(30)
-    told = [m["text"]["content"] for m in bot.fake.messages_to("boss") if m["msgtype"] == "text"]
+    told = texts_to(bot, "boss")
     assert any("MAIN 提醒卡片：报损申请 SP-" in t and "已驳回（李姐）" in t for t in told)
+    assert "这张卡片已不能再点" in told[-1]
     # The send's response code went on the first redraw: no second one was tried.
-    assert len([u for u in bot.fake.card_updates() if "template_card" in u]) == 1
+    assert redraws(bot) == [drawn]
 
 
 async def test_transfer_button_moves_the_batches_still_in_date_to_the_chosen_warehouse(
