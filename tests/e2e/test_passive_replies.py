@@ -11,6 +11,8 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select, text
@@ -18,8 +20,10 @@ from sqlalchemy import select, text
 from bot.appkeys import COMMITTER, READ_LANE
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_messages import TextMessage
+from core import ledger
+from core.ledger import Line, Receive
 from core.messaging import inbox
-from core.storage import InboxMessage, OutboxMessage, UnitOfWork
+from core.storage import SHANGHAI, InboxMessage, OutboxMessage, UnitOfWork
 from handlers.dispatch import PASSIVE_MAX_BYTES
 from tests.support.bot_harness import AGENT_ID, BotHarness, new_fake, running_bot
 from tests.support.ledger import seed_shop
@@ -225,15 +229,21 @@ async def test_a_query_behind_a_message_still_being_stored_takes_the_inbox_after
 async def test_a_reply_longer_than_a_passive_reply_may_be_goes_through_message_send(
     shop: BotHarness, fake: FakeWeCom
 ) -> None:
-    assert await shop.wecom.send_text("boss", "帮助") == 200
+    expiry = datetime.now(SHANGHAI).date() + timedelta(days=8)
+    lots = tuple(Line("MILK", Decimal(1), lot=f"LOT{n:03d}", expiry=expiry) for n in range(80))
+    receipt = Receive(warehouse="MAIN", actor="boss", lines=lots)
+    await shop.run(lambda uow: ledger.submit(uow, receipt, enforce_policy=False))
+
+    assert await shop.wecom.send_text("clerk1", "查 鲜牛奶") == 200  # every batch listed
     assert shop.wecom.last_body == ""
     await shop.settled()
-    assert passive_to(fake, "boss") == []
-    sent = sends_to(fake, "boss")
-    assert len(sent) == 2 and len("".join(sent).encode()) > PASSIVE_MAX_BYTES
-    received, replies = await rows_of(shop, "boss")
+    assert passive_to(fake, "clerk1") == []
+    sent = sends_to(fake, "clerk1")
+    assert len(sent) >= 2 and len("".join(sent).encode()) > PASSIVE_MAX_BYTES
+    assert "LOT079" in sent[-1]
+    received, replies = await rows_of(shop, "clerk1")
     assert received == [inbox.DONE]
-    assert [status for status, _ in replies] == ["sent", "sent"]
+    assert {status for status, _ in replies} == {"sent"}
     assert all(response != {"passive": True} for _, response in replies)
 
 
