@@ -12,13 +12,13 @@ so a refusal changes nothing; any other exception propagates to the wire.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 
 from core import catalog
 from core.common import AmbiguousItem, DomainError, InvalidInput, NotFound, split_message
 from core.messaging import outbox
-from core.storage import UnitOfWork
+from core.storage import Settled, UnitOfWork
 from handlers import (
     alert_cards,
     approvals,
@@ -64,9 +64,45 @@ Work = Callable[[Context], Awaitable[Reply]]
 
 async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     """Everything one inbound message causes, replies included, inside uow's open transaction."""
-    reply_key = bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
-    if await outbox.exists(uow.session, reply_key):
+    if await outbox.exists(uow.session, _reply_key(inbound)):
         return
+    await outbox.enqueue_many(uow, await _answer(uow, inbound))
+
+
+async def handle_many(uow: UnitOfWork, inbounds: Sequence[Inbound]) -> list[Settled]:
+    """``handle`` of each message of a batch (different users'), each in its own savepoint.
+
+    The batch's answered keys and users are looked up once, and the replies of the messages
+    that were handled are written together at the end. A message whose handling raised gets
+    its error (its savepoint rolled back, nothing of it written) and no reply here.
+    """
+    answered = await outbox.existing(uow, {_reply_key(inbound) for inbound in inbounds})
+    await catalog.find_users(uow, {inbound.userid for inbound in inbounds})
+    replies: list[outbox.Outgoing] = []
+    settled = []
+    for inbound in inbounds:
+        if _reply_key(inbound) in answered:
+            settled.append(Settled())
+            continue
+        try:
+            async with uow.savepoint():
+                answer = await _answer(uow, inbound)
+        except Exception as error:
+            settled.append(Settled(error=error))
+            continue
+        replies += answer
+        settled.append(Settled())
+    await outbox.enqueue_many(uow, replies)
+    return settled
+
+
+def _reply_key(inbound: Inbound) -> str:
+    return bounded_key(f"reply:{inbound.key}", MAX_REPLY_KEY)
+
+
+async def _answer(uow: UnitOfWork, inbound: Inbound) -> list[outbox.Outgoing]:
+    """The message's effects, and the outbox rows of its reply (not yet written)."""
+    reply_key = _reply_key(inbound)
     user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:
         reply = Reply(render("errors/unknown_user.j2"))
@@ -75,13 +111,15 @@ async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
         reply = await _respond(ctx)
     payload = outbox.markdown_payload if reply.markdown else outbox.text_payload
     parts = split_message(reply.text)
+    rows = []
     for number, part in enumerate(parts, start=1):
         key = reply_key if number == 1 else bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
-        await outbox.enqueue(uow, "user", inbound.userid, payload(part), dedupe_key=key)
+        rows.append(outbox.Outgoing("user", inbound.userid, payload(part), key))
     for number, attached in enumerate(reply.attachments, start=len(parts) + 1):
         key = bounded_key(f"{reply_key}:{number}", MAX_REPLY_KEY)
         media = outbox.media_payload(attached.kind, attached.path, attached.name)
-        await outbox.enqueue(uow, "user", inbound.userid, media, dedupe_key=key)
+        rows.append(outbox.Outgoing("user", inbound.userid, media, key))
+    return rows
 
 
 async def _respond(ctx: Context) -> Reply:
