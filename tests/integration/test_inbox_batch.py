@@ -19,6 +19,7 @@ from core.ledger import Line, Receive
 from core.messaging import inbox, outbox
 from core.storage import (
     DatabaseThread,
+    Document,
     GroupCommitter,
     InboxMessage,
     OutboxMessage,
@@ -140,6 +141,33 @@ async def test_a_batch_of_messages_is_taken_answered_and_closed_in_a_few_stateme
     assert sorted(answers) == sorted(CLERKS)
     assert all(len(said) == 1 and "可乐" in said[0] for said in answers.values())
     assert set((await statuses(uow)).values()) == {inbox.DONE}
+
+
+async def test_the_sales_of_a_batch_of_messages_are_posted_together_once_each(
+    uow: UnitOfWork, committer: GroupCommitter, statements: list[str]
+) -> None:
+    sellers = ["clerk1", "clerk2", "mgr1", "boss"]
+    for user in sellers:
+        await receive(uow, user, "销售 可乐 1")
+    statements.clear()
+    async with serving(chat_worker(uow, committer), uow):
+        pass
+    assert len([s for s in statements if s.startswith("INSERT INTO documents ")]) == 1
+    assert len([s for s in statements if s.startswith("INSERT INTO stock_moves ")]) == 1
+    assert len([s for s in statements if "idempotency_key IN" in s]) == 1
+    answers = await replies(uow)
+    assert all(len(answers[user]) == 1 and "已过账" in answers[user][0] for user in sellers)
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(6)
+
+    async def keys(u: UnitOfWork) -> list[str | None]:
+        found = await u.session.scalars(
+            select(Document.idempotency_key).where(Document.type == "sale")
+        )
+        return sorted(found)
+
+    # Each sale carries its message's key: the message, handled again, would replay it.
+    assert await run(uow, keys) == sorted(f"msg:{user}:0" for user in sellers)
+    assert await run(uow, audit.first_problem) is None
 
 
 async def test_a_refused_sale_in_a_batch_changes_nothing_and_the_others_post_and_are_answered(
