@@ -119,14 +119,6 @@ async def _one_by_one(
     return settled
 
 
-async def _attempt(uow: UnitOfWork, handling: _Handling) -> Settled:
-    try:
-        async with uow.savepoint():
-            return Settled(await handling(uow))
-    except Exception as error:
-        return Settled(error=error)
-
-
 def _ignore_latency(_seconds: float) -> None:
     return None
 
@@ -241,6 +233,7 @@ class InboxWorker:
         return handled
 
     async def _handle_alone(self, uow: UnitOfWork, handling: _Handling) -> bool:
+        handling.claim = None  # a batch that took a row and then failed as a whole took nothing
         row = await inbox.take_next(uow.session, handling.user, uow.now())
         if row is None:
             return False
@@ -251,6 +244,8 @@ class InboxWorker:
     async def _handle_together(self, uow: UnitOfWork, handlings: list[_Handling]) -> list[Settled]:
         """The group committer's batch of handlings, one per user: taken, handled and closed
         with one statement each for the whole batch (``inbox.take_oldest``, ``mark_done``)."""
+        # One task per user: a user has one handling in flight. Should there be two, the
+        # second finds nothing now, and the user's next task serves the message.
         first: dict[str, _Handling] = {}
         for handling in handlings:
             first.setdefault(handling.user, handling)
@@ -259,16 +254,12 @@ class InboxWorker:
         for handling, row in batch:
             handling.claim = _Claim(row.id, row.from_user)
         outcomes = await self._handle_many(uow, [inbound_from_row(row) for _, row in batch])
-        settled = {id(handling): Settled(False) for handling in first.values()}
+        settled = {id(handling): Settled(False) for handling in handlings}
         for (handling, _), outcome in zip(batch, outcomes, strict=True):
             settled[id(handling)] = outcome if outcome.error else Settled(True)
         await inbox.mark_done(
             uow, [row.id for (handling, row) in batch if settled[id(handling)].result], uow.now()
         )
-        # A second handling of a user (only ever one is in flight) takes the next message after.
-        for handling in handlings:
-            if id(handling) not in settled:
-                settled[id(handling)] = await _attempt(uow, handling)
         return [settled[id(handling)] for handling in handlings]
 
     async def _fail(self, claim: _Claim, error: Exception) -> None:
