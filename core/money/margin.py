@@ -28,6 +28,7 @@ from core.storage import (
     UnitOfWork,
     User,
     Warehouse,
+    stream_rows,
 )
 
 # Each line with its document, item, customer and clerk: what margins are grouped by.
@@ -78,9 +79,6 @@ class MarginReport:
         )
 
 
-BATCH_ROWS = 2000  # rows fetched at a time: a quarter of a busy shop is millions of lines
-
-
 async def margin(
     uow: UnitOfWork, start: date, end: date, by: str = "item", warehouse: str | None = None
 ) -> MarginReport:
@@ -123,7 +121,7 @@ async def margins(
         .outerjoin(LineCost, LineCost.line_id == DocumentLine.id)
         .where(*window, Document.type.in_(list(sign)))
     )
-    async for row in await uow.session.stream(lines.execution_options(yield_per=BATCH_ROWS)):
+    async for row in stream_rows(uow, lines):
         doc_type, qty, price, unit_cost = row[len(bys) :]
         for by, name in zip(bys, row, strict=False):
             revenue[by][name] += sign[doc_type] * line_amount(qty, price)
@@ -135,7 +133,7 @@ async def margins(
         .join(StockMove, StockMove.line_id == DocumentLine.id)
         .where(*window, Document.type.in_([*sign, DocType.WRITEOFF.value]))
     )
-    async for row in await uow.session.stream(moves.execution_options(yield_per=BATCH_ROWS)):
+    async for row in stream_rows(uow, moves):
         doc_type, qty, unit_cost = row[len(bys) :]
         for by, name in zip(bys, row, strict=False):
             if doc_type == DocType.WRITEOFF.value:

@@ -28,6 +28,7 @@ from core.common import (
 from core.reports.period import Period
 from core.reports.tables import Book, Cell, Column, Kind
 from core.storage import (
+    STREAM_BATCH_ROWS,
     AuditLog,
     Batch,
     Document,
@@ -38,10 +39,10 @@ from core.storage import (
     StockMove,
     UnitOfWork,
     Warehouse,
+    stream_rows,
 )
 
 ZERO = Decimal(0)
-BATCH_ROWS = 2000
 ToWarehouse = aliased(Warehouse)
 Progress = Callable[[int], None]
 
@@ -126,12 +127,6 @@ class ExportKind:
 
 def _amount(qty: Decimal, price: Decimal | None) -> Decimal | None:
     return None if price is None else abs(qty) * price
-
-
-async def stream_rows(uow: UnitOfWork, statement: Select[Any]) -> AsyncIterator[Any]:
-    result = await uow.session.stream(statement.execution_options(yield_per=BATCH_ROWS))
-    async for row in result:
-        yield row
 
 
 def _in_period(statement: Select[Any], period: Period, warehouse: str | None) -> Select[Any]:
@@ -416,8 +411,8 @@ async def export(
     async for row in kind.rows(uow, period, warehouse):
         sheet.write(row)
         written += 1
-        if progress is not None and written % BATCH_ROWS == 0:
-            progress(BATCH_ROWS)
+        if progress is not None and written % STREAM_BATCH_ROWS == 0:
+            progress(STREAM_BATCH_ROWS)
     if progress is not None:
-        progress(written % BATCH_ROWS)
+        progress(written % STREAM_BATCH_ROWS)
     return written

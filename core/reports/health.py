@@ -26,7 +26,6 @@ from core import analytics, recipes
 from core.analytics import LineMoves
 from core.common import APPROVAL_STATUS_NAMES, DocType
 from core.recipes import DepartmentUse
-from core.reports.exports import stream_rows
 from core.reports.period import Period
 from core.storage import (
     Approval,
@@ -39,9 +38,11 @@ from core.storage import (
     StockMove,
     UnitOfWork,
     Warehouse,
+    stream_rows,
 )
 
 ZERO = Decimal(0)
+SKUS_PER_QUERY = 500  # under SQLite's default limit of bound parameters
 SLOW_DAYS = 30
 UNFINISHED = ("rejected", "conflicted")
 
@@ -209,7 +210,7 @@ async def health_check(
     report = HealthReport(period, warehouse, slow_days)
     report.daily_sales = {period.first + timedelta(days=n): ZERO for n in range(period.days)}
     items = await _items(uow)
-    await _sales(uow, report, items)
+    last_sales = await _sales(uow, report, items)
     lines = await analytics.posted_lines(
         uow, (DocType.COUNT, DocType.WRITEOFF), period.since, period.until
     )
@@ -219,16 +220,21 @@ async def health_check(
     report.findings.extend(await _negative_stock(uow, period, warehouse, items))
     report.findings.extend(await _unfinished_requests(uow, period, warehouse))
     report.findings.sort(key=lambda f: (f.at, f.kind))
-    report.slow = await _slow_items(uow, period, warehouse, slow_days, items)
-    report.expiry = await _expiry_losses(uow, period, warehouse, items)
+    held, expired = await _stock_at_end(uow, period, warehouse, items)
+    report.slow = await _slow_items(uow, report, held, last_sales, items)
+    report.expiry = await _written_off_expired(uow, period, warehouse, items) + expired
     report.issues = await recipes.issued_by_department(uow, period.since, period.until, warehouse)
     report.audit_entries = await _audit_count(uow, period)
     return report
 
 
-async def _sales(uow: UnitOfWork, report: HealthReport, items: dict[str, ItemFacts]) -> None:
+async def _sales(
+    uow: UnitOfWork, report: HealthReport, items: dict[str, ItemFacts]
+) -> dict[tuple[str, str], datetime]:
+    """Tallies the period's sales into the report; the last sale per warehouse and item."""
     period = report.period
     documents: set[str] = set()
+    last_sales: dict[tuple[str, str], datetime] = {}
     # Streamed: three months of a busy shop are millions of lines; only the tallies stay.
     statement = analytics.sales_query(period.since, period.until, report.warehouse)
     async for row in stream_rows(uow, statement):
@@ -239,6 +245,9 @@ async def _sales(uow: UnitOfWork, report: HealthReport, items: dict[str, ItemFac
         tally.sales += signed
         day = _shop_day(line.at, period)
         report.daily_sales[day] = report.daily_sales.get(day, ZERO) + signed
+        if line.doc_type == DocType.SALE:
+            key = (line.warehouse, line.sku)
+            last_sales[key] = max(last_sales.get(key, line.at), line.at)
         if line.is_reversal:
             report.returns += line.amount
         else:
@@ -253,6 +262,7 @@ async def _sales(uow: UnitOfWork, report: HealthReport, items: dict[str, ItemFac
                 )
             )  # fmt: skip
     report.sale_documents = len(documents)
+    return last_sales
 
 
 def _week(day: date) -> date:
@@ -415,39 +425,68 @@ def _on_hand(uow: UnitOfWork, period: Period, warehouse: str | None) -> Select[A
     return statement.order_by(Warehouse.code, Item.sku, Batch.expiry)
 
 
+async def _stock_at_end(
+    uow: UnitOfWork, period: Period, warehouse: str | None, items: dict[str, ItemFacts]
+) -> tuple[dict[tuple[str, str], Decimal], list[ExpiryLoss]]:
+    """One pass over the period-end stock: what each item holds per warehouse (for slow
+    stock) and the batches held past their expiry."""
+    held: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
+    expired: list[ExpiryLoss] = []
+    async for code, sku, lot, expiry, qty in stream_rows(uow, _on_hand(uow, period, warehouse)):
+        held[(code, sku)] += qty
+        if expiry is not None and expiry < period.last:
+            value = qty * items[sku].cost
+            expired.append(ExpiryLoss("过期在库", code, "", items[sku], lot, expiry, qty, value))
+    return held, expired
+
+
 async def _slow_items(
     uow: UnitOfWork,
-    period: Period,
-    warehouse: str | None,
-    slow_days: int,
+    report: HealthReport,
+    held: dict[tuple[str, str], Decimal],
+    last_sales: dict[tuple[str, str], datetime],
     items: dict[str, ItemFacts],
 ) -> list[SlowItem]:
-    rows = await uow.session.execute(
-        select(Warehouse.code, Item.sku, func.max(Document.created_at))
-        .select_from(Document)
-        .join(Warehouse, Warehouse.id == Document.warehouse_id)
-        .join(DocumentLine, DocumentLine.document_id == Document.id)
-        .join(Item, Item.id == DocumentLine.item_id)
-        .where(
-            Document.type == DocType.SALE,
-            Document.status == "posted",
-            Document.created_at < period.until,
-        )
-        .group_by(Warehouse.code, Item.sku)
-    )
-    last_sale: dict[tuple[str, str], datetime] = {
-        (code, sku): _aware(at) for code, sku, at in rows.all()
-    }
-    held: dict[tuple[str, str], Decimal] = defaultdict(lambda: ZERO)
-    async for code, sku, _lot, _expiry, qty in stream_rows(uow, _on_hand(uow, period, warehouse)):
-        held[(code, sku)] += qty
-    cutoff = period.until - timedelta(days=slow_days)
+    period = report.period
+    unsold = {sku for code, sku in held if (code, sku) not in last_sales}
+    last_sales = last_sales | await _sold_before(uow, period, unsold)
+    cutoff = period.until - timedelta(days=report.slow_days)
     slow = [
-        SlowItem(code, items[sku], qty, last_sale.get((code, sku)))
+        SlowItem(code, items[sku], qty, last_sales.get((code, sku)))
         for (code, sku), qty in held.items()
-        if (last_sale.get((code, sku)) or cutoff) <= cutoff
+        if (last_sales.get((code, sku)) or cutoff) <= cutoff
     ]
     return sorted(slow, key=lambda s: -s.value)
+
+
+async def _sold_before(
+    uow: UnitOfWork, period: Period, skus: set[str]
+) -> dict[tuple[str, str], datetime]:
+    """The last sale before the period of each item held but not sold in it, per warehouse.
+
+    Only those items' lines are read (through their index): an item that sold in the period
+    has its last sale from the period's own pass, and reading the whole history's sales for
+    the rest would cost more than the rest of the check.
+    """
+    found: dict[tuple[str, str], datetime] = {}
+    ordered = sorted(skus)
+    for start in range(0, len(ordered), SKUS_PER_QUERY):
+        rows = await uow.session.execute(
+            select(Warehouse.code, Item.sku, func.max(Document.created_at))
+            .select_from(DocumentLine)
+            .join(Item, Item.id == DocumentLine.item_id)
+            .join(Document, Document.id == DocumentLine.document_id)
+            .join(Warehouse, Warehouse.id == Document.warehouse_id)
+            .where(
+                Item.sku.in_(ordered[start : start + SKUS_PER_QUERY]),
+                Document.type == DocType.SALE,
+                Document.status == "posted",
+                Document.created_at < period.since,
+            )
+            .group_by(Warehouse.code, Item.sku)
+        )
+        found.update({(code, sku): _aware(at) for code, sku, at in rows.all()})
+    return found
 
 
 def _aware(moment: datetime | str) -> datetime:
@@ -457,7 +496,7 @@ def _aware(moment: datetime | str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def _expiry_losses(
+async def _written_off_expired(
     uow: UnitOfWork, period: Period, warehouse: str | None, items: dict[str, ItemFacts]
 ) -> list[ExpiryLoss]:
     statement = (
@@ -486,10 +525,6 @@ async def _expiry_losses(
             losses.append(
                 ExpiryLoss("报损", code, number, items[sku], lot, expiry, -qty, -qty * unit_cost)
             )
-    async for code, sku, lot, expiry, qty in stream_rows(uow, _on_hand(uow, period, warehouse)):
-        if expiry is not None and expiry < period.last:
-            item = items[sku]
-            losses.append(ExpiryLoss("过期在库", code, "", item, lot, expiry, qty, qty * item.cost))
     return losses
 
 

@@ -70,6 +70,7 @@ from core.storage.sqlite_inline import (
     InlineConnection,
     InlineCursor,
 )
+from core.storage.streaming import STREAM_BATCH_ROWS, stream_rows
 from core.storage.types import (
     SCALE,
     Fixed,
@@ -95,6 +96,7 @@ __all__ = [
     "SCALE",
     "SHANGHAI",
     "SQLITE_BUSY_TIMEOUT_MS",
+    "STREAM_BATCH_ROWS",
     "AlertState",
     "Approval",
     "AuditHead",
@@ -143,6 +145,7 @@ __all__ = [
     "own_transactions",
     "short_reason",
     "sqlite_file",
+    "stream_rows",
     "unready_reason",
     "upgrade",
 ]

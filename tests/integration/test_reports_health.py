@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -156,3 +157,18 @@ def test_chinese_label_is_drawn_with_the_bundled_cjk_font_not_the_fallback() -> 
     used = font_manager.findfont(label.get_fontproperties(), fallback_to_default=False)
     assert Path(used) == charts.font_path()
     assert Path(used).name != Path(font_manager.findfont("DejaVu Sans")).name
+
+
+def test_slow_sheet_dates_each_items_last_sale_in_or_before_the_period(tmp_path: Path) -> None:
+    """Over October and November: 苹果 last sold in the period (10-10), 鲜牛奶 before it
+    (09-05), 面包 never; 可乐 sold on 11-18, within the 30 days, so it is not slow."""
+    import_history(tmp_path)
+    out = tmp_path / "health"
+    result = jxc(tmp_path, "health", "--months", "2", "--to", LAST, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    last_sales = {r[1]: r[6] for r in _sheet(out, "滞销")}
+    assert last_sales == {
+        "APPLE": datetime(2026, 10, 10, 15, 0),
+        "MILK": datetime(2026, 9, 5, 10, 0),
+        "BREAD": None,
+    }
