@@ -110,7 +110,8 @@ async def replies(uow: UnitOfWork) -> dict[str, list[str]]:
     async def work(u: UnitOfWork) -> dict[str, list[str]]:
         found: dict[str, list[str]] = {}
         for row in await u.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)):
-            found.setdefault(row.target, []).append(row.payload[row.payload["msgtype"]]["content"])
+            kind = row.payload["msgtype"]  # a card has no content: its kind stands for it
+            found.setdefault(row.target, []).append(row.payload[kind].get("content", kind))
         return found
 
     return await run(uow, work)
@@ -185,6 +186,28 @@ async def test_a_refused_sale_in_a_batch_changes_nothing_and_the_others_post_and
     [refusal] = answers["clerk2"]
     assert "库存不足" in refusal
     assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(5)
+    assert set((await statuses(uow)).values()) == {inbox.DONE}
+    assert await run(uow, audit.first_problem) is None
+
+
+async def test_a_sale_short_of_stock_in_a_batch_waits_for_approval_and_the_others_post(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    approve = {"negative_stock_policy": "approve"}
+    await run(uow, lambda u: catalog.configure_warehouse(u, "boss", "MAIN", **approve))
+    await receive(uow, "clerk1", "销售 可乐 20")  # 10 on hand: an approval for the shortfall
+    await receive(uow, "clerk2", "销售 可乐 3")
+    await receive(uow, "mgr1", "入库 雪碧 5")
+    async with serving(chat_worker(uow, committer), uow):
+        pass
+    answers = await replies(uow)
+    assert "需审批后过账" in answers["clerk1"][0]
+    assert "已过账" in answers["clerk2"][0] and "已过账" in answers["mgr1"][0]
+    # The approvers (not the requester) get the request's card.
+    cards = [target for target in answers if "|" in target]
+    assert len(cards) == 1 and set(cards[0].split("|")) == {"mgr1", "boss"}
+    assert (await run(uow, lambda u: ledger.stock_of(u, "COKE"))).on_hand == Decimal(7)
+    assert (await run(uow, lambda u: ledger.stock_of(u, "SPRITE"))).on_hand == Decimal(5)
     assert set((await statuses(uow)).values()) == {inbox.DONE}
     assert await run(uow, audit.first_problem) is None
 
