@@ -26,7 +26,7 @@ run: $(RUNTIME)
 lint: $(DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core
+	$(BIN)/mypy core bot handlers notifications config
 
 test: lint
 	$(BIN)/pytest -q

@@ -338,6 +338,7 @@ class FakeWeCom:
         name = request.match_info["tail"]
         query = dict(request.query)
         upload: _Upload | None = None
+        body: dict[str, Any] | None
         if name in UPLOADS:
             body, upload = await _read_upload(request)
         else:

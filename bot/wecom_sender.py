@@ -77,7 +77,7 @@ class WeComSender:
         if channel == "webhook":
             return await self._robot_media(target, kind, content, name)
         media_id = await self._client.upload_media(kind, content, name)
-        wire = {"msgtype": kind, kind: {"media_id": media_id}}
+        wire: dict[str, Any] = {"msgtype": kind, kind: {"media_id": media_id}}
         if channel == "user":
             return await self._send_to_users(target.split("|"), wire)
         if channel == "appchat":

@@ -154,20 +154,18 @@ def demo_item(
     reorder: int,
     kind: str = ItemKind.STOCK,
 ) -> NewItem:
-    """A demo shop's item: batch-tracked when it has a shelf life, reordering three times
-    its reorder point."""
+    """A demo shop's item, reordering three times its reorder point."""
     return NewItem(
-        sku=sku,
-        name=name,
+        sku,
+        name,
+        unit,
+        Decimal(price),
+        Decimal(cost),
         category=category,
-        unit=unit,
         unit_precision=precision,
-        price=Decimal(price),
-        cost=Decimal(cost),
         shelf_life_days=shelf,
         reorder_point=Decimal(reorder),
         reorder_qty=Decimal(reorder * 3),
-        batch_tracked=shelf is not None,
         kind=ItemKind(kind),
     )
 

@@ -40,7 +40,7 @@ async def seed(uow: UnitOfWork, today: date) -> None:
         )
         clock = partial(_at, _moment(today, days_ago, 11), uow)
         await in_transaction(
-            uow.with_clock(clock), lambda u, s=sale: ledger.submit(u, s, enforce_policy=False)
+            uow.with_clock(clock), partial(ledger.submit, cmd=sale, enforce_policy=False)
         )
     days_ago, customer, amount, method = PAYMENT
     payment = money.RecordPayment(

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select, true
 
 from core.analytics.stock import EXPIRING_COLUMNS, IN_STOCK_WITH_EXPIRY, NEGATIVE, BatchStock
 from core.storage import Batch, Item, StockBalance, UnitOfWork, Warehouse
@@ -219,10 +219,8 @@ def _window_expr(buckets: Buckets, w: Window) -> ColumnElement[bool]:
 
 
 def _bucket_expr(buckets: Buckets) -> ColumnElement[int | None]:
-    windows = buckets.windows()
-    if not windows:
-        return case((false(), 0), else_=None)
-    return case(*((_window_expr(buckets, w), w.days) for w in windows), else_=None)
+    """The bucket of a balance's expiry; only asked with some bucket set (``last_day``)."""
+    return case(*((_window_expr(buckets, w), w.days) for w in buckets.windows()), else_=None)
 
 
 def _news_in(w: Window, told: Told) -> ColumnElement[bool]:
@@ -266,22 +264,10 @@ async def _netted(
     as FEFO selling would have taken them); a batch used up is left out."""
     if not owed:
         return []
+    columns = (StockBalance.qty, StockBalance.id, StockBalance.warehouse_id, StockBalance.item_id)
     rows = await uow.session.execute(
-        select(
-            *EXPIRING_COLUMNS,
-            StockBalance.qty,
-            StockBalance.id,
-            StockBalance.warehouse_id,
-            StockBalance.item_id,
-        )
-        .select_from(StockBalance)
-        .join(Batch, Batch.id == StockBalance.batch_id)
-        .join(Item, Item.id == StockBalance.item_id)
-        .where(
-            IN_STOCK_WITH_EXPIRY,
-            StockBalance.expiry <= last_day,
-            StockBalance.item_id.in_(sorted({item for _, item in owed})),
-        )
+        _in_horizon(select(*EXPIRING_COLUMNS, *columns), last_day, set())
+        .where(StockBalance.item_id.in_(sorted({item for _, item in owed})))
         .order_by(StockBalance.expiry, Batch.received_at, Batch.id)
     )
     left: dict[tuple[int, int], Decimal] = defaultdict(lambda: ZERO, owed)
@@ -303,8 +289,8 @@ async def _netted(
         item = (wid, item_id)
         used = min(left[item], qty)
         left[item] -= used
-        days = None if expiry is None else buckets.of(cat, expiry)
-        if qty > used and expiry is not None and days is not None:
+        days = buckets.of(cat, expiry)
+        if qty > used and days is not None:
             code = warehouses[wid]
             batch = BatchStock(
                 batch_id, code, sku, name, unit, cat, lot, expiry, qty - used, cost, qty

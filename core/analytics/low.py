@@ -17,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, case, func, or_, select, text, true
 
 from core import orders
 from core.analytics.stock import LEVEL_COLUMNS, StockLevel
@@ -79,13 +79,10 @@ def _due(said: Said) -> ColumnElement[bool]:
 
 async def low_stock_counts(uow: UnitOfWork, said: Said) -> list[LowCounts]:
     """Per warehouse with low items: how many, and how many are due to be said."""
-    ordered = await orders.held_by_orders(uow)
-    promised = sorted({sku for sku, _ in ordered})
+    ordered, promised = await _held(uow)
     statement = _said_join(
         _levels(Warehouse.code, func.count(), func.sum(case((_due(said), 1), else_=0))), said
-    ).where(LOW)
-    if promised:
-        statement = statement.where(Item.sku.not_in(promised))
+    ).where(LOW, _unpromised(promised))
     counts: dict[str, LowCounts] = {}
     for code, low, due in (await uow.session.execute(statement.group_by(Warehouse.code))).all():
         counts[code] = LowCounts(code, int(low), int(due or 0))
@@ -98,14 +95,11 @@ async def low_stock_counts(uow: UnitOfWork, said: Said) -> list[LowCounts]:
 
 async def low_stock_due(uow: UnitOfWork, said: Said, warehouse: str) -> list[StockLevel]:
     """The low items of ``warehouse`` due to be said, the furthest under their point first."""
-    ordered = await orders.held_by_orders(uow)
-    promised = sorted({sku for sku, _ in ordered})
+    ordered, promised = await _held(uow)
     statement = _said_join(
         _levels(*LEVEL_COLUMNS, Warehouse.code, StockLevelRow.on_hand, StockLevelRow.reserved),
         said,
-    ).where(LOW, Warehouse.code == warehouse, _due(said))
-    if promised:
-        statement = statement.where(Item.sku.not_in(promised))
+    ).where(LOW, Warehouse.code == warehouse, _due(said), _unpromised(promised))
     found = [
         StockLevel(code, sku, name, unit, cat, qty, held, rp, rq)
         for sku, name, unit, cat, rp, rq, code, qty, held in (
@@ -123,11 +117,8 @@ async def low_stock_due(uow: UnitOfWork, said: Said, warehouse: str) -> list[Sto
 
 async def restocked(uow: UnitOfWork, said: Said) -> list[str]:
     """The rule's subjects that are no longer low: the condition ended."""
-    ordered = await orders.held_by_orders(uow)
-    promised = sorted({sku for sku, _ in ordered})
-    still = _levels(_subject()).where(LOW)
-    if promised:
-        still = still.where(Item.sku.not_in(promised))
+    ordered, promised = await _held(uow)
+    still = _levels(_subject()).where(LOW, _unpromised(promised))
     statement = select(AlertState.subject).where(
         AlertState.rule == said.rule, AlertState.subject.not_in(still.scalar_subquery())
     )
@@ -135,6 +126,17 @@ async def restocked(uow: UnitOfWork, said: Said) -> list[str]:
         f"{lv.warehouse}:{lv.sku}" for lv, _ in await _promised(uow, said, ordered, promised)
     }
     return [s for s in (await uow.session.scalars(statement)).all() if s not in low_promised]
+
+
+async def _held(uow: UnitOfWork) -> tuple[dict[tuple[str, str], Decimal], list[str]]:
+    """What open sales orders hold per (sku, warehouse), and the skus they hold."""
+    ordered = await orders.held_by_orders(uow)
+    return ordered, sorted({sku for sku, _ in ordered})
+
+
+def _unpromised(promised: list[str]) -> ColumnElement[bool]:
+    """Items no open sales order holds (those are judged in Python, by ``_promised``)."""
+    return Item.sku.not_in(promised) if promised else true()
 
 
 async def _promised(

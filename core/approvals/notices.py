@@ -3,7 +3,8 @@
 One card per request goes to every approver of its warehouse; its outbox row is found by
 ``card_key``. When the request is decided, expires or is withdrawn, the card's buttons are
 replaced by the outcome (``update_template_card``). WeCom accepts each response code once:
-a click brings a fresh one; otherwise the code the card's send returned is used.
+a click brings a fresh one; otherwise the code the card's send returned is used. A request
+made from an alert card's 报损 or 调拨 button takes that card along (``alert_cards``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from core.common import APPROVAL_STATUS_NAMES, ApprovalView
-from core.messaging import outbox
+from core.messaging import alert_cards, outbox
 from core.storage import OutboxMessage, UnitOfWork
 
 
@@ -25,6 +26,7 @@ async def update_cards(
     uow: UnitOfWork, approval: ApprovalView, decider_name: str, response_code: str = ""
 ) -> bool:
     """Queue the card update showing the outcome; False when the card was never delivered."""
+    await alert_cards.follow_request(uow, approval, decider_name)
     card, code = await _card_and_code(uow, approval.number, response_code)
     if card is None:
         return False

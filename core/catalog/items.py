@@ -14,22 +14,29 @@ from core.storage import Item, UnitOfWork
 
 @dataclass(frozen=True)
 class NewItem:
+    """An item to add; batch-tracked exactly when it has a shelf life, so receipts get an
+    expiry (as 新品 makes them)."""
+
     sku: str
     name: str
-    category: str
     unit: str
-    unit_precision: int
     price: Decimal
     cost: Decimal
-    shelf_life_days: int | None
-    reorder_point: Decimal
-    reorder_qty: Decimal
-    batch_tracked: bool
+    category: str = ""
+    unit_precision: int = 0
+    shelf_life_days: int | None = None
+    reorder_point: Decimal = Decimal(0)
+    reorder_qty: Decimal = Decimal(0)
+    barcode: str | None = None
     kind: ItemKind = ItemKind.STOCK
+
+    @property
+    def batch_tracked(self) -> bool:
+        return self.shelf_life_days is not None
 
 
 def add_items(uow: UnitOfWork, items: Iterable[NewItem]) -> None:
-    uow.session.add_all(Item(**asdict(item)) for item in items)
+    uow.session.add_all(Item(**asdict(item), batch_tracked=item.batch_tracked) for item in items)
 
 
 async def has_items(uow: UnitOfWork) -> bool:

@@ -5,10 +5,14 @@ Its buttons carry the card's id and revision. A newer card for the same rule and
 supersedes the older one, and acting on a card (报损, 调拨, 生成采购单, 已处理) closes it and
 bumps its revision, so a click on a card drawn before either is refused. Closing is one
 guarded UPDATE: of two people clicking at once, one acts and the other is told.
+
+A 报损 or 调拨 above the approval threshold closes the card with the request's number as its
+result, and follows the request's end (``follow_request``).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -17,8 +21,9 @@ from typing import Any
 from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.common import InvalidInput
-from core.storage import Base, UnitOfWork
+from core.common import APPROVAL_STATUS_NAMES, ApprovalView, InvalidInput
+from core.messaging import outbox
+from core.storage import Base, OutboxMessage, UnitOfWork
 
 OPEN, CLOSED, SUPERSEDED = "open", "closed", "superseded"
 
@@ -152,3 +157,106 @@ async def cards_of(uow: UnitOfWork, rule: str, warehouse: str) -> list[AlertCard
         .order_by(AlertCard.id)
     )
     return [_view(row) for row in rows]
+
+
+def card_key(card: AlertCardView) -> str:
+    """The dedupe key of the outbox row that sends ``card``."""
+    return f"card:{card.rule}:{card.id}"
+
+
+async def follow_request(
+    uow: UnitOfWork, approval: ApprovalView, decider_name: str
+) -> AlertCardView | None:
+    """The card whose click made ``approval`` follows the request's end (None: no card
+    made it).
+
+    Approved, the card stays closed and names the document posted, and its copies are
+    relabelled so. Otherwise (rejected, expired, withdrawn, void) nothing was written off or
+    moved, so the latest card of its warehouse opens again at a new revision and is redrawn
+    with its buttons and a note saying why; an older one is superseded, the newer card showing
+    the same batches. WeCom takes one update per response code: each click's went on
+    relabelling the card, so these updates spend the code the card's send returned. That one
+    works once, so a card reopened a second time cannot be redrawn: its holders get the note
+    as a text instead.
+    """
+    number, status = approval.number, approval.status
+    row = await uow.session.scalar(
+        select(AlertCard).where(AlertCard.status == CLOSED, AlertCard.result == number)
+    )
+    if row is None:
+        return None
+    action = "报损" if row.outcome == "writeoff" else "调拨"
+    if status == "approved":
+        row.result = approval.document.number if approval.document is not None else number
+        await uow.session.flush()
+        card = _view(row)
+        sent, code = await _unspent_send(uow, card)
+        if sent is not None:
+            label = f"已{action}·{decider_name}批准 {card.result}"
+            await _update(uow, card, sent, {"response_code": code, "replace_name": label})
+        return card
+    newer = await uow.session.scalar(
+        select(AlertCard.id).where(
+            AlertCard.rule == row.rule, AlertCard.warehouse == row.warehouse, AlertCard.id > row.id
+        )
+    )
+    decided = APPROVAL_STATUS_NAMES[status] + (f"（{decider_name}）" if decider_name else "")
+    row.revision += 1
+    row.closed_by = row.closed_at = row.outcome = row.result = None
+    row.status = SUPERSEDED if newer is not None else OPEN
+    await uow.session.flush()
+    card = _view(row)
+    uow.record(
+        approval.decided_by or "system",
+        "alert.reopen",
+        f"alert-card:{card.id}",
+        {"request": number, "status": status},
+    )
+    told = f"{action}申请 {number} {decided}，未做任何更改"
+    sent, code = await _unspent_send(uow, card) if newer is None else (None, "")
+    if sent is None:
+        then = (
+            "请在最新的提醒卡片上处理"
+            if newer is not None
+            else "这张卡片已不能再点，请等下一次提醒或直接发送命令"
+        )
+        for userid in card.recipients:
+            await outbox.enqueue(
+                uow, "user", userid,
+                outbox.text_payload(f"{card.warehouse} 提醒卡片：{told}；{then}"),
+                dedupe_key=f"alert-card-reopened:{card.id}:{number}:{userid}",
+            )  # fmt: skip
+        return card
+    drawn = dict(sent.payload["card"])
+    at = re.compile(rf":{card.id}@\d+")
+    drawn["buttons"] = [
+        {**b, "key": at.sub(f":{card.id}@{card.revision}", b["key"], count=1)}
+        for b in drawn["buttons"]
+    ]
+    drawn["note"] = f"{told}；卡片已恢复，可重新处理"
+    await _update(uow, card, sent, {"response_code": code, "card": drawn})
+    return card
+
+
+async def _unspent_send(uow: UnitOfWork, card: AlertCardView) -> tuple[OutboxMessage | None, str]:
+    """The card's send row and the response code it returned, while no update spent it."""
+    sent = await uow.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.dedupe_key == card_key(card))
+    )
+    code = str((sent.response or {}).get("response_code", "")) if sent is not None else ""
+    if sent is None or not code or await outbox.exists(uow.session, _spent_key(card)):
+        return None, ""
+    return sent, code
+
+
+async def _update(
+    uow: UnitOfWork, card: AlertCardView, sent: OutboxMessage, change: dict[str, Any]
+) -> None:
+    userids = sent.target.split("|")
+    await outbox.enqueue(
+        uow, "card_update", sent.target, {"userids": userids, **change}, dedupe_key=_spent_key(card)
+    )
+
+
+def _spent_key(card: AlertCardView) -> str:
+    return f"alert-card-send-code:{card.id}"

@@ -435,17 +435,6 @@ async def rows_with_status(session: AsyncSession, status: str) -> list[QueuedMes
     ]
 
 
-async def card_target(session: AsyncSession, key_pattern: str, task_id: str) -> str | None:
-    """Who the card row whose dedupe key is like ``key_pattern`` with ``task_id`` went to."""
-    target: str | None = await session.scalar(
-        select(OutboxMessage.target).where(
-            OutboxMessage.dedupe_key.like(key_pattern),
-            OutboxMessage.payload["card"]["task_id"].as_string() == task_id,
-        )
-    )
-    return target
-
-
 async def status_of(session: AsyncSession, row_id: int) -> str | None:
     """The row's status; None when there is no such row."""
     return await session.scalar(select(OutboxMessage.status).where(OutboxMessage.id == row_id))

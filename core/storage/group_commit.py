@@ -148,8 +148,8 @@ class GroupCommitter:
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
             _thaw_heap()
-        while not self._queue.empty():
-            self._queue.get_nowait().done.cancel()
+        for request in _drain(self._queue):
+            request.done.cancel()
 
     async def run(self, work: Work[T], *, savepoint: bool = True) -> T:
         """``work`` in a savepoint of the next shared transaction; its result once committed.

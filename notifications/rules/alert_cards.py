@@ -191,7 +191,7 @@ async def _send_card(
         "user",
         "|".join(holders),
         {"msgtype": "card", "card": payload},
-        dedupe_key=f"card:{run.key}:{code}",
+        dedupe_key=alert_cards.card_key(card),
     )
     return int(row is not None)
 

@@ -6,7 +6,7 @@ old clicks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -172,6 +172,99 @@ async def test_a_writeoff_above_the_threshold_goes_to_approval_not_straight_to_t
     assert "已由小王处理：报损待审批（SP-" in again
 
 
+def redraws(bot: BotHarness) -> list[dict[str, Any]]:
+    """The cards drawn anew by update_template_card (not a button's relabel)."""
+    return [u["template_card"] for u in bot.fake.card_updates() if "template_card" in u]
+
+
+def texts_to(bot: BotHarness, userid: str) -> list[str]:
+    return [m["text"]["content"] for m in bot.fake.messages_to(userid) if m["msgtype"] == "text"]
+
+
+async def write_off_for_approval(bot: BotHarness) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A clerk's 报损 from the card, over the threshold: the alert card and the approval card."""
+    await eight_milk_lots(bot, qty=10)  # 80 boxes at ¥4: over the ¥200 threshold
+    await alert(bot, "expiry")
+    card = card_of(bot, "mgr1", "expiry")
+    await bot.chat.click("clerk1", str(card["task_id"]), buttons(card)["报损"])
+    [request] = [c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-")]
+    return card, request
+
+
+async def test_a_rejected_writeoff_reopens_the_alert_card_with_its_buttons_redrawn(
+    bot: BotHarness,
+) -> None:
+    card, request = await write_off_for_approval(bot)
+
+    await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
+    await bot.settled(30)
+    [update] = [u for u in bot.fake.card_updates() if "template_card" in u]
+    assert sorted(update["userids"]) == ["boss", "mgr1"]
+    drawn = update["template_card"]
+    assert drawn["task_id"] == card["task_id"]
+    assert "已驳回（李姐），未做任何更改；卡片已恢复，可重新处理" in drawn["sub_title_text"]
+    assert list(buttons(drawn)) == list(buttons(card))
+    assert buttons(drawn)["已处理"] != buttons(card)["已处理"]  # a new revision
+    [stale] = await bot.chat.click("mgr1", str(card["task_id"]), buttons(card)["已处理"])
+    assert "已过时" in stale
+    [done] = await bot.chat.click("mgr1", str(card["task_id"]), buttons(drawn)["已处理"])
+    assert "已处理（李姐）" in done
+    assert await on_hand(bot.uow(), "MILK") == 80
+
+
+async def test_an_approved_writeoff_leaves_the_alert_card_naming_the_document_posted(
+    bot: BotHarness,
+) -> None:
+    card, request = await write_off_for_approval(bot)
+
+    await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["批准"])
+    await bot.settled(30)
+    assert await on_hand(bot.uow(), "MILK") == 0
+    labels = [u["button"]["replace_name"] for u in bot.fake.card_updates() if "button" in u]
+    assert any(label.startswith("已报损·李姐批准 BS-") for label in labels), labels
+    [again] = await bot.chat.click("boss", str(card["task_id"]), buttons(card)["报损"])
+    assert "已由小王处理：已报损（BS-" in again
+
+
+async def test_a_rejected_writeoff_on_a_card_a_newer_alert_replaced_points_to_the_newer_one(
+    bot: BotHarness,
+) -> None:
+    card, request = await write_off_for_approval(bot)
+    await alert(bot, "expiry", datetime.now(UTC) + timedelta(days=1))  # lots cross a threshold
+    newer = card_of(bot, "mgr1", "expiry")
+    assert newer["task_id"] != card["task_id"]
+
+    await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
+    await bot.settled(30)
+    assert redraws(bot) == []
+    told = texts_to(bot, "mgr1")
+    assert any("已驳回（李姐），未做任何更改；请在最新的提醒卡片上处理" in t for t in told)
+    [stale] = await bot.chat.click("boss", str(card["task_id"]), buttons(card)["已处理"])
+    assert "已有更新的提醒卡片" in stale
+    [done] = await bot.chat.click("boss", str(newer["task_id"]), buttons(newer)["已处理"])
+    assert "已处理（老板）" in done
+
+
+async def test_a_card_reopened_twice_tells_its_holders_by_text_when_it_cannot_be_redrawn(
+    bot: BotHarness,
+) -> None:
+    card, request = await write_off_for_approval(bot)
+    await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["驳回"])
+    await bot.settled(30)
+    [drawn] = redraws(bot)
+    await bot.chat.click("clerk1", str(card["task_id"]), buttons(drawn)["报损"])
+    [second] = [
+        c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-") and c != request
+    ]
+    await bot.chat.click("mgr1", str(second["task_id"]), buttons(second)["驳回"])
+    await bot.settled(30)
+    told = texts_to(bot, "boss")
+    assert any("MAIN 提醒卡片：报损申请 SP-" in t and "已驳回（李姐）" in t for t in told)
+    assert "这张卡片已不能再点" in told[-1]
+    # The send's response code went on the first redraw: no second one was tried.
+    assert redraws(bot) == [drawn]
+
+
 async def test_transfer_button_moves_the_batches_still_in_date_to_the_chosen_warehouse(
     bot: BotHarness,
 ) -> None:
@@ -206,16 +299,8 @@ async def test_transfer_in_a_shop_with_one_warehouse_says_why_not_and_changes_no
 
 
 async def seed_one_store(bot: BotHarness) -> None:
-    from core.storage import Item
-
     async def work(uow: UnitOfWork) -> None:
-        for sku, name, unit, precision, price, cost, shelf, reorder, category, code in ITEMS:
-            uow.session.add(
-                Item(sku=sku, name=name, unit=unit, unit_precision=precision,
-                     price=Decimal(price), cost=Decimal(cost), shelf_life_days=shelf,
-                     reorder_point=Decimal(reorder), reorder_qty=Decimal(0), category=category,
-                     barcode=code, batch_tracked=shelf is not None)
-            )  # fmt: skip
+        catalog.add_items(uow, ITEMS)
         for userid, name, role, warehouses in USERS:
             if "B1" not in warehouses:
                 await catalog.save_user(uow, "test", userid, name, role, warehouses)

@@ -46,20 +46,24 @@ def scheduler(engine: AsyncEngine, clock: ManualClock, settings: Settings) -> Al
     return make_scheduler(engine, clock, settings)
 
 
+async def receive(shop: UnitOfWork, *lines: Line) -> None:
+    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=lines))
+
+
+def lots(*expiries: date, sku: str = "MILK") -> tuple[Line, ...]:
+    return tuple(
+        Line(sku, Decimal(2), lot=f"L{n}", expiry=e) for n, e in enumerate(expiries, start=1)
+    )
+
+
 async def test_a_batch_is_announced_at_thirty_then_seven_then_zero_days_and_never_twice(
     shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
 ) -> None:
     expiry = date(2026, 12, 31)
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=(
-                Line("MILK", Decimal(10), lot="L1", expiry=expiry),
-                Line("MILK2", Decimal(4), lot="FAR", expiry=date(2027, 6, 1)),
-            ),
-        ),
+        Line("MILK", Decimal(10), lot="L1", expiry=expiry),
+        Line("MILK2", Decimal(4), lot="FAR", expiry=date(2027, 6, 1)),
     )
     reports = await drive(scheduler, "expiry", clock, clock.now + timedelta(days=40))
     alerted_on = [r.at.date() for r in reports if r.alerted]
@@ -75,18 +79,12 @@ async def test_a_batch_is_announced_at_thirty_then_seven_then_zero_days_and_neve
 async def test_batches_are_grouped_by_bucket_and_sold_out_batches_are_left_out(
     shop: UnitOfWork, clock: ManualClock
 ) -> None:
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=(
-                Line("MILK", Decimal(2), lot="OLD", expiry=date(2026, 11, 20)),
-                Line("MILK", Decimal(3), lot="SOON", expiry=date(2026, 11, 30)),
-                Line("MILK2", Decimal(5), lot="LATER", expiry=date(2026, 12, 20)),
-                Line("APPLE", Decimal(1), lot="GONE", expiry=date(2026, 11, 28)),
-            ),
-        ),
+        Line("MILK", Decimal(2), lot="OLD", expiry=date(2026, 11, 20)),
+        Line("MILK", Decimal(3), lot="SOON", expiry=date(2026, 11, 30)),
+        Line("MILK2", Decimal(5), lot="LATER", expiry=date(2026, 12, 20)),
+        Line("APPLE", Decimal(1), lot="GONE", expiry=date(2026, 11, 28)),
     )
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("APPLE", Decimal(1)),)))
     report = await rule(shop, "expiry", clock.now)
@@ -99,16 +97,10 @@ async def test_batches_are_grouped_by_bucket_and_sold_out_batches_are_left_out(
 
 
 async def test_buckets_can_be_set_per_category(shop: UnitOfWork, clock: ManualClock) -> None:
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=(
-                Line("MILK", Decimal(2), lot="A", expiry=date(2026, 12, 5)),
-                Line("APPLE", Decimal(2), lot="B", expiry=date(2026, 11, 28)),
-            ),
-        ),
+        Line("MILK", Decimal(2), lot="A", expiry=date(2026, 12, 5)),
+        Line("APPLE", Decimal(2), lot="B", expiry=date(2026, 11, 28)),
     )
     settings = AlertSettings(expiry_days=(3,), expiry_days_by_category={"乳品": (14,)})
     report = await rule(shop, "expiry", clock.now, settings)
@@ -121,16 +113,10 @@ async def test_expiry_alert_never_reports_more_than_the_shop_holds(
     """4 sold before any were booked in, then 9 received: 5 on the shelf, 5 expiring."""
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("MILK", Decimal(4)),)))
     soon, later = date(2026, 11, 28), date(2026, 12, 10)
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=(
-                Line("MILK", Decimal(3), lot="A", expiry=soon),
-                Line("MILK", Decimal(6), lot="B", expiry=later),
-            ),
-        ),
+        Line("MILK", Decimal(3), lot="A", expiry=soon),
+        Line("MILK", Decimal(6), lot="B", expiry=later),
     )
     report = await rule(shop, "expiry", clock.now)
     [sent] = await outbox(shop, "expiry")
@@ -146,8 +132,7 @@ async def test_expiry_alert_never_reports_more_than_the_shop_holds(
 async def test_the_full_list_follows_the_alert_as_an_xlsx_file(
     shop: UnitOfWork, clock: ManualClock, settings: Settings
 ) -> None:
-    lots = [Line("MILK", Decimal(2), lot=f"L{n}", expiry=date(2026, 12, n)) for n in range(1, 9)]
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=tuple(lots)))
+    await receive(shop, *lots(*(date(2026, 12, n) for n in range(1, 9))))
     await rule(shop, "expiry", clock.now)
 
     async def files(u: UnitOfWork) -> list[OutboxMessage]:
@@ -163,12 +148,6 @@ async def test_the_full_list_follows_the_alert_as_an_xlsx_file(
     assert len(await run(shop, files)) == 1
 
 
-def lots(*expiries: date, sku: str = "MILK") -> tuple[Line, ...]:
-    return tuple(
-        Line(sku, Decimal(2), lot=f"L{n}", expiry=e) for n, e in enumerate(expiries, start=1)
-    )
-
-
 async def test_an_alert_with_more_batches_than_it_lists_gives_counts_and_the_most_urgent(
     shop: UnitOfWork, clock: ManualClock
 ) -> None:
@@ -182,7 +161,7 @@ async def test_an_alert_with_more_batches_than_it_lists_gives_counts_and_the_mos
         date(2026, 12, 25),  # L7, 29 days
         date(2026, 12, 2),  # L8, 6 days
     )
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=lots(*expiries)))
+    await receive(shop, *lots(*expiries))
     report = await rule(shop, "expiry", clock.now)
     [sent] = await outbox(shop, "expiry")
     assert len(report.alerted) == 8
@@ -199,14 +178,10 @@ async def test_a_second_run_says_nothing_and_what_was_said_is_one_row_per_wareho
 ) -> None:
     """Also for an item whose negative stock used part of its batches."""
     await post(shop, Sell(warehouse="MAIN", actor="clerk1", lines=(Line("MILK", Decimal(3)),)))
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=lots(date(2026, 11, 28), date(2026, 12, 10))
-            + lots(date(2026, 12, 3), date(2026, 12, 24), sku="MILK2"),
-        ),
+        *lots(date(2026, 11, 28), date(2026, 12, 10)),
+        *lots(date(2026, 12, 3), date(2026, 12, 24), sku="MILK2"),
     )
     first = await rule(shop, "expiry", clock.now)
     second = await rule(shop, "expiry", clock.now + timedelta(hours=1))
@@ -234,22 +209,16 @@ async def test_the_next_day_a_batch_crossing_a_threshold_and_a_new_batch_are_new
 ) -> None:
     today = clock.now.astimezone(SHANGHAI).date()
     far, near = today + timedelta(days=31), today + timedelta(days=20)
-    await post(
+    await receive(
         shop,
-        Receive(
-            warehouse="MAIN",
-            actor="boss",
-            lines=(
-                Line("MILK", Decimal(3), lot="FAR", expiry=far),
-                Line("MILK", Decimal(3), lot="NEAR", expiry=near),
-            ),
-        ),
+        Line("MILK", Decimal(3), lot="FAR", expiry=far),
+        Line("MILK", Decimal(3), lot="NEAR", expiry=near),
     )
     first = await rule(shop, "expiry", clock.now)
     assert [s.rsplit(":", 1)[0] for s in first.alerted] == ["MAIN:MILK"]
     # Already inside the 30-day bucket the first run told, but received after it.
     late = Line("MILK2", Decimal(2), lot="LATE", expiry=today + timedelta(days=10))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(late,)))
+    await receive(shop, late)
     second = await rule(shop, "expiry", clock.now + timedelta(days=1))
     assert len(second.alerted) == 2
     texts = [s.text for s in await outbox(shop, "expiry")]
@@ -264,7 +233,7 @@ async def test_upgrading_keeps_what_the_per_batch_rows_told_and_still_tells_what
 ) -> None:
     today = clock.now.astimezone(SHANGHAI).date()
     told = Line("MILK", Decimal(3), lot="TOLD", expiry=today + timedelta(days=20))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(told,)))
+    await receive(shop, told)
     [batch_id] = await run(shop, lambda u: u.session.scalars(select(Batch.id)))
     async with engine.begin() as connection:
         await connection.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0008"))
@@ -285,6 +254,6 @@ async def test_upgrading_keeps_what_the_per_batch_rows_told_and_still_tells_what
     assert await run(shop, said) == ["MAIN"]
     assert (await rule(shop, "expiry", clock.now + timedelta(hours=1))).alerted == []
     late = Line("MILK2", Decimal(2), lot="LATE", expiry=today + timedelta(days=10))
-    await post(shop, Receive(warehouse="MAIN", actor="boss", lines=(late,)))
+    await receive(shop, late)
     later = await rule(shop, "expiry", clock.now + timedelta(hours=2))
     assert [s.rsplit(":", 1)[0] for s in later.alerted] == ["MAIN:MILK2"]

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from decimal import Decimal
+
 import pytest
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from config import Settings
-from core.storage import OutboxMessage, UnitOfWork, in_transaction
+from core.ledger import Line, Receive
+from core.storage import SHANGHAI, OutboxMessage, UnitOfWork, in_transaction
 from notifications.approval_expiry import announce_expired
-from tests.support.alerts import make_scheduler
+from tests.support.alerts import make_scheduler, post, rule
 from tests.support.chat import Chat
 from tests.support.clock import ManualClock
 from tests.support.ledger import seed_shop
@@ -52,3 +56,37 @@ async def test_expired_request_greys_out_its_card_and_tells_the_requester_once(
     told = [r.payload["text"]["content"] for r in await outbox_rows(uow) if r.target == "clerk1"]
     assert sum("SP-20261126-0001 已过期" in t for t in told) == 1
     assert "已过期" in await chat.click("mgr1", "approve:SP-20261126-0001")
+
+
+async def test_an_expired_writeoff_from_an_alert_card_reopens_the_card(
+    uow: UnitOfWork, engine: AsyncEngine, clock: ManualClock, settings: Settings
+) -> None:
+    await seed_shop(uow)
+    today = clock.now.astimezone(SHANGHAI).date()
+    lots = tuple(
+        Line("MILK", Decimal(10), lot=f"L{n}", expiry=today + timedelta(days=n)) for n in range(8)
+    )
+    await post(uow, Receive(warehouse="MAIN", actor="boss", lines=lots))  # ¥320: needs approval
+    await rule(uow, "expiry", clock.now)
+
+    async def delivered(u: UnitOfWork) -> None:
+        await u.session.execute(
+            update(OutboxMessage).values(status="sent", response={"response_code": "SEND-1"})
+        )
+
+    await in_transaction(uow, delivered)
+    [card] = [r.payload["card"] for r in await outbox_rows(uow) if r.payload.get("card")]
+    writeoff = next(b["key"] for b in card["buttons"] if b["text"] == "报损")
+    chat = Chat(uow)
+    assert "审批单 SP-" in await chat.click("clerk1", writeoff, task_id=card["task_id"])
+    await in_transaction(uow, delivered)
+    scheduler = make_scheduler(engine, clock, settings)
+    scheduler.on_approvals_expired = announce_expired
+    clock.advance(hours=25)
+    await scheduler.fire("expire-approvals", scheduler.fire_time("expire-approvals", clock.now))
+
+    [redrawn] = [r.payload["card"] for r in await outbox_rows(uow) if "card" in r.payload
+                 and r.channel == "card_update"]  # fmt: skip
+    assert "已过期，未做任何更改；卡片已恢复，可重新处理" in redrawn["note"]
+    done = next(b["key"] for b in redrawn["buttons"] if b["text"] == "已处理")
+    assert "已处理（李姐）" in await chat.click("mgr1", done, task_id=card["task_id"])

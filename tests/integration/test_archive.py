@@ -108,7 +108,7 @@ async def shop(uow: UnitOfWork, clock: ManualClock) -> Shop:
 
 async def stock_levels(uow: UnitOfWork) -> dict[str, ItemStock]:
     async def levels(u: UnitOfWork) -> dict[str, ItemStock]:
-        return {sku: await ledger.stock_of(u, sku) for sku, *_ in ITEMS}
+        return {item.sku: await ledger.stock_of(u, item.sku) for item in ITEMS}
 
     return await run(uow, levels)
 

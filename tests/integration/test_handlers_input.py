@@ -91,27 +91,40 @@ async def test_refused_command_names_the_roles_that_may_use_it(
 
 async def test_help_lists_only_the_commands_of_the_role(chat: Chat) -> None:
     clerk = await chat.say("clerk1", "帮助")
-    assert "销售/sell：" in clerk and "例：销售 客户张三: 可乐 2 @3.5, 雪碧 3" in clerk
+    assert "销售/sell" in clerk
     assert "待审批" not in clerk and "调拨" not in clerk
     auditor = await chat.say("audit", "help")
-    assert [line.split("/")[0] for line in auditor.splitlines()[1:]] == [
-        "帮助",
-        "查",
-        "单据",
-        "下一页",
-        "客户",
-        "供应商",
-        "应收",
-        "应付",
-        "对账单",
-        "毛利",
-        "合同",
-        "健康检查",
-        "配方",
-        "用量",
+    assert auditor.splitlines()[1:-1] == [
+        "【库存】查/stock",
+        "【单据】单据/docs  下一页/more",
+        "【往来】客户/customer  供应商/supplier  应收/receivables  应付/payables  "
+        "对账单/statement  合同/contract",
+        "【报表】毛利/margin  健康检查/health  用量/usage",
+        "【配方】配方/recipe",
     ]
     manager = await chat.say("mgr1", "帮助")
-    assert "待审批/pending：" in manager and "批准/approve：" in manager
+    assert "待审批/pending" in manager and "批准/approve" in manager
+
+
+async def test_help_of_a_section_gives_each_command_with_its_example(chat: Chat) -> None:
+    trade = await chat.say("clerk1", "帮助 买卖")
+    assert trade.splitlines()[0] == "【买卖】小王（店员）可以用："
+    assert "销售/sell：" in trade and "例：销售 客户张三: 可乐 2 @3.5, 雪碧 3" in trade
+    assert "采购退货" not in trade
+    assert "里没有你（审计）能用的命令" in await chat.say("audit", "帮助 买卖")
+
+
+async def test_help_of_one_command_says_who_may_use_it(chat: Chat) -> None:
+    assert (await chat.say("clerk1", "帮助 入库")).startswith("入库/receive：收货入库")
+    assert (await chat.say("clerk1", "help sell")).startswith("销售/sell：")
+    refused = await chat.say("clerk1", "帮助 调拨")
+    assert "“调拨”只有采购、店长、管理员可以使用，你的角色是店员" in refused
+
+
+async def test_help_of_an_unknown_topic_names_the_sections(chat: Chat) -> None:
+    reply = await chat.say("clerk1", "帮助 咖啡")
+    assert "没有“咖啡”这个类别或命令" in reply and "库存、买卖、订单" in reply
+    assert "帮助 入库" in reply
 
 
 async def test_ambiguous_name_offers_a_numbered_list_and_the_number_picks(chat: Chat) -> None:

@@ -26,6 +26,7 @@ async def chat(uow: UnitOfWork, chat_factory: ChatFactory) -> Chat:
 async def test_help_snapshots(chat: Chat) -> None:
     assert_snapshot("help_clerk", await chat.say("clerk1", "帮助"))
     assert_snapshot("help_manager", await chat.say("mgr1", "帮助"))
+    assert_snapshot("help_manager_money", await chat.say("mgr1", "帮助 往来"))
 
 
 async def test_refusal_snapshots(chat: Chat) -> None:

@@ -3,22 +3,27 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from decimal import Decimal
+from decimal import Decimal as D
 from typing import TypeVar
 
 from core import catalog
-from core.storage import Item, UnitOfWork, in_transaction
+from core.catalog import NewItem
+from core.storage import UnitOfWork, in_transaction
 
 T = TypeVar("T")
 
-ITEMS = [
-    # sku, name, unit, precision, price, cost, shelf_life_days, reorder_point, category, barcode
-    ("COKE", "可乐", "瓶", 0, "3.5", "2.0", None, "10", "饮料", "6901234567890"),
-    ("SPRITE", "雪碧", "瓶", 0, "3.5", "2.0", None, "10", "饮料", "6901234567891"),
-    ("APPLE", "红富士苹果", "kg", 3, "12.8", "8.0", 7, "5", "水果", None),
-    ("MILK", "鲜牛奶", "盒", 0, "6.0", "4.0", 10, "6", "乳品", None),
-    ("MILK2", "酸牛奶", "盒", 0, "5.0", "3.0", 21, "6", "乳品", None),
-]
+ITEMS = (
+    NewItem("COKE", "可乐", "瓶", D("3.5"), D("2.0"), "饮料", reorder_point=D(10),
+            barcode="6901234567890"),
+    NewItem("SPRITE", "雪碧", "瓶", D("3.5"), D("2.0"), "饮料", reorder_point=D(10),
+            barcode="6901234567891"),
+    NewItem("APPLE", "红富士苹果", "kg", D("12.8"), D("8.0"), "水果", 3, shelf_life_days=7,
+            reorder_point=D(5)),
+    NewItem("MILK", "鲜牛奶", "盒", D("6.0"), D("4.0"), "乳品", shelf_life_days=10,
+            reorder_point=D(6)),
+    NewItem("MILK2", "酸牛奶", "盒", D("5.0"), D("3.0"), "乳品", shelf_life_days=21,
+            reorder_point=D(6)),
+)  # fmt: skip
 USERS = [
     ("clerk1", "小王", "clerk", ["MAIN"]),
     ("clerk2", "小张", "clerk", ["MAIN"]),
@@ -35,23 +40,7 @@ async def run(uow: UnitOfWork, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
 
 async def seed_shop(uow: UnitOfWork) -> None:
     async def work(uow: UnitOfWork) -> None:
-        for sku, name, unit, precision, price, cost, shelf, reorder, category, barcode in ITEMS:
-            uow.session.add(
-                Item(
-                    sku=sku,
-                    name=name,
-                    unit=unit,
-                    unit_precision=precision,
-                    price=Decimal(price),
-                    cost=Decimal(cost),
-                    shelf_life_days=shelf,
-                    reorder_point=Decimal(reorder),
-                    reorder_qty=Decimal(0),
-                    category=category,
-                    barcode=barcode,
-                    batch_tracked=shelf is not None,
-                )
-            )
+        catalog.add_items(uow, ITEMS)
         await catalog.add_warehouse(uow, "test", "B1", "二号店")
         for userid, name, role, warehouses in USERS:
             await catalog.save_user(uow, "test", userid, name, role, warehouses)
