@@ -40,10 +40,13 @@ class AnomalySettings:
     min_days: int = 2
     # The slow test: weeks of the clerk's days against their usual before those weeks, a
     # gentler raise looked for, so a few reversals on two or three days a week add up; over
-    # weeks a usual rate misjudged by half would add up too, so it looks for thrice the usual.
+    # weeks a usual rate misjudged by half would add up too, so it looks for four times the
+    # usual. Reversals of one's own sales are rare among honest clerks (over 20 seeds of every
+    # honest case its statistic stayed below 3.6), so it crosses lower than the short test.
     weeks_watch_days: int = 42
-    weeks_ratio: float = 3.0
+    weeks_ratio: float = 4.0
     weeks_shift_per_sale: float = 0.005
+    weeks_threshold: float = 5.0
     weeks_min_days: int = 3
     same_day_hours: int = 12
     correction_minutes: int = 10

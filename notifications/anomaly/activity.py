@@ -122,7 +122,7 @@ class Activity:
 def build_activity(lines: Iterable[SalesLine], tz: ZoneInfo, settings: AnomalySettings) -> Activity:
     """``lines`` oldest first, as ``core.analytics.sales_lines`` returns them."""
     days: Days = defaultdict(lambda: defaultdict(ClerkDay))
-    own: dict[tuple[str, str, date, str], list[SalesLine]] = defaultdict(list)
+    recent: dict[tuple[str, date, str], list[SalesLine]] = defaultdict(list)
     open_sales: dict[tuple[str, date, str, Decimal, Decimal], list[SalesLine]] = defaultdict(list)
     for document in _documents(lines):
         first = document[0]
@@ -130,12 +130,12 @@ def build_activity(lines: Iterable[SalesLine], tz: ZoneInfo, settings: AnomalySe
         clerk_day = days[(first.warehouse, first.clerk)][local.date()]
         undone = [line for line in document if line.is_reversal]
         if undone:
-            _add_reversal(clerk_day, undone, own, open_sales, local.date(), settings)
+            _add_reversal(clerk_day, undone, recent, open_sales, local.date(), settings)
         sold = [line for line in document if not line.is_reversal]
         if sold:
             clerk_day.add_sale(first.at, sum((line.amount for line in sold), ZERO))
         for line in sold:
-            own[(line.warehouse, line.clerk, local.date(), line.sku)].append(line)
+            recent[(line.warehouse, local.date(), line.sku)].append(line)
             key = (line.warehouse, local.date(), line.sku, line.qty, line.price)
             open_sales[key].append(line)
     return Activity(tz, days)
@@ -149,12 +149,12 @@ def _documents(lines: Iterable[SalesLine]) -> Iterator[list[SalesLine]]:
 def _add_reversal(
     clerk_day: ClerkDay,
     undone: list[SalesLine],
-    own: dict[tuple[str, str, date, str], list[SalesLine]],
+    recent: dict[tuple[str, date, str], list[SalesLine]],
     open_sales: dict[tuple[str, date, str, Decimal, Decimal], list[SalesLine]],
     day: date,
     settings: AnomalySettings,
 ) -> None:
-    kept = [line for line in undone if not _correction(line, own, day, settings)]
+    kept = [line for line in undone if not _correction(line, recent, day, settings)]
     if not kept:
         clerk_day.corrections += 1
         return
@@ -185,14 +185,14 @@ def _add_reversal(
 
 
 def _correction(
-    line: SalesLine,
-    own: dict[tuple[str, str, date, str], list[SalesLine]],
-    day: date,
+    line: SalesLine, recent: dict[tuple[str, date, str], list[SalesLine]], day: date,
     settings: AnomalySettings,
-) -> bool:
-    """Undoing a mistyped quantity minutes after ringing it up is an honest correction."""
+) -> bool:  # fmt: skip
+    """Undoing a mistyped quantity minutes after it was rung up is an honest correction, by
+    the clerk or by a colleague at the same till.
+    """
     since = line.at - timedelta(minutes=settings.correction_minutes)
-    for sale in reversed(own.get((line.warehouse, line.clerk, day, line.sku), [])):
+    for sale in reversed(recent.get((line.warehouse, day, line.sku), [])):
         if sale.at < since:
             return False
         if abs(line.qty) <= sale.qty:

@@ -8,13 +8,16 @@ clerk has more of them than *they* usually do (their own past, blended with the 
 chain's for a newcomer), with evidence summed over days by a CUSUM, so a pattern at any hour,
 of any size, on every day or two days a week climbs until it is unlikely by chance.
 
-Two clerks who undo each other's sales are pooled: each may stay below the line alone.
+Two clerks who undo each other's sales are pooled: each may stay below the line alone. What
+chance would give them is not both clerks' usual counts but the part of each that would land
+on the other's sales (the other's share of the two's sales that day), on days both worked.
 
 Fraud on two or three days a week drains a short CUSUM on the quiet days between, and after
 two weeks it starts to count as the clerk's usual. A slow test therefore watches up to six
 weeks against the clerk's usual *before* them, counting only reversals of the clerk's own
 sales (a genuine return matches a colleague's sale as often as one's own; a skim undoes one's
-own), and looks for a gentler but larger raise, thrice the usual.
+own), and looks for a gentler but larger raise, four times the usual. Honest clerks rarely
+undo their own sales, so its line (``weeks_threshold``) is lower than the short test's.
 
 Signals named in the alert:
 
@@ -25,7 +28,8 @@ Signals named in the alert:
 - ``peers``: the watched days' suspect rate is at least ``ratio`` × the shop's/chain's.
 
 A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days,
-or on ``weeks`` with reversals of their own sales on ``weeks_min_days``.
+or on ``weeks`` with reversals of their own sales on ``weeks_min_days``. A pair's alert lists
+only the reversals of each other's sales.
 """
 
 from __future__ import annotations
@@ -102,7 +106,7 @@ def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list
     findings: dict[tuple[str, str], Finding] = {}
     for key, watch in sorted(watches.items()):
         evidence = _evidence(watch.days, settings, settings.ratio, settings.shift_per_sale)
-        if _crossed(evidence, settings, settings.min_days):
+        if _crossed(evidence, settings.threshold, settings.min_days):
             findings[key] = _finding(watch, evidence, "baseline", settings)
     weeks = _weeks_watched(activity, today, settings)
     if weeks > settings.watch_days:
@@ -110,15 +114,19 @@ def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list
             evidence = _evidence(
                 watch.days, settings, settings.weeks_ratio, settings.weeks_shift_per_sale
             )
-            if key not in findings and _crossed(evidence, settings, settings.weeks_min_days):
+            crossed = _crossed(evidence, settings.weeks_threshold, settings.weeks_min_days)
+            if key not in findings and crossed:
                 findings[key] = _finding(watch, evidence, "weeks", settings)
     for first, second in _pairs(watches):
         if first in findings or second in findings:
             # One of them is explained alone; the other merely sold what they reversed.
             continue
         a, b = watches[first], watches[second]
-        joint = _evidence(_crossing(a, b), settings, settings.ratio, settings.shift_per_sale)
-        if not _crossed(joint, settings, settings.min_days) or not _both_ways(a, b, settings):
+        crossing = _crossing(a, b, settings)
+        joint = _evidence(crossing, settings, settings.ratio, settings.shift_per_sale)
+        if not _crossed(joint, settings.threshold, settings.min_days):
+            continue
+        if not _both_ways(a, b, settings):
             continue
         for one, other in ((a, b), (b, a)):
             findings[(one.warehouse, one.clerk)] = _finding(
@@ -194,9 +202,9 @@ def _evidence(
     return cusum(list(days), ratio, shift, settings.day_cap)
 
 
-def _crossed(evidence: Cusum, settings: AnomalySettings, min_days: int) -> bool:
+def _crossed(evidence: Cusum, threshold: float, min_days: int) -> bool:
     active = {d.day for d in evidence.run_days if d.observed > 0}
-    return evidence.statistic >= settings.threshold and len(active) >= min_days
+    return evidence.statistic >= threshold and len(active) >= min_days
 
 
 def _pairs(watches: dict[tuple[str, str], Watch]) -> list[tuple[tuple[str, str], ...]]:
@@ -220,22 +228,28 @@ def _both_ways(a: Watch, b: Watch, settings: AnomalySettings) -> bool:
     )
 
 
-def _crossing(a: Watch, b: Watch) -> list[DayCount]:
-    """Per day, the reversals of each other's sales, against both clerks' usual counts.
+def _crossing(a: Watch, b: Watch, settings: AnomalySettings) -> list[DayCount]:
+    """Per day both worked, the reversals of each other's sales, against what chance gives.
 
-    Expecting each clerk's whole usual count is generous to them: only a part of anyone's
-    reversals would undo this one colleague's sales by chance.
+    A chance match lands on the latest matching sale, mostly rung up by whoever is at the
+    till, so of one clerk's usual count the colleague's share of the two's sales that day
+    would undo the colleague's (the shop's other clerks, on other shifts, draw fewer). However
+    quiet the two, each may meet a chance match or two (``min_daily`` each).
     """
     crossed: dict[date, int] = {}
     for r in [*_undoing(a, b), *_undoing(b, a)]:
         crossed[r.day] = crossed.get(r.day, 0) + 1
-    by_day: dict[date, DayCount] = {}
-    for d in [*a.days, *b.days]:
-        seen = by_day.get(d.day, DayCount(d.day, crossed.get(d.day, 0), 0.0, 0))
-        by_day[d.day] = DayCount(
-            d.day, seen.observed, seen.expected + d.expected, seen.sale_docs + d.sale_docs
-        )
-    return [by_day[day] for day in sorted(by_day)]
+    theirs = {d.day: d for d in b.days}
+    days: list[DayCount] = []
+    for mine in a.days:
+        other = theirs.get(mine.day)
+        if other is None or not mine.sale_docs or not other.sale_docs:
+            continue
+        docs = mine.sale_docs + other.sale_docs
+        chance = (mine.expected * other.sale_docs + other.expected * mine.sale_docs) / docs
+        expected = max(chance, 2 * settings.min_daily)
+        days.append(DayCount(mine.day, crossed.get(mine.day, 0), expected, docs))
+    return days
 
 
 def _finding(
@@ -243,7 +257,11 @@ def _finding(
     partner: str | None = None,
 ) -> Finding:  # fmt: skip
     start = evidence.run_start
-    documents = tuple(r for r in watch.reversals if start is not None and r.day >= start)
+    documents = tuple(
+        r
+        for r in watch.reversals
+        if start is not None and r.day >= start and (partner is None or partner in r.sellers)
+    )
     recent = watch.recent
     usual_share = max(watch.usual.value_share, watch.pool.value_share)
     peer_rate = (watch.pool.suspects + 1) / (watch.pool.sale_docs + settings.prior_docs)

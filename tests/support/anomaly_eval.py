@@ -43,6 +43,9 @@ HONEST: dict[str, Callable[[int, int], StoreHistory | KitchenHistory]] = {
     "newcomer": lambda s, d: simulate(s, days=d, fraud=False, newcomer=True),
     "two clerks": lambda s, d: simulate(s, days=d, fraud=False, staff="two"),
     "no customer names": lambda s, d: simulate(s, days=d, fraud=False, named=0.0),
+    "two fix each other": lambda s, d: simulate(
+        s, days=d, fraud=False, staff="two", colleague_fixes=0.6
+    ),
     "kitchen": lambda s, d: simulate_kitchen(s, days=d, fraud=False, cooks=2 + s % 2),
     "kitchen festival": lambda s, d: simulate_kitchen(s, days=d, fraud=False, festival=True),
     "kitchen 7% waste": lambda s, d: simulate_kitchen(s, days=d, fraud=False, waste=0.07),

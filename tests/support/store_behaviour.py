@@ -84,7 +84,14 @@ class Simulation:
         )
         if undo > 0:
             at = sale.at + timedelta(minutes=self.rng.uniform(0.5, 8))
-            self.add("sale", at, clerk.userid, None, (replace(line, qty=-undo),))
+            local = at.astimezone(SHANGHAI)
+            day = (local.date() - self.history.start).days
+            by = clerk
+            fixes = self.history.colleague_fixes
+            if fixes and self.rng.random() < fixes:
+                others = [c for c in self._present(day, local.hour) if c is not clerk]
+                by = self.rng.choice(others) if others else clerk
+            self.add("sale", at, by.userid, None, (replace(line, qty=-undo),))
 
     def _customer_returns(self, day: int) -> None:
         """About 1.5% of baskets come back 0–4 days later, taken by whoever is at the till."""
@@ -109,9 +116,12 @@ class Simulation:
         line = self.rng.choice(sale.lines)
         self.add("sales_return", self.instant(day, minute), clerk.userid, partner, (line,))
 
+    def _present(self, day: int, hour: int) -> list[Clerk]:
+        return [c for c in self.history.clerks
+                if self.on_shift(c, day) and c.shift[0] <= hour < c.shift[1]]  # fmt: skip
+
     def _taking_returns(self, day: int, hour: int) -> Clerk | None:
-        present = [c for c in self.history.clerks
-                   if self.on_shift(c, day) and c.shift[0] <= hour < c.shift[1]]  # fmt: skip
+        present = self._present(day, hour)
         desk = [c for c in present if c.returns_desk]
         if desk and self.rng.random() < 0.7:
             return desk[0]

@@ -127,6 +127,8 @@ class StoreHistory:
     warehouse: str = "MAIN"
     # Shop days [first, last) of a festival peak, and how much busier they are.
     peak: tuple[int, int, float] | None = None
+    # The share of mistyped quantities a colleague at the till voids instead of the clerk.
+    colleague_fixes: float = 0.0
 
     @property
     def fraud(self) -> Fraud | None:

@@ -7,7 +7,8 @@ corrections), sometimes a part-timer, and a returns desk that takes most custome
 noise: sales following the day's traffic in each shift, customers returning goods 0–4 days
 later (mostly named), quick corrections of mistyped quantities, a recall day when many
 customers bring the same item back. Honest variants: a festival peak, a newcomer, a shop where
-nobody names a customer on a return, a clerk with three times the others' volume.
+nobody names a customer on a return, a clerk with three times the others' volume, a two-clerk
+shop where each voids the other's mistyped quantities.
 
 Fraud families (``family``), starting on a random day after the first weeks:
 
@@ -47,17 +48,19 @@ def simulate(
     named: float | None = None,
     festival: bool = False,
     newcomer: bool = False,
+    colleague_fixes: float = 0.0,
 ) -> StoreHistory:
     """A reproducible history; ``scale`` thins the traffic (a small shop) for database tests.
 
     The seed family's fraud happens on every working day of the clerk, or on ``fraud_days``
     of them, and reverses the clerk's own earlier sales or, with ``own_sales=False``, goods
-    other clerks sold. ``named`` sets every clerk's share of returns with a customer's name.
+    other clerks sold. ``named`` sets every clerk's share of returns with a customer's name;
+    ``colleague_fixes`` the share of mistyped quantities a colleague at the till voids.
     """
     rng = random.Random(seed)
     clerks = _staff(rng, scale, staff, busy, named, days if newcomer else None)
     start = date(2026, 6, 1) + timedelta(days=rng.randrange(0, 120))
-    history = StoreHistory(start, days, clerks)
+    history = StoreHistory(start, days, clerks, colleague_fixes=colleague_fixes)
     if festival:
         first = rng.randrange(days // 3, days - 20)
         history.peak = (first, first + 12, rng.uniform(2.0, 3.0))

@@ -69,6 +69,19 @@ def test_sparse_fraud_that_drains_the_short_window_is_named_by_the_slow_test() -
     assert result.honest_flagged(history) == {}
 
 
+def test_one_percent_two_days_a_week_is_named_by_the_slow_test_within_seven_fraud_days() -> None:
+    # One reversal of the clerk's own sale on two weekdays a week: the short CUSUM drains
+    # between them; the slow test, looking for four times the usual, crosses its own line.
+    history = FAMILIES["5 sparse"](1004, 0.01, 90)
+    assert isinstance(history, StoreHistory)
+    started = history.fraud_started_at
+    assert started is not None
+    result = replay(history, started - timedelta(days=1), started + timedelta(days=26), SETTINGS)
+    fraud_days = result.fraud_days_until(history)
+    assert fraud_days is not None and fraud_days <= 7
+    assert result.honest_flagged(history) == {}
+
+
 @pytest.mark.parametrize("case", SHOP_HONEST)
 def test_an_honest_store_raises_nothing_for_three_weeks(case: str) -> None:
     history = HONEST[case](SEED, 90)

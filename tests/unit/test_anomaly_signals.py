@@ -108,6 +108,19 @@ def test_a_quick_correction_of_a_typo_is_not_a_reversal() -> None:
     assert shop.flagged(42) == {}
 
 
+def test_a_colleague_voiding_a_mistyped_sale_minutes_later_is_a_correction() -> None:
+    shop = Shop()
+    for day in range(40, 46):
+        seller, fixer = ("a", "b") if day % 2 else ("b", "a")
+        shop.sell(seller, day, 11 * 60 + 1, "2.5")
+        shop.add("sale", fixer, day, 11 * 60 + 4, "-2.5")
+    activity = build_activity(sorted(shop.lines, key=lambda ln: ln.at), SHANGHAI, SETTINGS)
+    for clerk in ("a", "b"):
+        days = activity.days[("MAIN", clerk)].values()
+        assert all(clerk_day.reversals == [] for clerk_day in days)
+    assert shop.flagged(45) == {}
+
+
 def test_named_customers_bringing_back_this_mornings_purchase_are_not_the_pattern() -> None:
     shop = Shop()
     for day in (40, 41, 42):
@@ -134,6 +147,26 @@ def test_two_clerks_reversing_each_others_sales_are_flagged_as_a_pair() -> None:
     assert set(found) == {"a", "b"}
     assert found["a"].partner == "b" and found["b"].partner == "a"
     assert all("pair" in f.signals for f in found.values())
+
+
+def test_a_pair_is_judged_by_the_share_of_chance_matches_that_would_undo_the_colleague() -> None:
+    # Every clerk now and then takes back, unnamed, something they sold that morning; of
+    # those, by chance, about half would undo the colleague's sales rather than their own,
+    # so the two clerks' usual counts are not both expected to cross.
+    shop = Shop()
+    for day in range(0, 50, 3):
+        for n, clerk in enumerate(CLERKS):
+            shop.sell(clerk, day, 10 * 60 + 5, f"3.{n + 1}")
+            shop.add("sales_return", clerk, day, 15 * 60, f"3.{n + 1}")
+    for day in range(40, 44):
+        for seller, undoer, qty in (("a", "b", "2.5"), ("b", "a", "2.7")):
+            shop.sell(seller, day, 13 * 60 + 30, qty)
+            shop.add("sale", undoer, day, 14 * 60 + 12, f"-{qty}")
+    assert shop.flagged(41) == {}
+    found = {f.clerk: f for f in shop.findings(43)}
+    assert set(found) == {"a", "b"}
+    assert found["a"].partner == "b" and found["a"].signals[0] == "pair"
+    assert [r.sellers for r in found["a"].documents] == [frozenset({"b"})] * 4
 
 
 def test_the_cusum_climbs_over_sparse_days_and_drains_on_quiet_ones() -> None:
