@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,9 +80,25 @@ def _start_cluster() -> Cluster | None:
     return cluster
 
 
-async def run(quick: bool, pg_url: str | None = None) -> list[Measurement]:
+def name_of(bench: Benchmark) -> str:
+    """A benchmark's name for ``jxc bench --only``: its module's (``callback``)."""
+    return bench.__module__.rsplit(".", 1)[-1]
+
+
+async def run(
+    quick: bool, pg_url: str | None = None, only: Sequence[str] | None = None
+) -> list[Measurement]:
+    chosen = benchmarks()
+    if only:
+        names = [name_of(bench) for bench in chosen]
+        unknown = sorted(set(only) - set(names))
+        if unknown:
+            raise ValueError(
+                f"no benchmark named {', '.join(unknown)}; there are {', '.join(names)}"
+            )
+        chosen = [bench for bench in chosen if name_of(bench) in only]
     results: list[Measurement] = []
     async with environment(quick, pg_url) as env:
-        for bench in benchmarks():
+        for bench in chosen:
             results.extend(await bench(env))
     return results

@@ -230,6 +230,8 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
         on_handled=metrics.handling_seconds.observe,
         after_commit=delivery.wake,
         transact=app[COMMITTER].run,
+        # The router's batches are answered together; another ``handle`` message by message.
+        handle_many=dispatch.handle_many if handle is dispatch.handle else None,
     )
     workers = Workers(inbox, delivery)
     app[WORKERS] = workers

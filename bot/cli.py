@@ -148,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--quick", action="store_true", help="smaller data, fewer repeats")
     bench.add_argument("--json", help="also write the results to this file")
     bench.add_argument("--pg-url", help="PostgreSQL admin URL (default: start a throwaway one)")
+    bench.add_argument(
+        "--only",
+        nargs="+",
+        metavar="NAME",
+        help="run only these benchmarks (module names: posting, callback, load, …)",
+    )
     _command(bench, cli_ledger.bench)
     return parser
 

@@ -195,7 +195,11 @@ async def bench(args: argparse.Namespace) -> int:
     # The benchmarks (and their dev-only dependencies) load only when ``jxc bench`` runs.
     from benchmarks import report, runner
 
-    results = await runner.run(quick=args.quick, pg_url=args.pg_url)
+    try:
+        results = await runner.run(quick=args.quick, pg_url=args.pg_url, only=args.only)
+    except ValueError as error:
+        print(f"--only: {error}", file=sys.stderr)
+        return 2
     print(report.table(results))
     if args.json:
         report.save(results, Path(args.json))

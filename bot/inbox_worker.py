@@ -9,7 +9,12 @@ the replies the handlers put in the outbox: a crash anywhere before the commit l
 message pending and unanswered, and it is handled after restart (the first scan).
 
 With a ``transact`` (the app passes its group committer) the messages of different users
-share transactions, each in its own savepoint: the same guarantees, one commit for many.
+share transactions, each in its own savepoint: the same guarantees, one commit for many. The
+committer hands a batch's handlings to the worker together (``_Handling.together``): one
+statement takes every user's oldest pending message (``inbox.take_oldest``), ``handle_many``
+answers them (the app's: answered keys and users looked up once, all replies in one insert),
+and one statement marks done those that were handled. A handling that raised is not marked:
+it rolled back to its savepoint, and it fails or runs again on its own as above.
 
 A handler that raises something unexpected gets the message marked ``failed``; the user is told
 "系统繁忙" with a short error id that is logged next to the traceback.
@@ -21,7 +26,7 @@ import asyncio
 import logging
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
@@ -30,12 +35,21 @@ from bot.wecom_messages import CardClick, MenuClick, ScanEvent, TextMessage, mes
 from core import catalog
 from core.common import ReceivedMessage, Role
 from core.messaging import inbox, outbox
-from core.storage import CommitterDied, Transact, UnitOfWork, own_transactions, short_reason
+from core.storage import (
+    CommitterDied,
+    Settled,
+    Transact,
+    UnitOfWork,
+    own_transactions,
+    short_reason,
+)
 from handlers.inbound import Inbound
 
 log = logging.getLogger(__name__)
 
 Handle = Callable[[UnitOfWork, Inbound], Awaitable[None]]
+# ``handle`` of a batch's messages (one per user), in order: each one's outcome.
+HandleMany = Callable[[UnitOfWork, Sequence[Inbound]], Awaitable[list[Settled]]]
 BUSY_REPLY = "系统繁忙，请稍后再试（编号 {error_id}）"
 ADMIN_NOTE = "JXC Bot 处理 {userid} 的消息时出错（编号 {error_id}，{error}），详情见服务器日志。"
 
@@ -72,6 +86,39 @@ class _Claim:
     userid: str
 
 
+class _Handling:
+    """The work of handling a user's oldest pending message: True when there was one.
+
+    Run alone it takes and handles that one message; ``together`` lets the group committer
+    hand a batch of them (different users') to the worker in one call.
+    """
+
+    def __init__(self, worker: InboxWorker, user: str) -> None:
+        self.user = user
+        self.claim: _Claim | None = None
+        self._worker = worker
+        # The same bound method for every handling of this worker: one kind for the committer.
+        self.together = worker._handle_together
+
+    async def __call__(self, uow: UnitOfWork) -> bool:
+        return await self._worker._handle_alone(uow, self)
+
+
+async def _one_by_one(
+    handle: Handle, uow: UnitOfWork, inbounds: Sequence[Inbound]
+) -> list[Settled]:
+    settled = []
+    for inbound in inbounds:
+        try:
+            async with uow.savepoint():
+                await handle(uow, inbound)
+        except Exception as error:
+            settled.append(Settled(error=error))
+        else:
+            settled.append(Settled())
+    return settled
+
+
 def _ignore_latency(_seconds: float) -> None:
     return None
 
@@ -91,8 +138,10 @@ class InboxWorker:
         on_handled: Callable[[float], None] = _ignore_latency,
         after_commit: Callable[[], None] = _nothing,
         transact: Transact | None = None,
+        handle_many: HandleMany | None = None,
     ) -> None:
         self._handle = handle
+        self._handle_many = handle_many or partial(_one_by_one, handle)
         # The scan, each message and each failure note: all through the one entry point.
         self._transact = transact or own_transactions(new_uow)
         self._max_users = max_users
@@ -168,29 +217,50 @@ class InboxWorker:
 
     async def _handle_next(self, user: str) -> bool:
         """Handle the user's oldest pending message; False when there is none to handle."""
-        claim: list[_Claim] = []
-
-        async def work(uow: UnitOfWork) -> bool:
-            row = await inbox.take_next(uow.session, user, uow.now())
-            if row is None:
-                return False
-            claim[:] = [_Claim(row.id, row.from_user)]
-            await self._handle(uow, inbound_from_row(row))
-            return True
-
+        handling = _Handling(self, user)
         started = time.perf_counter()
         try:
-            handled = await self._transact(work)
+            handled = await self._transact(handling)
         except Exception as error:
             # Without a committer nothing was handled: the row stays pending for the next process.
-            if not claim or isinstance(error, CommitterDied):
+            if handling.claim is None or isinstance(error, CommitterDied):
                 raise
-            await self._fail(claim[0], error)
+            await self._fail(handling.claim, error)
             handled = True
         if handled:
             self._on_handled(time.perf_counter() - started)
             self._after_commit()
         return handled
+
+    async def _handle_alone(self, uow: UnitOfWork, handling: _Handling) -> bool:
+        handling.claim = None  # a batch that took a row and then failed as a whole took nothing
+        row = await inbox.take_next(uow.session, handling.user, uow.now())
+        if row is None:
+            return False
+        handling.claim = _Claim(row.id, row.from_user)
+        await self._handle(uow, inbound_from_row(row))
+        return True
+
+    async def _handle_together(self, uow: UnitOfWork, handlings: list[_Handling]) -> list[Settled]:
+        """The group committer's batch of handlings, one per user: taken, handled and closed
+        with one statement each for the whole batch (``inbox.take_oldest``, ``mark_done``)."""
+        # One task per user: a user has one handling in flight. Should there be two, the
+        # second finds nothing now, and the user's next task serves the message.
+        first: dict[str, _Handling] = {}
+        for handling in handlings:
+            first.setdefault(handling.user, handling)
+        taken = await inbox.take_oldest(uow, first)
+        batch = [(first[user], row) for user, row in sorted(taken.items(), key=lambda t: t[1].id)]
+        for handling, row in batch:
+            handling.claim = _Claim(row.id, row.from_user)
+        outcomes = await self._handle_many(uow, [inbound_from_row(row) for _, row in batch])
+        settled = {id(handling): Settled(False) for handling in handlings}
+        for (handling, _), outcome in zip(batch, outcomes, strict=True):
+            settled[id(handling)] = outcome if outcome.error else Settled(True)
+        await inbox.mark_done(
+            uow, [row.id for (handling, row) in batch if settled[id(handling)].result], uow.now()
+        )
+        return [settled[id(handling)] for handling in handlings]
 
     async def _fail(self, claim: _Claim, error: Exception) -> None:
         error_id = secrets.token_hex(2).upper()

@@ -12,13 +12,14 @@ so a refusal changes nothing; any other exception propagates to the wire.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from core import catalog
+from core import catalog, ledger
 from core.common import AmbiguousItem, DomainError, InvalidInput, NotFound, split_message
+from core.ledger import DocumentCommand
 from core.messaging import outbox, queued
-from core.storage import UnitOfWork
+from core.storage import Settled, UnitOfWork
 from handlers import (
     alert_cards,
     approvals,
@@ -29,6 +30,7 @@ from handlers import (
     new_items,
     orders,
     picks,
+    posting,
     recipes,
     reports,
     scans,
@@ -125,24 +127,114 @@ async def passive_reply(uow: UnitOfWork, inbound: Inbound) -> PassiveReply | Non
 
 async def handle(uow: UnitOfWork, inbound: Inbound) -> None:
     """Everything one inbound message causes, replies included, inside uow's open transaction."""
-    first_key = reply_key(inbound)
-    if await outbox.exists(uow.session, first_key):
+    if await outbox.exists(uow.session, reply_key(inbound)):
         return
+    await outbox.enqueue_many(uow, await _answer(uow, inbound))
+
+
+async def handle_many(uow: UnitOfWork, inbounds: Sequence[Inbound]) -> list[Settled]:
+    """``handle`` of each message of a batch (different users'), each in its own savepoint.
+
+    The batch's answered keys and users are looked up once, and the replies of the messages
+    that were handled are written together at the end. A message whose handling raised gets
+    its error (its savepoint rolled back, nothing of it written) and no reply here.
+
+    The documents the batch's messages post (a command's ``document``: 销售, 入库) are posted
+    together by ``ledger.submit_together``, as the group committer posts ``ledger.Submission``:
+    each checked on its own, a refusal that message's answer while the others post. What goes
+    wrong otherwise there (or in saying what came of it) fails the batch, which the committer
+    then runs again message by message.
+    """
+    answered = await outbox.existing(uow, {reply_key(inbound) for inbound in inbounds})
+    await catalog.find_users(uow, {inbound.userid for inbound in inbounds})
+    settled = [Settled() for _ in inbounds]
+    answers: dict[int, Reply] = {}
+    postings: dict[int, _Posting] = {}
+    for index, inbound in enumerate(inbounds):
+        if reply_key(inbound) in answered:
+            continue
+        try:
+            async with uow.savepoint():
+                found = await _posting(uow, inbound) or await _reply(uow, inbound)
+        except Exception as error:
+            settled[index] = Settled(error=error)
+            continue
+        if isinstance(found, _Posting):
+            postings[index] = found
+        else:
+            answers[index] = found
+    if postings:
+        outcomes = await ledger.submit_together(uow, [p.command for p in postings.values()])
+        for (index, pending), outcome in zip(postings.items(), outcomes, strict=True):
+            answers[index] = await pending.reply(outcome)
+    await outbox.enqueue_many(
+        uow, [row for index in sorted(answers) for row in _rows(inbounds[index], answers[index])]
+    )
+    return settled
+
+
+@dataclass(frozen=True)
+class _Posting:
+    """A message whose document is posted with the batch's others."""
+
+    ctx: Context
+    command: DocumentCommand
+    example: str
+
+    async def reply(self, outcome: Settled) -> Reply:
+        if outcome.error is None:
+            reply, _ = await posting.submission_reply(self.ctx, outcome.result)
+            return reply
+        if isinstance(outcome.error, DomainError):
+            return await _refusal(self.ctx, outcome.error, self.example)
+        raise outcome.error
+
+
+async def _posting(uow: UnitOfWork, inbound: Inbound) -> _Posting | Reply | None:
+    """The document a text message posts, or its refusal; None: it is handled as usual."""
+    user = await catalog.find_user(uow, inbound.userid)
+    if inbound.kind != "text" or user is None or not user.active:
+        return None
+    ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
+    match = None if PICK.fullmatch(ctx.text) else ROUTER.match(ctx.text)
+    if match is None:
+        return None
+    command, args = match
+    if command.document is None or user.role not in command.roles:
+        return None
+    try:
+        async with uow.savepoint():
+            document = await command.document(ctx, args)
+    except DomainError as error:
+        return await _refusal(ctx, error, command.example)
+    return None if document is None else _Posting(ctx, document, command.example)
+
+
+async def _answer(uow: UnitOfWork, inbound: Inbound) -> list[outbox.Outgoing]:
+    """The message's effects, and the outbox rows of its reply (not yet written)."""
+    return _rows(inbound, await _reply(uow, inbound))
+
+
+async def _reply(uow: UnitOfWork, inbound: Inbound) -> Reply:
     user = await catalog.find_user(uow, inbound.userid)
     if user is None or not user.active:
-        reply = Reply(render("errors/unknown_user.j2"))
-    else:
-        ctx = Context(uow, inbound, user, ROUTER, text=normalize(inbound.text))
-        reply = await _respond(ctx)
+        return Reply(render("errors/unknown_user.j2"))
+    return await _respond(Context(uow, inbound, user, ROUTER, text=normalize(inbound.text)))
+
+
+def _rows(inbound: Inbound, reply: Reply) -> list[outbox.Outgoing]:
+    first_key = reply_key(inbound)
     payload = outbox.markdown_payload if reply.markdown else outbox.text_payload
     parts = split_message(reply.text)
+    rows = []
     for number, part in enumerate(parts, start=1):
         key = first_key if number == 1 else bounded_key(f"{first_key}:{number}", MAX_REPLY_KEY)
-        await outbox.enqueue(uow, "user", inbound.userid, payload(part), dedupe_key=key)
+        rows.append(outbox.Outgoing("user", inbound.userid, payload(part), key))
     for number, attached in enumerate(reply.attachments, start=len(parts) + 1):
         key = bounded_key(f"{first_key}:{number}", MAX_REPLY_KEY)
         media = outbox.media_payload(attached.kind, attached.path, attached.name)
-        await outbox.enqueue(uow, "user", inbound.userid, media, dedupe_key=key)
+        rows.append(outbox.Outgoing("user", inbound.userid, media, key))
+    return rows
 
 
 async def _respond(ctx: Context) -> Reply:
@@ -188,9 +280,13 @@ async def _guarded(ctx: Context, work: Work, example: str = "") -> Reply:
     try:
         async with ctx.uow.savepoint():
             return await work(ctx)
-    except AmbiguousItem as error:
-        return await picks.offer(ctx, error)
     except DomainError as error:
-        fixable = isinstance(error, InvalidInput | NotFound) and "例如" not in error.message
-        shown = example if fixable else ""
-        return ctx.render("errors/refused.j2", message=error.message, example=shown)
+        return await _refusal(ctx, error, example)
+
+
+async def _refusal(ctx: Context, error: DomainError, example: str) -> Reply:
+    if isinstance(error, AmbiguousItem):
+        return await picks.offer(ctx, error)
+    fixable = isinstance(error, InvalidInput | NotFound) and "例如" not in error.message
+    shown = example if fixable else ""
+    return ctx.render("errors/refused.j2", message=error.message, example=shown)

@@ -7,7 +7,7 @@ from typing import Any
 
 from core import ledger
 from core.approvals import SUBJECT_NAMES
-from core.common import ApprovalView, DocumentView, Posted
+from core.common import ApprovalView, DocumentView, NeedsApproval, Posted
 from core.ledger import DocumentCommand
 from core.money import SIDE_NAMES, balance_after
 from handlers import approval_cards
@@ -33,7 +33,11 @@ async def submit(ctx: Context, command: DocumentCommand) -> Reply:
 async def submitted(ctx: Context, command: DocumentCommand) -> tuple[Reply, str]:
     """Submit and say what came of it; also the number of what was made (the document, or
     the approval request it waits on)."""
-    result = await ledger.submit(ctx.uow, command)
+    return await submission_reply(ctx, await ledger.submit(ctx.uow, command))
+
+
+async def submission_reply(ctx: Context, result: Posted | NeedsApproval) -> tuple[Reply, str]:
+    """What the submitter is told of what came of it, and the number of what was made."""
     if isinstance(result, Posted):
         reply = ctx.render(
             "documents/posted.j2",
@@ -48,6 +52,8 @@ async def submitted(ctx: Context, command: DocumentCommand) -> tuple[Reply, str]
 
 async def owed_after(ctx: Context, document: DocumentView) -> tuple[str, Decimal] | None:
     """What the document's partner owes (应收) or is owed (应付) once it is booked; None: cash."""
+    if document.partner is None:
+        return None  # only a partner's document is booked to a receivable or payable
     owed = await balance_after(ctx.uow, document.id)
     return owed and (SIDE_NAMES[owed[0]], owed[1])
 

@@ -16,6 +16,7 @@ from typing import Any
 from core import catalog
 from core.catalog import DEFAULT_WAREHOUSE, UserView
 from core.common import ROLE_NAMES, Role
+from core.ledger import DocumentCommand
 from core.storage import UnitOfWork
 from handlers.inbound import Inbound
 from handlers.render import render
@@ -83,6 +84,9 @@ class Context:
 
 
 Handler = Callable[[Context, str], Awaitable[Reply]]
+# The document a command's message posts, for posting it with a batch's others (None: the
+# handler does something else with this message); the handler is what posts it alone.
+Prepare = Callable[[Context, str], Awaitable[DocumentCommand | None]]
 
 
 @dataclass(frozen=True)
@@ -91,6 +95,7 @@ class Command:
     alias: str
     roles: frozenset[Role]
     handler: Handler
+    document: Prepare | None = None
 
     @property
     def usage(self) -> str:
@@ -133,12 +138,17 @@ class Router:
         return handler, subject
 
     def command(
-        self, keyword: str, alias: str, *, roles: frozenset[Role]
+        self,
+        keyword: str,
+        alias: str,
+        *,
+        roles: frozenset[Role],
+        document: Prepare | None = None,
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             if "例：" not in (handler.__doc__ or ""):
                 raise ValueError(f"{handler.__name__}: docstring needs a 例： example for 帮助")
-            self.commands.append(Command(keyword, alias, roles, handler))
+            self.commands.append(Command(keyword, alias, roles, handler, document))
             return handler
 
         return register

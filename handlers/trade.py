@@ -15,34 +15,45 @@ RETURN = Spec("退货 可乐 1", PRICE | {"客户", "原单", "仓库"})
 PURCHASE_RETURN = Spec("采购退货 可乐 4", PRICE | {"批号", "供应商", "仓库"})
 
 
-@router.command("入库", "receive", roles=STAFF)
-async def receive(ctx: Context, args: str) -> Reply:
-    """收货入库，可加 单价/批号/到期/供应商。例：入库 可乐 24 单价2.5"""
-    if orders.ORDER_NUMBER.fullmatch(number := normalize(args).upper()):
-        return await orders.receive_order(ctx, number)
+async def receive_command(ctx: Context, args: str) -> Receive | None:
+    """The receipt ``入库`` posts (None: it receives a purchase order)."""
+    if orders.ORDER_NUMBER.fullmatch(normalize(args).upper()):
+        return None
     request = parse_request(args, RECEIVE)
     lines = await items.ledger_lines(ctx, request, RECEIVE.example)
-    command = Receive(
+    return Receive(
         **posting.header(ctx, request),
         lines=lines,
         partner=request.options.get("供应商"),
         contract=request.options.get("合同"),
     )
+
+
+@router.command("入库", "receive", roles=STAFF, document=receive_command)
+async def receive(ctx: Context, args: str) -> Reply:
+    """收货入库，可加 单价/批号/到期/供应商。例：入库 可乐 24 单价2.5"""
+    command = await receive_command(ctx, args)
+    if command is None:
+        return await orders.receive_order(ctx, normalize(args).upper())
     return await posting.submit(ctx, command)
 
 
-@router.command("销售", "sell", roles=SHOP)
-async def sell(ctx: Context, args: str) -> Reply:
-    """销售出库，多行用逗号隔开，负数为退回。例：销售 客户张三: 可乐 2 @3.5, 雪碧 3"""
+async def sell_command(ctx: Context, args: str) -> Sell:
+    """The sale ``销售`` posts."""
     request = parse_request(args, SELL)
     lines = await items.ledger_lines(ctx, request, SELL.example)
-    command = Sell(
+    return Sell(
         **posting.header(ctx, request),
         lines=lines,
         partner=request.options.get("客户"),
         contract=request.options.get("合同"),
     )
-    return await posting.submit(ctx, command)
+
+
+@router.command("销售", "sell", roles=SHOP, document=sell_command)
+async def sell(ctx: Context, args: str) -> Reply:
+    """销售出库，多行用逗号隔开，负数为退回。例：销售 客户张三: 可乐 2 @3.5, 雪碧 3"""
+    return await posting.submit(ctx, await sell_command(ctx, args))
 
 
 @router.command("退货", "return", roles=SHOP)

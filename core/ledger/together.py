@@ -10,13 +10,15 @@ stock levels — with the audit entries chained at commit as always. Each goes t
 ``storage.RowStatement``: on SQLite its rows reach the driver's ``executemany`` without
 SQLAlchemy's per-row parameter work, which had cost more than SQLite writing them.
 
-A request refused in Python (unknown item, no permission, stock the warehouse forbids
-selling) gets its error and writes nothing. What would write while planning (a new batch, a
-new partner), open an approval, replay an idempotency key or backflush a kit is run
-afterwards by ``submit`` itself in a savepoint of the same transaction: the cases where a
-request can fail inside the database keep their savepoint. Should a batch statement fail (a
-balance changed under us, a concurrent insert), the exception fails the shared transaction
-and the committer runs every request again on its own.
+A request's idempotency key goes on its document; one query finds the batch's keys that a
+document or an approval already has. A request refused in Python (unknown item, no
+permission, stock the warehouse forbids selling) gets its error and writes nothing. What
+would write while planning (a new batch, a new partner), open an approval, replay an
+idempotency key or backflush a kit is run afterwards by ``submit`` itself in a savepoint of
+the same transaction: the cases where a request can fail inside the database keep their
+savepoint. Should a batch statement fail (a balance changed under us, a concurrent insert),
+the exception fails the shared transaction and the committer runs every request again on
+its own.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.orm.attributes import set_committed_value
 
 from core import catalog, money
@@ -48,6 +50,7 @@ from core.ledger.planning import Allowances, Plan, PlanLine, Planner, plan_lines
 from core.ledger.policy import WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.storage import (
+    Approval,
     Document,
     DocumentLine,
     RowStatement,
@@ -115,12 +118,7 @@ class _Ready:
 def _plain(cmd: DocumentCommand) -> bool:
     """Commands whose checks and planning are reads (what else goes through ``submit``)."""
     return not (
-        cmd.idempotency_key
-        or cmd.partner
-        or cmd.contract
-        or cmd.number
-        or cmd.posted_at
-        or isinstance(cmd, Produce)
+        cmd.partner or cmd.contract or cmd.number or cmd.posted_at or isinstance(cmd, Produce)
     )
 
 
@@ -130,8 +128,17 @@ async def submit_together(uow: UnitOfWork, commands: list[DocumentCommand]) -> l
     # The batch's items and clerks, each looked up once for all (memoised in the session).
     await catalog.items_by_sku(uow, {line.item for cmd in commands for line in cmd.lines})
     await catalog.find_users(uow, {cmd.actor for cmd in commands})
+    replays = await _keys_taken(uow, [cmd.idempotency_key for cmd in commands])
     headers: list[tuple[int, docs._Header, list[PlanLine]]] = []
     for index, cmd in enumerate(commands):
+        key = cmd.idempotency_key
+        # A key already taken, or taken earlier in this batch, replays: ``submit`` does it
+        # after the batch is written.
+        if key:
+            if key in replays:
+                alone.append(index)
+                continue
+            replays.add(key)
         if not _plain(cmd):
             alone.append(index)
             continue
@@ -174,6 +181,25 @@ async def submit_together(uow: UnitOfWork, commands: list[DocumentCommand]) -> l
         except Exception as error:
             settled[index] = Settled(error=error)
     return [settled[index] for index in range(len(commands))]
+
+
+_KEYS_TAKEN = union_all(
+    select(Document.idempotency_key).where(
+        Document.idempotency_key.in_(bindparam("keys", expanding=True))
+    ),
+    select(Approval.idempotency_key).where(
+        Approval.idempotency_key.in_(bindparam("keys", expanding=True))
+    ),
+)
+
+
+async def _keys_taken(uow: UnitOfWork, keys: list[str | None]) -> set[str]:
+    """Which of the batch's idempotency keys a document or an approval request already has."""
+    wanted = sorted({key for key in keys if key})
+    if not wanted:
+        return set()
+    connection = await uow.connection()
+    return {str(key) for (key,) in await connection.execute(_KEYS_TAKEN, {"keys": wanted})}
 
 
 def _id(warehouse: object | None) -> int | None:
@@ -359,7 +385,7 @@ def _document_row(item: _Ready, number: str) -> tuple[object, ...]:
         cmd.actor,
         item.posted_at,
         item.posted_at,
-        None,
+        cmd.idempotency_key,
         None if header.original is None else header.original.number,
         cmd.note,
         docs._stored_result(item.result),

@@ -2,8 +2,10 @@
 
 A row is ``pending`` until the transaction that handled it commits it as ``done`` together with
 the replies it caused (outbox rows), or until a failure settles it as ``failed``; the handling
-takes the row and marks it in one statement (``take_next``). A crash in
-between rolls everything back, so the row is simply handled again after restart.
+takes the row and marks it in one statement (``take_next``), or, for a group commit's batch
+of users, one statement takes their oldest rows and one marks done those handled
+(``take_oldest``, ``mark_done``). A crash in between rolls everything back, so the row is
+simply handled again after restart.
 
 Concurrency:
 - duplicates (WeCom retries, or the same message reaching two bot instances) meet the unique
@@ -18,15 +20,16 @@ Concurrency:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.common import ReceivedMessage
-from core.storage import InboxMessage
+from core.common import ConcurrencyConflict, ReceivedMessage
+from core.storage import InboxMessage, UnitOfWork
 
 PENDING = "pending"
 DONE = "done"
@@ -150,6 +153,75 @@ async def take_next(session: AsyncSession, from_user: str, now: datetime) -> Rec
         return None
     row_id, user, kind, payload, dedupe_key = taken
     return ReceivedMessage(row_id, user, kind, payload, dedupe_key)
+
+
+# The oldest pending message of each of a batch's users, for ``take_oldest``.
+_OLDEST_OF_USERS = select(
+    InboxMessage.id,
+    InboxMessage.from_user,
+    InboxMessage.kind,
+    InboxMessage.payload,
+    InboxMessage.dedupe_key,
+).where(
+    InboxMessage.id.in_(
+        select(func.min(InboxMessage.id))
+        .where(
+            InboxMessage.status == PENDING,
+            InboxMessage.from_user.in_(bindparam("users", expanding=True)),
+        )
+        .group_by(InboxMessage.from_user)
+    )
+)
+_TRY_USER_LOCKS = text(
+    "SELECT key, pg_try_advisory_xact_lock(key) FROM unnest(CAST(:keys AS bigint[])) AS key"
+)
+_MARK_DONE = (
+    update(InboxMessage)
+    .where(InboxMessage.id.in_(bindparam("ids", expanding=True)), InboxMessage.status == PENDING)
+    .values(
+        status=DONE,
+        processed_at=bindparam("now", type_=InboxMessage.processed_at.type),
+        attempts=InboxMessage.attempts + 1,
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
+async def take_oldest(uow: UnitOfWork, users: Collection[str]) -> dict[str, ReceivedMessage]:
+    """``take_next`` for a batch of users at once, by user: their oldest pending messages.
+
+    The rows stay pending until ``mark_done`` closes those whose handling succeeded, in the
+    same transaction: one that failed is simply not marked, and is taken again. A user without
+    a pending message, or (PostgreSQL) whose messages another transaction is handling right
+    now, is missing from the result.
+    """
+    connection = await uow.connection()
+    wanted = sorted(set(users))
+    if connection.dialect.name == "postgresql" and wanted:
+        keys = {_user_lock_key(user): user for user in wanted}
+        locks = await connection.execute(_TRY_USER_LOCKS, {"keys": sorted(keys)})
+        wanted = sorted(keys[key] for key, locked in locks if locked)
+    if not wanted:
+        return {}
+    rows = await connection.execute(_OLDEST_OF_USERS, {"users": wanted})
+    return {
+        user: ReceivedMessage(row_id, user, kind, payload, dedupe_key)
+        for row_id, user, kind, payload, dedupe_key in rows
+    }
+
+
+async def mark_done(uow: UnitOfWork, row_ids: Collection[int], now: datetime) -> None:
+    """Close messages taken by ``take_oldest`` as handled at ``now``, in one statement.
+
+    Raises ``ConcurrencyConflict`` when one of them is no longer pending (the shared
+    transaction then runs again, message by message).
+    """
+    if not row_ids:
+        return
+    connection = await uow.connection()
+    result = await connection.execute(_MARK_DONE, {"ids": sorted(row_ids), "now": now})
+    if result.rowcount != len(row_ids):
+        raise ConcurrencyConflict("an inbox message was handled by another transaction")
 
 
 async def settle(

@@ -51,11 +51,11 @@ from sqlalchemy import (
     exists as sql_exists,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from core.common import OutgoingMessage, QueuedMessage
-from core.storage import DeliveryInstance, OutboxMessage, UnitOfWork
+from core.storage import DeliveryInstance, OutboxMessage, RowStatement, UnitOfWork
 
 CHANNELS = ("user", "appchat", "webhook", "card_update")
 # Built once: every chat message checks its reply key.
@@ -77,6 +77,31 @@ SENT = "sent"
 DEAD = "dead"
 # Built once: every reply is one of them.
 _ENQUEUE = {"postgresql": _insert_once(postgresql), "sqlite": _insert_once(sqlite)}
+_ROW_KEYS = (
+    "channel",
+    "target",
+    "target_key",
+    "payload",
+    "dedupe_key",
+    "content_key",
+    "repeat",
+    "created_at",
+    "next_attempt_at",
+)
+
+
+def _insert_rows_once(dialect: Any) -> RowStatement:
+    table = OutboxMessage.__table__
+    statement = (
+        dialect.insert(table)
+        .values(status=PENDING, attempts=0)
+        .on_conflict_do_nothing(index_elements=[table.c.dedupe_key])
+    )
+    return RowStatement(statement, _ROW_KEYS)
+
+
+# A batch of handled messages writes all its replies with one of these.
+_ENQUEUE_ROWS = {"postgresql": _insert_rows_once(postgresql), "sqlite": _insert_rows_once(sqlite)}
 # How long WeCom's duplicate check remembers a ``message/send`` (bot.wecom_api sends it).
 DUPLICATE_CHECK_INTERVAL = timedelta(minutes=30)
 # Text-like bodies that can repeat word for word; cards carry a unique task_id already.
@@ -163,19 +188,95 @@ async def record_passive(
     await uow.session.flush()
 
 
-async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
-    """0, or one more than the identical rows WeCom may still compare this one with.
+@dataclass(frozen=True)
+class Outgoing:
+    """A message to add to the outbox, as ``enqueue`` takes it: written by ``enqueue_many``."""
 
-    Those are the pending ones and those sent (or last tried) within twice the check's interval.
+    channel: str
+    target: str
+    payload: dict[str, Any]
+    dedupe_key: str | None = None
+
+
+async def enqueue_many(uow: UnitOfWork, messages: Sequence[Outgoing]) -> None:
+    """``enqueue`` of each message in order, in two statements for all of them.
+
+    One query finds the repeats of every text-like body, one multi-row insert adds the rows;
+    a dedupe key seen before adds nothing, as with ``enqueue``.
     """
+    if not messages:
+        return
+    for message in messages:
+        if message.channel not in CHANNELS:
+            raise ValueError(f"unknown outbox channel {message.channel!r}")
+    now = uow.now()
+    content_keys = [
+        _content_key(m.channel, m.target, m.payload)
+        if m.channel == "user" and m.payload.get("msgtype") in _MARKABLE
+        else None
+        for m in messages
+    ]
+    marked = {key for key in content_keys if key is not None}
+    latest = await _latest_repeats(await uow.connection(), marked, now) if marked else {}
+    rows = []
+    for message, content_key in zip(messages, content_keys, strict=True):
+        payload, repeat = message.payload, 0
+        if content_key is not None:
+            # An identical body earlier in this call counts as one WeCom may compare with
+            # (also when its dedupe key drops it: a repeat skipped is still distinct).
+            repeat = latest.get(content_key, -1) + 1
+            latest[content_key] = repeat
+            payload = _marked(payload, repeat)
+        rows.append(
+            (
+                message.channel,
+                message.target,
+                target_key(message.channel, message.target),
+                payload,
+                message.dedupe_key,
+                content_key,
+                repeat,
+                now,
+                now,
+            )
+        )
+    connection = await uow.connection()
+    await _ENQUEUE_ROWS[connection.dialect.name].run(connection, rows)
+
+
+def _in_reach(since: Any) -> ColumnElement[bool]:
+    """Identical rows WeCom may still compare a new one with: the pending ones and those sent
+    (or last tried) since ``since``, twice the check's interval ago."""
+    return or_(
+        OutboxMessage.status == PENDING,
+        func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at) >= since,
+    )
+
+
+_LATEST_REPEATS = (
+    select(OutboxMessage.content_key, func.max(OutboxMessage.repeat))
+    .where(
+        OutboxMessage.content_key.in_(bindparam("keys", expanding=True)),
+        _in_reach(bindparam("since", type_=OutboxMessage.sent_at.type)),
+    )
+    .group_by(OutboxMessage.content_key)
+)
+
+
+async def _latest_repeats(
+    connection: AsyncConnection, content_keys: Collection[str], now: datetime
+) -> dict[str, int]:
+    since = now - 2 * DUPLICATE_CHECK_INTERVAL
+    rows = await connection.execute(_LATEST_REPEATS, {"keys": sorted(content_keys), "since": since})
+    return {str(key): int(latest) for key, latest in rows}
+
+
+async def _next_repeat(session: AsyncSession, content_key: str, now: datetime) -> int:
+    """0, or one more than the identical rows WeCom may still compare this one with."""
     since = now - 2 * DUPLICATE_CHECK_INTERVAL
     latest = await session.scalar(
         select(func.max(OutboxMessage.repeat)).where(
-            OutboxMessage.content_key == content_key,
-            or_(
-                OutboxMessage.status == PENDING,
-                func.coalesce(OutboxMessage.sent_at, OutboxMessage.next_attempt_at) >= since,
-            ),
+            OutboxMessage.content_key == content_key, _in_reach(since)
         )
     )
     return 0 if latest is None else latest + 1
@@ -193,6 +294,20 @@ def _marked(payload: dict[str, Any], repeat: int) -> dict[str, Any]:
 async def exists(session: AsyncSession, dedupe_key: str) -> bool:
     found = await session.scalar(_ID_BY_KEY, {"key": dedupe_key})
     return found is not None
+
+
+_KEYS_STORED = select(OutboxMessage.dedupe_key).where(
+    OutboxMessage.dedupe_key.in_(bindparam("keys", expanding=True))
+)
+
+
+async def existing(uow: UnitOfWork, dedupe_keys: Collection[str]) -> set[str]:
+    """Which of ``dedupe_keys`` a row already has: ``exists`` for a batch, in one query."""
+    if not dedupe_keys:
+        return set()
+    connection = await uow.connection()
+    rows = await connection.execute(_KEYS_STORED, {"keys": sorted(dedupe_keys)})
+    return {str(key) for (key,) in rows}
 
 
 def text_payload(content: str) -> dict[str, Any]:

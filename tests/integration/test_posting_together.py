@@ -134,6 +134,24 @@ async def test_keyed_and_plain_postings_in_one_batch_keep_idempotency(
     assert await run(uow, audit.first_problem) is None
 
 
+async def test_a_key_posted_by_an_earlier_batch_replays_in_a_later_one(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    first, _ = await asyncio.gather(
+        submit(committer, sale("clerk1", "COKE", 2, "wecom:msg-1")),
+        submit(committer, sale("clerk2", "COKE", 1)),
+    )
+    again, other = await asyncio.gather(
+        submit(committer, sale("clerk1", "COKE", 2, "wecom:msg-1")),
+        submit(committer, sale("clerk2", "COKE", 1, "wecom:msg-2")),
+    )
+    assert isinstance(first, Posted) and isinstance(again, Posted) and isinstance(other, Posted)
+    assert again.replayed and again.document.number == first.document.number
+    assert not other.replayed
+    assert await stock(uow, "COKE") == Decimal(6)
+    assert await run(uow, audit.first_problem) is None
+
+
 async def test_a_receipt_into_a_new_batch_and_a_sale_of_it_post_in_one_batch(
     uow: UnitOfWork, committer: GroupCommitter
 ) -> None:
