@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from aiohttp import web
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import inbox_store
 from bot.appkeys import CLOCK, COMMITTER, CRYPTO, METRICS, READ_LANE, WORKERS
 from bot.wecom_crypto import MAX_BODY_BYTES, CallbackRejected, is_fresh
 from bot.wecom_messages import CallbackMessage, PassiveText, parse_message
-from core.messaging import inbox
-from core.storage import CommitterDied, UnitOfWork
+from core.storage import CommitterDied
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +66,9 @@ async def receive(request: web.Request) -> web.Response:
         return _passive_response(app, message.from_user, reply)
     try:
         with lane.storing(message.from_user):
-            stored = await app[COMMITTER].run(lambda uow: _store(uow, message), savepoint=False)
+            stored = await app[COMMITTER].run(
+                lambda uow: inbox_store.store(uow, message), savepoint=False
+            )
     except (SQLAlchemyError, OSError, CommitterDied):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")
@@ -111,17 +113,6 @@ def _query(query: Mapping[str, str], *names: str) -> list[str]:
     if not all(values):
         raise CallbackRejected("missing_query_parameter", 400)
     return values
-
-
-async def _store(uow: UnitOfWork, message: CallbackMessage) -> bool:
-    return await inbox.receive(
-        uow.session,
-        dedupe_key=message.dedupe_key,
-        from_user=message.from_user,
-        kind=message.kind,
-        payload=message.to_payload(),
-        received_at=uow.now(),
-    )
 
 
 def _refuse(request: web.Request, rejected: CallbackRejected) -> web.Response:

@@ -28,8 +28,9 @@ from contextlib import contextmanager
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from bot import inbox_store
 from bot.wecom_messages import CallbackMessage, TextMessage
-from core.messaging import inbox, outbox
+from core.messaging import outbox
 from core.storage import Transact, UnitOfWork
 from handlers import dispatch
 from handlers.inbound import Inbound
@@ -112,15 +113,7 @@ class ReadLane:
 
 
 async def _store_answered(uow: UnitOfWork, message: TextMessage, text: str) -> bool:
-    stored = await inbox.receive(
-        uow.session,
-        dedupe_key=message.dedupe_key,
-        from_user=message.from_user,
-        kind=message.kind,
-        payload=message.to_payload(),
-        received_at=uow.now(),
-        answered=True,
-    )
+    stored = await inbox_store.store(uow, message, answered=True)
     if stored:
         inbound = Inbound(message.from_user, "text", message.dedupe_key, text=message.content)
         payload = outbox.text_payload(text)

@@ -31,6 +31,7 @@ from core.storage import (
     create_engine,
     create_sessionmaker,
 )
+from tests.support.committer import app_committer
 from tests.support.ledger import run, seed_shop
 
 
@@ -39,12 +40,8 @@ async def committer(uow: UnitOfWork, database_url: str) -> AsyncIterator[GroupCo
     await seed_shop(uow)
     receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(Line("COKE", Decimal(10)),))
     await run(uow, lambda u: ledger.submit(u, receipt))
-    if database_url.startswith("sqlite"):
-        async with DatabaseThread(database_url) as thread, GroupCommitter(uow, thread) as c:
-            yield c
-    else:
-        async with GroupCommitter(uow) as c:
-            yield c
+    async with app_committer(uow, database_url) as c:
+        yield c
 
 
 @pytest.fixture

@@ -8,8 +8,7 @@ from contextlib import asynccontextmanager
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import select, text
 
 from bot.inbox_worker import InboxWorker
 from config import Settings
@@ -18,7 +17,6 @@ from core.common import ConcurrencyConflict
 from core.ledger import Line, Receive
 from core.messaging import inbox, outbox
 from core.storage import (
-    DatabaseThread,
     Document,
     GroupCommitter,
     InboxMessage,
@@ -29,6 +27,7 @@ from core.storage import (
 )
 from handlers import dispatch
 from handlers.inbound import Inbound
+from tests.support.committer import app_committer, recorded_statements
 from tests.support.ledger import USERS, run, seed_shop
 
 CLERKS = [userid for userid, *_ in USERS if userid != "audit"]
@@ -39,25 +38,14 @@ async def committer(uow: UnitOfWork, database_url: str) -> AsyncIterator[GroupCo
     await seed_shop(uow)
     receipt = Receive(warehouse="MAIN", actor="boss", lines=(Line("COKE", Decimal(10)),))
     await run(uow, lambda u: ledger.submit(u, receipt))
-    if database_url.startswith("sqlite"):
-        async with DatabaseThread(database_url) as thread, GroupCommitter(uow, thread) as c:
-            yield c
-    else:
-        async with GroupCommitter(uow) as c:
-            yield c
+    async with app_committer(uow, database_url) as c:
+        yield c
 
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
-    """Every statement sent to a database in this process (the database thread's included)."""
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        seen.append(" ".join(sql.split()))
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", note)
+    with recorded_statements() as seen:
+        yield seen
 
 
 async def receive(uow: UnitOfWork, user: str, content: str, n: int = 0) -> None:

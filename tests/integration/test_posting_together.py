@@ -9,13 +9,13 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event, select
-from sqlalchemy.engine import Engine
+from sqlalchemy import select
 
 from core import audit, catalog, ledger
 from core.common import InsufficientStock, NeedsApproval, NotFound, Posted
 from core.ledger import Line, Receive, Sell
 from core.storage import Batch, DatabaseThread, GroupCommitter, Item, UnitOfWork
+from tests.support.committer import app_committer, recorded_statements
 from tests.support.ledger import run, seed_shop
 from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen
 
@@ -29,25 +29,14 @@ async def committer(uow: UnitOfWork, database_url: str) -> AsyncIterator[GroupCo
         lines=(Line("COKE", Decimal(10)), Line("SPRITE", Decimal(100))),
     )
     await run(uow, lambda u: ledger.submit(u, receipt))
-    if database_url.startswith("sqlite"):
-        async with DatabaseThread(database_url) as thread, GroupCommitter(uow, thread) as c:
-            yield c
-    else:
-        async with GroupCommitter(uow) as c:
-            yield c
+    async with app_committer(uow, database_url) as c:
+        yield c
 
 
 @pytest.fixture
 def statements() -> Iterator[list[str]]:
-    """Every statement sent to a database in this process (the database thread's included)."""
-    seen: list[str] = []
-
-    def note(_conn: object, _cursor: object, sql: str, *_args: object) -> None:
-        seen.append(sql)
-
-    event.listen(Engine, "before_cursor_execute", note)
-    yield seen
-    event.remove(Engine, "before_cursor_execute", note)
+    with recorded_statements() as seen:
+        yield seen
 
 
 def sale(actor: str, sku: str, qty: int, key: str | None = None) -> Sell:
