@@ -25,42 +25,29 @@ from core.ledger import Line, Receive
 from core.messaging import inbox
 from core.storage import SHANGHAI, InboxMessage, OutboxMessage, UnitOfWork
 from handlers.dispatch import PASSIVE_MAX_BYTES
-from tests.support.bot_harness import AGENT_ID, BotHarness, new_fake, running_bot
+from tests.support.bot_harness import AGENT_ID, BotHarness, running_bot
 from tests.support.ledger import seed_shop
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeWeCom]:
-    async with new_fake() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def shop(database_url: str, fake: FakeWeCom) -> AsyncIterator[BotHarness]:
-    async with running_bot(database_url, fake) as harness:
+async def shop(database_url: str, fake_wecom: FakeWeCom) -> AsyncIterator[BotHarness]:
+    async with running_bot(database_url, fake_wecom) as harness:
         await seed_shop(harness.uow())
         yield harness
 
 
-@pytest.fixture
-async def sqlite_shop(sqlite_url: str, fake: FakeWeCom) -> AsyncIterator[BotHarness]:
-    async with running_bot(sqlite_url, fake) as harness:
-        await seed_shop(harness.uow())
-        yield harness
-
-
-def sends_to(fake: FakeWeCom, userid: str) -> list[str]:
+def sends_to(fake_wecom: FakeWeCom, userid: str) -> list[str]:
     return [
         str(call.json["text"]["content"])
-        for call in fake.calls
+        for call in fake_wecom.calls
         if call.name == "message/send" and call.json and call.json.get("touser") == userid
     ]
 
 
-def passive_to(fake: FakeWeCom, userid: str) -> list[str]:
+def passive_to(fake_wecom: FakeWeCom, userid: str) -> list[str]:
     return [
         str(call.json["text"]["content"])
-        for call in fake.passive_replies()
+        for call in fake_wecom.passive_replies()
         if call.json and call.json["touser"] == userid
     ]
 
@@ -112,32 +99,32 @@ async def queued(bot: BotHarness, requests: int) -> None:
 
 
 async def test_a_stock_query_is_answered_in_the_callback_response_and_not_sent_again(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     assert await shop.wecom.send_text("clerk1", "查 可乐") == 200
-    [reply] = passive_to(fake, "clerk1")  # in the 200 itself: nothing waited for
+    [reply] = passive_to(fake_wecom, "clerk1")  # in the 200 itself: nothing waited for
     assert "可乐" in reply
     await shop.settled()
-    assert sends_to(fake, "clerk1") == []
+    assert sends_to(fake_wecom, "clerk1") == []
     assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
 async def test_a_retry_of_an_answered_message_gets_the_same_reply_and_nothing_is_sent(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     assert await shop.wecom.send_text("clerk1", "查 可乐", msg_id="777001") == 200
     await shop.settled()  # recorded: the retries find the stored reply
     for _ in range(2):  # WeCom's other two tries, as if each answer was lost on the way back
         assert await shop.wecom.send_text("clerk1", "查 可乐", msg_id="777001") == 200
     await shop.settled()
-    first, *again = passive_to(fake, "clerk1")
+    first, *again = passive_to(fake_wecom, "clerk1")
     assert again == [first, first]
-    assert sends_to(fake, "clerk1") == []
+    assert sends_to(fake_wecom, "clerk1") == []
     assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
 async def test_copies_of_a_read_posted_at_once_get_one_reply_recorded_once_and_never_sent(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     message = TextMessage("clerk1", shop.wecom.now(), "4363689963896700988", "帮助", AGENT_ID)
     sealed = shop.wecom.seal(message)
@@ -148,43 +135,43 @@ async def test_copies_of_a_read_posted_at_once_get_one_reply_recorded_once_and_n
     assert statuses == [200, 200, 200, 200]
     # Each copy that got an answer got the same one: WeCom shows the answer to the try it
     # waits for (its tries come one after another, each after the last timed out).
-    assert len(set(passive_to(fake, "clerk1"))) == 1
-    assert sends_to(fake, "clerk1") == []
+    assert len(set(passive_to(fake_wecom, "clerk1"))) == 1
+    assert sends_to(fake_wecom, "clerk1") == []
     assert await rows_of(shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
 async def test_a_retry_while_the_answer_is_not_recorded_yet_gets_the_same_reply(
-    sqlite_shop: BotHarness, fake: FakeWeCom
+    bot: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
-    async with committer_held(sqlite_shop):
-        assert await sqlite_shop.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
-        assert sqlite_shop.app[READ_LANE].records_in_flight == 1
-        assert await sqlite_shop.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
-    await sqlite_shop.settled()
-    first, again = passive_to(fake, "clerk1")
+    async with committer_held(bot):
+        assert await bot.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
+        assert bot.app[READ_LANE].records_in_flight == 1
+        assert await bot.wecom.send_text("clerk1", "帮助", msg_id="777002") == 200
+    await bot.settled()
+    first, again = passive_to(fake_wecom, "clerk1")
     assert again == first
-    assert sends_to(fake, "clerk1") == []
-    assert await rows_of(sqlite_shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+    assert sends_to(fake_wecom, "clerk1") == []
+    assert await rows_of(bot, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
 async def test_a_read_is_answered_while_a_write_batch_holds_the_sqlite_write_lock(
-    sqlite_shop: BotHarness, fake: FakeWeCom
+    bot: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
-    async with committer_held(sqlite_shop) as batch:
-        sale = asyncio.create_task(sqlite_shop.wecom.send_text("clerk2", "销售 可乐 1"))
-        assert await sqlite_shop.wecom.send_text("clerk1", "查 可乐") == 200
-        [reply] = passive_to(fake, "clerk1")
+    async with committer_held(bot) as batch:
+        sale = asyncio.create_task(bot.wecom.send_text("clerk2", "销售 可乐 1"))
+        assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
+        [reply] = passive_to(fake_wecom, "clerk1")
         assert "可乐" in reply
         # The committer was held all along: the batch and the sale's store still wait on it.
         assert not batch.done() and not sale.done()
     assert await sale == 200
-    await sqlite_shop.settled()
-    assert any("XS-" in sent for sent in sends_to(fake, "clerk2"))
-    assert await rows_of(sqlite_shop, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
+    await bot.settled()
+    assert any("XS-" in sent for sent in sends_to(fake_wecom, "clerk2"))
+    assert await rows_of(bot, "clerk1") == ([inbox.DONE], [("sent", {"passive": True})])
 
 
 async def test_a_query_behind_a_stored_message_of_the_same_user_does_not_overtake_it(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     sale = TextMessage("clerk1", shop.wecom.now(), "555001", "销售 可乐 1", AGENT_ID)
 
@@ -203,31 +190,31 @@ async def test_a_query_behind_a_stored_message_of_the_same_user_does_not_overtak
     assert await shop.wecom.send_text("clerk1", "查 可乐") == 200
     assert shop.wecom.last_body == ""
     await shop.settled()
-    assert passive_to(fake, "clerk1") == []
-    sold, query = sends_to(fake, "clerk1")
+    assert passive_to(fake_wecom, "clerk1") == []
+    sold, query = sends_to(fake_wecom, "clerk1")
     assert "XS-" in sold
     assert "可乐" in query
 
 
 async def test_a_query_behind_a_message_still_being_stored_takes_the_inbox_after_it(
-    sqlite_shop: BotHarness, fake: FakeWeCom
+    bot: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
-    wecom = sqlite_shop.wecom
-    async with committer_held(sqlite_shop):
+    wecom = bot.wecom
+    async with committer_held(bot):
         sale = asyncio.create_task(wecom.send_text("clerk1", "销售 可乐 1"))
-        await queued(sqlite_shop, 1)  # the sale's store waits in the committer's queue
+        await queued(bot, 1)  # the sale's store waits in the committer's queue
         query = asyncio.create_task(wecom.send_text("clerk1", "查 可乐"))
-        await queued(sqlite_shop, 2)  # and so does the query's
+        await queued(bot, 2)  # and so does the query's
     assert [await sale, await query] == [200, 200]
-    await sqlite_shop.settled()
-    assert passive_to(fake, "clerk1") == []
-    sold, stock = sends_to(fake, "clerk1")
+    await bot.settled()
+    assert passive_to(fake_wecom, "clerk1") == []
+    sold, stock = sends_to(fake_wecom, "clerk1")
     assert "XS-" in sold
     assert "可乐" in stock
 
 
 async def test_a_reply_longer_than_a_passive_reply_may_be_goes_through_message_send(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     expiry = datetime.now(SHANGHAI).date() + timedelta(days=8)
     lots = tuple(Line("MILK", Decimal(1), lot=f"LOT{n:03d}", expiry=expiry) for n in range(80))
@@ -237,8 +224,8 @@ async def test_a_reply_longer_than_a_passive_reply_may_be_goes_through_message_s
     assert await shop.wecom.send_text("clerk1", "查 鲜牛奶") == 200  # every batch listed
     assert shop.wecom.last_body == ""
     await shop.settled()
-    assert passive_to(fake, "clerk1") == []
-    sent = sends_to(fake, "clerk1")
+    assert passive_to(fake_wecom, "clerk1") == []
+    sent = sends_to(fake_wecom, "clerk1")
     assert len(sent) >= 2 and len("".join(sent).encode()) > PASSIVE_MAX_BYTES
     assert "LOT079" in sent[-1]
     received, replies = await rows_of(shop, "clerk1")
@@ -248,39 +235,39 @@ async def test_a_reply_longer_than_a_passive_reply_may_be_goes_through_message_s
 
 
 async def test_a_query_that_has_to_write_takes_the_inbox_and_its_list_can_be_picked_from(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     # Two items match: the numbered list is remembered, which a read-only snapshot refuses.
     assert await shop.wecom.send_text("clerk1", "查 牛奶") == 200
     assert shop.wecom.last_body == ""
     await shop.settled()
-    [offer] = sends_to(fake, "clerk1")
+    [offer] = sends_to(fake_wecom, "clerk1")
     assert "鲜牛奶" in offer and "酸牛奶" in offer
     assert await shop.wecom.send_text("clerk1", "1") == 200
     await shop.settled()
-    assert len(sends_to(fake, "clerk1")) == 2
-    assert passive_to(fake, "clerk1") == []
+    assert len(sends_to(fake_wecom, "clerk1")) == 2
+    assert passive_to(fake_wecom, "clerk1") == []
 
 
 async def test_writes_and_card_clicks_never_take_the_read_lane(
-    shop: BotHarness, fake: FakeWeCom
+    shop: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
     assert await shop.wecom.send_text("clerk1", "销售 可乐 1") == 200
     assert shop.wecom.last_body == ""
     assert await shop.wecom.click_card("mgr1", "task-x", "approve:1") == 200
     assert shop.wecom.last_body == ""
     await shop.settled()
-    assert fake.passive_replies() == []
+    assert fake_wecom.passive_replies() == []
 
 
 async def test_with_passive_replies_off_every_reply_goes_through_message_send(
-    sqlite_url: str, fake: FakeWeCom
+    sqlite_url: str, fake_wecom: FakeWeCom
 ) -> None:
-    async with running_bot(sqlite_url, fake, wecom_passive_replies=False) as bot:
+    async with running_bot(sqlite_url, fake_wecom, wecom_passive_replies=False) as bot:
         await seed_shop(bot.uow())
         assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
         assert bot.wecom.last_body == ""
         await bot.settled()
-        assert fake.passive_replies() == []
-        [reply] = sends_to(fake, "clerk1")
+        assert fake_wecom.passive_replies() == []
+        [reply] = sends_to(fake_wecom, "clerk1")
         assert "可乐" in reply
