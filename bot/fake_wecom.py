@@ -325,8 +325,11 @@ class FakeWeCom:
         def first() -> ApiCall | None:
             return next((c for c in self.calls if predicate(c)), None)
 
-        async with self._changed:
-            await asyncio.wait_for(self._changed.wait_for(lambda: first() is not None), timeout)
+        # asyncio.timeout, not asyncio.wait_for: on Python 3.11 a cancel that lands while
+        # wait_for is winding down its inner task can be lost, and the sandbox's chat-log
+        # follower, cancelled at shutdown, then waited for the next call forever.
+        async with self._changed, asyncio.timeout(timeout):
+            await self._changed.wait_for(lambda: first() is not None)
         found = first()
         assert found is not None
         return found

@@ -109,8 +109,10 @@ async def events(request: web.Request) -> web.StreamResponse:
                 await response.write(_sse(chat_log.epoch, event))
                 last = event.id
             try:
-                if not await asyncio.wait_for(chat_log.wait_after(last), KEEPALIVE_SECONDS):
-                    break
+                # asyncio.timeout: Python 3.11's wait_for can lose a cancel (see FakeWeCom).
+                async with asyncio.timeout(KEEPALIVE_SECONDS):
+                    if not await chat_log.wait_after(last):
+                        break
             except TimeoutError:
                 # A comment line: keeps proxies from closing the stream, finds gone clients.
                 await response.write(b": keepalive\n\n")

@@ -12,10 +12,11 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.fake_wecom import CallbackClient, FakeWeCom
+from bot.fake_wecom import API_PREFIX, ApiCall, CallbackClient, FakeWeCom
 from bot.wecom_api import WeComApiError, WeComClient
 from bot.wecom_crypto import CallbackCrypto, CallbackRejected, is_fresh
 from bot.wecom_messages import CallbackMessage, CardClick, TextMessage, parse_message
+from core.common import utcnow
 
 CORP_ID = "wwjxctest0001"
 SECRET = "app-secret"
@@ -257,3 +258,19 @@ async def test_without_the_duplicate_check_every_identical_send_is_delivered(
             assert (await answer.json())["errcode"] == 0
 
     assert fake.texts_to("clerk1") == ["x", "x"]
+
+
+async def test_a_wait_cancelled_as_its_call_arrives_ends_cancelled(fake: FakeWeCom) -> None:
+    """The sandbox's chat-log follower waits like this and is cancelled at shutdown: a cancel
+    that lands while the awaited call is being handed over must not be lost (Python 3.11's
+    ``asyncio.wait_for`` returned the call instead, and the follower waited forever)."""
+    for steps in range(8):
+        body = {"n": steps}
+        waiting = asyncio.create_task(fake.wait_for(lambda c, body=body: c.json == body, timeout=5))
+        await asyncio.sleep(0)
+        await fake._record(ApiCall(API_PREFIX + "message/send", {}, body, utcnow()))
+        for _ in range(steps):
+            await asyncio.sleep(0)
+        if waiting.cancel():
+            with pytest.raises(asyncio.CancelledError):
+                await waiting
