@@ -17,6 +17,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select, text
 
+from bot import inbox_store
 from bot.appkeys import COMMITTER, READ_LANE
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_messages import TextMessage
@@ -175,18 +176,8 @@ async def test_a_query_behind_a_stored_message_of_the_same_user_does_not_overtak
 ) -> None:
     sale = TextMessage("clerk1", shop.wecom.now(), "555001", "销售 可乐 1", AGENT_ID)
 
-    async def waiting_sale(uow: UnitOfWork) -> None:
-        # Stored as the callback stores it, but the worker has not got to it yet.
-        await inbox.receive(
-            uow.session,
-            dedupe_key=sale.dedupe_key,
-            from_user=sale.from_user,
-            kind=sale.kind,
-            payload=sale.to_payload(),
-            received_at=uow.now(),
-        )
-
-    await shop.app[COMMITTER].run(waiting_sale)
+    # Stored as the callback stores it, but the worker has not got to it yet.
+    await shop.app[COMMITTER].run(lambda uow: inbox_store.store(uow, sale))
     assert await shop.wecom.send_text("clerk1", "查 可乐") == 200
     assert shop.wecom.last_body == ""
     await shop.settled()
