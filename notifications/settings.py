@@ -38,14 +38,21 @@ class AnomalySettings:
     threshold: float = 6.5
     # "Repeatedly": suspect reversals on two days at least.
     min_days: int = 2
+    # A pair: each undid the other's sales on a day at least (their joint reversals must
+    # still be on ``min_days`` days and cross the line; honest pairs stayed below 3.4).
+    pair_min_days: int = 1
     # The slow test: weeks of the clerk's days against their usual before those weeks, a
     # gentler raise looked for, so a few reversals on two or three days a week add up; over
     # weeks a usual rate misjudged by half would add up too, so it looks for four times the
-    # usual. Reversals of one's own sales are rare among honest clerks (over 20 seeds of every
-    # honest case its statistic stayed below 3.6), so it crosses lower than the short test.
+    # usual, and no raise per sale: that would ask the busiest clerk for more reversals a day
+    # than 1% of their takings on two days a week brings. Reversals of one's own sales are
+    # rare among honest clerks, so their usual is floored lower per sale (``min_daily`` a day
+    # still holds) and the test crosses lower than the short one (over 20 seeds of every
+    # honest case its statistic stayed below 3.8).
     weeks_watch_days: int = 42
     weeks_ratio: float = 4.0
-    weeks_shift_per_sale: float = 0.005
+    weeks_shift_per_sale: float = 0.0
+    weeks_min_rate: float = 0.0005
     weeks_threshold: float = 5.0
     weeks_min_days: int = 3
     same_day_hours: int = 12

@@ -154,7 +154,11 @@ def _add_reversal(
     day: date,
     settings: AnomalySettings,
 ) -> None:
-    kept = [line for line in undone if not _correction(line, recent, day, settings)]
+    fixed = [_corrected(line, recent, day, settings) for line in undone]
+    # A typo is fixed sale by sale: lines undoing several sales are no correction of one.
+    if len({sale.document for sale in fixed if sale is not None}) > 1:
+        fixed = [None] * len(undone)
+    kept = [line for line, sale in zip(undone, fixed, strict=True) if sale is None]
     if not kept:
         clerk_day.corrections += 1
         return
@@ -184,17 +188,17 @@ def _add_reversal(
     )
 
 
-def _correction(
+def _corrected(
     line: SalesLine, recent: dict[tuple[str, date, str], list[SalesLine]], day: date,
     settings: AnomalySettings,
-) -> bool:  # fmt: skip
-    """Undoing a mistyped quantity minutes after it was rung up is an honest correction, by
-    the clerk or by a colleague at the same till.
+) -> SalesLine | None:  # fmt: skip
+    """The sale line whose mistyped quantity ``line`` undoes minutes after it was rung up (an
+    honest correction, by the clerk or by a colleague at the same till), if any.
     """
     since = line.at - timedelta(minutes=settings.correction_minutes)
     for sale in reversed(recent.get((line.warehouse, day, line.sku), [])):
         if sale.at < since:
-            return False
+            return None
         if abs(line.qty) <= sale.qty:
-            return True
-    return False
+            return sale
+    return None

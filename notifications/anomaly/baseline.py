@@ -137,8 +137,8 @@ def usual_loose(own: Tally, pool: Tally, settings: AnomalySettings) -> float:
     return (own.loose + settings.prior_days * pooled) / (own.days + settings.prior_days)
 
 
-def usual_rate(own: Tally, pool: Tally, settings: AnomalySettings) -> float:
-    """Suspect reversals per sale document expected of this clerk."""
+def usual_rate(own: Tally, pool: Tally, settings: AnomalySettings, floor: float) -> float:
+    """Suspect reversals per sale document expected of this clerk, never below ``floor``."""
     pooled = (pool.suspects + 1) / (pool.sale_docs + settings.prior_docs)
     blended = (own.suspects + settings.prior_docs * pooled) / (own.sale_docs + settings.prior_docs)
-    return max(blended, settings.min_rate)
+    return max(blended, floor)

@@ -16,8 +16,10 @@ Fraud on two or three days a week drains a short CUSUM on the quiet days between
 two weeks it starts to count as the clerk's usual. A slow test therefore watches up to six
 weeks against the clerk's usual *before* them, counting only reversals of the clerk's own
 sales (a genuine return matches a colleague's sale as often as one's own; a skim undoes one's
-own), and looks for a gentler but larger raise, four times the usual. Honest clerks rarely
-undo their own sales, so its line (``weeks_threshold``) is lower than the short test's.
+own), and looks for a gentler but larger raise, four times the usual (not a raise per sale,
+which would ask the busiest clerk for more than a 1% skim on two days a week brings). Honest
+clerks rarely undo their own sales, so their usual is floored lower (``weeks_min_rate``) and
+its line (``weeks_threshold``) is lower than the short test's.
 
 Signals named in the alert:
 
@@ -28,8 +30,9 @@ Signals named in the alert:
 - ``peers``: the watched days' suspect rate is at least ``ratio`` × the shop's/chain's.
 
 A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days,
-or on ``weeks`` with reversals of their own sales on ``weeks_min_days``. A pair's alert lists
-only the reversals of each other's sales.
+or on ``weeks`` with reversals of their own sales on ``weeks_min_days``; a pair, once each
+has undone the other's sales on ``pair_min_days`` days. A pair's alert lists only the
+reversals of each other's sales.
 """
 
 from __future__ import annotations
@@ -169,7 +172,7 @@ def _watch(
     watched: int,
     own: bool,
 ) -> Watch:
-    rate = usual_rate(usual, pool, settings)
+    rate = usual_rate(usual, pool, settings, settings.weeks_min_rate if own else settings.min_rate)
     odds = chance_odds(pool)
     loose = usual_loose(usual, pool, settings)
     by_day = activity.days[key]
@@ -224,7 +227,7 @@ def _undoing(one: Watch, other: Watch) -> list[Reversal]:
 
 def _both_ways(a: Watch, b: Watch, settings: AnomalySettings) -> bool:
     return all(
-        len({r.day for r in _undoing(x, y)}) >= settings.min_days for x, y in ((a, b), (b, a))
+        len({r.day for r in _undoing(x, y)}) >= settings.pair_min_days for x, y in ((a, b), (b, a))
     )
 
 

@@ -82,6 +82,39 @@ def test_one_percent_two_days_a_week_is_named_by_the_slow_test_within_seven_frau
     assert result.honest_flagged(history) == {}
 
 
+def test_the_busiest_clerk_skimming_one_percent_on_weekdays_is_named_by_the_slow_test() -> None:
+    # The shop's busiest clerk, 1% on two weekdays a week: a usual floored per sale (or a
+    # raise looked for per sale) would expect of them more reversals of their own sales a day
+    # than the fraud brings, and the slow test would never climb.
+    history = FAMILIES["5 sparse"](1007, 0.01, 90)
+    assert isinstance(history, StoreHistory)
+    assert history.fraud is not None and history.fraud.clerk == "busy"
+    started = history.fraud_started_at
+    assert started is not None
+    since, until = started - timedelta(days=1), started + timedelta(days=12)
+    per_sale = replace(SETTINGS, weeks_min_rate=SETTINGS.min_rate, weeks_shift_per_sale=0.005)
+    assert replay(history, since, until, per_sale).detected_at(history) is None
+    result = replay(history, since, until, SETTINGS)
+    fraud_days = result.fraud_days_until(history)
+    assert fraud_days is not None and fraud_days <= 3
+    assert result.honest_flagged(history) == {}
+
+
+def test_colluders_are_named_once_each_undid_the_others_sales_on_a_day() -> None:
+    # 5% between them: one undoes the colleague's sales on the first three days, the other
+    # only on the third; waiting for a second day of theirs named the pair on the fourth.
+    history = FAMILIES["3 collusion"](1002, 0.05, 90)
+    assert isinstance(history, StoreHistory)
+    started = history.fraud_started_at
+    assert started is not None
+    since, until = started - timedelta(days=1), started + timedelta(days=5)
+    two_days_each = replace(SETTINGS, pair_min_days=2)
+    assert replay(history, since, until, two_days_each).fraud_days_until(history) == 4
+    result = replay(history, since, until, SETTINGS)
+    assert result.fraud_days_until(history) == 3
+    assert set(result.first_flagged) == history.fraud_clerks
+
+
 @pytest.mark.parametrize("case", SHOP_HONEST)
 def test_an_honest_store_raises_nothing_for_three_weeks(case: str) -> None:
     history = HONEST[case](SEED, 90)

@@ -108,6 +108,33 @@ def test_a_quick_correction_of_a_typo_is_not_a_reversal() -> None:
     assert shop.flagged(42) == {}
 
 
+def _line(shop: Shop, document: str, minute: int, sku: str, qty: str) -> SalesLine:
+    return SalesLine(document, "sale", "MAIN", "c", shop.at(0, minute), None, None, sku, sku,
+                     "kg", Decimal(qty), Decimal(8), Decimal(5))  # fmt: skip
+
+
+def test_voiding_lines_of_several_sales_minutes_later_is_no_typo_correction() -> None:
+    shop = Shop(days=1)
+    shop.lines += [
+        _line(shop, "S1", 12 * 60 + 1, "TOM", "1.2"),
+        _line(shop, "S2", 12 * 60 + 3, "CUC", "0.8"),
+        # One document undoing a line of each, minutes later: no single mistyped sale.
+        _line(shop, "R1", 12 * 60 + 6, "TOM", "-1.2"),
+        _line(shop, "R1", 12 * 60 + 6, "CUC", "-0.8"),
+        _line(shop, "S3", 13 * 60 + 1, "TOM", "1.2"),
+        _line(shop, "S3", 13 * 60 + 1, "CUC", "0.8"),
+        # Both lines of one sale voided: a basket rung up by mistake.
+        _line(shop, "R2", 13 * 60 + 4, "TOM", "-1.2"),
+        _line(shop, "R2", 13 * 60 + 4, "CUC", "-0.8"),
+    ]
+    lines = sorted(shop.lines, key=lambda ln: (ln.at, ln.document))
+    day = build_activity(lines, SHANGHAI, SETTINGS).days[("MAIN", "c")][DAY0.date()]
+    (reversal,) = day.reversals
+    assert reversal.document == "R1" and reversal.suspect and reversal.own
+    assert {m.sale.document for m in reversal.matches} == {"S1", "S2"}
+    assert day.corrections == 1
+
+
 def test_a_colleague_voiding_a_mistyped_sale_minutes_later_is_a_correction() -> None:
     shop = Shop()
     for day in range(40, 46):
