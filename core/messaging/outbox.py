@@ -217,7 +217,7 @@ async def enqueue_many(uow: UnitOfWork, messages: Sequence[Outgoing]) -> None:
         for m in messages
     ]
     marked = {key for key in content_keys if key is not None}
-    latest = await _latest_repeats(await uow.connection(), marked, now) if marked else {}
+    latest = await _latest_repeats(await uow.read_connection(), marked, now) if marked else {}
     rows = []
     for message, content_key in zip(messages, content_keys, strict=True):
         payload, repeat = message.payload, 0
@@ -305,7 +305,7 @@ async def existing(uow: UnitOfWork, dedupe_keys: Collection[str]) -> set[str]:
     """Which of ``dedupe_keys`` a row already has: ``exists`` for a batch, in one query."""
     if not dedupe_keys:
         return set()
-    connection = await uow.connection()
+    connection = await uow.read_connection()
     rows = await connection.execute(_KEYS_STORED, {"keys": sorted(dedupe_keys)})
     return {str(key) for (key,) in rows}
 
