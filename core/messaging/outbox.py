@@ -42,6 +42,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -160,6 +161,10 @@ async def enqueue(
 PASSIVE_RESPONSE = {"passive": True}
 
 
+# Built once: the read lane records every reply it gives with it.
+_RECORD_PASSIVE = insert(OutboxMessage)
+
+
 async def record_passive(
     uow: UnitOfWork, target: str, payload: dict[str, Any], *, dedupe_key: str
 ) -> None:
@@ -169,23 +174,24 @@ async def record_passive(
     callback finds it by ``dedupe_key`` (``core.messaging.queued``) and is answered the same.
     """
     now = uow.now()
-    uow.session.add(
-        OutboxMessage(
-            channel="user",
-            target=target,
-            target_key=target_key("user", target),
-            payload=payload,
-            dedupe_key=dedupe_key,
-            repeat=0,
-            created_at=now,
-            next_attempt_at=now,
-            status=SENT,
-            sent_at=now,
-            attempts=1,
-            response=PASSIVE_RESPONSE,
-        )
+    connection = await uow.connection()
+    await connection.execute(
+        _RECORD_PASSIVE,
+        {
+            "channel": "user",
+            "target": target,
+            "target_key": target_key("user", target),
+            "payload": payload,
+            "dedupe_key": dedupe_key,
+            "repeat": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            "status": SENT,
+            "sent_at": now,
+            "attempts": 1,
+            "response": PASSIVE_RESPONSE,
+        },
     )
-    await uow.session.flush()
 
 
 @dataclass(frozen=True)
