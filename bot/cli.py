@@ -24,7 +24,7 @@ from bot import (
     cli_reports,
     cli_wecom,
 )
-from config import load_settings
+from config import ConfigError, load_settings
 from core import storage
 from core.presets import PRESETS
 
@@ -188,7 +188,11 @@ def _command(parser: argparse.ArgumentParser, handler: Command) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"jxc: {error}", file=sys.stderr)
+        return 2
     if getattr(args, "data_dir", None) is not None:
         settings = settings.in_data_dir(args.data_dir)
     args.settings = settings
