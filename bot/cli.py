@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -196,7 +197,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "data_dir", None) is not None:
         settings = settings.in_data_dir(args.data_dir)
     args.settings = settings
-    code: int = asyncio.run(_run(args))
+    try:
+        code: int = asyncio.run(_run(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) left early: quietly stop, and keep Python's exit-time flush
+        # from raising again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return code
 
 

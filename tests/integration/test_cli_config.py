@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from tests.support.cli import jxc
@@ -49,3 +52,28 @@ def test_a_bad_value_in_the_config_file_is_named_as_the_variable_it_sets(tmp_pat
     assert result.returncode == 2
     [line] = result.stderr.splitlines()
     assert line.startswith("jxc: settings: JXC_APPROVAL_VALUE_THRESHOLD: ")
+
+
+def test_output_piped_into_head_ends_quietly_without_a_traceback(tmp_path: Path) -> None:
+    """``jxc users list | head -1``: the reader leaving early is not the command failing."""
+    assert jxc(tmp_path, "db", "upgrade").returncode == 0
+    for n in range(3):
+        added = jxc(tmp_path, "users", "add", f"u{n}", "--name", f"店员{n}", "--role", "clerk")
+        assert added.returncode == 0, added.stderr
+    jxc_path = Path(sys.executable).with_name("jxc")
+    env = {
+        **os.environ,
+        "JXC_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'jxc.db'}",
+        "JXC_DATA_DIR": str(tmp_path / "data"),
+    }
+    env.pop("JXC_CONFIG", None)
+    piped = subprocess.run(
+        ["bash", "-c", f"'{jxc_path}' users list | head -1"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert piped.stdout.startswith("u0\t店员0\tclerk")
+    assert "Traceback" not in piped.stderr and "BrokenPipeError" not in piped.stderr
