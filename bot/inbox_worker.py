@@ -186,7 +186,7 @@ class InboxWorker:
 
     async def _start_users(self) -> None:
         try:
-            users = await self._transact(lambda uow: inbox.pending_by_user(uow.session))
+            users = await self._transact(lambda uow: inbox.pending_by_user(uow))
         except Exception:
             log.exception("inbox_scan_failed")
             return

@@ -114,6 +114,9 @@ class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.cards: dict[str, Handler] = {}
+        # ``match``'s words by their first character, built for the commands counted.
+        self._words: dict[str, list[tuple[str, bool, Command]]] = {}
+        self._indexed = 0
 
     def card(self, action: str) -> Callable[[Handler], Handler]:
         """Register the handler of card buttons keyed ``<action>:<subject>``.
@@ -168,15 +171,27 @@ class Router:
         """
         lowered = text.lower()
         found: list[tuple[int, Command, str]] = []
-        for command in self.commands:
-            for word, glued in ((command.keyword, True), (command.alias, False)):
-                rest = text[len(word) :]
-                if lowered.startswith(word) and (glued or not rest or rest[0].isspace()):
-                    found.append((len(word), command, rest.strip()))
+        for word, glued, command in self._words_of(lowered[:1]):
+            if not lowered.startswith(word):
+                continue
+            rest = text[len(word) :]
+            if glued or not rest or rest[0].isspace():
+                found.append((len(word), command, rest.strip()))
         if not found:
             return None
         _, command, rest = max(found, key=lambda match: match[0])
         return command, rest
+
+    def _words_of(self, first: str) -> list[tuple[str, bool, Command]]:
+        """The keywords and aliases starting with ``first``, in the commands' order (every
+        message is matched: a scan of all the words for each cost more than its reply)."""
+        if self._indexed != len(self.commands):
+            self._words = {}
+            for command in self.commands:
+                for word, glued in ((command.keyword, True), (command.alias, False)):
+                    self._words.setdefault(word[:1], []).append((word, glued, command))
+            self._indexed = len(self.commands)
+        return self._words.get(first, [])
 
 
 def bounded_key(key: str, limit: int) -> str:

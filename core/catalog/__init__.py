@@ -19,6 +19,7 @@ from core.catalog.lookup import (
     partner_named,
     resolve_item,
     resolve_item_view,
+    resolve_item_with_id,
     warehouse_by_code,
     warehouse_code,
 )
@@ -86,6 +87,7 @@ __all__ = [
     "partner_named",
     "resolve_item",
     "resolve_item_view",
+    "resolve_item_with_id",
     "save_user",
     "unit_precision",
     "user_view",

@@ -6,28 +6,57 @@ identity map only short-cuts lookups by primary key, and imports ask thousands o
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection, Sequence
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import BindParameter, Row, Select, bindparam, func, or_, select
 
 from core.common import AmbiguousItem, InvalidInput, ItemView, NotFound, UnknownItem
 from core.storage import Item, Partner, UnitOfWork, Warehouse
 
 DEFAULT_WAREHOUSE = "MAIN"
 _ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
-# Sku, barcode or exact name in one indexed query; ``resolve_item`` applies that priority.
-_EXACT_MATCHES = (
-    select(Item)
-    .where(
-        or_(
-            Item.sku == bindparam("query"),
-            Item.barcode == bindparam("query"),
-            Item.name == bindparam("query"),
-        )
-    )
-    .order_by(Item.sku)
-    .limit(50)
+# What a view of an item holds, and its id: read as plain rows where no ORM object is needed
+# (the ORM's loading costs as much as the query).
+_VIEW_COLUMNS = (
+    Item.id,
+    Item.sku,
+    Item.name,
+    Item.unit,
+    Item.barcode,
+    Item.price,
+    Item.cost,
+    Item.category,
+    Item.shelf_life_days,
+    Item.reorder_point,
 )
+
+
+def _exact_matches(*columns: Any) -> Select[Any]:
+    """Sku, barcode or exact name in one indexed query; ``_resolve`` applies that priority."""
+    query: BindParameter[str] = bindparam("query")
+    return (
+        select(*columns)
+        .where(or_(Item.sku == query, Item.barcode == query, Item.name == query))
+        .order_by(Item.sku)
+        .limit(50)
+    )
+
+
+def _fragment_matches(*columns: Any) -> Select[Any]:
+    pattern: BindParameter[str] = bindparam("pattern")
+    return (
+        select(*columns)
+        .where(or_(Item.name.like(pattern, escape="\\"), Item.sku.like(pattern, escape="\\")))
+        .order_by(Item.name)
+        .limit(11)
+    )
+
+
+_EXACT_MATCHES = _exact_matches(Item)
+_FRAGMENT_MATCHES = _fragment_matches(Item)
+_EXACT_ROWS = _exact_matches(*_VIEW_COLUMNS)
+_FRAGMENT_ROWS = _fragment_matches(*_VIEW_COLUMNS)
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
@@ -49,30 +78,70 @@ async def items_by_sku(uow: UnitOfWork, skus: Collection[str]) -> dict[str, Item
 
 async def resolve_item(uow: UnitOfWork, query: str) -> Item:
     """Find one item by sku, barcode, exact name, or a name fragment that matches only one."""
+
+    async def run(statement: Select[Any], values: dict[str, str]) -> Sequence[Item]:
+        return (await uow.session.scalars(statement, values)).all()
+
+    return await _resolve(query, run, _EXACT_MATCHES, _FRAGMENT_MATCHES)
+
+
+class _Named(Protocol):
+    @property
+    def sku(self) -> str: ...
+    @property
+    def barcode(self) -> str | None: ...
+    @property
+    def name(self) -> str: ...
+
+
+N = TypeVar("N", bound=_Named)
+
+
+async def _resolve(
+    query: str,
+    run: Callable[[Select[Any], dict[str, str]], Awaitable[Sequence[N]]],
+    exact_matches: Select[Any],
+    fragment_matches: Select[Any],
+) -> N:
     query = query.strip()
     if not query:
         raise InvalidInput("请写出商品名称、编码或条码，例如：查 可乐")
-    exact = (await uow.session.scalars(_EXACT_MATCHES, {"query": query})).all()
+    exact = await run(exact_matches, {"query": query})
     for attribute in ("sku", "barcode", "name"):
         found = [item for item in exact if getattr(item, attribute) == query]
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
             raise AmbiguousItem(query, [(i.sku, i.name) for i in found[:10]])
-    pattern = f"%{_escape_like(query)}%"
-    matches = (
-        await uow.session.scalars(
-            select(Item)
-            .where(or_(Item.name.like(pattern, escape="\\"), Item.sku.like(pattern, escape="\\")))
-            .order_by(Item.name)
-            .limit(11)
-        )
-    ).all()
+    matches = await run(fragment_matches, {"pattern": f"%{_escape_like(query)}%"})
     if not matches:
         raise UnknownItem(f"没有找到商品“{query}”。请检查名称，或发送 查 加商品编码/条码")
     if len(matches) > 1:
         raise AmbiguousItem(query, [(i.sku, i.name) for i in matches[:10]])
     return matches[0]
+
+
+async def resolve_item_with_id(uow: UnitOfWork, query: str) -> tuple[int, ItemView]:
+    """``resolve_item``'s item as its id and view, read as a plain row (no ORM object)."""
+    connection = await uow.read_connection()
+
+    async def run(statement: Select[Any], values: dict[str, str]) -> Sequence[Row[Any]]:
+        rows: Sequence[Row[Any]] = (await connection.execute(statement, values)).all()
+        return rows
+
+    row = await _resolve(query, run, _EXACT_ROWS, _FRAGMENT_ROWS)
+    view = ItemView(
+        row.sku,
+        row.name,
+        row.unit,
+        row.barcode,
+        row.price,
+        row.cost,
+        row.category,
+        row.shelf_life_days,
+        row.reorder_point,
+    )
+    return row.id, view
 
 
 def _escape_like(text: str) -> str:
@@ -131,7 +200,8 @@ async def item_view_by_sku(uow: UnitOfWork, sku: str) -> ItemView:
 
 async def resolve_item_view(uow: UnitOfWork, query: str) -> ItemView:
     """``resolve_item``, as a view for callers outside core."""
-    return item_view(await resolve_item(uow, query))
+    _, view = await resolve_item_with_id(uow, query)
+    return view
 
 
 async def warehouse_code(uow: UnitOfWork, code: str) -> str:

@@ -64,7 +64,7 @@ async def find_user(uow: UnitOfWork, userid: str) -> UserView | None:
     """Memoised in the session: a batch of postings by the same clerks asks again and again."""
     cache: dict[str, UserView | None] = uow.session.info.setdefault(USERS_MEMO, {})
     if userid not in cache:
-        connection = await uow.connection()
+        connection = await uow.read_connection()
         rows = (await connection.execute(_USER_WITH_WAREHOUSES, {"userid": userid})).all()
         cache[userid] = None if not rows else _view_of_rows(rows)
     return cache[userid]
@@ -76,7 +76,7 @@ async def find_users(uow: UnitOfWork, userids: Collection[str]) -> None:
     missing = sorted({userid for userid in userids if userid not in cache})
     if not missing:
         return
-    connection = await uow.connection()
+    connection = await uow.read_connection()
     grouped: dict[str, list[Row[str, str, str, bool, str]]] = {}
     for row in (await connection.execute(_USERS_WITH_WAREHOUSES, {"userids": missing})).all():
         grouped.setdefault(row.userid, []).append(row)

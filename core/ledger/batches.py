@@ -124,7 +124,11 @@ def fefo_key(balance: StockBalance) -> tuple[date, object, int]:
 
 
 def is_expired(batch: Batch, today: date) -> bool:
-    return batch.expiry is not None and batch.expiry < today
+    return expiry_passed(batch.expiry, today)
+
+
+def expiry_passed(expiry: date | None, today: date) -> bool:
+    return expiry is not None and expiry < today
 
 
 @dataclass(frozen=True)

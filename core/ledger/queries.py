@@ -5,12 +5,11 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, or_, select
-from sqlalchemy.orm import contains_eager
 
 from core import catalog
 from core.common import (
@@ -23,9 +22,17 @@ from core.common import (
     Page,
     WarehouseStock,
 )
-from core.ledger.batches import is_expired
+from core.ledger.batches import expiry_passed
 from core.ledger.documents_view import DOCUMENT_LOAD, document_view, load_document
-from core.storage import Document, DocumentLine, Partner, StockBalance, UnitOfWork, Warehouse
+from core.storage import (
+    Batch,
+    Document,
+    DocumentLine,
+    Partner,
+    StockBalance,
+    UnitOfWork,
+    Warehouse,
+)
 
 MAX_PAGE = 50
 OUTGOING = (
@@ -35,36 +42,58 @@ OUTGOING = (
     DocType.WRITEOFF,
     DocType.ISSUE,
 )
-# Built once: 查 runs them for every question.
+# Built once: 查 runs them for every question, as Core statements on the transaction's
+# connection (plain rows: the ORM's execution and loading cost more than the reads).
 _BALANCES_OF_ITEM = (
-    select(StockBalance, Warehouse.code)
+    select(
+        Warehouse.code,
+        StockBalance.batch_id,
+        StockBalance.qty,
+        Batch.lot,
+        Batch.expiry,
+    )
     .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
-    .join(StockBalance.batch)
+    .join(Batch, Batch.id == StockBalance.batch_id)
     .where(StockBalance.item_id == bindparam("item"))
-    .options(contains_eager(StockBalance.batch))
 )
 _PENDING_OUTGOING = select(Document.id).where(
     Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING)
 )
+_RESERVED_BY_PENDING = (
+    select(Warehouse.code, func.sum(DocumentLine.qty))
+    .join(Document, Document.id == DocumentLine.document_id)
+    .join(Warehouse, Warehouse.id == Document.warehouse_id)
+    .where(
+        DocumentLine.document_id.in_(bindparam("pending", expanding=True)),
+        DocumentLine.item_id == bindparam("item"),
+        DocumentLine.qty > 0,
+    )
+    .group_by(Warehouse.code)
+)
 
 
 async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
-    item = await catalog.resolve_item(uow, query)
+    item_id, item = await catalog.resolve_item_with_id(uow, query)
     only = None if warehouse is None else (await catalog.warehouse_by_code(uow, warehouse)).code
-    grouped: dict[str, list[StockBalance]] = {}
-    for balance, code in (await uow.session.execute(_BALANCES_OF_ITEM, {"item": item.id})).all():
+    connection = await uow.read_connection()
+    grouped: dict[str, list[tuple[int, Decimal, str, date | None]]] = {}
+    for code, batch_id, qty, lot, expiry in await connection.execute(
+        _BALANCES_OF_ITEM, {"item": item_id}
+    ):
         if only is None or code == only:
-            grouped.setdefault(code, []).append(balance)
-    reserved = await _reserved(uow, item.id)
+            grouped.setdefault(code, []).append((batch_id, qty, lot, expiry))
+    reserved = await _reserved(uow, item_id)
     today = uow.today()
     warehouses = []
     for code, balances in sorted(grouped.items()):
         batches = tuple(
-            BatchStock(b.batch.lot, b.batch.expiry, b.qty, is_expired(b.batch, today))
-            for b in sorted(balances, key=lambda b: (b.batch.expiry or today.max, b.batch_id))
-            if b.qty != 0
+            BatchStock(lot, expiry, qty, expiry_passed(expiry, today))
+            for batch_id, qty, lot, expiry in sorted(
+                balances, key=lambda b: (b[3] or today.max, b[0])
+            )
+            if qty != 0
         )
-        on_hand = sum((b.qty for b in balances), Decimal(0))
+        on_hand = sum((qty for _, qty, _, _ in balances), Decimal(0))
         warehouses.append(WarehouseStock(code, on_hand, reserved.get(code, Decimal(0)), batches))
     return ItemStock(
         sku=item.sku,
@@ -86,21 +115,12 @@ async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
     """Stock promised to pending (awaiting approval) outgoing documents, per warehouse."""
     # Few documents are pending and an item may have many lines: find the pending documents
     # first (status index), so the cost does not grow with the item's history.
-    pending = list(await uow.session.scalars(_PENDING_OUTGOING))
+    connection = await uow.read_connection()
+    pending = list((await connection.execute(_PENDING_OUTGOING)).scalars())
     if not pending:
         return {}
-    rows = await uow.session.execute(
-        select(Warehouse.code, func.sum(DocumentLine.qty))
-        .join(Document, Document.id == DocumentLine.document_id)
-        .join(Warehouse, Warehouse.id == Document.warehouse_id)
-        .where(
-            DocumentLine.document_id.in_(pending),
-            DocumentLine.item_id == item_id,
-            DocumentLine.qty > 0,
-        )
-        .group_by(Warehouse.code)
-    )
-    return {code: qty for code, qty in rows.all()}
+    rows = await connection.execute(_RESERVED_BY_PENDING, {"pending": pending, "item": item_id})
+    return {code: qty for code, qty in rows}
 
 
 @dataclass(frozen=True)

@@ -198,7 +198,7 @@ async def _keys_taken(uow: UnitOfWork, keys: list[str | None]) -> set[str]:
     wanted = sorted({key for key in keys if key})
     if not wanted:
         return set()
-    connection = await uow.connection()
+    connection = await uow.read_connection()
     return {str(key) for (key,) in await connection.execute(_KEYS_TAKEN, {"keys": wanted})}
 
 

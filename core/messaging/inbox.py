@@ -118,14 +118,18 @@ async def receive(
     return inserted is not None
 
 
-async def pending_by_user(session: AsyncSession) -> dict[str, int]:
+# Built once: the inbox worker scans with it whenever a message comes in.
+_PENDING_BY_USER = (
+    select(InboxMessage.from_user, func.count())
+    .where(InboxMessage.status == PENDING)
+    .group_by(InboxMessage.from_user)
+    .order_by(func.min(InboxMessage.id))
+)
+
+
+async def pending_by_user(uow: UnitOfWork) -> dict[str, int]:
     """How many messages each user has pending, the longest-waiting user first."""
-    rows = await session.execute(
-        select(InboxMessage.from_user, func.count())
-        .where(InboxMessage.status == PENDING)
-        .group_by(InboxMessage.from_user)
-        .order_by(func.min(InboxMessage.id))
-    )
+    rows = await (await uow.read_connection()).execute(_PENDING_BY_USER)
     return {user: count for user, count in rows}
 
 

@@ -42,6 +42,7 @@ from sqlalchemy import (
     case,
     delete,
     func,
+    insert,
     literal,
     or_,
     select,
@@ -160,6 +161,10 @@ async def enqueue(
 PASSIVE_RESPONSE = {"passive": True}
 
 
+# Built once: the read lane records every reply it gives with it.
+_RECORD_PASSIVE = insert(OutboxMessage)
+
+
 async def record_passive(
     uow: UnitOfWork, target: str, payload: dict[str, Any], *, dedupe_key: str
 ) -> None:
@@ -169,23 +174,24 @@ async def record_passive(
     callback finds it by ``dedupe_key`` (``core.messaging.queued``) and is answered the same.
     """
     now = uow.now()
-    uow.session.add(
-        OutboxMessage(
-            channel="user",
-            target=target,
-            target_key=target_key("user", target),
-            payload=payload,
-            dedupe_key=dedupe_key,
-            repeat=0,
-            created_at=now,
-            next_attempt_at=now,
-            status=SENT,
-            sent_at=now,
-            attempts=1,
-            response=PASSIVE_RESPONSE,
-        )
+    connection = await uow.connection()
+    await connection.execute(
+        _RECORD_PASSIVE,
+        {
+            "channel": "user",
+            "target": target,
+            "target_key": target_key("user", target),
+            "payload": payload,
+            "dedupe_key": dedupe_key,
+            "repeat": 0,
+            "created_at": now,
+            "next_attempt_at": now,
+            "status": SENT,
+            "sent_at": now,
+            "attempts": 1,
+            "response": PASSIVE_RESPONSE,
+        },
     )
-    await uow.session.flush()
 
 
 @dataclass(frozen=True)
@@ -217,7 +223,7 @@ async def enqueue_many(uow: UnitOfWork, messages: Sequence[Outgoing]) -> None:
         for m in messages
     ]
     marked = {key for key in content_keys if key is not None}
-    latest = await _latest_repeats(await uow.connection(), marked, now) if marked else {}
+    latest = await _latest_repeats(await uow.read_connection(), marked, now) if marked else {}
     rows = []
     for message, content_key in zip(messages, content_keys, strict=True):
         payload, repeat = message.payload, 0
@@ -305,7 +311,7 @@ async def existing(uow: UnitOfWork, dedupe_keys: Collection[str]) -> set[str]:
     """Which of ``dedupe_keys`` a row already has: ``exists`` for a batch, in one query."""
     if not dedupe_keys:
         return set()
-    connection = await uow.connection()
+    connection = await uow.read_connection()
     rows = await connection.execute(_KEYS_STORED, {"keys": sorted(dedupe_keys)})
     return {str(key) for (key,) in rows}
 

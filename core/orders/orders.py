@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import selectinload
 
 from core import catalog, ledger, money, recipes
@@ -226,17 +226,34 @@ def settle_status(order: Order) -> None:
         order.status = OPEN
 
 
+# Built once: 查 runs both for every question, as Core statements (plain rows).
+_HELD_BY_ORDERS = (
+    select(Warehouse.code, OrderLine.qty, OrderLine.done)
+    .join(Order, Order.id == OrderLine.order_id)
+    .join(Warehouse, Warehouse.id == Order.warehouse_id)
+    .join(Item, Item.id == OrderLine.item_id)
+    .where(Item.sku == bindparam("sku"), Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
+)
+_KITS_TO_SHIP = (
+    select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
+    .join(Order, Order.id == OrderLine.order_id)
+    .join(Warehouse, Warehouse.id == Order.warehouse_id)
+    .join(Item, Item.id == OrderLine.item_id)
+    .where(
+        Item.kind == ItemKind.KIT,
+        Order.kind == SALES,
+        Order.status.in_((OPEN, PARTIAL)),
+        OrderLine.qty > OrderLine.done,
+        Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
+    )
+)
+
+
 async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """What open sales orders still hold of an item, per warehouse code."""
-    rows = await uow.session.execute(
-        select(Warehouse.code, OrderLine.qty, OrderLine.done)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Warehouse, Warehouse.id == Order.warehouse_id)
-        .join(Item, Item.id == OrderLine.item_id)
-        .where(Item.sku == sku, Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
-    )
+    connection = await uow.read_connection()
     held: dict[str, Decimal] = {}
-    for code, qty, done in rows.all():
+    for code, qty, done in await connection.execute(_HELD_BY_ORDERS, {"sku": sku}):
         if qty > done:
             held[code] = held.get(code, Decimal(0)) + qty - done
     return held
@@ -245,20 +262,9 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
 async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
     where the kitchen backflushes."""
-    rows = await uow.session.execute(
-        select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
-        .join(Order, Order.id == OrderLine.order_id)
-        .join(Warehouse, Warehouse.id == Order.warehouse_id)
-        .join(Item, Item.id == OrderLine.item_id)
-        .where(
-            Item.kind == ItemKind.KIT,
-            Order.kind == SALES,
-            Order.status.in_((OPEN, PARTIAL)),
-            OrderLine.qty > OrderLine.done,
-            Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
-        )
-    )
-    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows.all()]
+    connection = await uow.read_connection()
+    rows = await connection.execute(_KITS_TO_SHIP)
+    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows]
     if not kits:
         return {}
     component = await catalog.item_by_sku(uow, sku)

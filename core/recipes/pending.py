@@ -27,7 +27,7 @@ _PENDING = select(Document.id).where(
 async def held_by_pending(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """Per warehouse code, how much of item ``sku`` pending productions and kit sales hold."""
     # Few documents are pending: find them first (status index), then read only their lines.
-    pending = list(await uow.session.scalars(_PENDING))
+    pending = list((await (await uow.read_connection()).execute(_PENDING)).scalars())
     if not pending:
         return {}
     item_id = (await catalog.item_by_sku(uow, sku)).id

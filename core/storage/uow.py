@@ -50,6 +50,9 @@ class UnitOfWork:
         self.archive = archive
         self._session: AsyncSession | None = None
         self._connection: AsyncConnection | None = None
+        # A savepoint begun since the session last gave out its connection: SQLAlchemy sends
+        # the SAVEPOINT only then, so ``connection`` asks the session before a write goes out.
+        self._savepoint_unsent = False
         self._audit: list[audit.Entry] = []
 
     def fresh(self) -> UnitOfWork:
@@ -88,6 +91,7 @@ class UnitOfWork:
     async def __aenter__(self) -> Self:
         self._session = self._sessions()
         self._connection = None
+        self._savepoint_unsent = False
         self._audit = []
         return self
 
@@ -111,6 +115,7 @@ class UnitOfWork:
         mark = len(self._audit)
         try:
             async with self.session.begin_nested():
+                self._savepoint_unsent = True
                 yield
         except BaseException:
             del self._audit[mark:]
@@ -122,8 +127,18 @@ class UnitOfWork:
         """The transaction's connection, for Core statements on the hot path.
 
         Statements run on it skip the ORM's execution layer (several times the cost of a
-        small statement); pending ORM changes are flushed first so they see them.
+        small statement); pending ORM changes are flushed first so they see them, and the
+        savepoints begun since are sent first so that they undo what it writes.
         """
+        connection = await self.read_connection()
+        if self._savepoint_unsent:
+            await self.session.connection()
+            self._savepoint_unsent = False
+        return connection
+
+    async def read_connection(self) -> AsyncConnection:
+        """``connection`` for statements that only read: a savepoint begun since is not sent
+        for them (a read has nothing to undo), so a handling that only reads costs none."""
         session = self.session
         if session.new or session.dirty or session.deleted:
             await session.flush()

@@ -69,7 +69,7 @@ async def test_users_are_listed_longest_waiting_first_and_messages_claimed_oldes
     for key, user in [("msg:1", "b"), ("msg:2", "a"), ("msg:3", "b"), ("msg:4", "a")]:
         await store(uow, key, user=user, text=key)
 
-    pending = await in_transaction(uow, lambda u: inbox.pending_by_user(u.session))
+    pending = await in_transaction(uow, lambda u: inbox.pending_by_user(u))
     assert list(pending.items()) == [("b", 2), ("a", 2)]
 
     async def handle_next(uow: UnitOfWork) -> str | None:
