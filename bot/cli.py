@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot import (
     cli_reports,
     cli_wecom,
 )
-from config import load_settings
+from config import ConfigError, load_settings
 from core import storage
 from core.presets import PRESETS
 
@@ -188,11 +189,22 @@ def _command(parser: argparse.ArgumentParser, handler: Command) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigError as error:
+        print(f"jxc: {error}", file=sys.stderr)
+        return 2
     if getattr(args, "data_dir", None) is not None:
         settings = settings.in_data_dir(args.data_dir)
     args.settings = settings
-    code: int = asyncio.run(_run(args))
+    try:
+        code: int = asyncio.run(_run(args))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # The reader (`| head`) left early: quietly stop, and keep Python's exit-time flush
+        # from raising again on the closed pipe.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     return code
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -116,9 +117,28 @@ class Settings(BaseSettings):
         return tuple(sources)
 
 
+class ConfigError(Exception):
+    """Settings that cannot be read, in one line naming the file or variable (never a value:
+    it may be a secret)."""
+
+
 def load_settings(**overrides: object) -> Settings:
     """Read settings now (never at import time), letting callers override single fields."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    toml_path = os.environ.get("JXC_CONFIG")
+    if toml_path and not Path(toml_path).is_file():
+        raise ConfigError(f"JXC_CONFIG: no such file: {toml_path}")
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"JXC_CONFIG {toml_path} is not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"JXC_CONFIG {toml_path} cannot be read: {error.strerror}") from None
+    except ValidationError as error:
+        problems = [
+            f"JXC_{'_'.join(str(part) for part in problem['loc']).upper()}: {problem['msg']}"
+            for problem in error.errors(include_input=False, include_url=False)
+        ]
+        raise ConfigError(f"settings: {'; '.join(problems)}") from None
 
 
 def sqlite_url(path: Path) -> str:

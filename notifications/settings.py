@@ -67,8 +67,9 @@ class IssueSettings:
 
     baseline_days: int = 42
     watch_days: int = 14
-    # Without this many days of issues before the watched ones, stay silent.
-    learning_days: int = 7
+    # Without this many days of issues before the watched ones, stay silent (a fortnight: a
+    # spread measured on fewer days is too often low by chance).
+    learning_days: int = 14
     # A newcomer's usual share leans on the kitchen's as if it were this many days of theirs.
     prior_days: int = 7
     # The kitchen's day-to-day spread of excess, as a share of sales, is never taken below this.
@@ -76,7 +77,7 @@ class IssueSettings:
     # CUSUM in units of that spread: a day counts at most ``day_cap``, less ``allowance``.
     day_cap: float = 4.0
     allowance: float = 1.0
-    threshold: float = 8.0
+    threshold: float = 7.0
     min_days: int = 2
     quiet_period: timedelta = timedelta(hours=72)
     evidence_docs: int = 8

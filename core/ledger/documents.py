@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select
+from sqlalchemy import Select, Table, bindparam, insert, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from core import approvals, catalog, money
@@ -30,6 +30,7 @@ from core.common import (
     Posted,
     Role,
     SubstitutionView,
+    qty_text,
 )
 from core.ledger import batches, levels
 from core.ledger import posting as ledger
@@ -86,6 +87,8 @@ async def submit(
     lines = await resolve_lines(uow, cmd)
     lines = await _attach_parts(uow, cmd.doc_type, lines, cmd.posted_at or uow.now(), warehouse)
     original = await _original_sale(uow, cmd, warehouse)
+    if original is not None:
+        await _refuse_returning_more_than_sold(uow, original, lines)
     kind = PARTNER_KIND.get(cmd.doc_type)
     partner = await catalog.partner_named(uow, kind, cmd.partner) if kind else None
     if partner is None and original is not None:
@@ -391,6 +394,53 @@ async def _original_sale(
     if original.warehouse_id != warehouse.id:
         raise InvalidInput(f"原单 {original.number} 属于仓库 {original.warehouse.code}")
     return original
+
+
+async def _refuse_returning_more_than_sold(
+    uow: UnitOfWork, original: Document, lines: Sequence[PlanLine]
+) -> None:
+    """A return citing a sale takes back at most what that sale sold, less what the returns
+    citing it took back already (posted or waiting for approval)."""
+    wanted: dict[int, Decimal] = {}
+    for line in lines:
+        wanted[line.item.id] = wanted.get(line.item.id, Decimal(0)) + line.qty
+    sold = await _qty_by_item(
+        uow,
+        select(DocumentLine.item_id, DocumentLine.qty).where(
+            DocumentLine.document_id == original.id, DocumentLine.item_id.in_(wanted)
+        ),
+    )
+    returned = await _qty_by_item(
+        uow,
+        select(DocumentLine.item_id, DocumentLine.qty)
+        .join(Document, Document.id == DocumentLine.document_id)
+        .where(
+            Document.type == DocType.SALES_RETURN,
+            Document.created_at >= original.created_at,  # by the (type, created_at) index
+            Document.original_number == original.number,
+            Document.status.in_((DocStatus.POSTED, DocStatus.PENDING)),
+            DocumentLine.item_id.in_(wanted),
+        ),
+    )
+    for line in lines:
+        item_id = line.item.id
+        if item_id not in sold:
+            continue  # not in the sale at all: return_batches says so
+        left = sold[item_id] - returned.get(item_id, Decimal(0))
+        if wanted[item_id] > left:
+            unit = line.item.unit
+            raise InvalidInput(
+                f"原单 {original.number} 卖出 {line.item.name} {qty_text(sold[item_id], unit)}，"
+                f"已退 {qty_text(returned.get(item_id, Decimal(0)), unit)}，"
+                f"最多还能退 {qty_text(max(left, Decimal(0)), unit)}"
+            )
+
+
+async def _qty_by_item(uow: UnitOfWork, statement: Select[int, Decimal]) -> dict[int, Decimal]:
+    totals: dict[int, Decimal] = {}
+    for item_id, qty in await uow.session.execute(statement):
+        totals[item_id] = totals.get(item_id, Decimal(0)) + qty
+    return totals
 
 
 @dataclass(frozen=True)

@@ -69,8 +69,10 @@ async def add(uow: UnitOfWork, actor: str, fields: PartnerFields, *, is_manager:
         select(Partner).where(Partner.name == fields.name, Partner.kind.in_(kinds)).limit(1)
     )
     if clash is not None:
+        look = "供应商" if clash.kind == "supplier" else "客户"
         raise InvalidInput(
-            f"{PARTNER_KIND_NAMES[clash.kind]}“{fields.name}”已登记（编码 {clash.code}）"
+            f"{PARTNER_KIND_NAMES[clash.kind]}“{fields.name}”已存在（编码 {clash.code}），"
+            f"未做任何更改；查看资料请发：{look} {fields.name}"
         )
     partner = Partner(kind=fields.kind, name=fields.name)
     apply(partner, fields)

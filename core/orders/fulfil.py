@@ -116,8 +116,9 @@ async def ship(
         unscanned = may_skip_scan = True  # nothing to pick: the whole open order ships
     others = await sessions.others_on_order(uow, order.id, actor)
     if others:
+        names = [await _name_of(uow, userid) for userid in others]
         raise InvalidInput(
-            f"订单 {order.number} 正在由 {'、'.join(others)} 拣货，不能发货；"
+            f"订单 {order.number} 正在由 {'、'.join(names)} 拣货，不能发货；"
             "等对方发送 拣货 结束，或 30 分钟无操作后再试"
         )
     scans = await _unposted(uow, order)
@@ -289,3 +290,8 @@ async def release(uow: UnitOfWork, document: Document) -> None:
         f"order:{order.number}",
         {"document": document.number, "status": str(document.status)},
     )
+
+
+async def _name_of(uow: UnitOfWork, userid: str) -> str:
+    user = await catalog.find_user(uow, userid)
+    return user.name if user is not None else userid

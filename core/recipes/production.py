@@ -157,7 +157,7 @@ async def _consumption(
     uow: UnitOfWork, version: BomVersion, request: ProductionRequest, warehouse: Warehouse
 ) -> _Consumption:
     components = {c.item.sku: c for c in version.components}
-    for sku in request.actuals:
+    for sku, qty in request.actuals.items():
         if sku not in components:
             item = await catalog.item_by_sku(uow, sku)
             first = version.components[0].item.name
@@ -165,6 +165,7 @@ async def _consumption(
                 f"{item.name} 不在 {version.product.name} 的配方中，"
                 f"“实际”只能写配方里的原料，例如：{EXAMPLE} 实际 {first} 26"
             )
+        _check_actual(components[sku].item, qty)
     rules = await substitute_rules(uow, [c.item.id for c in version.components])
     stocked = {c.item for c in version.components} | {
         r.substitute for group in rules.values() for r in group
@@ -205,3 +206,14 @@ async def _consumption(
         result.actual[component.item] += own
         result.substitutions.extend(substitutions)
     return result
+
+
+def _check_actual(item: Item, qty: Decimal) -> None:
+    """What was really used: none is a variance, less than none would put stock back."""
+    if not qty.is_finite() or qty < 0:
+        raise InvalidInput(
+            f"实际用量不能为负数（收到 {item.name} {qty}），没用就写 0，"
+            f"例如：{EXAMPLE} 实际 {item.name} 26"
+        )
+    if qty > 0:
+        ledger.check_qty(DocType.PRODUCTION, item, qty)

@@ -12,10 +12,18 @@ chain's, for a newcomer), in units of the kitchen's usual day-to-day spread, by 
 the watched days: a day adds how far it is above usual (capped, so one spoiled batch or a
 raised par is one day's worth), less an allowance, and the sum never drops below zero. A
 person is flagged when it crosses the threshold with excess on ``min_days`` days.
+
+What the whole kitchen draws beyond its recipes is nobody's own: a dish served with more of an
+ingredient than its recipe says (a menu change nobody entered) shows in everybody's issues of
+that ingredient. So before naming a person, the others' issues are asked: an ingredient whose
+excess share in them has risen, since a day of the person's run, two standard errors above
+their usual, is taken off the person's issues of it at that rise, and the CUSUM is run again on
+what is left. The kitchen's spread is the residuals' SD, each clipped at three robust SDs.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -97,6 +105,8 @@ class IssueFinding:
     kitchen_share: float
     spread: float
     days: tuple[DayShare, ...]
+    # Of the run's excess, what the others' issues show the whole kitchen drawing too.
+    kitchen_wide: Decimal = ZERO
 
     @property
     def signals(self) -> tuple[str, ...]:
@@ -219,24 +229,95 @@ def assess_kitchen(kitchen: Kitchen, now: datetime, settings: IssueSettings) -> 
         for shares in baseline.values()
         for d in shares
     ]
-    spread = max(_robust_sd(residuals), settings.min_spread)
-    findings = []
-    for key in sorted(kitchen.days):
+    spread = max(_spread(residuals), settings.min_spread)
+    usual: dict[tuple[str, str], float] = {}
+    watched: dict[tuple[str, str], list[DayShare]] = {}
+    for key in kitchen.days:
         own = baseline[key]
         own_usual = statistics.median(d.share for d in own) if own else pool_usual
-        usual = (len(own) * own_usual + settings.prior_days * pool_usual) / (
+        usual[key] = (len(own) * own_usual + settings.prior_days * pool_usual) / (
             len(own) + settings.prior_days
         )
-        watched = _shares(kitchen, key, watch_from, today, now)
-        found = _cusum(watched, usual, spread, settings)
+        watched[key] = _shares(kitchen, key, watch_from, today, now)
+    findings = []
+    for key in sorted(kitchen.days):
+        found = _cusum(watched[key], usual[key], spread, settings)
+        if found is None:
+            continue
+        others = [k for k in kitchen.days if k[0] == key[0] and k != key]
+        common = _kitchen_wide(
+            [c for k in others for d in baseline[k] for c in d.checks],
+            [d for k in others for d in watched[k]],
+            watched[key],
+            found[1],
+        )
+        if common is not None:
+            # What everybody draws more of over the same days (a recipe that under-states a
+            # dish, a menu change) is nobody's own: judged on what is left.
+            found = _cusum(common, usual[key], spread, settings)
         if found is not None:
             statistic, run = found
+            as_issued = {d.day: d for d in watched[key]}
+            days = tuple(as_issued[d.day] for d in run)
+            common_excess = sum((d.excess for d in days), ZERO) - sum((d.excess for d in run), ZERO)
             findings.append(
-                IssueFinding(
-                    key[1], key[0], statistic, run[0].day, usual, pool_usual, spread, tuple(run)
-                )
-            )
+                IssueFinding(key[1], key[0], statistic, run[0].day, usual[key], pool_usual,
+                             spread, days, common_excess)
+            )  # fmt: skip
     return findings
+
+
+def _ratios(checks: Iterable[IssueCheck]) -> dict[str, tuple[float, float, int]]:
+    """Per ingredient: its issues' excess as a share of what the sales used (pooled), the
+    spread of that share from issue to issue, and how many issues.
+    """
+    by_sku: dict[str, list[IssueCheck]] = defaultdict(list)
+    for check in checks:
+        if check.explained_qty > 0:
+            by_sku[check.issue.sku].append(check)
+    found = {}
+    for sku, group in by_sku.items():
+        excess = sum((c.excess_value for c in group), ZERO)
+        explained = sum((c.explained_value for c in group), ZERO)
+        each = [float(c.excess_qty / c.explained_qty) for c in group]
+        found[sku] = (float(excess / explained), _spread(each), len(group))
+    return found
+
+
+def _kitchen_wide(
+    others_before: Sequence[IssueCheck],
+    others_watched: Sequence[DayShare],
+    own: Sequence[DayShare],
+    run: Sequence[DayShare],
+) -> list[DayShare] | None:
+    """The person's watched days less what the others' issues say the whole kitchen draws
+    beyond its recipes now: for each ingredient whose excess share in the others' issues since a
+    day of ``run`` is two standard errors above their usual, that rise × what the person's issues
+    of it replaced, from that day on. Of the days the rise could start from, the one leaving the
+    least; None when no ingredient rose.
+    """
+    usual = _ratios(others_before)
+    best: tuple[float, list[DayShare]] | None = None
+    for since in sorted({d.day for d in run}):
+        now = _ratios(c for d in others_watched if d.day >= since for c in d.checks)
+        rises = {}
+        for sku, (ratio, _, count) in now.items():
+            if sku in usual and usual[sku][1] > 0:
+                rise = ratio - usual[sku][0]
+                if rise >= 2 * usual[sku][1] / math.sqrt(count):
+                    rises[sku] = Decimal(str(round(rise, 6)))
+        if not rises:
+            continue
+        left = [d if d.day < since else _less(d, rises) for d in own]
+        total = sum((d.excess for d in left), ZERO)
+        if best is None or total < best[0]:
+            best = (float(total), left)
+    return None if best is None else best[1]
+
+
+def _less(day: DayShare, rises: dict[str, Decimal]) -> DayShare:
+    common = sum((rises.get(c.issue.sku, ZERO) * c.explained_value for c in day.checks), ZERO)
+    return replace(day, excess=day.excess - common)
 
 
 def _robust_sd(values: Sequence[float]) -> float:
@@ -244,6 +325,18 @@ def _robust_sd(values: Sequence[float]) -> float:
         return 0.0
     centre = statistics.median(values)
     return 1.4826 * statistics.median(abs(v - centre) for v in values)
+
+
+def _spread(residuals: Sequence[float]) -> float:
+    """The residuals' SD with each clipped at three robust SDs: steadier over a few weeks than
+    the robust SD alone, yet one spoiled batch counts no more than a bad day.
+    """
+    if len(residuals) < 2:
+        return 0.0
+    centre = statistics.median(residuals)
+    limit = 3 * _robust_sd(residuals)
+    clipped = [max(-limit, min(limit, r - centre)) for r in residuals]
+    return math.sqrt(sum(c * c for c in clipped) / (len(clipped) - 1))
 
 
 def _cusum(

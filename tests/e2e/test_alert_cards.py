@@ -6,7 +6,7 @@ old clicks."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from io import BytesIO
 from pathlib import Path
@@ -71,8 +71,8 @@ def rows_of(bot: BotHarness, message: dict[str, Any]) -> list[tuple[Any, ...]]:
     return list(sheet.iter_rows(min_row=2, values_only=True))
 
 
-async def eight_milk_lots(bot: BotHarness, qty: int = 2) -> None:
-    today = datetime.now(SHANGHAI).date()  # the shop's day: from 16:00 UTC, tomorrow
+async def eight_milk_lots(bot: BotHarness, qty: int = 2, today: date | None = None) -> None:
+    today = today or datetime.now(SHANGHAI).date()  # the shop's day: from 16:00 UTC, tomorrow
     lots = [
         Line("MILK", Decimal(qty), lot=f"L{n}", expiry=today + timedelta(days=n - 2))
         for n in range(8)
@@ -327,15 +327,20 @@ async def test_a_wrong_role_is_refused_in_chinese_and_nothing_changes(bot: BotHa
 
 
 async def test_a_click_on_a_card_a_newer_alert_replaced_is_refused(bot: BotHarness) -> None:
-    await eight_milk_lots(bot)
-    await alert(bot, "expiry")
+    # Both runs at 10:00 and 10:01 of one shop day after today, the lots dated from it: two
+    # runs a minute apart at the wall clock's time would straddle the shop's midnight when the
+    # test runs at 15:59 UTC, and the second would see every lot a day older.
+    day = datetime.now(SHANGHAI).date() + timedelta(days=1)
+    morning = datetime.combine(day, time(10, 0), tzinfo=SHANGHAI)
+    await eight_milk_lots(bot, today=day)
+    await alert(bot, "expiry", morning)
     old = card_of(bot, "mgr1", "expiry")
-    soon = datetime.now(SHANGHAI).date() + timedelta(days=3)
+    soon = day + timedelta(days=3)
     fresh = Receive(
         warehouse="MAIN", actor="boss", lines=(Line("MILK2", Decimal(4), lot="N1", expiry=soon),)
     )
     await post(bot.uow(), fresh)
-    await alert(bot, "expiry", datetime.now().astimezone() + timedelta(minutes=1))
+    await alert(bot, "expiry", morning + timedelta(minutes=1))
     new = card_of(bot, "mgr1", "expiry")
     assert (
         new["task_id"] != old["task_id"] and new["main_title"]["title"] == "临期/过期 1 项 · MAIN"

@@ -143,7 +143,7 @@ async def test_ship_refused_while_someone_else_is_picking(chat: Chat) -> None:
     await chat.scan("clerk2", COKE)
     assert "超过订单数量" in await chat.scan("clerk2", COKE)
     refused = await chat.say("clerk1", f"发货 {ORDER}")
-    assert "正在由 clerk2 拣货，不能发货" in refused
+    assert "正在由 小张 拣货，不能发货" in refused  # the picker's name, not their WeCom userid
     await chat.say("clerk2", "拣货 结束")
     assert "已发货：销售单" in await chat.say("clerk1", f"发货 {ORDER}")
 

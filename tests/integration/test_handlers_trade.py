@@ -84,6 +84,26 @@ async def test_return_against_a_document_that_is_no_sale_is_refused(chat: Chat) 
     assert "原单 RK-20261126-0001 不是已过账的销售单" in reply
 
 
+async def test_a_return_of_more_than_the_original_sale_still_holds_is_refused(
+    chat: Chat,
+) -> None:
+    """30 back against a sale of 24 would credit the customer and the shelf for 6 never sold."""
+    await chat.say("clerk1", "入库 可乐 30")
+    await chat.say("clerk1", "销售 可乐 3 客户 张三")  # XS-…-0001
+    too_many = await chat.say("mgr1", "退货 可乐 4 客户 张三 原单 XS-20261126-0001")
+    assert "原单 XS-20261126-0001 卖出 可乐 3 瓶，已退 0 瓶，最多还能退 3 瓶" in too_many
+    assert "已过账" not in too_many
+    assert "已过账 销售退货单" in await chat.say("mgr1", "退货 可乐 2 原单 XS-20261126-0001")
+    # A clerk's return waits for approval, and what waits counts as returned already.
+    pending = await chat.say("clerk1", "退货 可乐 1 原单 XS-20261126-0001")
+    assert "需审批后过账" in pending
+    again = await chat.say("mgr1", "退货 可乐 1 原单 XS-20261126-0001")
+    assert "卖出 可乐 3 瓶，已退 3 瓶，最多还能退 0 瓶" in again
+    assert await chat.document_numbers() == [
+        "RK-20261126-0001", "XS-20261126-0001", "XT-20261126-0001", "XT-20261126-0002",
+    ]  # fmt: skip
+
+
 async def test_purchaser_receives_and_returns_to_the_supplier(chat: Chat) -> None:
     await chat.add_user("buyer1", "purchaser", "MAIN")
     received = await chat.say("buyer1", "入库 可乐 24 单价2.5 供应商 可口可乐")

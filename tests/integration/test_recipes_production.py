@@ -84,6 +84,21 @@ async def test_production_without_a_bom_or_of_a_kit_or_nonsense_is_refused(chat:
     assert len(await chat.document_numbers()) == 3  # the three receipts
 
 
+async def test_a_negative_or_too_fine_actual_use_is_refused_and_nothing_posts(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    """实际 -1 would bring an egg back into stock and lower the bread's cost."""
+    refused = await chat.say("clerk1", "生产 面包 5 实际 鸡蛋 -1")
+    assert "实际用量不能为负数" in refused and "实际 鸡蛋" in refused
+    refused = await chat.say("clerk1", "生产 面包 5 实际 鸡蛋 1.5")
+    assert "鸡蛋 以“个”计，数量只能是整数（收到 1.5）" in refused
+    assert len(await chat.document_numbers()) == 3  # the three receipts
+    assert await on_hand(uow, "EGG") == 200 and await on_hand(uow, "BREAD") == 0
+    reply = await chat.say("clerk1", "生产 面包 5 实际 鸡蛋 0")  # none used: a variance, allowed
+    assert "- 鸡蛋 0 个（配方 6 个，差异 -6 个）" in reply
+    await assert_ledger_sound(uow)
+
+
 async def test_short_components_use_substitutes_by_priority_and_ratio(
     chat: Chat, uow: UnitOfWork, tmp_path: Path
 ) -> None:

@@ -50,6 +50,9 @@ HONEST: dict[str, Callable[[int, int], StoreHistory | KitchenHistory]] = {
     "kitchen festival": lambda s, d: simulate_kitchen(s, days=d, fraud=False, festival=True),
     "kitchen 7% waste": lambda s, d: simulate_kitchen(s, days=d, fraud=False, waste=0.07),
     "kitchen newcomer": lambda s, d: simulate_kitchen(s, days=d, fraud=False, newcomer=True),
+    "kitchen recipe low": lambda s, d: simulate_kitchen(
+        s, days=d, fraud=False, recipe_short=True, cooks=2 + s % 2
+    ),
 }
 KITCHEN_CASES = {name for name in [*FAMILIES, *HONEST] if "kitchen" in name}
 # Weeks enough for sparse fraud to accumulate; the table says how many fraud days it took.

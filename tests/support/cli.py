@@ -31,7 +31,8 @@ def jxc(tmp_path: Path, *args: str, env: dict[str, str | None] | None = None) ->
     }
     given = {name: value for name, value in values.items() if value is not None}
     with patch.dict(os.environ, given), redirect_stdout(out), redirect_stderr(err):
-        for name in ("JXC_CONFIG", *(n for n, v in values.items() if v is None)):
+        kept = ("JXC_CONFIG",) if "JXC_CONFIG" not in given else ()  # only a test's own file
+        for name in (*kept, *(n for n, v in values.items() if v is None)):
             os.environ.pop(name, None)
         code = main(list(args))
     return Result(code, out.getvalue(), err.getvalue())

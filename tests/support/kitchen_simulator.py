@@ -6,7 +6,9 @@ dishes' recipes say, plus the day's waste (about ``waste`` of it), rounded up. A
 or three cooks rotates over the shifts. Honest noise: orders by the day's traffic (busier at
 weekends), waste varying day to day, rounding, one spoiled batch thrown out and restocked in
 full, and with ``festival`` a busy fortnight whose par is raised at its start and lowered at
-its end. Honest variants: a kitchen wasting ``waste=0.07``, a cook hired in the last weeks.
+its end. Honest variants: a kitchen wasting ``waste=0.07``, a cook hired in the last weeks,
+and with ``recipe_short`` a menu change from which one dish is served with a larger portion of
+its dearest ingredient than its recipe says, by every cook (nobody updated the recipe).
 
 Fraud (``fraud=True``): from a day after the first weeks, one cook issues on each of their
 shifts extra of the dearest ingredients worth ``share`` of the sales their issue restocks,
@@ -92,6 +94,8 @@ class KitchenHistory:
     # Shop days [first, last) of a festival peak and how much busier; the newcomer's first day.
     peak: tuple[int, int, float] | None = None
     hired: int | None = None
+    # From this shop day the dish uses this many times its recipe's ingredient.
+    short_recipe: tuple[int, str, str, float] | None = None
     # Sale number -> the dish and how many portions.
     orders: dict[str, tuple[Dish, Decimal]] = field(default_factory=dict)
 
@@ -154,6 +158,7 @@ def simulate_kitchen(
     waste: float = 0.03,
     festival: bool = False,
     newcomer: bool = False,
+    recipe_short: bool = False,
     first_fraud_day: int = 28,
     scale: float = 1.0,
 ) -> KitchenHistory:
@@ -165,6 +170,11 @@ def simulate_kitchen(
     if festival:
         first = rng.randrange(days // 3, days - 20)
         kitchen.peak = history.peak = (first, first + 12, rng.uniform(2.0, 3.0))
+    if recipe_short:
+        dish = rng.choice(MENU)
+        sku = max(dish.recipe, key=lambda part: INGREDIENTS[part[0]].cost * part[1])[0]
+        first = rng.randrange(days // 3, days - 20)
+        kitchen.short = history.short_recipe = (first, dish.sku, sku, rng.uniform(1.2, 1.4))
     hired = rng.randrange(days - 30, days - 12) if newcomer else days
     history.hired = hired if newcomer else None
     if fraud:
@@ -188,6 +198,8 @@ class _Kitchen:
         self.waste = waste
         self.scale = scale
         self.peak: tuple[int, int, float] | None = None
+        self.short: tuple[int, str, str, float] | None = None
+        self.day = 0
         self.spoiled_day = -1
         self.serial = 0
         self.line = 0
@@ -226,6 +238,7 @@ class _Kitchen:
             self.stock[spoiled] = Decimal(0)
         self.restock(day, issue_minute + self.rng.uniform(0, 30), cook)
         waste = max(0.0, self.rng.gauss(self.waste, self.waste / 2))
+        self.day = day
         for hour in range(first, last):
             for _ in range(_poisson(self.rng, per_hour * self.traffic(day))):
                 self.sell(self.at(day, hour * 60 + self.rng.uniform(0, 60)), waste)
@@ -302,8 +315,16 @@ class _Kitchen:
                 )
             )
             wasted = used * Decimal(str(round(waste, 4)))
-            self.stock[sku] -= used + wasted
+            self.stock[sku] -= used + wasted + self._beyond_recipe(dish, sku, used)
         self.used_sales += amount
+
+    def _beyond_recipe(self, dish: Dish, sku: str, used: Decimal) -> Decimal:
+        if self.short is None:
+            return Decimal(0)
+        first, dish_sku, short_sku, factor = self.short
+        if self.day < first or (dish.sku, sku) != (dish_sku, short_sku):
+            return Decimal(0)
+        return used * Decimal(str(round(factor - 1, 4)))
 
 
 def _round_up(qty: Decimal, places: int) -> Decimal:
