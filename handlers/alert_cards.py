@@ -4,8 +4,9 @@ A button is ``alert:<action>:<card id>@<revision>[:<to warehouse>]``. Each click
 the clicker's role, then that the card is the latest for its warehouse and still open at the
 revision the button was drawn with (an old or repeated click is refused, nothing changes),
 then acts on the lines the card showed:
-- 报损 (clerk, manager, admin): one 报损 document for the card's batches still in stock,
-  through the ledger's own path (above the approval threshold it waits for approval);
+- 报损 (clerk, manager, admin): one 报损 document for the card's batches that have expired
+  (expiry on or before the shop's today) and are still in stock, through the ledger's own
+  path (above the approval threshold it waits for approval); batches still in date are left;
 - 调拨到 X (purchaser, manager, admin): one 调拨 of the batches still in date to X (with one
   warehouse only, the reply says there is nowhere to move them);
 - 生成采购单 (purchaser, manager, admin): a purchase order (``CG``) at the advised quantities;
@@ -108,14 +109,24 @@ def _batch_line(line: dict[str, Any], qty: Decimal) -> Line:
 
 
 async def _write_off(ctx: Context, card: AlertCardView) -> Reply:
-    left = await _in_stock(ctx, card)
+    # Only what has expired: the card also lists batches still weeks in date, and writing
+    # those off would throw away sellable stock (they are for 调拨 or a promotion).
+    today = ctx.uow.today()
+    in_stock = await _in_stock(ctx, card)
+    left = [(line, qty) for line, qty in in_stock if date.fromisoformat(line["expiry"]) <= today]
     if not left:
-        return ctx.render("alerts/nothing_left.j2", card=card, action="报损")
+        return ctx.render(
+            "alerts/nothing_left.j2",
+            card=card,
+            action="报损",
+            in_date=False,
+            not_expired=bool(in_stock),
+        )
     command = WriteOff(
         warehouse=card.warehouse,
         actor=ctx.user.userid,
         lines=tuple(_batch_line(line, qty) for line, qty in left),
-        note="临期/过期提醒卡片报损",
+        note="过期提醒卡片报损",
         idempotency_key=ctx.key(),
     )
     reply, number = await posting.submitted(ctx, command)

@@ -132,17 +132,19 @@ async def test_without_a_group_the_managers_get_the_card_and_the_file(bot: BotHa
     assert bot.fake.successful("appchat/send") == []
 
 
-async def test_writeoff_button_writes_off_the_cards_batches_and_closes_the_card(
+async def test_writeoff_button_writes_off_the_cards_expired_batches_and_closes_the_card(
     bot: BotHarness,
 ) -> None:
-    await eight_milk_lots(bot)
+    await eight_milk_lots(bot)  # L0, L1 expired, L2 due today, L3..L7 in date
     await alert(bot, "expiry")
     card = card_of(bot, "mgr1", "expiry")
     task, keys = str(card["task_id"]), buttons(card)
 
     [reply] = await bot.chat.click("mgr1", task, keys["报损"])
-    assert "已按提醒卡片报损 8 项（BS-" in reply and "已过账" in reply
-    assert await on_hand(bot.uow(), "MILK") == 0
+    assert "已按提醒卡片报损 3 项（BS-" in reply and "已过账" in reply
+    assert await on_hand(bot.uow(), "MILK") == 10
+    held = {lot for lot, qty in (await batches_of(bot.uow(), "MILK")).items() if qty > 0}
+    assert held == {"L3", "L4", "L5", "L6", "L7"}
     [update] = bot.fake.card_updates()
     assert update["button"]["replace_name"].startswith("已报损·李姐 BS-")
     assert sorted(update["userids"]) == ["boss", "mgr1"]
@@ -157,13 +159,13 @@ async def test_writeoff_button_writes_off_the_cards_batches_and_closes_the_card(
 async def test_a_writeoff_above_the_threshold_goes_to_approval_not_straight_to_the_books(
     bot: BotHarness,
 ) -> None:
-    await eight_milk_lots(bot, qty=10)  # 80 boxes at ¥4: over the ¥200 threshold
+    await eight_milk_lots(bot, qty=20)  # 60 expired boxes at ¥4: over the ¥200 threshold
     await alert(bot, "expiry")
     card = card_of(bot, "mgr1", "expiry")
 
     [reply] = await bot.chat.click("clerk1", str(card["task_id"]), buttons(card)["报损"])
     assert "需审批后过账" in reply and "审批单 SP-" in reply and "（SP-" in reply
-    assert await on_hand(bot.uow(), "MILK") == 80
+    assert await on_hand(bot.uow(), "MILK") == 160
     approvals = [c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-")]
     assert len(approvals) == 1 and "报损" in approvals[0]["main_title"]["title"]
     [update] = bot.fake.card_updates()
@@ -183,7 +185,7 @@ def texts_to(bot: BotHarness, userid: str) -> list[str]:
 
 async def write_off_for_approval(bot: BotHarness) -> tuple[dict[str, Any], dict[str, Any]]:
     """A clerk's 报损 from the card, over the threshold: the alert card and the approval card."""
-    await eight_milk_lots(bot, qty=10)  # 80 boxes at ¥4: over the ¥200 threshold
+    await eight_milk_lots(bot, qty=20)  # 60 expired boxes at ¥4: over the ¥200 threshold
     await alert(bot, "expiry")
     card = card_of(bot, "mgr1", "expiry")
     await bot.chat.click("clerk1", str(card["task_id"]), buttons(card)["报损"])
@@ -209,7 +211,7 @@ async def test_a_rejected_writeoff_reopens_the_alert_card_with_its_buttons_redra
     assert "已过时" in stale
     [done] = await bot.chat.click("mgr1", str(card["task_id"]), buttons(drawn)["已处理"])
     assert "已处理（李姐）" in done
-    assert await on_hand(bot.uow(), "MILK") == 80
+    assert await on_hand(bot.uow(), "MILK") == 160
 
 
 async def test_an_approved_writeoff_leaves_the_alert_card_naming_the_document_posted(
@@ -219,7 +221,7 @@ async def test_an_approved_writeoff_leaves_the_alert_card_naming_the_document_po
 
     await bot.chat.click("mgr1", str(request["task_id"]), buttons(request)["批准"])
     await bot.settled(30)
-    assert await on_hand(bot.uow(), "MILK") == 0
+    assert await on_hand(bot.uow(), "MILK") == 100  # the 60 expired; the in-date 100 stay
     labels = [u["button"]["replace_name"] for u in bot.fake.card_updates() if "button" in u]
     assert any(label.startswith("已报损·李姐批准 BS-") for label in labels), labels
     [again] = await bot.chat.click("boss", str(card["task_id"]), buttons(card)["报损"])
@@ -335,9 +337,9 @@ async def test_a_click_on_a_card_a_newer_alert_replaced_is_refused(bot: BotHarne
     await eight_milk_lots(bot, today=day)
     await alert(bot, "expiry", morning)
     old = card_of(bot, "mgr1", "expiry")
-    soon = day + timedelta(days=3)
+    gone = day - timedelta(days=1)  # the shop's today at the click: expired, so 报损 acts
     fresh = Receive(
-        warehouse="MAIN", actor="boss", lines=(Line("MILK2", Decimal(4), lot="N1", expiry=soon),)
+        warehouse="MAIN", actor="boss", lines=(Line("MILK2", Decimal(4), lot="N1", expiry=gone),)
     )
     await post(bot.uow(), fresh)
     await alert(bot, "expiry", morning + timedelta(minutes=1))
@@ -352,6 +354,28 @@ async def test_a_click_on_a_card_a_newer_alert_replaced_is_refused(bot: BotHarne
     [reply] = await bot.chat.click("mgr1", str(new["task_id"]), buttons(new)["报损"])
     assert "已按提醒卡片报损 1 项" in reply
     assert await on_hand(bot.uow(), "MILK") == 16 and await on_hand(bot.uow(), "MILK2") == 0
+
+
+async def test_writeoff_on_a_card_with_only_in_date_batches_is_refused_and_the_card_stays_open(
+    bot: BotHarness,
+) -> None:
+    today = datetime.now(SHANGHAI).date()
+    lots = tuple(
+        Line("MILK", Decimal(5), lot=f"D{n}", expiry=today + timedelta(days=n)) for n in (3, 30)
+    )
+    await post(bot.uow(), Receive(warehouse="MAIN", actor="boss", lines=lots))
+    await alert(bot, "expiry")
+    card = card_of(bot, "mgr1", "expiry")
+    task, keys = str(card["task_id"]), buttons(card)
+
+    [refused] = await bot.chat.click("mgr1", task, keys["报损"])
+    assert "卡片上 MAIN 还有库存的批次都还没过期，不报损" in refused
+    assert "个别损坏的请发：报损 <商品> <数量>" in refused and "卡片保持未处理" in refused
+    assert await on_hand(bot.uow(), "MILK") == 10
+    assert bot.fake.card_updates() == []
+    assert [c for c in bot.fake.cards_to("mgr1") if c["task_id"].startswith("SP-")] == []
+    [done] = await bot.chat.click("mgr1", task, keys["已处理"])
+    assert "已处理（李姐）" in done
 
 
 async def test_low_stock_order_button_creates_a_purchase_order_at_the_advised_quantities(

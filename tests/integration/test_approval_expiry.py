@@ -64,9 +64,11 @@ async def test_an_expired_writeoff_from_an_alert_card_reopens_the_card(
     await seed_shop(uow)
     today = clock.now.astimezone(SHANGHAI).date()
     lots = tuple(
-        Line("MILK", Decimal(10), lot=f"L{n}", expiry=today + timedelta(days=n)) for n in range(8)
+        Line("MILK", Decimal(30), lot=f"L{n}", expiry=today + timedelta(days=n - 2))
+        for n in range(8)
     )
-    await post(uow, Receive(warehouse="MAIN", actor="boss", lines=lots))  # ¥320: needs approval
+    # L0..L2 expired: 90 boxes, ¥360 written off, so it needs approval
+    await post(uow, Receive(warehouse="MAIN", actor="boss", lines=lots))
     await rule(uow, "expiry", clock.now)
 
     async def delivered(u: UnitOfWork) -> None:
