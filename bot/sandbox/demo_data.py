@@ -1,4 +1,5 @@
-"""Demo data for the sandbox: a fresh supermarket with three weeks of history.
+"""Demo data for the sandbox: a fresh supermarket with five weeks of history (the anomaly
+detector learns from the first three, so the walkthrough's 负销售异常 names the clerk).
 
 Forty items in nine categories; batches expiring this week and some already expired; a few
 items under their reorder point; staff 小王 and 小张 (clerks), 李姐 (manager), 老板 (admin)
@@ -31,7 +32,7 @@ STAFF = [
     ("shenji", "审计", "auditor"),
 ]
 HONEST, SUSPECT = "xiaowang", "xiaozhang"
-HISTORY_DAYS = 21
+HISTORY_DAYS = 35
 FRAUD_DAYS = 9
 # sku, name, category, unit, unit precision, price, cost, shelf life days, reorder point
 CATALOGUE = [

@@ -172,3 +172,15 @@ async def test_expiry_rule_gives_the_group_a_note_and_the_manager_a_card_whose_w
     assert card["title"].startswith("临期/过期")
     assert "已按提醒卡片报损" in reply["body"]["content"]
     assert "BS-" in reply["body"]["content"] or "SP-" in reply["body"]["content"]
+
+
+async def test_anomaly_rule_names_the_demo_clerk_who_fakes_and_reverses_sales(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The walkthrough's 负销售异常: the demo history is long enough for the detector to learn."""
+    async with EventStream(http, sandbox.url) as stream:
+        async with http.post(sandbox.url + "sandbox/rules/anomaly") as answer:
+            report = await answer.json()
+        alert = await stream.next(lambda e: e["chat"] == "user:lijie" and e["sender"] == "bot")
+    assert report["rule"] == "anomaly" and report["messages"] >= 1, report
+    assert "小张" in str(alert["body"]) and "小王" not in str(alert["body"])
