@@ -43,6 +43,16 @@ def said(chat: str, kind: str, sender: str = "bot") -> Callable[[Event], bool]:
     return lambda e: e["chat"] == chat and e["kind"] == kind and e["sender"] == sender
 
 
+async def rule_alert(
+    sandbox: Sandbox, http: aiohttp.ClientSession, rule: str, wanted: Callable[[Event], bool]
+) -> tuple[dict[str, Any], Event]:
+    """Press a rule's button on the page: its run report, and the first event ``wanted``."""
+    async with EventStream(http, sandbox.url) as stream:
+        async with http.post(sandbox.url + f"sandbox/rules/{rule}") as answer:
+            report: dict[str, Any] = await answer.json()
+        return report, await stream.next(wanted)
+
+
 async def test_page_and_config_are_served(sandbox: Sandbox, http: aiohttp.ClientSession) -> None:
     async with http.get(sandbox.url) as page:
         assert page.status == 200
@@ -116,10 +126,9 @@ async def test_the_menu_is_shown_and_a_scan_goes_in_as_a_signed_scan_event(
 async def test_rule_button_runs_the_rule_and_its_alert_reaches_the_group(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
-    async with EventStream(http, sandbox.url) as stream:
-        async with http.post(sandbox.url + "sandbox/rules/low-stock") as answer:
-            report = await answer.json()
-        alert = await stream.next(said(f"group:{PURCHASING_CHAT}", "markdown"))
+    report, alert = await rule_alert(
+        sandbox, http, "low-stock", said(f"group:{PURCHASING_CHAT}", "markdown")
+    )
     assert report["rule"] == "low-stock" and report["messages"] >= 1
     assert "低库存提醒" in alert["body"]["content"]
 
@@ -178,9 +187,10 @@ async def test_anomaly_rule_names_the_demo_clerk_who_fakes_and_reverses_sales(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     """The walkthrough's 负销售异常: the demo history is long enough for the detector to learn."""
-    async with EventStream(http, sandbox.url) as stream:
-        async with http.post(sandbox.url + "sandbox/rules/anomaly") as answer:
-            report = await answer.json()
-        alert = await stream.next(lambda e: e["chat"] == "user:lijie" and e["sender"] == "bot")
+
+    def to_manager(event: Event) -> bool:
+        return bool(event["chat"] == "user:lijie" and event["sender"] == "bot")
+
+    report, alert = await rule_alert(sandbox, http, "anomaly", to_manager)
     assert report["rule"] == "anomaly" and report["messages"] >= 1, report
     assert "小张" in str(alert["body"]) and "小王" not in str(alert["body"])
