@@ -114,9 +114,9 @@ class Router:
     def __init__(self) -> None:
         self.commands: list[Command] = []
         self.cards: dict[str, Handler] = {}
-        # ``match``'s words by their first character, built for the commands counted.
+        # ``match``'s keywords and aliases by their first character, in the commands' order:
+        # every message is matched, and a scan of all the words cost more than its reply.
         self._words: dict[str, list[tuple[str, bool, Command]]] = {}
-        self._indexed = 0
 
     def card(self, action: str) -> Callable[[Handler], Handler]:
         """Register the handler of card buttons keyed ``<action>:<subject>``.
@@ -151,14 +151,15 @@ class Router:
         def register(handler: Handler) -> Handler:
             if "例：" not in (handler.__doc__ or ""):
                 raise ValueError(f"{handler.__name__}: docstring needs a 例： example for 帮助")
-            self.commands.append(Command(keyword, alias, roles, handler, document))
+            self._add(Command(keyword, alias, roles, handler, document))
             return handler
 
         return register
 
     def include(self, *routers: Router) -> Router:
         for router in routers:
-            self.commands.extend(router.commands)
+            for command in router.commands:
+                self._add(command)
             for action, handler in router.cards.items():
                 self.card(action)(handler)
         return self
@@ -171,7 +172,7 @@ class Router:
         """
         lowered = text.lower()
         found: list[tuple[int, Command, str]] = []
-        for word, glued, command in self._words_of(lowered[:1]):
+        for word, glued, command in self._words.get(lowered[:1], []):
             if not lowered.startswith(word):
                 continue
             rest = text[len(word) :]
@@ -182,16 +183,10 @@ class Router:
         _, command, rest = max(found, key=lambda match: match[0])
         return command, rest
 
-    def _words_of(self, first: str) -> list[tuple[str, bool, Command]]:
-        """The keywords and aliases starting with ``first``, in the commands' order (every
-        message is matched: a scan of all the words for each cost more than its reply)."""
-        if self._indexed != len(self.commands):
-            self._words = {}
-            for command in self.commands:
-                for word, glued in ((command.keyword, True), (command.alias, False)):
-                    self._words.setdefault(word[:1], []).append((word, glued, command))
-            self._indexed = len(self.commands)
-        return self._words.get(first, [])
+    def _add(self, command: Command) -> None:
+        self.commands.append(command)
+        for word, glued in ((command.keyword, True), (command.alias, False)):
+            self._words.setdefault(word[:1], []).append((word, glued, command))
 
 
 def bounded_key(key: str, limit: int) -> str:
