@@ -25,6 +25,7 @@ from bot.appkeys import (
     COMMITTER,
     CRYPTO,
     DB_THREAD,
+    DELIVERED,
     ENGINE,
     METRICS,
     OWN_TRANSACTIONS,
@@ -61,7 +62,7 @@ from core.storage import (
 )
 from handlers import dispatch
 from notifications.approval_expiry import announce_expired
-from notifications.outbox_worker import DeliveryPolicy, DeliveryWorker
+from notifications.outbox_worker import Delivered, DeliveryPolicy, DeliveryWorker
 from notifications.scheduler import AlertScheduler, create_scheduler
 
 
@@ -106,6 +107,7 @@ def create_app(
     app[METRICS] = Metrics()
     app[SCHEDULER] = scheduler
     app[BROKEN] = asyncio.Event()
+    app[DELIVERED] = Delivered()
     app[OWN_TRANSACTIONS] = isolated or own_transactions(partial(new_uow, app))
     app.cleanup_ctx.extend(
         [
@@ -180,6 +182,7 @@ async def _group_commit(app: web.Application) -> AsyncIterator[None]:
             partial(new_uow, app, read_only=True),
             committer.run,
             enabled=app[SETTINGS].wecom_passive_replies,
+            delivered=app[DELIVERED],
         )
         app[READ_LANE] = lane
         stack.push_async_callback(lane.close)  # its records go through the committer first
@@ -221,6 +224,7 @@ async def _workers(app: web.Application, *, handle: Handle, tuning: Tuning) -> A
         on_result=metrics.delivery,
         # Each of delivery's transactions is one claim or one outcome: no savepoint needed.
         transact=partial(app[COMMITTER].run, savepoint=False),
+        delivered=app[DELIVERED],
     )
     inbox = InboxWorker(
         partial(new_uow, app),

@@ -18,6 +18,7 @@ from config import Settings
 from core.archive import ArchiveDatabase
 from core.common import Clock
 from core.storage import DatabaseThread, GroupCommitter, Transact, UnitOfWork
+from notifications.outbox_worker import Delivered
 
 
 class SchedulerState(Protocol):
@@ -40,6 +41,8 @@ WECOM = web.AppKey("jxc_wecom", WeComClient)
 WORKERS = web.AppKey("jxc_workers", Workers)
 COMMITTER = web.AppKey("jxc_committer", GroupCommitter)
 READ_LANE = web.AppKey("jxc_read_lane", ReadLane)
+# Replies the delivery worker sent whose outcome is not recorded yet: the read lane's to see.
+DELIVERED = web.AppKey("jxc_delivered", Delivered)
 # Work kept out of the committer's shared transactions (``/healthz``, the alert schedule).
 OWN_TRANSACTIONS: web.AppKey[Transact] = web.AppKey("jxc_own_transactions")
 # SQLite's database thread; None on PostgreSQL.

@@ -197,6 +197,7 @@ class FakeWeCom:
         self.calls: list[ApiCall] = []
         self._faults: list[_Fault] = []
         self._delay = 0.0
+        self._gate: tuple[str, asyncio.Event] | None = None
         self._state = _State()
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
@@ -260,6 +261,12 @@ class FakeWeCom:
     def delay(self, seconds: float) -> None:
         """Answer every later call ``seconds`` after doing its work (0 to stop)."""
         self._delay = seconds
+
+    def hold_answers(self, path: str) -> asyncio.Event:
+        """Later calls to ``path`` do their work, then answer once the returned event is set."""
+        gate = asyncio.Event()
+        self._gate = (_normalise_path(path) or "", gate)
+        return gate
 
     # -- reading the log ------------------------------------------------------------------
 
@@ -376,6 +383,8 @@ class FakeWeCom:
             status = fault.status
         call = ApiCall(request.path, query, body, self.clock(), status, answer, dropped)
         await self._record(call)
+        if self._gate is not None and self._gate[0] == name:
+            await self._gate[1].wait()
         if self._delay:
             await asyncio.sleep(self._delay)
         if fault is not None:

@@ -4,7 +4,8 @@ A ``查``, ``帮助`` or ``单据 <号>`` writes nothing, so it need not queue b
 committer's batches (store the callback, take and handle it, claim and record the send: three
 or four turns behind up to 64 handlings each). When its user has nothing queued (no message
 of theirs pending in the inbox or being stored by this process, no reply of theirs waiting in
-the outbox: the answer would overtake those) it is worked out on a read-only snapshot beside
+the outbox: the answer would overtake those; a reply the delivery worker has sent is not
+waiting, though its outcome is not recorded yet) it is worked out on a read-only snapshot beside
 the writer (``bot.app`` gives the lane its own engine: on SQLite connections of their own in
 WAL, which read while the committer's transaction holds the write lock; on PostgreSQL a
 read-only repeatable-read pool), and the encrypted reply goes back in the 200 at once.
@@ -34,15 +35,23 @@ from core.messaging import outbox
 from core.storage import Transact, UnitOfWork
 from handlers import dispatch
 from handlers.inbound import Inbound
+from notifications.outbox_worker import Delivered
 
 log = logging.getLogger(__name__)
 
 
 class ReadLane:
     def __init__(
-        self, new_read_uow: Callable[[], UnitOfWork], transact: Transact, *, enabled: bool
+        self,
+        new_read_uow: Callable[[], UnitOfWork],
+        transact: Transact,
+        *,
+        enabled: bool,
+        delivered: Delivered | None = None,
     ) -> None:
         self._new_read_uow = new_read_uow
+        # The delivery worker's: replies sent whose outcome is not recorded yet.
+        self._delivered = delivered or Delivered()
         self._transact = transact
         self.enabled = enabled
         self._storing: Counter[str] = Counter()  # callbacks being stored, per user
@@ -78,7 +87,8 @@ class ReadLane:
             return None
         try:
             async with self._new_read_uow() as uow:
-                reply = await dispatch.passive_reply(uow, inbound)
+                sent = self._delivered.to(outbox.target_key("user", message.from_user))
+                reply = await dispatch.passive_reply(uow, inbound, sent)
         except SQLAlchemyError as error:
             # Mostly a command that wanted to write after all: the inbox handles it.
             log.info("passive_reply_declined", extra={"reason": type(error).__name__})

@@ -12,7 +12,7 @@ so a refusal changes nothing; any other exception propagates to the wire.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 
 from core import catalog, ledger
@@ -94,12 +94,15 @@ class PassiveReply:
     recorded: bool = False
 
 
-async def passive_reply(uow: UnitOfWork, inbound: Inbound) -> PassiveReply | None:
+async def passive_reply(
+    uow: UnitOfWork, inbound: Inbound, delivered: Collection[int] = ()
+) -> PassiveReply | None:
     """The reply to a read-only command, worked out in ``uow``'s read-only transaction, when
     it can go back in the callback's answer; None when the message must take the inbox.
 
     That is: ``is_read_only``, from an active user with nothing of theirs waiting in the inbox
-    or the outbox (the reply would overtake those), whose reply is one plain text within
+    or the outbox (the reply would overtake those; the outbox rows ``delivered`` have been sent,
+    their outcome not recorded yet), whose reply is one plain text within
     WeCom's limit. A command that turns out to write (an ambiguous name's numbered list) is
     refused by the read-only transaction (raised to the caller) or leaves changes unwritten
     (None). A message stored before gets the passive reply it got then, or None (the inbox
@@ -108,7 +111,11 @@ async def passive_reply(uow: UnitOfWork, inbound: Inbound) -> PassiveReply | Non
     if not is_read_only(inbound):
         return None
     state = await queued.of_user(
-        uow.session, userid=inbound.userid, message_key=inbound.key, reply_key=reply_key(inbound)
+        uow.session,
+        userid=inbound.userid,
+        message_key=inbound.key,
+        reply_key=reply_key(inbound),
+        delivered=delivered,
     )
     if state.earlier_reply is not None:
         return PassiveReply(str(state.earlier_reply["text"]["content"]), recorded=True)

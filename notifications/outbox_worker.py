@@ -21,6 +21,9 @@
 - WeCom silently drops what exceeds its rate limits, so the excess is held back (``defer``) to
   the next window instead of being sent: 30 messages a minute per user, 20 per group robot.
   The counts are kept in this process; several instances share the limit only roughly.
+- Between a send WeCom accepted and the pass that records it, the row is in ``delivered``
+  (``Delivered``), which the app shares with its read lane: a read answered in a callback's
+  own response does not wait behind a reply its user already has.
 - Every transaction (a pass, a heartbeat) goes through ``transact`` when one is given: the
   app passes its group committer, so a pass shares a commit with the chat's other writes
   instead of queueing for SQLite's write lock on its own.
@@ -123,6 +126,27 @@ class Instance:
         return cls(f"{host}:{pid}:{secrets.token_hex(4)}", host, pid)
 
 
+class Delivered:
+    """Rows this process sent and WeCom accepted, whose outcome is not committed yet, by target
+    (``outbox.target_key``): still pending in the table, yet their user has them."""
+
+    def __init__(self) -> None:
+        self._by_target: dict[str, set[int]] = {}
+
+    def to(self, target_key: str) -> frozenset[int]:
+        return frozenset(self._by_target.get(target_key, ()))
+
+    def add(self, row: OutgoingMessage) -> None:
+        self._by_target.setdefault(row.target_key, set()).add(row.id)
+
+    def discard(self, row: OutgoingMessage) -> None:
+        rows = self._by_target.get(row.target_key)
+        if rows is not None:
+            rows.discard(row.id)
+            if not rows:
+                del self._by_target[row.target_key]
+
+
 class DeliveryWorker:
     def __init__(
         self,
@@ -133,8 +157,10 @@ class DeliveryWorker:
         on_result: ResultHook = _ignore,
         transact: Transact | None = None,
         instance: Instance | None = None,
+        delivered: Delivered | None = None,
     ) -> None:
         self._transact = transact or own_transactions(new_uow)
+        self.delivered = delivered or Delivered()
         self._sender = sender
         self._clock = clock
         self.policy = policy or DeliveryPolicy()
@@ -276,6 +302,8 @@ class DeliveryWorker:
         except BaseException:
             self._outcomes[:0] = outcomes  # still claimed by us: the next pass records them
             raise
+        for outcome in outcomes:
+            self.delivered.discard(outcome.row)
         for outcome in unrecorded:
             log.warning(
                 "outbox_row_changed_under_us",
@@ -331,6 +359,7 @@ class DeliveryWorker:
         except Exception as error:
             log.exception("outbox_send_crashed", extra={"outbox_id": row.id})
             return self._failed(row, short_reason(error), retryable=True)
+        self.delivered.add(row)
         return _Outcome(row, "sent", sent=outbox.Sent(row.id, self._clock(), response))
 
     def _failed(self, row: OutgoingMessage, reason: str, retryable: bool) -> _Outcome:

@@ -5,10 +5,13 @@ only when nothing of its user's waits (the answer would overtake it), and answer
 retry of a message it answered so with the same reply. Four questions, one round trip: the
 passive reply already stored for the message, whether the message is stored at all, whether
 a message of the user is pending in the inbox, and whether a reply to them waits in the outbox.
+A reply the delivery worker has sent, whose outcome is not recorded yet (``delivered``), is
+pending in the table but no longer waits: the user has it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,12 +48,18 @@ _STATE = select(
     exists().where(
         OutboxMessage.target_key == bindparam("target_key"),
         OutboxMessage.status == outbox.PENDING,
+        OutboxMessage.id.not_in(bindparam("delivered", expanding=True)),
     ),
 )
 
 
 async def of_user(
-    session: AsyncSession, *, userid: str, message_key: str, reply_key: str
+    session: AsyncSession,
+    *,
+    userid: str,
+    message_key: str,
+    reply_key: str,
+    delivered: Collection[int] = (),
 ) -> Queued:
     row = (
         await session.execute(
@@ -60,6 +69,7 @@ async def of_user(
                 "message_key": message_key,
                 "userid": userid,
                 "target_key": outbox.target_key("user", userid),
+                "delivered": list(delivered),
             },
         )
     ).one()

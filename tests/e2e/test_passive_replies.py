@@ -18,12 +18,12 @@ import pytest
 from sqlalchemy import select, text
 
 from bot import inbox_store
-from bot.appkeys import COMMITTER, READ_LANE
+from bot.appkeys import COMMITTER, DELIVERED, READ_LANE
 from bot.fake_wecom import FakeWeCom
 from bot.wecom_messages import TextMessage
 from core import ledger
 from core.ledger import Line, Receive
-from core.messaging import inbox
+from core.messaging import inbox, outbox
 from core.storage import SHANGHAI, InboxMessage, OutboxMessage, UnitOfWork
 from handlers.dispatch import PASSIVE_MAX_BYTES
 from tests.support.bot_harness import AGENT_ID, BotHarness, running_bot
@@ -185,6 +185,53 @@ async def test_a_query_behind_a_stored_message_of_the_same_user_does_not_overtak
     sold, query = sends_to(fake_wecom, "clerk1")
     assert "XS-" in sold
     assert "可乐" in query
+
+
+async def delivered_to(bot: BotHarness, userid: str) -> None:
+    """Until the delivery worker holds a reply to ``userid`` WeCom accepted, not yet recorded."""
+    key = outbox.target_key("user", userid)
+    async with asyncio.timeout(10):
+        while not bot.app[DELIVERED].to(key):  # noqa: ASYNC110 - a plain set, no event
+            await asyncio.sleep(0.01)
+
+
+async def test_a_query_after_a_reply_was_delivered_is_answered_before_delivery_records_it(
+    bot: BotHarness, fake_wecom: FakeWeCom
+) -> None:
+    answers = fake_wecom.hold_answers("message/send")
+    assert await bot.wecom.send_text("clerk1", "销售 可乐 1") == 200
+    await fake_wecom.wait_for(lambda c: c.name == "message/send", timeout=10)
+    async with committer_held(bot):
+        answers.set()
+        # WeCom accepted the sale's reply; recording that waits for the held committer.
+        await delivered_to(bot, "clerk1")
+        assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
+        [stock] = passive_to(fake_wecom, "clerk1")
+    assert "可乐" in stock
+    await bot.settled()
+    [sold] = sends_to(fake_wecom, "clerk1")
+    assert "XS-" in sold
+    received, replies = await rows_of(bot, "clerk1")
+    assert received == [inbox.DONE, inbox.DONE]
+    assert [status for status, _ in replies] == ["sent", "sent"]
+    assert replies[1] == ("sent", {"passive": True})
+
+
+async def test_a_query_while_a_reply_is_still_being_sent_takes_the_inbox_after_it(
+    bot: BotHarness, fake_wecom: FakeWeCom
+) -> None:
+    answers = fake_wecom.hold_answers("message/send")
+    assert await bot.wecom.send_text("clerk1", "销售 可乐 1") == 200
+    await fake_wecom.wait_for(lambda c: c.name == "message/send", timeout=10)
+    # WeCom has not answered the sale's reply: it may yet fail and be sent again.
+    assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
+    assert bot.wecom.last_body == ""
+    answers.set()
+    await bot.settled()
+    assert passive_to(fake_wecom, "clerk1") == []
+    sold, stock = sends_to(fake_wecom, "clerk1")
+    assert "XS-" in sold
+    assert "可乐" in stock
 
 
 async def test_a_query_behind_a_message_still_being_stored_takes_the_inbox_after_it(
