@@ -11,7 +11,7 @@ async def store(uow: UnitOfWork, message: CallbackMessage, *, answered: bool = F
     """False when the message is stored already (WeCom's retry); ``answered``: stored done,
     its reply having gone back in the callback's own response."""
     return await inbox.receive(
-        uow.session,
+        uow,
         dedupe_key=message.dedupe_key,
         from_user=message.from_user,
         kind=message.kind,

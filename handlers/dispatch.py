@@ -111,7 +111,7 @@ async def passive_reply(
     if not is_read_only(inbound):
         return None
     state = await queued.of_user(
-        uow.session,
+        uow,
         userid=inbound.userid,
         message_key=inbound.key,
         reply_key=reply_key(inbound),

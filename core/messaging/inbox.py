@@ -91,7 +91,7 @@ def _is_postgres(session: AsyncSession) -> bool:
 
 
 async def receive(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     dedupe_key: str,
     from_user: str,
@@ -106,7 +106,7 @@ async def receive(
     callback's own HTTP answer).
     """
     statements = _RECEIVE_ANSWERED if answered else _RECEIVE
-    statement = statements["postgresql" if _is_postgres(session) else "sqlite"]
+    statement = statements["postgresql" if uow.is_postgres else "sqlite"]
     values = {
         "dedupe_key": dedupe_key,
         "from_user": from_user,
@@ -114,7 +114,8 @@ async def receive(
         "payload": payload,
         "received_at": received_at,
     }
-    inserted = await session.scalar(statement, values)
+    # On the connection: every callback stores one, and the ORM's execution layer costs more.
+    inserted = await (await uow.connection()).scalar(statement, values)
     return inserted is not None
 
 

@@ -16,10 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.messaging import inbox, outbox
-from core.storage import InboxMessage, OutboxMessage
+from core.storage import InboxMessage, OutboxMessage, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -54,15 +53,16 @@ _STATE = select(
 
 
 async def of_user(
-    session: AsyncSession,
+    uow: UnitOfWork,
     *,
     userid: str,
     message_key: str,
     reply_key: str,
     delivered: Collection[int] = (),
 ) -> Queued:
+    connection = await uow.read_connection()
     row = (
-        await session.execute(
+        await connection.execute(
             _STATE,
             {
                 "reply_key": reply_key,

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from core import catalog
 from core.common import DOC_TYPE_NAMES, DocType, InvalidInput
@@ -24,6 +24,7 @@ TRADE_TYPES = frozenset(
     {DocType.SALE, DocType.SALES_RETURN, DocType.RECEIPT, DocType.PURCHASE_RETURN}
 )
 COSTED_TYPES = frozenset({DocType.SALE, DocType.SALES_RETURN})
+_MODE_OF = select(Warehouse.mode).where(func.upper(Warehouse.code) == bindparam("code"))
 
 
 def keeps_stock(warehouse: Warehouse) -> bool:
@@ -39,8 +40,16 @@ async def brokers_anywhere(uow: UnitOfWork) -> bool:
 
 
 async def trade_prices(uow: UnitOfWork, query: str, warehouse_code: str) -> PriceView | None:
-    """An item's prices in a warehouse that keeps no stock; None when the warehouse keeps stock."""
-    warehouse = await catalog.warehouse_by_code(uow, warehouse_code)
+    """An item's prices in a warehouse that keeps no stock; None when the warehouse keeps stock.
+
+    Its mode is read as a plain row first: nearly every 查 is in a warehouse that keeps stock,
+    and then no warehouse is loaded through the ORM (nor the handling's savepoint sent).
+    """
+    connection = await uow.read_connection()
+    mode = await connection.scalar(_MODE_OF, {"code": warehouse_code.strip().upper()})
+    if mode is not None and mode != NO_INVENTORY:
+        return None
+    warehouse = await catalog.warehouse_by_code(uow, warehouse_code)  # or its NotFound
     if keeps_stock(warehouse):
         return None
     return await price_view(uow, await catalog.resolve_item(uow, query), warehouse)

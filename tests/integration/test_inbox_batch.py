@@ -51,7 +51,7 @@ def statements() -> Iterator[list[str]]:
 async def receive(uow: UnitOfWork, user: str, content: str, n: int = 0) -> None:
     async def work(u: UnitOfWork) -> None:
         await inbox.receive(
-            u.session,
+            u,
             dedupe_key=f"msg:{user}:{n}",
             from_user=user,
             kind="text",

@@ -23,7 +23,7 @@ from tests.support.clock import ManualClock
 async def store(uow: UnitOfWork, key: str, user: str = "clerk1", text: str = "帮助") -> bool:
     async def work(uow: UnitOfWork) -> bool:
         return await inbox.receive(
-            uow.session,
+            uow,
             dedupe_key=key,
             from_user=user,
             kind="text",

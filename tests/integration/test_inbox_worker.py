@@ -46,7 +46,7 @@ def new_uow(
 async def receive(new_uow: Callable[[], UnitOfWork], user: str, text: str) -> None:
     async def work(uow: UnitOfWork) -> None:
         await inbox.receive(
-            uow.session,
+            uow,
             dedupe_key=f"msg:{user}:{text}",
             from_user=user,
             kind="text",
