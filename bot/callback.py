@@ -66,9 +66,7 @@ async def receive(request: web.Request) -> web.Response:
         return _passive_response(app, message.from_user, reply)
     try:
         with lane.storing(message.from_user):
-            stored = await app[COMMITTER].run(
-                lambda uow: inbox_store.store(uow, message), savepoint=False
-            )
+            stored = await app[COMMITTER].run(inbox_store.Store(message), savepoint=False)
     except (SQLAlchemyError, OSError, CommitterDied):
         # WeCom sends the message again when it gets no 200: nothing is lost by refusing now.
         log.exception("callback_store_failed")

@@ -26,13 +26,14 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot import inbox_store
 from bot.wecom_messages import CallbackMessage, TextMessage
-from core.messaging import outbox
-from core.storage import Transact, UnitOfWork
+from core.messaging import inbox, outbox
+from core.storage import Settled, Transact, UnitOfWork
 from handlers import dispatch
 from handlers.inbound import Inbound
 from notifications.outbox_worker import Delivered
@@ -109,7 +110,7 @@ class ReadLane:
 
     async def _keep(self, message: TextMessage, text: str) -> None:
         try:
-            stored = await self._transact(lambda uow: _store_answered(uow, message, text))
+            stored = await self._transact(_Answered(message, text))
             if not stored:
                 log.warning("passive_reply_already_stored", extra={"userid": message.from_user})
         except Exception:
@@ -122,11 +123,29 @@ class ReadLane:
         await asyncio.gather(*self._records, return_exceptions=True)
 
 
-async def _store_answered(uow: UnitOfWork, message: TextMessage, text: str) -> bool:
-    stored = await inbox_store.store(uow, message, answered=True)
-    if stored:
+class _Answered:
+    """Recording a passive reply: its message stored ``done`` and its reply a ``sent`` row. The
+    records of a group commit's batch are two statements (``together``)."""
+
+    def __init__(self, message: TextMessage, text: str) -> None:
+        self.message = message
+        self.text = text
+
+    async def __call__(self, uow: UnitOfWork) -> bool:
+        [settled] = await _Answered.together(uow, [self])
+        return bool(settled.result)
+
+    @staticmethod
+    async def together(uow: UnitOfWork, works: list[_Answered]) -> list[Settled]:
+        arrivals = [inbox_store.arrival(w.message) for w in works]
+        stored = await inbox.receive_many(uow, arrivals, answered=True)
+        keys = inbox_store.first_copies([w.message for w in works])
+        await outbox.record_passive(
+            uow, [w.reply() for w, key in zip(works, keys, strict=True) if key in stored]
+        )
+        return [Settled(key in stored) for key in keys]
+
+    def reply(self) -> tuple[str, dict[str, Any], str]:
+        message = self.message
         inbound = Inbound(message.from_user, "text", message.dedupe_key, text=message.content)
-        payload = outbox.text_payload(text)
-        key = dispatch.reply_key(inbound)
-        await outbox.record_passive(uow, message.from_user, payload, dedupe_key=key)
-    return stored
+        return message.from_user, outbox.text_payload(self.text), dispatch.reply_key(inbound)

@@ -20,7 +20,8 @@ Concurrency:
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +50,7 @@ def _insert_once(dialect: Any, *, answered: bool = False) -> Any:
             **(done if answered else {"status": PENDING, "attempts": 0}),
         )
         .on_conflict_do_nothing(index_elements=[InboxMessage.dedupe_key])
-        .returning(InboxMessage.id)
+        .returning(InboxMessage.dedupe_key)
     )
 
 
@@ -90,33 +91,48 @@ def _is_postgres(session: AsyncSession) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-async def receive(
-    uow: UnitOfWork,
-    *,
-    dedupe_key: str,
-    from_user: str,
-    kind: str,
-    payload: dict[str, Any],
-    received_at: datetime,
-    answered: bool = False,
-) -> bool:
+@dataclass(frozen=True)
+class Arrival:
+    """A message as the callback stores it."""
+
+    dedupe_key: str
+    from_user: str
+    kind: str
+    payload: dict[str, Any]
+
+
+async def receive(uow: UnitOfWork, arrival: Arrival, *, answered: bool = False) -> bool:
     """Store a received message; False when its dedupe key is already stored.
 
     ``answered``: stored ``done`` at once, handled when received (its reply went back in the
     callback's own HTTP answer).
     """
+    return arrival.dedupe_key in await receive_many(uow, [arrival], answered=answered)
+
+
+async def receive_many(
+    uow: UnitOfWork, arrivals: Sequence[Arrival], *, answered: bool = False
+) -> set[str]:
+    """``receive`` of a batch's messages in one statement: the dedupe keys stored by it (a
+    copy of a message in the same batch is stored once)."""
     statements = _RECEIVE_ANSWERED if answered else _RECEIVE
     statement = statements["postgresql" if uow.is_postgres else "sqlite"]
-    values = {
-        "dedupe_key": dedupe_key,
-        "from_user": from_user,
-        "kind": kind,
-        "payload": payload,
-        "received_at": received_at,
-    }
+    now = uow.now()
+    rows: dict[str, dict[str, Any]] = {}
+    for a in arrivals:  # in order: the ids keep the order they came in
+        rows.setdefault(
+            a.dedupe_key,
+            {
+                "dedupe_key": a.dedupe_key,
+                "from_user": a.from_user,
+                "kind": a.kind,
+                "payload": a.payload,
+                "received_at": now,
+            },
+        )
     # On the connection: every callback stores one, and the ORM's execution layer costs more.
-    inserted = await (await uow.connection()).scalar(statement, values)
-    return inserted is not None
+    result = await (await uow.connection()).execute(statement, list(rows.values()))
+    return set(result.scalars())
 
 
 # Built once: the inbox worker scans with it whenever a message comes in.

@@ -166,17 +166,16 @@ _RECORD_PASSIVE = insert(OutboxMessage)
 
 
 async def record_passive(
-    uow: UnitOfWork, target: str, payload: dict[str, Any], *, dedupe_key: str
+    uow: UnitOfWork, replies: Sequence[tuple[str, dict[str, Any], str]]
 ) -> None:
-    """Record a reply to ``target`` (one user) that went back in the callback's HTTP answer.
+    """Record replies (each to one user: its target, payload and dedupe key) that went back in
+    the callbacks' HTTP answers, in one statement.
 
-    It is ``sent`` from the start, so the delivery worker never sends it; a retry of the
-    callback finds it by ``dedupe_key`` (``core.messaging.queued``) and is answered the same.
+    Each is ``sent`` from the start, so the delivery worker never sends it; a retry of the
+    callback finds it by its dedupe key (``core.messaging.queued``) and is answered the same.
     """
     now = uow.now()
-    connection = await uow.connection()
-    await connection.execute(
-        _RECORD_PASSIVE,
+    rows = [
         {
             "channel": "user",
             "target": target,
@@ -190,8 +189,11 @@ async def record_passive(
             "sent_at": now,
             "attempts": 1,
             "response": PASSIVE_RESPONSE,
-        },
-    )
+        }
+        for target, payload, dedupe_key in replies
+    ]
+    if rows:
+        await (await uow.connection()).execute(_RECORD_PASSIVE, rows)
 
 
 @dataclass(frozen=True)

@@ -52,17 +52,18 @@ async def receive(uow: UnitOfWork, user: str, content: str, n: int = 0) -> None:
     async def work(u: UnitOfWork) -> None:
         await inbox.receive(
             u,
-            dedupe_key=f"msg:{user}:{n}",
-            from_user=user,
-            kind="text",
-            payload={
-                "from_user": user,
-                "create_time": 0,
-                "msg_id": f"{user}:{n}",
-                "content": content,
-                "agent_id": 1,
-            },
-            received_at=u.now(),
+            inbox.Arrival(
+                dedupe_key=f"msg:{user}:{n}",
+                from_user=user,
+                kind="text",
+                payload={
+                    "from_user": user,
+                    "create_time": 0,
+                    "msg_id": f"{user}:{n}",
+                    "content": content,
+                    "agent_id": 1,
+                },
+            ),
         )
 
     await run(uow, work)

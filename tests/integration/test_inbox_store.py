@@ -24,11 +24,12 @@ async def store(uow: UnitOfWork, key: str, user: str = "clerk1", text: str = "å¸
     async def work(uow: UnitOfWork) -> bool:
         return await inbox.receive(
             uow,
-            dedupe_key=key,
-            from_user=user,
-            kind="text",
-            payload={"content": text},
-            received_at=uow.now(),
+            inbox.Arrival(
+                dedupe_key=key,
+                from_user=user,
+                kind="text",
+                payload={"content": text},
+            ),
         )
 
     return await in_transaction(uow, work)

@@ -47,17 +47,18 @@ async def receive(new_uow: Callable[[], UnitOfWork], user: str, text: str) -> No
     async def work(uow: UnitOfWork) -> None:
         await inbox.receive(
             uow,
-            dedupe_key=f"msg:{user}:{text}",
-            from_user=user,
-            kind="text",
-            payload={
-                "from_user": user,
-                "create_time": 0,
-                "msg_id": f"{user}:{text}",
-                "content": text,
-                "agent_id": 1,
-            },
-            received_at=uow.now(),
+            inbox.Arrival(
+                dedupe_key=f"msg:{user}:{text}",
+                from_user=user,
+                kind="text",
+                payload={
+                    "from_user": user,
+                    "create_time": 0,
+                    "msg_id": f"{user}:{text}",
+                    "content": text,
+                    "agent_id": 1,
+                },
+            ),
         )
 
     await in_transaction(new_uow(), work)
