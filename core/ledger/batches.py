@@ -205,17 +205,13 @@ async def locked_balance_rows(
         return result
     connection = await uow.connection()
     found: dict[int, BatchRow] = {}
-    for row in await connection.execute(_BALANCE_ROWS, {"pairs": sorted(pairs)}):
-        batch = found.get(row.batch_id)
+    rows = await connection.execute(_BALANCE_ROWS, {"pairs": sorted(pairs)})
+    for id_, item_id, warehouse_id, batch_id, qty, version, *of_batch in rows:
+        batch = found.get(batch_id)
         if batch is None:
-            batch = BatchRow(
-                row.batch_id, row.lot, row.expiry, row.received_at, row.cost, row.received_qty
-            )
-            found[row.batch_id] = batch
-        result[(row.item_id, row.warehouse_id)].append(
-            BalanceRow(
-                row.id, row.item_id, row.warehouse_id, row.batch_id, row.qty, row.version, batch
-            )
+            batch = found[batch_id] = BatchRow(batch_id, *of_batch)
+        result[(item_id, warehouse_id)].append(
+            BalanceRow(id_, item_id, warehouse_id, batch_id, qty, version, batch)
         )
     for balances in result.values():
         if len(balances) > 1:
