@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Protocol, cast
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import Table, bindparam, select, tuple_
 from sqlalchemy.orm import contains_eager
 
 from core.common import InvalidInput
@@ -22,6 +24,59 @@ from core.storage import (
 
 # Stock of an item with no lot and no expiry lives in this batch; so does negative stock.
 DEFAULT_LOT = ""
+BALANCES = cast(Table, StockBalance.__table__)
+BATCHES = cast(Table, Batch.__table__)
+
+
+class BatchLike(Protocol):
+    """What planning reads of a batch: a ``Batch`` of the session, or a ``BatchRow``."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def lot(self) -> str: ...
+    @property
+    def expiry(self) -> date | None: ...
+    @property
+    def received_at(self) -> datetime: ...
+    @property
+    def cost(self) -> Decimal | None: ...
+
+
+class BalanceLike(Protocol):
+    """What planning reads of a balance: a ``StockBalance`` of the session, or a ``BalanceRow``."""
+
+    @property
+    def batch_id(self) -> int: ...
+    @property
+    def qty(self) -> Decimal: ...
+    @property
+    def batch(self) -> BatchLike: ...
+
+
+@dataclass(slots=True)
+class BatchRow:
+    """A batch read as a plain row (a batch of postings plans against these)."""
+
+    id: int
+    lot: str
+    expiry: date | None
+    received_at: datetime
+    cost: Decimal | None
+    received_qty: Decimal
+
+
+@dataclass(slots=True)
+class BalanceRow:
+    """A balance read as a plain row, its quantity as the batch's plans leave it."""
+
+    id: int | None  # None: not stored yet
+    item_id: int
+    warehouse_id: int
+    batch_id: int
+    qty: Decimal
+    version: int
+    batch: BatchLike
 
 
 def auto_lot(expiry: date | None) -> str:
@@ -117,13 +172,60 @@ async def locked_balances(
     return result
 
 
-def fefo_key(balance: StockBalance) -> tuple[date, object, int]:
+_BALANCE_ROWS = (
+    select(
+        BALANCES.c.id,
+        BALANCES.c.item_id,
+        BALANCES.c.warehouse_id,
+        BALANCES.c.batch_id,
+        BALANCES.c.qty,
+        BALANCES.c.version,
+        BATCHES.c.lot,
+        BATCHES.c.expiry,
+        BATCHES.c.received_at,
+        BATCHES.c.cost,
+        BATCHES.c.received_qty,
+    )
+    .join(BATCHES, BATCHES.c.id == BALANCES.c.batch_id)
+    .where(
+        tuple_(BALANCES.c.item_id, BALANCES.c.warehouse_id).in_(bindparam("pairs", expanding=True))
+    )
+    .order_by(BALANCES.c.id)
+    .with_for_update(of=BALANCES)
+)
+
+
+async def locked_balance_rows(
+    uow: UnitOfWork, pairs: set[tuple[int, int]]
+) -> dict[tuple[int, int], list[BalanceRow]]:
+    """``locked_balances`` as plain rows, each batch one ``BatchRow`` however many balances
+    share it: building ORM objects for them cost more than the query."""
+    result: dict[tuple[int, int], list[BalanceRow]] = {pair: [] for pair in pairs}
+    if not pairs:
+        return result
+    connection = await uow.connection()
+    found: dict[int, BatchRow] = {}
+    rows = await connection.execute(_BALANCE_ROWS, {"pairs": sorted(pairs)})
+    for id_, item_id, warehouse_id, batch_id, qty, version, *of_batch in rows:
+        batch = found.get(batch_id)
+        if batch is None:
+            batch = found[batch_id] = BatchRow(batch_id, *of_batch)
+        result[(item_id, warehouse_id)].append(
+            BalanceRow(id_, item_id, warehouse_id, batch_id, qty, version, batch)
+        )
+    for balances in result.values():
+        if len(balances) > 1:
+            balances.sort(key=fefo_key)
+    return result
+
+
+def fefo_key(balance: BalanceLike) -> tuple[date, object, int]:
     """Earliest expiry first (no expiry last), then oldest receipt."""
     batch = balance.batch
     return (batch.expiry or date.max, batch.received_at, batch.id)
 
 
-def is_expired(batch: Batch, today: date) -> bool:
+def is_expired(batch: BatchLike, today: date) -> bool:
     return expiry_passed(batch.expiry, today)
 
 
@@ -133,7 +235,7 @@ def expiry_passed(expiry: date | None, today: date) -> bool:
 
 @dataclass(frozen=True)
 class Take:
-    batch: Batch
+    batch: BatchLike
     qty: Decimal
     expired: bool
 
@@ -145,7 +247,7 @@ class Allocation:
 
 
 def allocate(
-    stock: list[tuple[Batch, Decimal]], qty: Decimal, today: date, *, include_expired: bool
+    stock: list[tuple[BatchLike, Decimal]], qty: Decimal, today: date, *, include_expired: bool
 ) -> Allocation:
     """Take ``qty`` FEFO from batches with stock; expired ones only when allowed.
 
@@ -176,7 +278,7 @@ async def batch_sold_in(uow: UnitOfWork, document_id: int, item_id: int) -> Batc
     )
 
 
-def newest_fresh_batch(balances: list[StockBalance], today: date) -> Batch | None:
+def newest_fresh_batch(balances: Sequence[BalanceLike], today: date) -> BatchLike | None:
     fresh = [b.batch for b in balances if not is_expired(b.batch, today)]
     return max(fresh, key=lambda b: (b.received_at, b.id), default=None)
 

@@ -6,14 +6,15 @@ the moves. Quantities on lines are as the user means them; the sign comes from t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from core.common import DocType
 from core.ledger import batches
-from core.storage import Batch, Item, StockBalance, UnitOfWork, Warehouse
+from core.ledger.batches import BalanceLike, BatchLike
+from core.storage import Item, UnitOfWork, Warehouse
 
 # Sales and transfers must not hand out expired goods unasked; write-offs, counts,
 # adjustments and returns to the supplier are how expired goods leave, so they may.
@@ -110,7 +111,7 @@ class PlannedMove:
     line_no: int
     item: Item
     warehouse: Warehouse
-    batch: Batch
+    batch: BatchLike
     qty: Decimal
 
 
@@ -125,7 +126,7 @@ class Shortfall:
 @dataclass(frozen=True)
 class ExpiredUse:
     item: Item
-    batch: Batch
+    batch: BatchLike
     qty: Decimal
 
 
@@ -150,7 +151,7 @@ class Planner:
         self,
         uow: UnitOfWork,
         doc_type: DocType,
-        balances: dict[tuple[int, int], list[StockBalance]],
+        balances: Mapping[tuple[int, int], Sequence[BalanceLike]],
         allow: Allowances,
         *,
         create_batches: bool = True,
@@ -165,10 +166,10 @@ class Planner:
         # Moves planned so far per (warehouse, batch): later lines see what earlier ones took.
         self._planned: dict[tuple[int, int], Decimal] = {}
 
-    def _on_hand(self, item: Item, warehouse: Warehouse) -> list[StockBalance]:
+    def _on_hand(self, item: Item, warehouse: Warehouse) -> Sequence[BalanceLike]:
         return self.balances[(item.id, warehouse.id)]
 
-    def _stock(self, item: Item, warehouse: Warehouse) -> list[tuple[Batch, Decimal]]:
+    def _stock(self, item: Item, warehouse: Warehouse) -> list[tuple[BatchLike, Decimal]]:
         return [
             (b.batch, b.qty + self._planned.get((warehouse.id, b.batch_id), Decimal(0)))
             for b in self._on_hand(item, warehouse)
@@ -200,7 +201,7 @@ class Planner:
     def _note_expired_cover(
         self,
         line: PlanLine,
-        stock: list[tuple[Batch, Decimal]],
+        stock: list[tuple[BatchLike, Decimal]],
         fresh: batches.Allocation,
     ) -> None:
         """Record the expired stock that could cover a shortfall if a manager allowed it."""
@@ -210,13 +211,13 @@ class Planner:
         self.plan.expired.extend(ExpiredUse(line.item, t.batch, t.qty) for t in cover.takes)
 
     async def put_in(
-        self, line: PlanLine, warehouse: Warehouse, qty: Decimal, batch: Batch | None = None
+        self, line: PlanLine, warehouse: Warehouse, qty: Decimal, batch: BatchLike | None = None
     ) -> None:
         if batch is None:
             batch = await self._incoming_batch(line, warehouse)
         self._add(line, warehouse, batch, qty)
 
-    async def _incoming_batch(self, line: PlanLine, warehouse: Warehouse) -> Batch:
+    async def _incoming_batch(self, line: PlanLine, warehouse: Warehouse) -> BatchLike:
         if self.doc_type is DocType.RECEIPT or line.lot is not None or line.expiry is not None:
             return await batches.batch_for_receipt(
                 self.uow, line.item, line.lot, line.expiry, create=self.create_batches
@@ -268,7 +269,7 @@ class Planner:
             if own > 0:
                 await self.take_out(component, warehouse, own)
 
-    def _add(self, line: PlanLine, warehouse: Warehouse, batch: Batch, qty: Decimal) -> None:
+    def _add(self, line: PlanLine, warehouse: Warehouse, batch: BatchLike, qty: Decimal) -> None:
         if qty == 0:
             return
         self.plan.moves.append(PlannedMove(line.line_no, line.item, warehouse, batch, qty))
@@ -282,7 +283,7 @@ async def plan_lines(
     lines: list[PlanLine],
     warehouse: Warehouse,
     to_warehouse: Warehouse | None,
-    return_batches: dict[int, Batch],
+    return_batches: Mapping[int, BatchLike],
 ) -> Plan:
     doc_type = planner.doc_type
     for line in lines:

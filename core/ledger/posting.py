@@ -11,6 +11,7 @@ values, so a later request in the same transaction (group commit) sees them as t
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -22,8 +23,16 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.common import BalanceView, ConcurrencyConflict
 from core.ledger import levels
+from core.ledger.batches import BalanceLike
 from core.ledger.planning import Plan, PlannedMove
-from core.storage import RowStatement, StockBalance, StockMove, UnitOfWork, lost_race_on_insert
+from core.storage import (
+    Batch,
+    RowStatement,
+    StockBalance,
+    StockMove,
+    UnitOfWork,
+    lost_race_on_insert,
+)
 
 BALANCES = cast(Table, StockBalance.__table__)
 MOVES = cast(Table, StockMove.__table__)
@@ -74,20 +83,28 @@ class Posting:
 COST_PLACES = Decimal("0.0001")
 
 
-def add_to_batch_costs(posting: Posting, plan: Plan) -> None:
-    """Fold what a receipt brought in into its batches' average receipt price."""
+def add_to_batch_costs(posting: Posting, plan: Plan) -> list[Batch]:
+    """Fold what a receipt brought in into its batches' average receipt price; the batches
+    changed (the session writes them at its next flush)."""
+    changed = []
     for move in plan.moves:
         if move.line_no not in posting.purchase_costs or move.qty <= 0:
             continue
         batch = move.batch
+        # What comes in at a price goes into a batch of the session (``batch_for_receipt``).
+        assert isinstance(batch, Batch)
         price = posting.purchase_costs[move.line_no]
         received = batch.received_qty + move.qty
         before = (batch.cost or Decimal(0)) * batch.received_qty
         batch.cost = ((before + move.qty * price) / received).quantize(COST_PLACES)
         batch.received_qty = received
+        changed.append(batch)
+    return changed
 
 
-def balances_after(plan: Plan, balances: Balances) -> tuple[BalanceView, ...]:
+def balances_after(
+    plan: Plan, balances: Mapping[tuple[int, int], Sequence[BalanceLike]]
+) -> tuple[BalanceView, ...]:
     """Each touched item's total in each touched warehouse once the plan is posted."""
     delta: dict[tuple[int, int], Decimal] = defaultdict(Decimal)
     for move in plan.moves:

@@ -3,7 +3,8 @@
 Fifty clerks' sales that the group committer takes at once would cost about ten statements
 each, one by one, each paying SQLAlchemy's ~100 µs. ``Submission`` lets the committer hand
 them over together instead: every request is checked and planned against balances loaded
-once for the whole batch (one locked ``SELECT``, id-ordered), each plan is applied to those
+once for the whole batch (one locked ``SELECT``, id-ordered, read as plain rows: building ORM
+objects for them cost more than the query), each plan is applied to those
 balances in memory so the next request sees what this one took, and then the batch writes
 one statement per table — numbers, documents, lines, moves, balance updates, new balances,
 stock levels — with the audit entries chained at commit as always. Each goes through
@@ -31,6 +32,7 @@ from typing import cast
 
 from sqlalchemy import Table, bindparam, insert, select, union_all
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from core import catalog, money
 from core.common import (
@@ -51,6 +53,7 @@ from core.ledger.policy import WarehousePolicy, approval_reasons
 from core.ledger.validation import resolve_lines
 from core.storage import (
     Approval,
+    Batch,
     Document,
     DocumentLine,
     RowStatement,
@@ -154,7 +157,7 @@ async def submit_together(uow: UnitOfWork, commands: list[DocumentCommand]) -> l
     pairs = set().union(
         *(docs._pairs(lines, h.warehouse.id, _id(h.to_warehouse)) for _, h, lines in headers)
     )
-    shared = _SharedBalances(await batches.locked_balances(uow, pairs))
+    shared = _SharedBalances(await batches.locked_balance_rows(uow, pairs))
     ready: list[_Ready] = []
     for index, header, lines in headers:
         try:
@@ -236,7 +239,7 @@ async def _plan(
     uow: UnitOfWork,
     header: docs._Header,
     lines: list[PlanLine],
-    balances: dict[tuple[int, int], list[StockBalance]],
+    balances: dict[tuple[int, int], list[batches.BalanceRow]],
 ) -> Plan | None:
     """The request's plan against the batch's balances; None when it needs an approval."""
     cmd, warehouse = header.cmd, header.warehouse
@@ -255,40 +258,38 @@ async def _plan(
 class _SharedBalances:
     """The batch's balances as its plans leave them, and what that changes in the database."""
 
-    def __init__(self, balances: dict[tuple[int, int], list[StockBalance]]) -> None:
+    def __init__(self, balances: dict[tuple[int, int], list[batches.BalanceRow]]) -> None:
         self.balances = balances
+        self.batches = {b.batch_id: b.batch for group in balances.values() for b in group}
         self.seen: dict[int, int] = {}  # balance id → the version loaded
         self.delta: dict[int, Decimal] = defaultdict(Decimal)
-        self.loaded: dict[int, StockBalance] = {}
-        self.new: dict[tuple[int, int], StockBalance] = {}  # (warehouse, batch) → not stored yet
+        self.new: dict[tuple[int, int], batches.BalanceRow] = {}  # (warehouse, batch) → new
         self.changes = levels.LevelChanges.empty()
 
     def apply(self, plan: Plan) -> None:
         self.changes.moved(plan.moves)
         for move in plan.moves:
-            pair = (move.item.id, move.warehouse.id)
-            group = self.balances[pair]
-            balance = next((b for b in group if b.batch_id == move.batch.id), None)
+            group = self.balances[(move.item.id, move.warehouse.id)]
+            batch_id = move.batch.id
+            balance = next((b for b in group if b.batch_id == batch_id), None)
             if balance is None:
-                balance = StockBalance(
-                    item_id=move.item.id,
-                    warehouse_id=move.warehouse.id,
-                    batch_id=move.batch.id,
-                    qty=Decimal(0),
-                    expiry=move.batch.expiry,
-                    version=1,
+                balance = batches.BalanceRow(
+                    None, move.item.id, move.warehouse.id, batch_id, Decimal(0), 1, move.batch
                 )
-                balance.batch = move.batch
                 group.append(balance)
                 group.sort(key=batches.fefo_key)
-                self.new[(move.warehouse.id, move.batch.id)] = balance
-            if (move.warehouse.id, move.batch.id) in self.new:
-                balance.qty += move.qty
-                continue
-            self.seen.setdefault(balance.id, balance.version)
-            self.loaded[balance.id] = balance
-            self.delta[balance.id] += move.qty
-            set_committed_value(balance, "qty", balance.qty + move.qty)
+                self.new[(move.warehouse.id, batch_id)] = balance
+            balance.qty += move.qty
+            if balance.id is not None:
+                self.seen.setdefault(balance.id, balance.version)
+                self.delta[balance.id] += move.qty
+
+    def costs_changed(self, changed: list[Batch]) -> None:
+        """A receipt folded its price into these batches: plans read their cost from here."""
+        for batch in changed:
+            row = self.batches.get(batch.id)
+            if isinstance(row, batches.BatchRow):
+                row.cost, row.received_qty = batch.cost, batch.received_qty
 
     async def write(self, uow: UnitOfWork) -> None:
         connection = await uow.connection()
@@ -299,16 +300,25 @@ class _SharedBalances:
             )
             if connection.dialect.supports_sane_multi_rowcount and result.rowcount != len(changed):
                 raise ConcurrencyConflict("a stock balance changed while the batch was posted")
-            for balance_id in changed:
-                set_committed_value(self.loaded[balance_id], "version", self.seen[balance_id] + 1)
+            self._refresh_session(uow, changed)
         if self.new:
             rows = [
-                (b.item_id, b.warehouse_id, b.batch_id, b.qty, b.expiry, 1)
+                (b.item_id, b.warehouse_id, b.batch_id, b.qty, b.batch.expiry, 1)
                 for b in self.new.values()
             ]
             with lost_race_on_insert("a stock balance"):
                 await ledger.INSERT_BALANCES.run(connection, rows)
         await levels.apply(connection, self.changes)
+
+    def _refresh_session(self, uow: UnitOfWork, changed: list[int]) -> None:
+        """Balances an earlier work of the transaction loaded as ORM objects take their new
+        values: the session would hand them out as they were to a later one."""
+        identities = uow.session.identity_map
+        for balance_id in changed:
+            loaded = identities.get(identity_key(StockBalance, balance_id))
+            if isinstance(loaded, StockBalance):
+                set_committed_value(loaded, "qty", loaded.qty + self.delta[balance_id])
+                set_committed_value(loaded, "version", self.seen[balance_id] + 1)
 
 
 async def _write(
@@ -345,7 +355,7 @@ async def _write(
         # In arrival order: a receipt's price moves its batches' average cost for the next.
         moves += ledger.move_rows(posting, item.plan, item.posted_at, cmd.actor)
         if costs:
-            ledger.add_to_batch_costs(posting, item.plan)
+            shared.costs_changed(ledger.add_to_batch_costs(posting, item.plan))
         await money.after_insert(uow, cmd, document_id)
         await money.after_post(
             uow,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core import audit, catalog, ledger
 from core.common import InsufficientStock, NeedsApproval, NotFound, Posted
 from core.ledger import Line, Receive, Sell
-from core.storage import Batch, DatabaseThread, GroupCommitter, Item, UnitOfWork
+from core.storage import Batch, DatabaseThread, GroupCommitter, Item, StockMove, UnitOfWork
 from tests.support.committer import app_committer, recorded_statements
 from tests.support.ledger import run, seed_shop
 from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen
@@ -176,6 +176,28 @@ async def test_priced_receipts_in_one_batch_average_the_batch_cost_in_order(
 
     # The fixture's 10 at 2.0, then 10 at 3.0 and 20 at 4.0: (20 + 30 + 80) / 40.
     assert await run(uow, cost) == Decimal("3.25")
+    assert await run(uow, audit.first_problem) is None
+
+
+async def test_a_sale_after_a_priced_receipt_in_one_batch_costs_the_new_average(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    # The batch is planned from plain rows, the receipt folds its price into the session's
+    # batch: the sale after it must cost what the receipt made the batch cost.
+    priced = Line("COKE", Decimal(10), price=Decimal(4))
+    receipt = Receive(warehouse="MAIN", actor="clerk1", lines=(priced,))
+    _, sold = await asyncio.gather(
+        committer.run(ledger.Submission(receipt)), submit(committer, sale("clerk1", "COKE", 1))
+    )
+    assert isinstance(sold, Posted)
+
+    async def unit_costs(u: UnitOfWork) -> list[Decimal]:
+        document = await ledger.load_document(u, sold.document.number)
+        statement = select(StockMove.unit_cost).where(StockMove.document_id == document.id)
+        return list(await u.session.scalars(statement))
+
+    # The fixture's 10 at 2.0 and 10 at 4.0: the batch costs 3.0 when the sale takes from it.
+    assert await run(uow, unit_costs) == [Decimal(3)]
     assert await run(uow, audit.first_problem) is None
 
 
