@@ -14,7 +14,15 @@ from sqlalchemy import select
 from core import audit, catalog, ledger
 from core.common import InsufficientStock, NeedsApproval, NotFound, Posted
 from core.ledger import Line, Receive, Sell
-from core.storage import Batch, DatabaseThread, GroupCommitter, Item, StockMove, UnitOfWork
+from core.storage import (
+    Batch,
+    DatabaseThread,
+    GroupCommitter,
+    Item,
+    StockBalance,
+    StockMove,
+    UnitOfWork,
+)
 from tests.support.committer import app_committer, recorded_statements
 from tests.support.ledger import run, seed_shop
 from tests.support.recipes import assert_ledger_sound, on_hand, seed_kitchen
@@ -224,4 +232,31 @@ async def test_kit_sales_in_a_batch_follow_the_kitchen_policy(
     assert all(isinstance(o, Posted) for o in outcomes)
     chicken = await on_hand(uow, "CHICKEN")
     assert chicken == (Decimal(5) if kitchen == "issue" else Decimal(5) - 4 * Decimal("0.2"))
+    await assert_ledger_sound(uow)
+
+
+async def test_a_balance_loaded_earlier_in_the_transaction_sees_what_a_batch_posted(
+    uow: UnitOfWork, committer: GroupCommitter
+) -> None:
+    """The batch writes balances with Core statements; a later work of the same transaction
+    that is handed the balance by the session must see the batch's stock and version (on
+    PostgreSQL, writing from a stale version is a lost update)."""
+
+    async def work(u: UnitOfWork) -> tuple[Decimal, int]:
+        [coke] = (
+            await u.session.scalars(select(StockBalance).join(Item).where(Item.sku == "COKE"))
+        ).all()
+        version = coke.version
+        settled = await ledger.submit_together(
+            u, [sale("clerk1", "COKE", 2), sale("clerk2", "COKE", 3)]
+        )
+        assert [s.error for s in settled] == [None, None]
+        again = await u.session.get(StockBalance, coke.id)  # from the identity map, no SELECT
+        assert again is coke
+        await ledger.submit(u, sale("clerk1", "COKE", 1))
+        return coke.qty, coke.version - version
+
+    qty, versions = await run(uow, work)
+    assert (qty, versions) == (Decimal(4), 2)
+    assert await stock(uow, "COKE") == Decimal(4)
     await assert_ledger_sound(uow)
