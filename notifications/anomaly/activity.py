@@ -154,13 +154,7 @@ def _add_reversal(
     day: date,
     settings: AnomalySettings,
 ) -> None:
-    # A mistyped quantity is voided at the till with a negative line; a return (退货) says
-    # goods came back, so it is no typo correction (a skim by 退货 of a basket rung up
-    # minutes before would otherwise hide behind one).
-    fixed = [
-        _corrected(line, recent, day, settings) if line.doc_type == "sale" else None
-        for line in undone
-    ]
+    fixed = [_corrected(line, recent, day, settings) for line in undone]
     # A typo is fixed sale by sale: lines undoing several sales are no correction of one.
     if len({sale.document for sale in fixed if sale is not None}) > 1:
         fixed = [None] * len(undone)

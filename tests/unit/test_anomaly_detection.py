@@ -82,20 +82,6 @@ def test_one_percent_two_days_a_week_is_named_by_the_slow_test_within_seven_frau
     assert result.honest_flagged(history) == {}
 
 
-def test_one_percent_by_returns_minutes_after_the_sales_is_named_within_seven_fraud_days() -> None:
-    # 1% by 退货 on three weekdays a week; two of the first five take back a sale of the
-    # clerk's rung up minutes before. Read as typo corrections, the clerk was named after 8.
-    history = FAMILIES["5 sparse"](1005, 0.01, 90)
-    assert isinstance(history, StoreHistory)
-    assert history.fraud is not None and history.fraud.kind == "return"
-    started = history.fraud_started_at
-    assert started is not None
-    result = replay(history, started - timedelta(days=1), started + timedelta(days=16), SETTINGS)
-    fraud_days = result.fraud_days_until(history)
-    assert fraud_days is not None and fraud_days <= 7
-    assert result.honest_flagged(history) == {}
-
-
 def test_the_busiest_clerk_skimming_one_percent_on_weekdays_is_named_by_the_slow_test() -> None:
     # The shop's busiest clerk, 1% on two weekdays a week: a usual floored per sale (or a
     # raise looked for per sale) would expect of them more reversals of their own sales a day

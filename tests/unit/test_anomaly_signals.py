@@ -108,20 +108,6 @@ def test_a_quick_correction_of_a_typo_is_not_a_reversal() -> None:
     assert shop.flagged(42) == {}
 
 
-def test_a_return_minutes_after_the_sale_it_undoes_is_a_reversal_not_a_typo_correction() -> None:
-    shop = Shop(days=1)
-    shop.sell("c", 0, 12 * 60 + 1, "2.5")
-    # The same goods taken back minutes later: by 退货 a reversal, by a negative line a void.
-    shop.add("sales_return", "c", 0, 12 * 60 + 5, "2.5")
-    shop.sell("c", 0, 14 * 60 + 1, "2.5")
-    shop.add("sale", "c", 0, 14 * 60 + 5, "-2.5")
-    lines = sorted(shop.lines, key=lambda ln: (ln.at, ln.document))
-    day = build_activity(lines, SHANGHAI, SETTINGS).days[("MAIN", "c")][DAY0.date()]
-    (reversal,) = day.reversals
-    assert reversal.doc_type == "sales_return" and reversal.suspect and reversal.own
-    assert day.corrections == 1
-
-
 def _line(shop: Shop, document: str, minute: int, sku: str, qty: str) -> SalesLine:
     return SalesLine(document, "sale", "MAIN", "c", shop.at(0, minute), None, None, sku, sku,
                      "kg", Decimal(qty), Decimal(8), Decimal(5))  # fmt: skip
