@@ -17,6 +17,21 @@ async def store(uow: UnitOfWork, message: CallbackMessage, *, answered: bool = F
     return await inbox.receive(uow, arrival(message), answered=answered)
 
 
+async def store_many(
+    uow: UnitOfWork, messages: list[CallbackMessage], *, answered: bool = False
+) -> list[bool]:
+    """``store`` of a batch's messages in one statement: each True when stored now, False for
+    a message stored before or a copy of one earlier in the list."""
+    stored = await inbox.receive_many(uow, [arrival(m) for m in messages], answered=answered)
+    seen: set[str] = set()
+    fresh = []
+    for message in messages:
+        key = message.dedupe_key
+        fresh.append(key in stored and key not in seen)
+        seen.add(key)
+    return fresh
+
+
 class Store:
     """Storing one callback's message, as the group committer runs it: the stores of a batch
     are one statement (``together``); True when stored, False for a copy of one stored."""
@@ -29,16 +44,4 @@ class Store:
 
     @staticmethod
     async def together(uow: UnitOfWork, works: list[Store]) -> list[Settled]:
-        stored = await inbox.receive_many(uow, [arrival(w.message) for w in works])
-        return [Settled(key in stored) for key in first_copies([w.message for w in works])]
-
-
-def first_copies(messages: list[CallbackMessage]) -> list[str]:
-    """Each message's dedupe key, or "" for a later copy of one earlier in the list."""
-    seen: set[str] = set()
-    keys = []
-    for message in messages:
-        key = message.dedupe_key
-        keys.append("" if key in seen else key)
-        seen.add(key)
-    return keys
+        return [Settled(fresh) for fresh in await store_many(uow, [w.message for w in works])]

@@ -32,7 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from bot import inbox_store
 from bot.wecom_messages import CallbackMessage, TextMessage
-from core.messaging import inbox, outbox
+from core.messaging import outbox
 from core.storage import Settled, Transact, UnitOfWork
 from handlers import dispatch
 from handlers.inbound import Inbound
@@ -137,13 +137,11 @@ class _Answered:
 
     @staticmethod
     async def together(uow: UnitOfWork, works: list[_Answered]) -> list[Settled]:
-        arrivals = [inbox_store.arrival(w.message) for w in works]
-        stored = await inbox.receive_many(uow, arrivals, answered=True)
-        keys = inbox_store.first_copies([w.message for w in works])
+        stored = await inbox_store.store_many(uow, [w.message for w in works], answered=True)
         await outbox.record_passive(
-            uow, [w.reply() for w, key in zip(works, keys, strict=True) if key in stored]
+            uow, [w.reply() for w, fresh in zip(works, stored, strict=True) if fresh]
         )
-        return [Settled(key in stored) for key in keys]
+        return [Settled(fresh) for fresh in stored]
 
     def reply(self) -> tuple[str, dict[str, Any], str]:
         message = self.message

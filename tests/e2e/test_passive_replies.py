@@ -195,12 +195,18 @@ async def delivered_to(bot: BotHarness, userid: str) -> None:
             await asyncio.sleep(0.01)
 
 
-async def test_a_query_after_a_reply_was_delivered_is_answered_before_delivery_records_it(
-    bot: BotHarness, fake_wecom: FakeWeCom
-) -> None:
+async def sale_reply_unanswered(bot: BotHarness, fake_wecom: FakeWeCom) -> asyncio.Event:
+    """clerk1 sells; its reply reaches WeCom, whose answer waits until the event is set."""
     answers = fake_wecom.hold_answers("message/send")
     assert await bot.wecom.send_text("clerk1", "销售 可乐 1") == 200
     await fake_wecom.wait_for(lambda c: c.name == "message/send", timeout=10)
+    return answers
+
+
+async def test_a_query_after_a_reply_was_delivered_is_answered_before_delivery_records_it(
+    bot: BotHarness, fake_wecom: FakeWeCom
+) -> None:
+    answers = await sale_reply_unanswered(bot, fake_wecom)
     async with committer_held(bot):
         answers.set()
         # WeCom accepted the sale's reply; recording that waits for the held committer.
@@ -220,9 +226,7 @@ async def test_a_query_after_a_reply_was_delivered_is_answered_before_delivery_r
 async def test_a_query_while_a_reply_is_still_being_sent_takes_the_inbox_after_it(
     bot: BotHarness, fake_wecom: FakeWeCom
 ) -> None:
-    answers = fake_wecom.hold_answers("message/send")
-    assert await bot.wecom.send_text("clerk1", "销售 可乐 1") == 200
-    await fake_wecom.wait_for(lambda c: c.name == "message/send", timeout=10)
+    answers = await sale_reply_unanswered(bot, fake_wecom)
     # WeCom has not answered the sale's reply: it may yet fail and be sent again.
     assert await bot.wecom.send_text("clerk1", "查 可乐") == 200
     assert bot.wecom.last_body == ""
