@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import BindParameter, Row, Select, bindparam, func, or_, select
+from sqlalchemy import BindParameter, Select, bindparam, func, or_, select
 
 from core.common import AmbiguousItem, InvalidInput, ItemView, NotFound, UnknownItem
-from core.storage import Item, Partner, UnitOfWork, Warehouse
+from core.storage import Item, Partner, ReadStatement, UnitOfWork, Warehouse
 
 DEFAULT_WAREHOUSE = "MAIN"
 _ITEMS_BY_SKU = select(Item).where(Item.sku.in_(bindparam("skus", expanding=True)))
@@ -55,8 +55,8 @@ def _fragment_matches(*columns: Any) -> Select[Any]:
 
 _EXACT_MATCHES = _exact_matches(Item)
 _FRAGMENT_MATCHES = _fragment_matches(Item)
-_EXACT_ROWS = _exact_matches(*_VIEW_COLUMNS)
-_FRAGMENT_ROWS = _fragment_matches(*_VIEW_COLUMNS)
+_EXACT_ROWS = ReadStatement(_exact_matches(*_VIEW_COLUMNS))
+_FRAGMENT_ROWS = ReadStatement(_fragment_matches(*_VIEW_COLUMNS))
 
 
 async def item_by_sku(uow: UnitOfWork, sku: str) -> Item:
@@ -95,13 +95,14 @@ class _Named(Protocol):
 
 
 N = TypeVar("N", bound=_Named)
+S = TypeVar("S")
 
 
 async def _resolve(
     query: str,
-    run: Callable[[Select[Any], dict[str, str]], Awaitable[Sequence[N]]],
-    exact_matches: Select[Any],
-    fragment_matches: Select[Any],
+    run: Callable[[S, dict[str, str]], Awaitable[Sequence[N]]],
+    exact_matches: S,
+    fragment_matches: S,
 ) -> N:
     query = query.strip()
     if not query:
@@ -125,9 +126,8 @@ async def resolve_item_with_id(uow: UnitOfWork, query: str) -> tuple[int, ItemVi
     """``resolve_item``'s item as its id and view, read as a plain row (no ORM object)."""
     connection = await uow.read_connection()
 
-    async def run(statement: Select[Any], values: dict[str, str]) -> Sequence[Row[Any]]:
-        rows: Sequence[Row[Any]] = (await connection.execute(statement, values)).all()
-        return rows
+    async def run(statement: ReadStatement, values: dict[str, str]) -> Sequence[Any]:
+        return await statement.rows(connection, values)
 
     row = await _resolve(query, run, _EXACT_ROWS, _FRAGMENT_ROWS)
     view = ItemView(

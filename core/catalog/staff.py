@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from core.catalog.lookup import DEFAULT_WAREHOUSE, warehouse_by_code
 from core.common import APPROVER_ROLES, ROLE_NAMES, InvalidInput, Role
-from core.storage import UnitOfWork, User, UserWarehouse, Warehouse
+from core.storage import ReadStatement, UnitOfWork, User, UserWarehouse, Warehouse
 
 # Session-info key of the memo of users by WeCom userid.
 USERS_MEMO = "users_by_userid"
-_USER_WITH_WAREHOUSES = (
+_USER_WITH_WAREHOUSES = ReadStatement(
     select(User.userid, User.name, User.role, User.active, Warehouse.code)
     .outerjoin(UserWarehouse, UserWarehouse.user_id == User.id)
     .outerjoin(Warehouse, Warehouse.id == UserWarehouse.warehouse_id)
@@ -65,7 +65,7 @@ async def find_user(uow: UnitOfWork, userid: str) -> UserView | None:
     cache: dict[str, UserView | None] = uow.session.info.setdefault(USERS_MEMO, {})
     if userid not in cache:
         connection = await uow.read_connection()
-        rows = (await connection.execute(_USER_WITH_WAREHOUSES, {"userid": userid})).all()
+        rows = await _USER_WITH_WAREHOUSES.rows(connection, {"userid": userid})
         cache[userid] = None if not rows else _view_of_rows(rows)
     return cache[userid]
 

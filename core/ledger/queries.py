@@ -29,6 +29,7 @@ from core.storage import (
     Document,
     DocumentLine,
     Partner,
+    ReadStatement,
     StockBalance,
     UnitOfWork,
     Warehouse,
@@ -44,7 +45,7 @@ OUTGOING = (
 )
 # Built once: 查 runs them for every question, as Core statements on the transaction's
 # connection (plain rows: the ORM's execution and loading cost more than the reads).
-_BALANCES_OF_ITEM = (
+_BALANCES_OF_ITEM = ReadStatement(
     select(
         Warehouse.code,
         StockBalance.batch_id,
@@ -56,8 +57,8 @@ _BALANCES_OF_ITEM = (
     .join(Batch, Batch.id == StockBalance.batch_id)
     .where(StockBalance.item_id == bindparam("item"))
 )
-_PENDING_OUTGOING = select(Document.id).where(
-    Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING)
+_PENDING_OUTGOING = ReadStatement(
+    select(Document.id).where(Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING))
 )
 _RESERVED_BY_PENDING = (
     select(Warehouse.code, func.sum(DocumentLine.qty))
@@ -77,8 +78,8 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
     only = None if warehouse is None else (await catalog.warehouse_by_code(uow, warehouse)).code
     connection = await uow.read_connection()
     grouped: dict[str, list[tuple[int, Decimal, str, date | None]]] = {}
-    for code, batch_id, qty, lot, expiry in await connection.execute(
-        _BALANCES_OF_ITEM, {"item": item_id}
+    for code, batch_id, qty, lot, expiry in await _BALANCES_OF_ITEM.rows(
+        connection, {"item": item_id}
     ):
         if only is None or code == only:
             grouped.setdefault(code, []).append((batch_id, qty, lot, expiry))
@@ -116,7 +117,7 @@ async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
     # Few documents are pending and an item may have many lines: find the pending documents
     # first (status index), so the cost does not grow with the item's history.
     connection = await uow.read_connection()
-    pending = list((await connection.execute(_PENDING_OUTGOING)).scalars())
+    pending = [row.id for row in await _PENDING_OUTGOING.rows(connection)]
     if not pending:
         return {}
     rows = await connection.execute(_RESERVED_BY_PENDING, {"pending": pending, "item": item_id})

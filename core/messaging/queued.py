@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, exists, select
 
 from core.messaging import inbox, outbox
-from core.storage import InboxMessage, OutboxMessage, UnitOfWork
+from core.storage import InboxMessage, OutboxMessage, ReadStatement, UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -37,18 +37,20 @@ def _reply(column: Any) -> Any:
     )
 
 
-_STATE = select(
-    _reply(OutboxMessage.payload),
-    _reply(OutboxMessage.response),
-    exists().where(InboxMessage.dedupe_key == bindparam("message_key")),
-    exists().where(
-        InboxMessage.status == inbox.PENDING, InboxMessage.from_user == bindparam("userid")
-    ),
-    exists().where(
-        OutboxMessage.target_key == bindparam("target_key"),
-        OutboxMessage.status == outbox.PENDING,
-        OutboxMessage.id.not_in(bindparam("delivered", expanding=True)),
-    ),
+_STATE = ReadStatement(
+    select(
+        _reply(OutboxMessage.payload),
+        _reply(OutboxMessage.response),
+        exists().where(InboxMessage.dedupe_key == bindparam("message_key")),
+        exists().where(
+            InboxMessage.status == inbox.PENDING, InboxMessage.from_user == bindparam("userid")
+        ),
+        exists().where(
+            OutboxMessage.target_key == bindparam("target_key"),
+            OutboxMessage.status == outbox.PENDING,
+            OutboxMessage.id.not_in(bindparam("delivered", expanding=True)),
+        ),
+    )
 )
 
 
@@ -61,18 +63,16 @@ async def of_user(
     delivered: Collection[int] = (),
 ) -> Queued:
     connection = await uow.read_connection()
-    row = (
-        await connection.execute(
-            _STATE,
-            {
-                "reply_key": reply_key,
-                "message_key": message_key,
-                "userid": userid,
-                "target_key": outbox.target_key("user", userid),
-                "delivered": list(delivered),
-            },
-        )
-    ).one()
+    (row,) = await _STATE.rows(
+        connection,
+        {
+            "reply_key": reply_key,
+            "message_key": message_key,
+            "userid": userid,
+            "target_key": outbox.target_key("user", userid),
+            "delivered": list(delivered),
+        },
+    )
     payload, response, stored, pending, unsent = row
     earlier = payload if response == outbox.PASSIVE_RESPONSE else None
     return Queued(earlier, bool(stored), bool(pending or unsent))

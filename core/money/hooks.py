@@ -13,7 +13,7 @@ from core.common import DOC_TYPE_NAMES, DocType, InvalidInput
 from core.money import contracts, receivables
 from core.money.pricing import MoneyReason, PriceView, credit_reasons, customer_prices, price_view
 from core.money.tables import DocumentContract, LineCost, PartnerItem
-from core.storage import Document, Partner, UnitOfWork, Warehouse
+from core.storage import Document, Partner, ReadStatement, UnitOfWork, Warehouse
 
 if TYPE_CHECKING:  # called by the ledger's posting path: no import of it at run time
     from core.ledger import DocumentCommand, PlanLine
@@ -24,7 +24,9 @@ TRADE_TYPES = frozenset(
     {DocType.SALE, DocType.SALES_RETURN, DocType.RECEIPT, DocType.PURCHASE_RETURN}
 )
 COSTED_TYPES = frozenset({DocType.SALE, DocType.SALES_RETURN})
-_MODE_OF = select(Warehouse.mode).where(func.upper(Warehouse.code) == bindparam("code"))
+_MODE_OF = ReadStatement(
+    select(Warehouse.mode).where(func.upper(Warehouse.code) == bindparam("code"))
+)
 
 
 def keeps_stock(warehouse: Warehouse) -> bool:
@@ -46,8 +48,8 @@ async def trade_prices(uow: UnitOfWork, query: str, warehouse_code: str) -> Pric
     and then no warehouse is loaded through the ORM (nor the handling's savepoint sent).
     """
     connection = await uow.read_connection()
-    mode = await connection.scalar(_MODE_OF, {"code": warehouse_code.strip().upper()})
-    if mode is not None and mode != NO_INVENTORY:
+    modes = await _MODE_OF.rows(connection, {"code": warehouse_code.strip().upper()})
+    if modes and modes[0].mode != NO_INVENTORY:
         return None
     warehouse = await catalog.warehouse_by_code(uow, warehouse_code)  # or its NotFound
     if keeps_stock(warehouse):

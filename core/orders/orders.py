@@ -31,7 +31,7 @@ from core.orders.views import (
     OrderLineView,
     OrderView,
 )
-from core.storage import Item, Partner, UnitOfWork, Warehouse
+from core.storage import Item, Partner, ReadStatement, UnitOfWork, Warehouse
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
 DOC_TYPE = {SALES: DocType.SALE, PURCHASE: DocType.RECEIPT}
@@ -227,14 +227,14 @@ def settle_status(order: Order) -> None:
 
 
 # Built once: 查 runs both for every question, as Core statements (plain rows).
-_HELD_BY_ORDERS = (
+_HELD_BY_ORDERS = ReadStatement(
     select(Warehouse.code, OrderLine.qty, OrderLine.done)
     .join(Order, Order.id == OrderLine.order_id)
     .join(Warehouse, Warehouse.id == Order.warehouse_id)
     .join(Item, Item.id == OrderLine.item_id)
     .where(Item.sku == bindparam("sku"), Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
 )
-_KITS_TO_SHIP = (
+_KITS_TO_SHIP = ReadStatement(
     select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
     .join(Order, Order.id == OrderLine.order_id)
     .join(Warehouse, Warehouse.id == Order.warehouse_id)
@@ -253,7 +253,7 @@ async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """What open sales orders still hold of an item, per warehouse code."""
     connection = await uow.read_connection()
     held: dict[str, Decimal] = {}
-    for code, qty, done in await connection.execute(_HELD_BY_ORDERS, {"sku": sku}):
+    for code, qty, done in await _HELD_BY_ORDERS.rows(connection, {"sku": sku}):
         if qty > done:
             held[code] = held.get(code, Decimal(0)) + qty - done
     return held
@@ -263,7 +263,7 @@ async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
     where the kitchen backflushes."""
     connection = await uow.read_connection()
-    rows = await connection.execute(_KITS_TO_SHIP)
+    rows = await _KITS_TO_SHIP.rows(connection)
     kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows]
     if not kits:
         return {}

@@ -16,18 +16,20 @@ from core import catalog
 from core.catalog import BY_ISSUE, ItemKind
 from core.common import DocStatus, DocType
 from core.recipes.bom import all_versions, version_at
-from core.storage import Document, DocumentLine, Item, UnitOfWork, Warehouse
+from core.storage import Document, DocumentLine, Item, ReadStatement, UnitOfWork, Warehouse
 
-_PENDING = select(Document.id).where(
-    Document.status == DocStatus.PENDING,
-    Document.type.in_((DocType.PRODUCTION, DocType.SALE)),
+_PENDING = ReadStatement(
+    select(Document.id).where(
+        Document.status == DocStatus.PENDING,
+        Document.type.in_((DocType.PRODUCTION, DocType.SALE)),
+    )
 )
 
 
 async def held_by_pending(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
     """Per warehouse code, how much of item ``sku`` pending productions and kit sales hold."""
     # Few documents are pending: find them first (status index), then read only their lines.
-    pending = list((await (await uow.read_connection()).execute(_PENDING)).scalars())
+    pending = [row.id for row in await _PENDING.rows(await uow.read_connection())]
     if not pending:
         return {}
     item_id = (await catalog.item_by_sku(uow, sku)).id

@@ -18,6 +18,7 @@ from core.storage.db_thread import (
     DatabaseThreadDied,
     log,
 )
+from core.storage.driver_reads import ReadStatement
 from core.storage.driver_rows import RowStatement
 from core.storage.error_reason import (
     MAX_REASON,
@@ -120,6 +121,7 @@ __all__ = [
     "NumberSequence",
     "OutboxMessage",
     "Partner",
+    "ReadStatement",
     "RowStatement",
     "Settled",
     "StockBalance",

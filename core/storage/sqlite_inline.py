@@ -91,6 +91,10 @@ class InlineConnection:
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._live.cursor())
 
+    def execute_fetchall(self, sql: str, parameters: Sequence[Any]) -> list[Any]:
+        """Run one statement in the transaction begun and return its rows (``ReadStatement``)."""
+        return self._live.execute(sql, parameters).fetchall()
+
     async def create_function(self, *args: Any, **kwargs: Any) -> None:
         self._live.create_function(*args, **kwargs)
 
