@@ -21,6 +21,7 @@ from core.common import (
     money,
     plain_qty,
     qty_text,
+    unit_price,
 )
 from core.ledger import PARTNER_KIND
 
@@ -66,6 +67,7 @@ def clock_time(minute: int) -> str:
 
 FILTERS: dict[str, Any] = {
     "money": money,
+    "price": unit_price,
     "qty": qty,
     "local": local_time,
     "doc_type": doc_type_name,

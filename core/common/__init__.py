@@ -40,10 +40,12 @@ from core.common.fmt import (
     CENT,
     CONTINUED,
     MAX_MESSAGE_BYTES,
+    exact_price,
     money,
     plain_qty,
     qty_text,
     split_message,
+    unit_price,
 )
 from core.common.views import (
     ApprovalView,
@@ -113,10 +115,12 @@ __all__ = [
     "T",
     "UnknownItem",
     "WarehouseStock",
+    "exact_price",
     "money",
     "parse_instant",
     "plain_qty",
     "qty_text",
     "split_message",
+    "unit_price",
     "utcnow",
 ]

@@ -1,4 +1,5 @@
-"""How replies read: money with ¥ and two places, quantities with units, long texts in parts."""
+"""How replies read: money with ¥ and two places (a unit price with the four it may have),
+quantities with units, long texts in parts."""
 
 from __future__ import annotations
 
@@ -12,6 +13,17 @@ CONTINUED = "（续 {part}/{parts}）\n"
 
 def money(value: Decimal) -> str:
     return f"¥{value.quantize(CENT, rounding=ROUND_HALF_UP):,}"
+
+
+def exact_price(value: Decimal) -> Decimal:
+    """A unit price in cents, or with the places below a cent it has (¥0.0035 a gram): in
+    cents it would read ¥0.00. 3.5000 → 3.50, 12.3450 → 12.345."""
+    cents = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    return cents if cents == value else value.normalize()
+
+
+def unit_price(value: Decimal) -> str:
+    return f"¥{exact_price(value):,f}"
 
 
 def plain_qty(value: Decimal) -> str:

@@ -76,7 +76,7 @@ LINE_COLUMNS = (
     Column("分类", width=8),
     Column("单位", width=6),
     Column("数量", Kind.QTY, 10),
-    Column("单价", Kind.MONEY, 10),
+    Column("单价", Kind.PRICE, 10),
     Column("金额", Kind.MONEY, 12),
     Column("批号", width=10),
     Column("到期日", Kind.DAY, 12),
@@ -102,7 +102,7 @@ STOCK_COLUMNS = (
     Column("本期增加", Kind.QTY, 10),
     Column("本期减少", Kind.QTY, 10),
     Column("期末数量", Kind.QTY, 10),
-    Column("成本单价", Kind.MONEY, 10),
+    Column("成本单价", Kind.PRICE, 10),
     Column("期末金额", Kind.MONEY, 12),
 )
 PARTNER_COLUMNS = (

@@ -6,7 +6,8 @@ twice as many rows a second as openpyxl's write-only mode on this machine, and o
 the reader (imports, tests). A sheet holds at most 1,048,576 rows; a longer table continues on
 ``<name>(2)``, ``<name>(3)``, each with the header again.
 
-Cells: money as numbers rounded to two places with format ``0.00``; quantities as numbers;
+Cells: money as numbers rounded to two places with format ``0.00``, unit prices with the
+places below a cent they have (``0.00##``: ¥0.0035 a gram would read 0.00); quantities as numbers;
 instants in shop time as Excel date-times; CSV gets the same values as text (UTF-8 with a BOM,
 which Excel needs to read Chinese).
 """
@@ -28,7 +29,7 @@ import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
 
-from core.common import InvalidInput
+from core.common import InvalidInput, exact_price
 
 CENT = Decimal("0.01")
 XLSX_MAX_ROWS = 1_048_576
@@ -40,6 +41,7 @@ class Kind(StrEnum):
     INT = "int"
     QTY = "qty"
     MONEY = "money"
+    PRICE = "price"
     RATE = "rate"
     INSTANT = "instant"
     DAY = "day"
@@ -118,6 +120,7 @@ class XlsxBook(_Closing):
         self._formats = {
             Kind.QTY: self._book.add_format({"num_format": "0.###"}),
             Kind.MONEY: self._book.add_format({"num_format": "0.00"}),
+            Kind.PRICE: self._book.add_format({"num_format": "0.00##"}),
             Kind.RATE: self._book.add_format({"num_format": "0.0%"}),
             Kind.INSTANT: self._book.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"}),
             Kind.DAY: self._book.add_format({"num_format": "yyyy-mm-dd"}),
@@ -138,7 +141,7 @@ class XlsxBook(_Closing):
     def cell_writer(self, kind: Kind) -> Callable[[Worksheet, int, int, Any], None]:
         fmt = self._formats.get(kind)
         tz = self._tz
-        if kind in (Kind.QTY, Kind.INT):
+        if kind in (Kind.QTY, Kind.INT, Kind.PRICE):
             return _number(fmt)
         if kind is Kind.MONEY:
             return _money(fmt)
@@ -249,6 +252,8 @@ def _csv_format(kind: Kind, tz: ZoneInfo) -> Callable[[Any], str]:
 
     if kind is Kind.MONEY:
         return blank(lambda v: f"{money(v):f}")
+    if kind is Kind.PRICE:
+        return blank(lambda v: f"{exact_price(v):f}")
     if kind is Kind.QTY:
         return blank(lambda v: f"{Decimal(v).normalize():f}")
     if kind is Kind.RATE:

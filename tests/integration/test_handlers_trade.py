@@ -39,6 +39,13 @@ async def test_multi_line_sale_with_customer_lists_lines_total_and_stock(chat: C
     assert "库存：可乐 8 瓶（MAIN），雪碧 7 瓶（MAIN）" in reply
 
 
+async def test_a_price_below_a_cent_reads_as_written_and_the_total_in_cents(chat: Chat) -> None:
+    await chat.say("clerk1", "入库 可乐 10")
+    reply = await chat.say("clerk1", "销售 可乐 3 @0.0035")
+    assert "可乐 3 瓶 × ¥0.0035 = ¥0.01" in reply
+    assert "合计 ¥0.01" in reply
+
+
 async def test_sale_beyond_stock_opens_an_approval_with_the_numbers(chat: Chat) -> None:
     await chat.say("clerk1", "入库 可乐 3")
     reply = await chat.say("clerk1", "销售 可乐 5")

@@ -13,7 +13,7 @@ from openpyxl import load_workbook
 
 from core.storage import SHANGHAI
 from tests.support.cli import jxc
-from tests.support.report_history import FIRST, LAST, SALES_TOTAL, import_history
+from tests.support.report_history import FIRST, HEADER, LAST, SALES_TOTAL, import_history
 
 
 @pytest.fixture
@@ -55,7 +55,27 @@ def test_dates_are_shop_time_and_money_has_two_decimals(ledger: Path, tmp_path: 
     at = first_sale[header.index("日期时间")]
     assert at.value == datetime(2026, 9, 5, 10, 0)  # imported as 10:00 shop time
     price = first_sale[header.index("单价")]
-    assert isinstance(price.value, float) and price.number_format == "0.00"
+    assert isinstance(price.value, float) and price.number_format == "0.00##"
+    amount = first_sale[header.index("金额")]
+    assert amount.value == 35 and amount.number_format == "0.00"
+
+
+def test_a_unit_price_below_a_cent_is_exported_as_it_is_and_its_amount_in_cents(
+    ledger: Path, tmp_path: Path
+) -> None:
+    spice = tmp_path / "spice.csv"
+    spice.write_text(HEADER + "S9,sale,2026-11-25T09:00:00,MAIN,wang,,COKE,3,0.0035,,\n")
+    assert jxc(tmp_path, "import", "documents", str(spice)).returncode == 0
+    sheet = load_workbook(_export(tmp_path, "lines", "lines.xlsx")).worksheets[0]
+    header = [c.value for c in sheet[1]]
+    line = next(r for r in sheet.iter_rows(min_row=2) if r[0].value == "S9")
+    assert line[header.index("单价")].value == 0.0035
+    assert line[header.index("金额")].value == 0.01
+    rows = list(
+        csv.reader(_export(tmp_path, "lines", "lines.csv").read_text("utf-8-sig").splitlines())
+    )
+    text = next(r for r in rows if r[0] == "S9")
+    assert (text[rows[0].index("单价")], text[rows[0].index("金额")]) == ("0.0035", "0.01")
 
 
 def test_documents_export_sums_each_documents_lines(ledger: Path, tmp_path: Path) -> None:

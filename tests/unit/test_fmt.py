@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.common import MAX_MESSAGE_BYTES, money, plain_qty, split_message
+from core.common import MAX_MESSAGE_BYTES, money, plain_qty, split_message, unit_price
 
 
 def test_money_and_quantities_read_as_a_shop_writes_them() -> None:
@@ -32,3 +32,11 @@ def test_a_single_overlong_line_is_cut_on_character_boundaries() -> None:
     assert (
         "".join(p.split("\n", 1)[-1] if p.startswith("（续") else p for p in parts) == "可" * 3000
     )
+
+
+def test_a_unit_price_keeps_the_places_below_a_cent_it_has() -> None:
+    assert unit_price(Decimal("3.5")) == "¥3.50"
+    assert unit_price(Decimal("1234.5000")) == "¥1,234.50"
+    assert unit_price(Decimal("0.0035")) == "¥0.0035"
+    assert unit_price(Decimal("12.3450")) == "¥12.345"
+    assert money(Decimal("0.0035")) == "¥0.00"  # an amount stays in cents
