@@ -128,7 +128,8 @@ async def _payment(ctx: Context, args: str, side: str, example: str) -> Reply:
             idempotency_key=ctx.key(),
         ),
     )
-    return ctx.render("money/payment.j2", payment=view, **_names())
+    owed = money.balance_words(view.side, view.balance)
+    return ctx.render("money/payment.j2", payment=view, owed=owed, **_names())
 
 
 def _is_amount(word: str) -> bool:

@@ -9,7 +9,7 @@ from core import ledger
 from core.approvals import SUBJECT_NAMES
 from core.common import ApprovalView, DocumentView, NeedsApproval, Posted
 from core.ledger import DocumentCommand
-from core.money import SIDE_NAMES, balance_after
+from core.money import balance_after, balance_words
 from handlers import approval_cards
 from handlers.grammar import Request
 from handlers.router import Context, Reply
@@ -55,7 +55,7 @@ async def owed_after(ctx: Context, document: DocumentView) -> tuple[str, Decimal
     if document.partner is None:
         return None  # only a partner's document is booked to a receivable or payable
     owed = await balance_after(ctx.uow, document.id)
-    return owed and (SIDE_NAMES[owed[0]], owed[1])
+    return owed and balance_words(*owed)
 
 
 async def approval_requested(ctx: Context, approval: ApprovalView) -> Reply:

@@ -9,7 +9,13 @@ catalog through their packages at call time, so any of the three can be imported
 from __future__ import annotations
 
 from core.money import tables
-from core.money.amounts import ADVANCE_NAMES, SIDE_NAMES, document_amount, line_amount
+from core.money.amounts import (
+    ADVANCE_NAMES,
+    SIDE_NAMES,
+    balance_words,
+    document_amount,
+    line_amount,
+)
 from core.money.checks import partner_problem
 from core.money.contracts import ContractView, contract_view
 from core.money.deals import Broker, DealView, broker
@@ -73,6 +79,7 @@ __all__ = [
     "after_post",
     "ageing",
     "balance_after",
+    "balance_words",
     "before_plan",
     "broker",
     "brokers_anywhere",

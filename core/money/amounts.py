@@ -18,6 +18,16 @@ SIDE_OF = {
 }
 SIDE_NAMES = {RECEIVABLE: "应收", PAYABLE: "应付"}
 ADVANCE_NAMES = {RECEIVABLE: "预收", PAYABLE: "预付"}
+
+
+def balance_words(side: str, balance: Decimal) -> tuple[str, Decimal]:
+    """How a partner's balance on ``side`` reads: what they owe (应收) or are owed (应付), or,
+    below zero, what they paid ahead (预收, 预付) — "应收 ¥-20.00" read as a typo."""
+    if balance < 0:
+        return ADVANCE_NAMES[side], -balance
+    return SIDE_NAMES[side], balance
+
+
 PAYMENT_PREFIX = {RECEIVABLE: "SK", PAYABLE: "FK"}
 PARTNER_KIND_OF_SIDE = {RECEIVABLE: "customer", PAYABLE: "supplier"}
 

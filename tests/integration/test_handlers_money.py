@@ -94,9 +94,11 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     assert "收款 张三 50 微信 预收" in over
     assert "张三：¥30.00" in await chat.say("clerk1", "应收")
     kept = await chat.say("clerk1", "收款 张三 50 微信 预收")
-    assert "记为预收 ¥20.00" in kept and "张三 现应收 ¥-20.00" in kept
+    assert "记为预收 ¥20.00" in kept and "张三 现预收 ¥20.00" in kept
+    small = await chat.say("clerk1", "销售 客户张三: 可乐 1")
+    assert "张三 现预收 ¥17.00" in small  # paid from the advance, not a debt of ¥-17
     sold = await chat.say("clerk1", "销售 客户张三: 可乐 10")
-    assert "张三 现应收 ¥10.00" in sold  # the advance paid most of it
+    assert "张三 现应收 ¥13.00" in sold  # the advance paid part of it
     assert "只有采购、店长、管理员可以使用" in await chat.say("clerk1", "付款 可口可乐 10 转账")
 
 
