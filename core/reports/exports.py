@@ -38,12 +38,16 @@ from core.storage import (
     Partner,
     StockMove,
     UnitOfWork,
+    User,
     Warehouse,
     stream_rows,
 )
 
 ZERO = Decimal(0)
 ToWarehouse = aliased(Warehouse)
+# 经办人: the member of staff's name, or their WeCom userid when they are not (or no longer)
+# a user here (a history imported from an old system).
+ACTOR_NAME = func.coalesce(User.name, Document.created_by)
 Progress = Callable[[int], None]
 
 DOCUMENT_COLUMNS = (
@@ -183,10 +187,12 @@ async def document_rows(
     statement = _in_period(
         _line_query(
             Document.id, Document.number, Document.type, Document.status, Warehouse.code,
-            ToWarehouse.code, Partner.name, Document.created_by, Document.created_at,
+            ToWarehouse.code, Partner.name, ACTOR_NAME, Document.created_at,
             Document.posted_at, Document.original_number, Document.note,
             DocumentLine.qty, DocumentLine.price,
-        ).outerjoin(ToWarehouse, ToWarehouse.id == Document.to_warehouse_id),
+        )
+        .outerjoin(ToWarehouse, ToWarehouse.id == Document.to_warehouse_id)
+        .outerjoin(User, User.userid == Document.created_by),
         period,
         warehouse,
     ).order_by(Document.created_at, Document.id, DocumentLine.line_no)  # fmt: skip
@@ -218,10 +224,10 @@ async def line_rows(
     statement = _in_period(
         _line_query(
             Document.number, Document.type, Document.status, Warehouse.code,
-            Document.created_at, Document.created_by, Partner.name, DocumentLine.line_no,
+            Document.created_at, ACTOR_NAME, Partner.name, DocumentLine.line_no,
             Item.sku, Item.name, Item.category, Item.unit, DocumentLine.qty, DocumentLine.price,
             DocumentLine.lot, DocumentLine.expiry,
-        ),
+        ).outerjoin(User, User.userid == Document.created_by),
         period,
         warehouse,
     ).order_by(Document.created_at, Document.id, DocumentLine.line_no)  # fmt: skip

@@ -78,6 +78,17 @@ def test_a_unit_price_below_a_cent_is_exported_as_it_is_and_its_amount_in_cents(
     assert (text[rows[0].index("单价")], text[rows[0].index("金额")]) == ("0.0035", "0.01")
 
 
+def test_the_person_is_named_and_a_userid_nobody_here_has_stays_as_it_is(
+    ledger: Path, tmp_path: Path
+) -> None:
+    added = jxc(tmp_path, "users", "add", "wang", "--name", "王丽", "--role", "clerk")
+    assert added.returncode == 0, added.stderr
+    for what in ("lines", "documents"):
+        header, rows = _rows(_export(tmp_path, what, f"{what}.xlsx"))
+        actor = {r[0]: r[header.index("经办人")] for r in rows}
+        assert (actor["S1"], actor["W1"]) == ("王丽", "li")  # li was never added as a user
+
+
 def test_documents_export_sums_each_documents_lines(ledger: Path, tmp_path: Path) -> None:
     header, rows = _rows(_export(tmp_path, "documents", "docs.xlsx"))
     by_number = {r[0]: r for r in rows}
