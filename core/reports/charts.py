@@ -103,11 +103,20 @@ def loss_by_category(categories: Sequence[str], rates: Sequence[Decimal], path: 
     if not categories:
         _empty(axes, font)
         return _save(figure, path)
-    bars = axes.bar(list(categories), [float(r) for r in rates], color=COLOURS[1])
-    axes.bar_label(bars, labels=[f"{float(r):.1%}" for r in rates], fontproperties=font)
+    loss_bars(axes, categories, [float(r) for r in rates], font)
+    return _save(figure, path)
+
+
+def loss_bars(
+    axes: Axes, categories: Sequence[str], rates: Sequence[float], font: font_manager.FontProperties
+) -> None:
+    """Loss rates as bars from 0 up: a shop with no loss anywhere sees bars at 0%, not an
+    axis that runs down to -5% (matplotlib centres an all-zero range on it)."""
+    bars = axes.bar(list(categories), list(rates), color=COLOURS[1])
+    axes.bar_label(bars, labels=[f"{r:.1%}" for r in rates], fontproperties=font)
+    axes.set_ylim(bottom=0)
     axes.yaxis.set_major_formatter(PercentFormatter(1.0))
     _label_ticks(axes, font)
-    return _save(figure, path)
 
 
 def accuracy_by_week(weeks: Sequence[date], rates: Sequence[Decimal], path: Path) -> Path:
@@ -144,10 +153,7 @@ def digest_chart(report: HealthReport, title: str, path: Path) -> Path:
         key=lambda cr: -cr[1],
     )[:6]
     if rated:
-        bars = loss.bar([c for c, _ in rated], [r for _, r in rated], color=COLOURS[1])
-        loss.bar_label(bars, labels=[f"{r:.1%}" for _, r in rated], fontproperties=font)
-        loss.yaxis.set_major_formatter(PercentFormatter(1.0))
-        _label_ticks(loss, font)
+        loss_bars(loss, [c for c, _ in rated], [r for _, r in rated], font)
     else:
         _empty(loss, font)
     return _save(figure, path)

@@ -172,3 +172,11 @@ def test_slow_sheet_dates_each_items_last_sale_in_or_before_the_period(tmp_path:
         "MILK": datetime(2026, 9, 5, 10, 0),
         "BREAD": None,
     }
+
+
+def test_loss_rates_of_zero_are_drawn_from_zero_up_not_on_an_axis_below_it() -> None:
+    for rates in ([0.0, 0.0, 0.0], [0.0, 0.02]):
+        axes = Figure().subplots()
+        charts.loss_bars(axes, ["蔬菜", "水果", "乳品"][: len(rates)], rates, charts.cjk_font())
+        bottom, top = axes.get_ylim()
+        assert bottom == 0 and top > max(rates)
