@@ -1,10 +1,9 @@
 """Posting throughput: 50 clerks posting 3-line sales at once, project vs a raw driver loop.
 
 The project posts through the group committer the app uses, each sale handed to it as a
-``ledger.Submission``, so a batch's sales are planned together and written once per table.
-Chat messages do not post this way yet: a clerk's message still posts through
-``ledger.submit`` inside its own handling, so this is the ledger's throughput, not a chat
-message's (the callback benchmark measures that).
+``ledger.Submission``, so a batch's sales are planned together and written once per table —
+the path a batch of chat messages' sales takes too (``dispatch.handle_many``). This is the
+ledger's throughput without the chat around it (the callback benchmark measures that).
 
 The baseline runs the statements a posting needs — look up the warehouse, the clerk and the
 items, read and update the balances, number the document, insert it with its
