@@ -24,7 +24,7 @@ from sqlalchemy.sql import over
 
 from core import analytics, recipes
 from core.analytics import LineMoves
-from core.common import APPROVAL_STATUS_NAMES, DocType
+from core.common import APPROVAL_STATUS_NAMES, DocType, exact_price
 from core.recipes import DepartmentUse
 from core.reports.period import Period
 from core.storage import (
@@ -257,7 +257,8 @@ async def _sales(
             report.findings.append(
                 Finding(
                     "低于成本销售", line.at, line.warehouse, line.document, line.sku, line.name,
-                    f"售价 {line.price:.2f} < 成本 {line.cost:.2f}，数量 {line.qty.normalize():f}",
+                    f"售价 {exact_price(line.price):f} < 成本 {exact_price(line.cost):f}，"
+                    f"数量 {line.qty.normalize():f}",
                     (line.cost - line.price) * line.qty,
                 )
             )  # fmt: skip

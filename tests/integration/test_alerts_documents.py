@@ -89,3 +89,18 @@ async def test_prices_and_sales_below_cost_are_told_once_each(
     [sent] = await outbox(shop, "price-below-cost")
     assert "雪碧（SPRITE）售价 ¥1.50 低于成本 ¥2.00" in sent.text
     assert "销售单 XS-20261126-0001（clerk2，11-26 10:00）可乐 2 瓶 按 ¥1.20 售出" in sent.text
+
+
+async def test_a_sale_below_a_cent_is_told_at_its_price_not_at_zero(
+    shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
+) -> None:
+    await post(
+        shop,
+        Sell(
+            warehouse="MAIN", actor="clerk2", lines=(Line("COKE", Decimal(3), Decimal("0.0035")),)
+        ),
+    )
+    clock.advance(minutes=1)
+    await drive(scheduler, "price-below-cost", clock, clock.now + timedelta(minutes=30))
+    [sent] = await outbox(shop, "price-below-cost")
+    assert "可乐 3 瓶 按 ¥0.0035 售出，成本 ¥2.00" in sent.text
