@@ -58,7 +58,7 @@ async def test_a_count_beyond_the_threshold_is_told_to_managers_once(
     assert sum(len(r.alerted) for r in reports) == 1
     [sent] = await outbox(shop, "count-variance")
     assert sent.target == "boss|mgr1"
-    assert "盘点单 PD-20261126-0001，盘点人 clerk1" in sent.text
+    assert "盘点单 PD-20261126-0001，盘点人 小王" in sent.text
     assert "可乐（COKE）实盘 25 瓶，盘亏 15 瓶，成本 ¥30.00" in sent.text
     assert "雪碧" not in sent.text
 
@@ -88,7 +88,7 @@ async def test_prices_and_sales_below_cost_are_told_once_each(
     assert all(r.alerted == [] for r in reports[1:])
     [sent] = await outbox(shop, "price-below-cost")
     assert "雪碧（SPRITE）售价 ¥1.50 低于成本 ¥2.00" in sent.text
-    assert "销售单 XS-20261126-0001（clerk2，11-26 10:00）可乐 2 瓶 按 ¥1.20 售出" in sent.text
+    assert "销售单 XS-20261126-0001（小张，11-26 10:00）可乐 2 瓶 按 ¥1.20 售出" in sent.text
 
 
 async def test_a_sale_below_a_cent_is_told_at_its_price_not_at_zero(

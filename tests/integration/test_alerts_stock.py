@@ -147,7 +147,7 @@ async def test_stock_that_went_negative_is_told_to_managers_once(
     [sent] = await outbox(shop, "negative-stock")
     assert sent.target == "boss|mgr1"
     assert '可乐（COKE）账面 <font color="warning">-2 瓶</font>' in sent.text
-    assert "最近出库 XS-20261126-0001（clerk1" in sent.text
+    assert "最近出库 XS-20261126-0001（小王" in sent.text
 
 
 async def test_a_sale_awaiting_approval_does_not_drive_the_reorder_advice(
