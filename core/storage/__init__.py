@@ -1,8 +1,9 @@
 """The database underneath everything: engines, sessions and transactions.
 
 Engines for SQLite and PostgreSQL (``db``), the inline SQLite driver and the database thread,
-group commit, the unit of work, exact column types, the declarative tables (``models``, whose
-``Base`` other packages' tables share) and the alembic migrations with their runner.
+statements whose rows go to and come from that driver as they are, group commit, the unit of
+work, exact column types, the declarative tables (``models``, whose ``Base`` other packages'
+tables share) and the alembic migrations with their runner.
 """
 
 from __future__ import annotations
