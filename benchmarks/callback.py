@@ -78,9 +78,6 @@ MAX_MESSAGES_PER_SENDER = 30
 BASELINE_RUNS = 3
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = "import sys; from benchmarks.callback import play_wecom; play_wecom(sys.argv[1])"
-# The ``QUERY`` script's querier: a phone of its own, not a task on the clerks' event loop,
-# whose lag under their load (p99 8-12 ms, measured) would count as the server's.
-QUERIER = "import sys; from benchmarks.callback import play_queries; play_queries(sys.argv[1])"
 CHILD_LINE = 1 << 24  # the child's answer is one JSON line with every latency
 # What the child plays (``Plan.script``); ``benchmarks.load`` measures the last two.
 CONVERSE, BURST, QUERY = "converse", "burst", "query"
@@ -206,11 +203,8 @@ def sender_id(index: int) -> str:
     return f"bench-sender{index:03d}"
 
 
-QUERIER_PREFIX = "bench-querier"
-
-
 def querier_id(index: int) -> str:
-    return f"{QUERIER_PREFIX}{index}"
+    return f"bench-querier{index}"
 
 
 def item_name(index: int) -> str:
@@ -461,34 +455,6 @@ def play_wecom(order: str) -> None:
         _tell_parent({"error": f"{error!r}\n{traceback.format_exc()}"})
 
 
-def play_queries(order: str) -> None:
-    """The querier's entry point: the queries of ``QUERY``; one JSON line with their timings,
-    or the error."""
-    fields = json.loads(order)
-    asyncio.run(_ask(Plan.from_json(fields["plan"]), fields["url"]))
-
-
-async def _ask(plan: Plan, url: str) -> None:
-    replies = Replies()
-
-    async def told() -> None:  # replies that came through the clerks' child's fake WeCom
-        while user := (await asyncio.to_thread(sys.stdin.readline)).strip():
-            replies.received([user])
-
-    # Told before returning: the thread reading stdin ends when the clerks' child, answered,
-    # closes it, and the event loop does not end before that thread.
-    listening = asyncio.create_task(told())
-    try:
-        timeout = aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            timings = await _Chat(http, url, plan, replies).ask(plan)
-            _tell_parent({"timings": timings})
-    except Exception as error:
-        _tell_parent({"error": f"{error!r}\n{traceback.format_exc()}"})
-    finally:
-        listening.cancel()
-
-
 def _tell_parent(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
     sys.stdout.flush()
@@ -522,14 +488,10 @@ class Replies:
         self.counts: Counter[str] = Counter()
         self.times: dict[str, list[float]] = {}  # when each reply came, per user
         self._events: dict[str, asyncio.Event] = {}
-        # Replies through ``message/send`` to users another process waits for: told to it.
-        self.forward: Callable[[str], None] | None = None
 
     def received(self, users: Sequence[str]) -> None:
         now = time.perf_counter()
         for user in users:
-            if self.forward is not None:
-                self.forward(user)
             self.counts[user] += 1
             self.times.setdefault(user, []).append(now)
             self._events.setdefault(user, asyncio.Event()).set()
@@ -644,18 +606,25 @@ class _Chat:
                         warm.set()
             return done.is_set()
 
+        async def ask() -> list[tuple[float, float]]:
+            timings = []
+            for n in range(plan.queries):
+                user = querier_id(n % QUERIERS)
+                asked[user] += 1
+                timings += await self.converse(user, [f"查 {item_name(n)}"], first=asked[user])
+            done.set()
+            return timings
+
+        asked: Counter[str] = Counter()
         started = time.perf_counter()
         posting = [asyncio.create_task(post_sales(c)) for c in range(clerks)]
         if clerks:
             # The queries start once the sales are flowing, not while the clerks start up.
             await warm.wait()
-        try:
-            timings = await self._queries_elsewhere(plan)
-        finally:
-            done.set()
+        timings = await ask()
         elapsed = time.perf_counter() - started
         outlasted = all(await asyncio.gather(*posting))
-        await self._check_replies(dict(posted))
+        await self._check_replies({**posted, **asked})
         return Run(
             elapsed,
             tuple(t for t, _ack in timings),
@@ -663,42 +632,6 @@ class _Chat:
             load_messages=sum(posted.values()),
             load_outlasted=outlasted,
         )
-
-    async def _queries_elsewhere(self, plan: Plan) -> list[tuple[float, float]]:
-        """The queries, asked by a child of this child (``play_queries``); a reply to a querier
-        that comes through ``message/send`` here is told to it on its stdin."""
-        assert self._replies is not None
-        order = json.dumps({"plan": asdict(plan), "url": self._url})
-        querier = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", QUERIER, order, cwd=ROOT, stdin=PIPE, stdout=PIPE,
-            limit=CHILD_LINE,
-        )  # fmt: skip
-        stdin = querier.stdin
-        assert stdin is not None
-
-        def tell(user: str) -> None:
-            if user.startswith(QUERIER_PREFIX):
-                stdin.write(f"{user}\n".encode())
-
-        self._replies.forward = tell
-        try:
-            answer = await _answer(querier, plan.longest_s())
-        finally:
-            self._replies.forward = None
-            await _reap(querier)
-        return [(reply, ack) for reply, ack in answer["timings"]]
-
-    async def ask(self, plan: Plan) -> list[tuple[float, float]]:
-        """``plan.queries`` stock queries one after another, taking turns among QUERIERS
-        identities; exactly one reply to each."""
-        timings = []
-        asked: Counter[str] = Counter()
-        for n in range(plan.queries):
-            user = querier_id(n % QUERIERS)
-            asked[user] += 1
-            timings += await self.converse(user, [f"查 {item_name(n)}"], first=asked[user])
-        await self._check_replies(asked)
-        return timings
 
     async def converse(
         self, user: str, texts: list[str], first: int = 1

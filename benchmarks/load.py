@@ -9,9 +9,7 @@ missing or doubled reply fails the run.
 
 ``query_under_load_ratio``: ``查`` one query after another (each awaiting its reply) while the
 clerks post sales as fast as the bot answers them (each awaiting its reply, as a person does
-before typing the next), against the same queries on the idle server. The queries are asked
-by a process of their own, as from another phone: on the clerks' event loop its lag under
-their load counted as the server's.
+before typing the next), against the same queries on the idle server.
 
 The server under test is ``jxc serve`` in its own process, configured by ``JXC_*`` variables
 as an operator runs it (its access log, JSON logs and alert scheduler included); the child

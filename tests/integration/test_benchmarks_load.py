@@ -17,7 +17,6 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 from benchmarks import callback, load
 from benchmarks.runner import BenchEnv
 from benchmarks.wecom_app import WeComApp
-from config import Settings
 from core.storage import OutboxMessage, create_engine, create_sessionmaker
 
 TINY_BURST = callback.Sizes(senders=4, messages_per_sender=3)
@@ -129,30 +128,3 @@ async def test_a_missing_reply_fails_the_query_run() -> None:
     )
     with pytest.raises(RuntimeError, match="TimeoutError"):
         await callback.drive(plan, callback.bare_server(wecom))
-
-
-async def test_queries_asked_from_their_own_process_get_replies_sent_through_the_api(
-    tmp_path: Path,
-) -> None:
-    """With passive replies off every 查's reply goes through ``message/send`` to the clerks'
-    child's fake WeCom, which must tell the querier's process; a lost one would time out."""
-    wecom = WeComApp.generate()
-    settings = Settings(
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'query.db'}",
-        data_dir=tmp_path / "data",
-        http_host=callback.HOST,
-        wecom_passive_replies=False,
-        **wecom.settings(),
-    )
-    await callback.seed(settings.database_url, callback.Sizes(2, 1))
-    plan = callback.Plan(
-        callback.Sizes(2, callback.PER_IDENTITY),
-        wecom,
-        reply_timeout_s=30.0,
-        script=callback.QUERY,
-        queries=4,
-    )
-    run = await callback.drive(plan, callback.project_server(settings))
-    assert len(run.latencies_s) == 4 and run.load_messages > 0
-    queriers = [callback.querier_id(n) for n in range(4)]
-    assert await _replies_sent(tmp_path / "query.db", queriers) == dict.fromkeys(queriers, 1)
