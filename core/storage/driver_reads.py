@@ -59,18 +59,15 @@ class ReadStatement:
         found = self._compiled.get(type(dialect)) or self._compile(dialect)
         if found.sql is not None:
             sql = found.sql
-            given = [
-                (values[name] if required else values.get(name, default), process)
-                for name, required, default, process in found.slots
-            ]
             parameters: Sequence[Any] = [
-                value if process is None else process(value) for value, process in given
+                _bound(values[name] if required else values.get(name, default), process)
+                for name, required, default, process in found.slots
             ]
         else:
             expanded = found.compiled.construct_expanded_state(dict(values))
             sql = expanded.statement
             parameters = [
-                value if (process := expanded.processors.get(name)) is None else process(value)
+                _bound(value, _processor(found.compiled, expanded, name))
                 for name, value in zip(
                     expanded.positiontup or (), expanded.positional_parameters, strict=True
                 )
@@ -108,6 +105,10 @@ class ReadStatement:
         found = _Compiled(compiled, sql, slots, results, row)
         self._compiled[type(dialect)] = found
         return found
+
+
+def _bound(value: Any, process: Processor) -> Any:
+    return value if process is None else process(value)
 
 
 def _processor(compiled: SQLCompiler, state: ExpandedState, name: str) -> Processor:

@@ -73,6 +73,12 @@ STATEMENTS: dict[str, tuple[Select[Any], dict[str, Any]]] = {
         select(C.id, C.at).where(C.id.not_in(bindparam("ids", expanding=True))).order_by(C.id),
         {"ids": [2, 3, 5]},
     ),
+    "an IN list the caller gives beside a typed value": (
+        select(C.id, C.qty)
+        .where(C.id.in_(bindparam("ids", expanding=True)), C.qty < bindparam("most"))
+        .order_by(C.id),
+        {"ids": [2, 3, 5], "most": Decimal("4.5")},
+    ),
     "an empty IN list the caller gives": (
         select(C.id, C.expiry).where(C.id.not_in(bindparam("ids", expanding=True))),
         {"ids": []},
