@@ -49,17 +49,20 @@ async def announce_people(
     due = [f for f in flags if is_due(known.get(f.subject), f.signals, run.now, quiet)]
     by_target: dict[Target, list[Named]] = defaultdict(list)
     warehouses = {w.code: w for w in await catalog.list_warehouses(run.uow)}
+    # A manager knows 小王, not the WeCom userid "xiaowang", here and in the evidence.
+    staff = {u.userid: u.name for u in await catalog.list_users(run.uow)} if due else {}
     for flag in due:
         targets = {
             t for code in flag.warehouses for t in await run.recipients(run.uow, warehouses[code])
         }
         if not targets:
             report.undelivered.append(flag.subject)
-        user = await catalog.find_user(run.uow, flag.userid)
         for target in targets:
-            by_target[target].append(Named(flag.finding, user.name if user else flag.userid))
+            by_target[target].append(Named(flag.finding, staff.get(flag.userid, flag.userid)))
     for target, named in sorted(by_target.items()):
-        text = render(run.template, now=run.now, tz=run.tz, **{listed_as: named}, **context)
+        text = render(
+            run.template, now=run.now, tz=run.tz, staff=staff, **{listed_as: named}, **context
+        )
         report.messages += await recipients.send(run.uow, target, text, run.key)
     for flag in due:
         if flag.subject not in report.undelivered:

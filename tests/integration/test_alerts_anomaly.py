@@ -20,6 +20,7 @@ from config import Settings
 from core import ledger
 from core.importer import import_documents
 from core.storage import SHANGHAI, UnitOfWork
+from core.storage.models import User
 from notifications.scheduler import AlertScheduler
 from notifications.settings import AlertSettings, AnomalySettings
 from tests.support.alerts import make_scheduler, outbox
@@ -75,7 +76,7 @@ async def replay_hourly(
 
 
 async def assert_named_within_three_days(
-    shop: UnitOfWork, history: StoreHistory, first: dict[str, object]
+    shop: UnitOfWork, history: StoreHistory, first: dict[str, object], name: str | None = None
 ) -> None:
     assert history.fraud is not None and history.fraud_started_at is not None
     subject = f"clerk:{history.fraud.clerk}"
@@ -85,26 +86,33 @@ async def assert_named_within_three_days(
     # Once per pattern: a later message only when new evidence joins.
     assert len(later) <= 1 and all("一致的信号" in x.text for x in later)
     assert sent.channel == "user" and sent.target == "audit|boss|mgr1"
-    assert f"店员 {history.fraud.clerk}（{history.fraud.clerk}）" in sent.text
+    shown = name or history.fraud.clerk
+    assert f"店员 {shown}（{history.fraud.clerk}）" in sent.text
     assert "一致的信号：高于本人以往" in sent.text
     fraud_docs = [d for d in history.documents if d.fraud and d.at < first[subject]]  # type: ignore[operator]
     assert any(d.number in sent.text for d in fraud_docs)
     local = fraud_docs[-1].at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
     assert local in sent.text
+    # Each listed reversal names whose sale it undid: the clerk's own, by name.
+    assert f"冲销 {shown} " in sent.text
+    if name is not None:
+        assert f"冲销 {history.fraud.clerk} " not in sent.text
 
 
 async def test_the_rule_names_the_clerk_from_documents_posted_through_the_ledger(
     shop: UnitOfWork, scheduler: AlertScheduler, clock: ManualClock
 ) -> None:
     history = recent_history(seed=1)
+    assert history.fraud is not None
 
     async def write(u: UnitOfWork) -> None:
+        u.session.add(User(userid=history.fraud.clerk, name="赵小东", role="clerk"))
         for command in history.commands():
             await ledger.submit(u, command, enforce_policy=False)
 
     await run(shop, write)
     first = await replay_hourly(history, scheduler, clock)
-    await assert_named_within_three_days(shop, history, first)
+    await assert_named_within_three_days(shop, history, first, name="赵小东")
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
