@@ -35,25 +35,34 @@ class AnomalySettings:
     ratio: float = 2.0
     shift_per_sale: float = 0.015
     day_cap: int = 3
-    threshold: float = 6.5
+    # The short test of the reversals of the clerk's own sales crosses here; the one of every
+    # suspect reversal (a genuine return lands on a colleague's sale as often as on one's own,
+    # so an honest clerk who takes many unnamed returns climbs it by chance) higher up. Over
+    # seeds 1000-1059 of the seven honest cases the two stayed below 7.11 and 8.32.
+    threshold: float = 7.6
+    all_threshold: float = 8.8
     # "Repeatedly": suspect reversals on two days at least.
     min_days: int = 2
-    # A pair: each undid the other's sales on a day at least (their joint reversals must
-    # still be on ``min_days`` days and cross the line; honest pairs stayed below 3.4).
+    # A pair: each undid the other's sales on a day at least, and their joint reversals, on
+    # ``min_days`` days, crossed this line (honest pairs stayed below 4.4).
     pair_min_days: int = 1
+    pair_threshold: float = 6.5
     # The slow test: weeks of the clerk's days against their usual before those weeks, a
     # gentler raise looked for, so a few reversals on two or three days a week add up; over
     # weeks a usual rate misjudged by half would add up too, so it looks for four times the
     # usual, and no raise per sale: that would ask the busiest clerk for more reversals a day
-    # than 1% of their takings on two days a week brings. Reversals of one's own sales are
-    # rare among honest clerks, so their usual is floored lower per sale (``min_daily`` a day
-    # still holds) and the test crosses lower than the short one (over 20 seeds of every
-    # honest case its statistic stayed below 3.8).
+    # than 1% of their takings on two days a week brings.
     weeks_watch_days: int = 42
     weeks_ratio: float = 4.0
     weeks_shift_per_sale: float = 0.0
-    weeks_min_rate: float = 0.0005
-    weeks_threshold: float = 5.0
+    # Reversals of one's own sales are rare among honest clerks, so the tests of them floor
+    # the usual lower per sale; but a clerk who takes many unnamed returns undoes an own sale
+    # every week or two, and a baseline of a few weeks may have seen none, so over six weeks
+    # the usual is never below ``weeks_min_daily`` a working day (at 0.05 three honest clerks
+    # of seeds 1020-1059 crossed 5.0; at 0.1 the largest honest statistic is 5.09).
+    own_min_rate: float = 0.0005
+    weeks_min_daily: float = 0.1
+    weeks_threshold: float = 5.6
     weeks_min_days: int = 3
     same_day_hours: int = 12
     correction_minutes: int = 10

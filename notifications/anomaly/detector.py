@@ -12,26 +12,35 @@ Two clerks who undo each other's sales are pooled: each may stay below the line 
 chance would give them is not both clerks' usual counts but the part of each that would land
 on the other's sales (the other's share of the two's sales that day), on days both worked.
 
+A genuine return without a name lands on a colleague's sale as often as on one's own, so a
+clerk who takes many of them (a late shift, a sloppy habit of not asking the name) meets
+chance matches on other people's sales that a skim does not need: the short test is asked of
+the reversals of the clerk's *own* sales against their own usual of those, and the test of
+every suspect reversal, colleagues' sales included, crosses a higher line.
+
 Fraud on two or three days a week drains a short CUSUM on the quiet days between, and after
 two weeks it starts to count as the clerk's usual. A slow test therefore watches up to six
 weeks against the clerk's usual *before* them, counting only reversals of the clerk's own
-sales (a genuine return matches a colleague's sale as often as one's own; a skim undoes one's
-own), and looks for a gentler but larger raise, four times the usual (not a raise per sale,
+sales, and looks for a gentler but larger raise, four times the usual (not a raise per sale,
 which would ask the busiest clerk for more than a 1% skim on two days a week brings). Honest
-clerks rarely undo their own sales, so their usual is floored lower (``weeks_min_rate``) and
-its line (``weeks_threshold``) is lower than the short test's.
+clerks rarely undo their own sales, so the tests of own sales floor the usual lower per sale
+(``own_min_rate``); over six weeks a clerk who undoes an own sale every week or two, with a
+baseline of a few weeks that happened to see none, would climb, so there the usual is never
+below ``weeks_min_daily`` a working day.
 
 Signals named in the alert:
 
-- ``baseline``: the clerk's CUSUM against their own usual rate crossed its threshold;
+- ``baseline``: the CUSUM of reversals of the clerk's own sales against their usual crossed;
+- ``all``: the CUSUM of every suspect reversal of theirs, colleagues' sales included, crossed
+  its higher line;
 - ``weeks``: the slow test of reversals of their own sales over up to six weeks crossed it;
 - ``pair``: the CUSUM of two clerks undoing each other's sales crossed it;
 - ``value``: the watched days' suspect value is at least ``ratio`` × the clerk's usual share;
 - ``peers``: the watched days' suspect rate is at least ``ratio`` × the shop's/chain's.
 
-A clerk is flagged on ``baseline`` or ``pair`` with suspect reversals on ``min_days`` days,
-or on ``weeks`` with reversals of their own sales on ``weeks_min_days``; a pair, once each
-has undone the other's sales on ``pair_min_days`` days. A pair's alert lists only the
+A clerk is flagged on ``baseline``, ``all`` or ``pair`` with suspect reversals on ``min_days``
+days, or on ``weeks`` with reversals of their own sales on ``weeks_min_days``; a pair, once
+each has undone the other's sales on ``pair_min_days`` days. A pair's alert lists only the
 reversals of each other's sales.
 """
 
@@ -105,15 +114,22 @@ def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list
     today = now.astimezone(activity.tz).date()
     if known_days(activity, today, settings, settings.watch_days) < settings.learning_days:
         return []
-    watches = _watches(activity, today, now, settings, settings.watch_days)
     findings: dict[tuple[str, str], Finding] = {}
-    for key, watch in sorted(watches.items()):
-        evidence = _evidence(watch.days, settings, settings.ratio, settings.shift_per_sale)
-        if _crossed(evidence, settings.threshold, settings.min_days):
-            findings[key] = _finding(watch, evidence, "baseline", settings)
+    short = settings.watch_days
+    own = _watches(activity, today, now, settings, short, settings.min_daily, own=True)
+    watches = _watches(activity, today, now, settings, short, settings.min_daily)
+    for test, tested, threshold in (
+        ("baseline", own, settings.threshold),
+        ("all", watches, settings.all_threshold),
+    ):
+        for key, watch in sorted(tested.items()):
+            evidence = _evidence(watch.days, settings, settings.ratio, settings.shift_per_sale)
+            if key not in findings and _crossed(evidence, threshold, settings.min_days):
+                findings[key] = _finding(watch, evidence, test, settings)
     weeks = _weeks_watched(activity, today, settings)
     if weeks > settings.watch_days:
-        for key, watch in sorted(_watches(activity, today, now, settings, weeks, own=True).items()):
+        slow = _watches(activity, today, now, settings, weeks, settings.weeks_min_daily, own=True)
+        for key, watch in sorted(slow.items()):
             evidence = _evidence(
                 watch.days, settings, settings.weeks_ratio, settings.weeks_shift_per_sale
             )
@@ -127,7 +143,7 @@ def assess(activity: Activity, now: datetime, settings: AnomalySettings) -> list
         a, b = watches[first], watches[second]
         crossing = _crossing(a, b, settings)
         joint = _evidence(crossing, settings, settings.ratio, settings.shift_per_sale)
-        if not _crossed(joint, settings.threshold, settings.min_days):
+        if not _crossed(joint, settings.pair_threshold, settings.min_days):
             continue
         if not _both_ways(a, b, settings):
             continue
@@ -149,14 +165,18 @@ def _weeks_watched(activity: Activity, today: date, settings: AnomalySettings) -
 
 def _watches(
     activity: Activity, today: date, now: datetime, settings: AnomalySettings, watched: int,
-    own: bool = False,
+    min_daily: float, own: bool = False,
 ) -> dict[tuple[str, str], Watch]:  # fmt: skip
+    """Each clerk's ``watched`` days; with ``own``, only reversals of their own sales count."""
     usual = {key: past(activity, key, now, settings, watched) for key in activity.days}
     if own:
         usual = {key: tally.own() for key, tally in usual.items()}
     pool = sum(usual.values(), Tally())
+    floor = settings.own_min_rate if own else settings.min_rate
     return {
-        key: _watch(activity, key, today, now, usual[key], pool, settings, watched, own)
+        key: _watch(
+            activity, key, today, now, usual[key], pool, settings, watched, own, floor, min_daily
+        )
         for key in usual
     }
 
@@ -171,8 +191,10 @@ def _watch(
     settings: AnomalySettings,
     watched: int,
     own: bool,
+    min_rate: float,
+    min_daily: float,
 ) -> Watch:
-    rate = usual_rate(usual, pool, settings, settings.weeks_min_rate if own else settings.min_rate)
+    rate = usual_rate(usual, pool, settings, min_rate)
     odds = chance_odds(pool)
     loose = usual_loose(usual, pool, settings)
     by_day = activity.days[key]
@@ -191,7 +213,7 @@ def _watch(
         # the day brought more (a festival brings more of everything).
         chance = odds * max(loose * seen.days, seen.loose)
         # However quiet their past, anyone who works a day may meet a chance match or two.
-        expected = max(rate * seen.sale_docs + chance, settings.min_daily * seen.days)
+        expected = max(rate * seen.sale_docs + chance, min_daily * seen.days)
         counts.append(DayCount(day, seen.suspects, expected, seen.sale_docs))
         reversals.extend(
             r for r in clerk_day.reversals_before(now) if r.suspect and (r.own or not own)

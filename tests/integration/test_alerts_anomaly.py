@@ -88,7 +88,8 @@ async def assert_named_within_three_days(
     assert sent.channel == "user" and sent.target == "audit|boss|mgr1"
     shown = name or history.fraud.clerk
     assert f"店员 {shown}（{history.fraud.clerk}）" in sent.text
-    assert "一致的信号：高于本人以往" in sent.text
+    assert "冲销当天早些时候本人销售的单据" in sent.text
+    assert "一致的信号：冲销本人销售高于本人以往" in sent.text
     fraud_docs = [d for d in history.documents if d.fraud and d.at < first[subject]]  # type: ignore[operator]
     assert any(d.number in sent.text for d in fraud_docs)
     local = fraud_docs[-1].at.astimezone(SHANGHAI).strftime("%m-%d %H:%M")

@@ -1,5 +1,6 @@
-"""``python -m tests.support.anomaly_eval [--seeds N] [--days D]``: the detector's evaluation
-(``--families sparse --sizes 0.01 --set min_rate=0.001`` to try a part of it, or a setting).
+"""``python -m tests.support.anomaly_eval [--seeds N] [--first-seed S] [--days D]``: the
+detector's evaluation (``--families sparse --sizes 0.01 --set min_rate=0.001`` to try a part
+of it, or a setting; ``--first-seed 1060`` for seeds the settings were not chosen on).
 
 Replays simulated histories hourly through the detectors the anomaly rules run
 (``notifications.anomaly.assess`` for a shop's reversals, ``assess_kitchen`` for a
@@ -143,6 +144,9 @@ def honest_table(runs: list[HonestRun]) -> Iterator[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.support.anomaly_eval")
     parser.add_argument("--seeds", type=int, default=20, help="seeds per family and size")
+    parser.add_argument(
+        "--first-seed", type=int, default=1000, help="the first seed (held-out ones: 1060)"
+    )
     parser.add_argument("--days", type=int, default=90, help="days of each history")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes")
     parser.add_argument("--only", choices=["fraud", "honest"], help="one half of the table")
@@ -169,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         tried = {name: type(getattr(settings.anomaly, name))(value)
                  for name, value in (pair.split("=", 1) for pair in args.set)}  # fmt: skip
         settings = replace(settings, anomaly=replace(settings.anomaly, **tried))
-    seeds = range(1000, 1000 + args.seeds)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
     families = [f for f in FAMILIES if _chosen(f, args.families)]
     honest = [c for c in HONEST if _chosen(c, args.families)]
     sizes = args.sizes or SIZES

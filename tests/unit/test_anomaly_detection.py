@@ -8,7 +8,7 @@ Replays are hourly, as the rule runs, but only over the days that matter, to sta
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 
@@ -54,13 +54,13 @@ def test_the_seed_case_is_still_named_within_three_days() -> None:
 
 
 def test_sparse_fraud_that_drains_the_short_window_is_named_by_the_slow_test() -> None:
-    # A noisy clerk (few customer names on returns) skimming 5% on two weekdays a week: the
-    # short CUSUM drains between the fraud days, the six-week test of own sales adds them up.
-    history = FAMILIES["5 sparse"](1001, 0.05, 90)
+    # 5% on two weekdays, one of them the clerk's day off: a skim a week. The short CUSUM
+    # drains between the fraud days, the six-week test of own sales adds them up.
+    history = FAMILIES["5 sparse"](1015, 0.05, 90)
     assert isinstance(history, StoreHistory)
     started = history.fraud_started_at
     assert started is not None
-    since, until = started - timedelta(days=1), started + timedelta(days=12)
+    since, until = started - timedelta(days=1), started + timedelta(days=22)
     short_only = replay(history, since, until, replace(SETTINGS, weeks_watch_days=0))
     assert short_only.detected_at(history) is None
     result = replay(history, since, until, SETTINGS)
@@ -72,11 +72,14 @@ def test_sparse_fraud_that_drains_the_short_window_is_named_by_the_slow_test() -
 def test_one_percent_two_days_a_week_is_named_by_the_slow_test_within_seven_fraud_days() -> None:
     # One reversal of the clerk's own sale on two weekdays a week: the short CUSUM drains
     # between them; the slow test, looking for four times the usual, crosses its own line.
-    history = FAMILIES["5 sparse"](1004, 0.01, 90)
+    history = FAMILIES["5 sparse"](1008, 0.01, 90)
     assert isinstance(history, StoreHistory)
     started = history.fraud_started_at
     assert started is not None
-    result = replay(history, started - timedelta(days=1), started + timedelta(days=26), SETTINGS)
+    since, until = started - timedelta(days=1), started + timedelta(days=26)
+    short_only = replay(history, since, until, replace(SETTINGS, weeks_watch_days=0))
+    assert short_only.detected_at(history) is None
+    result = replay(history, since, until, SETTINGS)
     fraud_days = result.fraud_days_until(history)
     assert fraud_days is not None and fraud_days <= 7
     assert result.honest_flagged(history) == {}
@@ -92,7 +95,7 @@ def test_the_busiest_clerk_skimming_one_percent_on_weekdays_is_named_by_the_slow
     started = history.fraud_started_at
     assert started is not None
     since, until = started - timedelta(days=1), started + timedelta(days=12)
-    per_sale = replace(SETTINGS, weeks_min_rate=SETTINGS.min_rate, weeks_shift_per_sale=0.005)
+    per_sale = replace(SETTINGS, own_min_rate=SETTINGS.min_rate, weeks_shift_per_sale=0.005)
     assert replay(history, since, until, per_sale).detected_at(history) is None
     result = replay(history, since, until, SETTINGS)
     fraud_days = result.fraud_days_until(history)
@@ -113,6 +116,30 @@ def test_colluders_are_named_once_each_undid_the_others_sales_on_a_day() -> None
     result = replay(history, since, until, SETTINGS)
     assert result.fraud_days_until(history) == 3
     assert set(result.first_flagged) == history.fraud_clerks
+
+
+# Honest clerks named on seeds the detector had not been tuned on (2026-12-02: the short test
+# of every suspect reversal at 6.5, the slow test's usual floored at 0.05 a day), with the
+# day of the alarm; the late-shift clerk c2 takes many unnamed returns.
+NAMED_ON_UNSEEN_SEEDS = [
+    ("returns desk", 1048, date(2026, 8, 5)),
+    ("festival peak", 1027, date(2026, 8, 8)),
+    ("festival peak", 1030, date(2026, 7, 30)),
+    ("festival peak", 1055, date(2026, 10, 3)),
+    ("newcomer", 1059, date(2026, 11, 1)),
+    ("two clerks", 1029, date(2026, 11, 10)),
+    ("no customer names", 1056, date(2026, 10, 8)),
+    ("two fix each other", 1024, date(2026, 9, 19)),
+]
+
+
+@pytest.mark.parametrize(("case", "seed", "day"), NAMED_ON_UNSEEN_SEEDS)
+def test_honest_clerks_once_named_on_unseen_seeds_are_not(case: str, seed: int, day: date) -> None:
+    history = HONEST[case](seed, 90)
+    assert isinstance(history, StoreHistory)
+    alarm = (day - history.start).days
+    since, until = shop_day(history, alarm - 3), shop_day(history, alarm + 2)
+    assert replay(history, since, until, SETTINGS).first_flagged == {}
 
 
 @pytest.mark.parametrize("case", SHOP_HONEST)

@@ -69,9 +69,25 @@ def test_skimming_own_sales_at_any_hour_is_flagged_on_the_second_day() -> None:
     shop = Shop()
     for day in (40, 41, 42):
         for n in range(2):
-            shop.add("sale", "c", day, 12 * 60 + 12 + n, "-1.5")
+            shop.sell("c", day, 11 * 60 + 50 + n, "2.5")
+            shop.add("sale", "c", day, 12 * 60 + 12 + n, "-2.5")
     assert shop.flagged(40) == {}
     assert shop.flagged(41) == {"c": ("baseline", "value", "peers")}
+
+
+def test_undoing_colleagues_sales_alone_is_flagged_at_the_higher_line() -> None:
+    # Chance matches of genuine returns land on colleagues' sales, so reversing theirs must
+    # go further than reversing one's own before it names anybody, but it does count.
+    shop = Shop()
+    for day in (40, 41, 42):
+        for n, seller in enumerate(("a", "d")):
+            shop.sell(seller, day, 11 * 60 + 50 + n, "2.5")
+            shop.add("sale", "c", day, 12 * 60 + 12 + n, "-2.5")
+    # The same two reversals a day of c's own sales were named on the second day.
+    assert shop.flagged(41) == {}
+    found = {f.clerk: f for f in shop.findings(42)}
+    assert list(found) == ["c"] and found["c"].signals[0] == "all"
+    assert {seller for r in found["c"].documents for seller in r.sellers} == {"a", "d"}
 
 
 def test_a_sale_is_matched_by_one_reversal_only() -> None:
