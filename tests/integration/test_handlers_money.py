@@ -95,8 +95,15 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     assert "张三：¥30.00" in await chat.say("clerk1", "应收")
     kept = await chat.say("clerk1", "收款 张三 50 微信 预收")
     assert "记为预收 ¥20.00" in kept and "张三 现预收 ¥20.00" in kept
+    # Paid ahead: the card and the ageing say 预收, not a receivable of ¥-20.
+    card = await chat.say("clerk1", "客户 张三")
+    ageing = await chat.say("clerk1", "应收")
+    assert "预收：¥20.00" in card and "¥-" not in card
+    assert "收付款 ¥50.00，未抵 ¥20.00" in card
+    assert "张三：预收 ¥20.00" in ageing and "¥-" not in ageing
     small = await chat.say("clerk1", "销售 客户张三: 可乐 1")
     assert "张三 现预收 ¥17.00" in small  # paid from the advance, not a debt of ¥-17
+    assert "张三：预收 ¥17.00" in await chat.say("clerk1", "应收")
     sold = await chat.say("clerk1", "销售 客户张三: 可乐 10")
     assert "张三 现应收 ¥13.00" in sold  # the advance paid part of it
     assert "只有采购、店长、管理员可以使用" in await chat.say("clerk1", "付款 可口可乐 10 转账")
