@@ -29,7 +29,7 @@ lint: $(DEV)
 	$(BIN)/mypy core bot handlers notifications config
 
 test: lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 bench: $(RUNTIME)
 	$(BIN)/jxc bench --json bench.json
