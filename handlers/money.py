@@ -224,4 +224,9 @@ async def broker(ctx: Context, args: str) -> Reply:
 
 
 def _names() -> dict[str, object]:
-    return {"side_names": SIDE_NAMES, "advance_names": ADVANCE_NAMES, "zero": Decimal(0)}
+    return {
+        "side_names": SIDE_NAMES,
+        "advance_names": ADVANCE_NAMES,
+        "balance_words": money.balance_words,
+        "zero": Decimal(0),
+    }

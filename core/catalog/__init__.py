@@ -38,6 +38,7 @@ from core.catalog.staff import (
     find_users,
     list_users,
     save_user,
+    staff_names,
     user_view,
     users_with_roles,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "resolve_item_view",
     "resolve_item_with_id",
     "save_user",
+    "staff_names",
     "unit_precision",
     "user_view",
     "users_with_roles",

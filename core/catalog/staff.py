@@ -104,6 +104,12 @@ async def list_users(uow: UnitOfWork) -> list[UserView]:
     return [user_view(u) for u in users]
 
 
+async def staff_names(uow: UnitOfWork) -> dict[str, str]:
+    """Each user's name by userid: a manager knows 小王, not the WeCom userid "xiaowang"."""
+    rows = await uow.session.execute(select(User.userid, User.name))
+    return {userid: name for userid, name in rows}
+
+
 async def users_with_roles(
     uow: UnitOfWork, warehouse: str, roles: Collection[Role]
 ) -> list[UserView]:

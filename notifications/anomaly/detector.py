@@ -172,11 +172,8 @@ def _watches(
     if own:
         usual = {key: tally.own() for key, tally in usual.items()}
     pool = sum(usual.values(), Tally())
-    floor = settings.own_min_rate if own else settings.min_rate
     return {
-        key: _watch(
-            activity, key, today, now, usual[key], pool, settings, watched, own, floor, min_daily
-        )
+        key: _watch(activity, key, today, now, usual[key], pool, settings, watched, own, min_daily)
         for key in usual
     }
 
@@ -191,10 +188,9 @@ def _watch(
     settings: AnomalySettings,
     watched: int,
     own: bool,
-    min_rate: float,
     min_daily: float,
 ) -> Watch:
-    rate = usual_rate(usual, pool, settings, min_rate)
+    rate = usual_rate(usual, pool, settings, settings.own_min_rate if own else settings.min_rate)
     odds = chance_odds(pool)
     loose = usual_loose(usual, pool, settings)
     by_day = activity.days[key]

@@ -52,8 +52,7 @@ async def announce(
     """
     report, known, due = await due_of(run, candidates, quiet)
     by_target = await _sections(run.uow, due, run.recipients, report)
-    # Who did it, by name: a manager knows 小王, not the WeCom userid "xiaowang".
-    staff = {u.userid: u.name for u in await catalog.list_users(run.uow)} if by_target else {}
+    staff = await catalog.staff_names(run.uow) if by_target else {}
     for target, sections in sorted(by_target.items()):
         text = render(
             run.template, sections=sections, now=run.now, tz=run.tz, staff=staff, **context

@@ -49,8 +49,7 @@ async def announce_people(
     due = [f for f in flags if is_due(known.get(f.subject), f.signals, run.now, quiet)]
     by_target: dict[Target, list[Named]] = defaultdict(list)
     warehouses = {w.code: w for w in await catalog.list_warehouses(run.uow)}
-    # A manager knows 小王, not the WeCom userid "xiaowang", here and in the evidence.
-    staff = {u.userid: u.name for u in await catalog.list_users(run.uow)} if due else {}
+    staff = await catalog.staff_names(run.uow) if due else {}
     for flag in due:
         targets = {
             t for code in flag.warehouses for t in await run.recipients(run.uow, warehouses[code])
