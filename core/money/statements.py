@@ -144,6 +144,7 @@ class SideSummary:
     side: str
     balance: Decimal
     overdue: Decimal
+    advance: Decimal
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,7 @@ async def partner_card(uow: UnitOfWork, query: str, kind: str) -> PartnerCard:
                 side,
                 sum((i.open_amount for i in items), Decimal(0)),
                 _overdue(items, today),
+                -sum((i.open_amount for i in items if i.open_amount < 0), Decimal(0)),
             )
         )
     recent = await uow.session.execute(
