@@ -115,3 +115,11 @@ async def test_many_open_requests_are_listed_ten_with_the_rest_counted(chat: Cha
     assert reply.startswith("待审批 12 条：")
     assert "还有 2 条未显示" in reply
     assert len(reply.encode()) < 2048
+
+
+async def test_a_price_below_the_cent_is_shown_as_it_will_be_set(chat: Chat) -> None:
+    """The request, the card and the decision show ¥3.805, the price approving sets, not ¥3.81."""
+    request = await chat.say("clerk1", "调价 雪碧 3.805")
+    assert "雪碧 售价：¥3.50 → ¥3.805" in request
+    assert "雪碧 售价 ¥3.50 → ¥3.805" in await chat.say("mgr1", "批准 SP-20261126-0003")
+    assert "雪碧 现价已是 ¥3.805，无需调价" in await chat.say("clerk1", "调价 雪碧 3.805")
