@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from core import money
 from core.common import InvalidInput, NotFound, Role
-from core.money import ADVANCE_NAMES, SIDE_NAMES, PartnerFields
+from core.money import ADVANCE_NAMES, PAYMENT_NAMES, SIDE_NAMES, PartnerFields
 from handlers import items
 from handlers.doc_filters import period_days
 from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request, split_options
@@ -227,6 +227,7 @@ def _names() -> dict[str, object]:
     return {
         "side_names": SIDE_NAMES,
         "advance_names": ADVANCE_NAMES,
+        "payment_names": PAYMENT_NAMES,
         "balance_words": money.balance_words,
         "zero": Decimal(0),
     }

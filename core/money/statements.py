@@ -150,7 +150,8 @@ class SideSummary:
 @dataclass(frozen=True)
 class RecentItem:
     number: str
-    kind: str
+    kind: str  # document type, or "payment"
+    side: str
     posted_at: datetime
     amount: Decimal
     open_amount: Decimal
@@ -211,7 +212,7 @@ async def partner_card(uow: UnitOfWork, query: str, kind: str) -> PartnerCard:
         partner.price_list,
         tuple(summaries),
         tuple(
-            RecentItem(i.number, t or "payment", i.posted_at, i.amount, i.open_amount)
+            RecentItem(i.number, t or "payment", i.side, i.posted_at, i.amount, i.open_amount)
             for i, t in recent.all()
         ),
     )

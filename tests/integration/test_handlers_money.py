@@ -99,7 +99,7 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     card = await chat.say("clerk1", "客户 张三")
     ageing = await chat.say("clerk1", "应收")
     assert "预收：¥20.00" in card and "¥-" not in card
-    assert "收付款 ¥50.00，未抵 ¥20.00" in card
+    assert "收款 ¥50.00，未抵 ¥20.00" in card
     assert "张三：预收 ¥20.00" in ageing and "¥-" not in ageing
     small = await chat.say("clerk1", "销售 客户张三: 可乐 1")
     assert "张三 现预收 ¥17.00" in small  # paid from the advance, not a debt of ¥-17
@@ -107,6 +107,21 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     sold = await chat.say("clerk1", "销售 客户张三: 可乐 10")
     assert "张三 现应收 ¥13.00" in sold  # the advance paid part of it
     assert "只有采购、店长、管理员可以使用" in await chat.say("clerk1", "付款 可口可乐 10 转账")
+
+
+async def test_the_partner_card_reads_payments_and_credits_without_a_minus(chat: Chat) -> None:
+    """A return and a payment are credits: each reads 收款/退货 ¥x and what is left of it 未抵."""
+    await chat.say("clerk1", "销售 客户张三: 可乐 10")
+    await chat.say("clerk1", "收款 张三 10 微信")
+    returned = await chat.say("mgr1", "退货 可乐 10 客户 张三 原单 XS-20261126-0001")
+    assert "张三 现预收 ¥10.00" in returned  # 30 sold, 10 paid, 30 back
+    card = await chat.say("clerk1", "客户 张三")
+    assert "XT-20261126-0001 11-26 10:00 销售退货 ¥30.00，未抵 ¥10.00" in card
+    assert "SK-20261126-0001 11-26 10:00 收款 ¥10.00" in card
+    assert "XS-20261126-0001 11-26 10:00 销售 ¥30.00" in card and "¥-" not in card
+    await chat.say("mgr1", "付款 可口可乐 600 转账 预付")
+    supplier = await chat.say("mgr1", "供应商 可口可乐")
+    assert "FK-20261126-0001 11-26 10:00 付款 ¥600.00，未抵 ¥55.00" in supplier  # 545 owed
 
 
 async def test_supplier_is_paid_and_shows_what_is_owed(chat: Chat) -> None:
