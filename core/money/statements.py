@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -108,6 +108,10 @@ class Statement:
     opening: Decimal
     rows: tuple[StatementRow, ...]
     closing: Decimal
+
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
 
 
 async def statement(uow: UnitOfWork, query: str, side: str, start: date, end: date) -> Statement:

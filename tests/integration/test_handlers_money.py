@@ -124,6 +124,19 @@ async def test_the_partner_card_reads_payments_and_credits_without_a_minus(chat:
     assert "FK-20261126-0001 11-26 10:00 付款 ¥600.00，未抵 ¥55.00" in supplier  # 545 owed
 
 
+async def test_a_statement_names_its_last_day_and_an_advance_as_such(chat: Chat) -> None:
+    await chat.say("clerk1", "销售 客户张三: 可乐 10")
+    await chat.say("clerk1", "收款 张三 50 微信 预收")
+    month = await chat.say("clerk1", "对账单 张三 本月")
+    assert month.startswith("张三 对账单（应收）2026-11-01 至 2026-11-26\n")
+    assert "SK-20261126-0001 收款 ¥-50.00　余额 预收 ¥20.00" in month  # 30 sold, 50 paid
+    assert "期末余额 预收 ¥20.00" in month and "余额 ¥-" not in month
+    typed = await chat.say("clerk1", "对账单 张三 2026-11-01~2026-11-30")
+    assert typed.startswith("张三 对账单（应收）2026-11-01 至 2026-11-30\n")
+    later = await chat.say("clerk1", "对账单 张三 2026-11-27~2026-11-30")
+    assert "期初余额 预收 ¥20.00" in later and "期末余额 预收 ¥20.00" in later
+
+
 async def test_supplier_is_paid_and_shows_what_is_owed(chat: Chat) -> None:
     paid = await chat.say("mgr1", "付款 可口可乐 500 转账")
     assert "已登记付款 FK-20261126-0001：可口可乐 ¥500.00（转账）" in paid
