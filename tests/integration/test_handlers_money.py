@@ -219,3 +219,14 @@ async def test_a_no_inventory_trader_by_chat(trader: Chat) -> None:
     named = await trader.say("boss", "撮合 客户丙 供应商乙: 大豆 1吨 @4200 进价 4100 仓库 TR")
     assert "已登记撮合 CH-20261126-0002" in named
     assert "大豆（SOY）" in await trader.say("boss", "查 大豆 仓库 TR")
+
+
+async def test_a_deal_bought_dearer_than_it_is_sold_is_refused_and_changes_nothing(
+    trader: Chat,
+) -> None:
+    """Its sale is over the item's cost, so nothing else would stop a loss nobody approved."""
+    loss = await trader.say("trader1", "撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4300")
+    assert "售价 ¥4,200.00 低于进价 ¥4,300.00，会亏 ¥1,000.00，未做任何更改" in loss
+    assert "撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4100" in loss
+    assert await trader.document_numbers() == ["RK-20261126-0001"]  # the fixture's own
+    assert "暂无未结的应收" in await trader.say("trader1", "应收")
