@@ -52,8 +52,9 @@ async def refresh_request_card(ctx: Context, approval: ApprovalView, changed: st
 def request_card(approval: ApprovalView, requester: str, ctx: Context) -> Card:
     rows = [("申请人", requester), ("仓库", approval.warehouse)]
     rows += [(change.label, f"{change.before} → {change.after}") for change in approval.changes]
-    if approval.document is not None:
-        rows.append(("单据", f"{approval.document.number} {money(approval.document.total)}"))
+    if (document := approval.document) is not None:
+        amount = f" {money(document.total)}" if document.priced else ""
+        rows.append(("单据", f"{document.number}{amount}"))
     rows = [*rows[: MAX_ROWS - 1], ("有效至", local_time(approval.expires_at, ctx.uow.tz))]
     # The request time makes the task id unique even if a fresh database reuses numbers.
     stamp = int(approval.requested_at.timestamp())
