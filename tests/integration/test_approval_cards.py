@@ -143,3 +143,18 @@ async def test_a_request_for_goods_without_prices_shows_its_document_without_an_
     card = card_of(card_row)
     assert card["description"] == "报损金额 ¥300.00 超过审批阈值 ¥200.00"
     assert ["单据", "BS-20261126-0001"] in card["rows"]
+
+
+async def test_a_request_with_more_lines_than_the_card_holds_says_how_many_are_not_shown(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await chat.say("clerk1", "入库 可乐 100, 雪碧 100, 鲜牛奶 10, 酸牛奶 10")
+    assert "需审批后过账" in await chat.say("clerk1", "报损 可乐 90, 雪碧 90, 鲜牛奶 5, 酸牛奶 5")
+    [card_row] = [r for r in await rows(uow, "user") if r.payload["msgtype"] == "card"]
+    shown = card_of(card_row)["rows"]
+    assert len(shown) == 6
+    assert shown[2:5] == [
+        ["可乐@MAIN", "100 → 10"],
+        ["雪碧@MAIN", "100 → 10"],
+        ["另有 2 项", "看全部请发：单据 BS-20261126-0001"],
+    ]
