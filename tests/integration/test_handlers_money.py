@@ -137,6 +137,17 @@ async def test_a_statement_names_its_last_day_and_an_advance_as_such(chat: Chat)
     assert "期初余额 预收 ¥20.00" in later and "期末余额 预收 ¥20.00" in later
 
 
+async def test_an_amount_written_as_the_bot_writes_it_is_read(chat: Chat) -> None:
+    """The replies say ¥1,000.00: an amount copied from one, thousands separators and all."""
+    await chat.say("clerk1", "销售 客户张三: 可乐 100")  # ¥280.00
+    paid = await chat.say("clerk1", "收款 张三 ¥1,000.00 微信 预收")
+    assert "已登记收款 SK-20261126-0001：张三 ¥1,000.00（微信）" in paid
+    assert "张三 现预收 ¥720.00" in paid
+    over = await chat.say("mgr1", "付款 可口可乐 1,000 转账")
+    assert "可口可乐 未结金额只有 ¥545.00，付款 ¥1,000.00 多出 ¥455.00" in over
+    assert "缺少名称或金额" in await chat.say("clerk1", "收款 张三 1,00 微信")
+
+
 async def test_supplier_is_paid_and_shows_what_is_owed(chat: Chat) -> None:
     paid = await chat.say("mgr1", "付款 可口可乐 500 转账")
     assert "已登记付款 FK-20261126-0001：可口可乐 ¥500.00（转账）" in paid
