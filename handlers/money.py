@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from core import money
 from core.common import InvalidInput, NotFound, Role
-from core.money import ADVANCE_NAMES, SIDE_NAMES, PartnerFields
+from core.money import ADVANCE_NAMES, PAYMENT_NAMES, SIDE_NAMES, PartnerFields
 from handlers import items
 from handlers.doc_filters import period_days
 from handlers.grammar import PRICE, Spec, normalize, parse_number, parse_request, split_options
 from handlers.router import ANY, APPROVERS, STAFF, Context, Reply, Router
+
+# Thousands separators, as core.common.money writes an amount.
+GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 
 router = Router()
 
@@ -109,10 +113,10 @@ async def _payment(ctx: Context, args: str, side: str, example: str) -> Reply:
     found, words = split_options(normalize(args).split(), PAYMENT_WORDS, example)
     keep_advance = ADVANCE_NAMES[side] in words
     words = [w for w in words if w != ADVANCE_NAMES[side]]
-    at = next((i for i, w in enumerate(words) if i and _is_amount(w)), None)
+    at = next((i for i, w in enumerate(words) if i and _amount_text(w)), None)
     if at is None:
         raise InvalidInput(f"缺少名称或金额，例如：{example}")
-    amount = parse_number(words[at].lstrip("¥").removesuffix("元"), "金额", example)
+    amount = parse_number(_amount_text(words[at]), "金额", example)
     method = " ".join(words[at + 1 :]) or "现金"
     view = await money.record_payment(
         ctx.uow,
@@ -132,9 +136,14 @@ async def _payment(ctx: Context, args: str, side: str, example: str) -> Reply:
     return ctx.render("money/payment.j2", payment=view, owed=owed, **_names())
 
 
-def _is_amount(word: str) -> bool:
-    text = word.lstrip("¥").removesuffix("元").lstrip("+-")
-    return bool(text) and text.replace(".", "", 1).isdigit()
+def _amount_text(word: str) -> str:
+    """The number in ``500``, ``¥500``, ``500元`` or ``¥1,000.00`` (as replies write it); ""
+    when ``word`` is none of these."""
+    text = word.lstrip("¥").removesuffix("元")
+    if GROUPED.fullmatch(text):
+        text = text.replace(",", "")
+    digits = text.lstrip("+-")
+    return text if digits and digits.replace(".", "", 1).isdigit() else ""
 
 
 @router.command("应收", "receivables", roles=COLLECTORS | OVERSEERS)
@@ -227,6 +236,7 @@ def _names() -> dict[str, object]:
     return {
         "side_names": SIDE_NAMES,
         "advance_names": ADVANCE_NAMES,
+        "payment_names": PAYMENT_NAMES,
         "balance_words": money.balance_words,
         "zero": Decimal(0),
     }

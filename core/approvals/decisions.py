@@ -32,6 +32,9 @@ DOCUMENT_STATUS = {
     CANCELLED: DocStatus.CANCELLED,
 }
 
+# Who closes a request that expired.
+SYSTEM = "system"
+
 
 @dataclass(frozen=True)
 class Decision:
@@ -62,10 +65,12 @@ async def decide(
     """
     approval = await records.load(uow, number, lock=True)
     if approval.status != PENDING:
-        return Decision(approval_view(approval), refusal=_already_decided(approval), changed=False)
+        return Decision(
+            approval_view(approval), refusal=await _already_decided(uow, approval), changed=False
+        )
     await _check_decider(uow, approval, decider)
     if uow.now() >= approval.expires_at:
-        await _close(uow, approval, EXPIRED, "system", "")
+        await _close(uow, approval, EXPIRED, SYSTEM, "")
         return Decision(approval_view(approval), refusal="该申请已过期，未做任何更改")
     if not approve:
         await _close(uow, approval, REJECTED, decider, note)
@@ -123,7 +128,7 @@ async def explain_rejection(uow: UnitOfWork, number: str, decider: str, note: st
     """The manager who rejected a request (say, by card) adds the reason afterwards."""
     approval = await records.load(uow, number, lock=True)
     if approval.status != REJECTED or approval.decided_by != decider:
-        raise ApprovalError(_already_decided(approval))
+        raise ApprovalError(await _already_decided(uow, approval))
     if approval.decision_note:
         raise ApprovalError(f"申请 {approval.number} 已写明驳回原因：{approval.decision_note}")
     approval.decision_note = note
@@ -137,7 +142,7 @@ async def cancel(uow: UnitOfWork, number: str, actor: str) -> ApprovalView:
     if approval.requested_by != actor:
         raise PermissionDenied("只有申请人本人可以撤回申请")
     if approval.status != PENDING:
-        raise ApprovalError(_already_decided(approval))
+        raise ApprovalError(await _already_decided(uow, approval))
     await _close(uow, approval, CANCELLED, actor, "")
     return approval_view(approval)
 
@@ -151,7 +156,7 @@ async def expire_due(uow: UnitOfWork) -> list[ApprovalView]:
     for number in list(numbers):
         approval = await records.load(uow, number, lock=True)
         if approval.status == PENDING:
-            await _close(uow, approval, EXPIRED, "system", "")
+            await _close(uow, approval, EXPIRED, SYSTEM, "")
             expired.append(approval_view(approval))
     return expired
 
@@ -195,7 +200,10 @@ async def _close(uow: UnitOfWork, approval: Approval, status: str, actor: str, n
     )
 
 
-def _already_decided(approval: Approval) -> str:
-    who = f"（{approval.decided_by}）" if approval.decided_by else ""
+async def _already_decided(uow: UnitOfWork, approval: Approval) -> str:
+    """Who decided is named as staff know them (李姐), not by WeCom userid; an expiry has no one."""
+    decider = await catalog.find_user(uow, approval.decided_by or "")
+    name = decider.name if decider is not None else approval.decided_by
+    who = f"（{name}）" if name and name != SYSTEM else ""
     status = APPROVAL_STATUS_NAMES[approval.status]
     return f"申请 {approval.number} {status}{who}，本次操作未做任何更改"

@@ -44,6 +44,8 @@ def stock_changes(plan: Plan, balances: dict[tuple[int, int], list[StockBalance]
         delta[key] += move.qty
         labels[key] = f"{move.item.name}@{move.warehouse.code}"
     for short in plan.shortfalls:
+        if short.moved:
+            continue
         key = (short.item.id, short.warehouse.id)
         delta[key] -= short.needed - short.available
         labels[key] = f"{short.item.name}@{short.warehouse.code}"

@@ -15,7 +15,7 @@ from core.common import (
     PermissionDenied,
     PriceChanged,
     Role,
-    money,
+    unit_price,
 )
 from core.ledger.commands import ChangePrice
 from core.ledger.validation import check_price
@@ -44,7 +44,7 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
             label += "（新增，原按售价）"
     if cmd.new_price == current:
         named = item.name if cmd.price_list is None else label
-        raise InvalidInput(f"{named} 现价已是 {money(current)}，无需调价")
+        raise InvalidInput(f"{named} 现价已是 {unit_price(current)}，无需调价")
     approval = await records.open_request(
         uow,
         subject="price_change",
@@ -52,7 +52,7 @@ async def request_price_change(uow: UnitOfWork, cmd: ChangePrice) -> NeedsApprov
         requested_by=cmd.actor,
         # Only what the requester wrote: the change itself is the request's one change row.
         reason=cmd.reason,
-        changes=[Change(label, money(current), money(cmd.new_price))],
+        changes=[Change(label, unit_price(current), unit_price(cmd.new_price))],
         seen_versions={"item": {str(item.id): item.version}},
         item=item,
         payload={

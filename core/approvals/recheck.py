@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Literal
 
 from core.approvals import pending, prices
-from core.common import Change, DomainError, money
+from core.common import Change, DomainError, unit_price
 from core.ledger.documents_view import load_document
 from core.storage import Approval, UnitOfWork
 
@@ -53,13 +53,13 @@ def _recheck_price(approval: Approval) -> Recheck:
     if item.price == old:
         _record_seen(approval, {"item": {str(item.id): item.version}})
         return Recheck("apply")  # the item changed, its price did not
-    changed = f"{item.name} 售价已由 {money(old)} 改为 {money(item.price)}"
+    changed = f"{item.name} 售价已由 {unit_price(old)} 改为 {unit_price(item.price)}"
     if item.price == wanted:
-        return Recheck("void", changed, f"已是申请的 {money(wanted)}，无需再调")
+        return Recheck("void", changed, f"已是申请的 {unit_price(wanted)}，无需再调")
     approval.payload = {
         **approval.payload,
         "old_price": str(item.price),
-        "changes": [[f"{item.name} 售价", money(item.price), money(wanted)]],
+        "changes": [[f"{item.name} 售价", unit_price(item.price), unit_price(wanted)]],
     }
     _record_seen(approval, {"item": {str(item.id): item.version}})
     return Recheck("refresh", changed)

@@ -101,6 +101,11 @@ class DocumentView:
     def total(self) -> Decimal:
         return sum((line.amount or Decimal(0) for line in self.lines), Decimal(0))
 
+    @property
+    def priced(self) -> bool:
+        """Whether any line has a price: write-offs, counts, issues and transfers have none."""
+        return any(line.price is not None for line in self.lines)
+
 
 @dataclass(frozen=True)
 class Change:

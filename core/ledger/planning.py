@@ -121,6 +121,8 @@ class Shortfall:
     warehouse: Warehouse
     needed: Decimal
     available: Decimal
+    # Where negative stock is allowed the part missing is planned as a move too.
+    moved: bool = False
 
 
 @dataclass(frozen=True)
@@ -193,7 +195,9 @@ class Planner:
         if fresh_only and not self.allow.expired:
             self._note_expired_cover(line, stock, allocation)
         available = qty - allocation.shortfall
-        self.plan.shortfalls.append(Shortfall(line.item, warehouse, qty, available))
+        self.plan.shortfalls.append(
+            Shortfall(line.item, warehouse, qty, available, moved=self.allow.negative)
+        )
         if self.allow.negative:
             default = await batches.default_batch(self.uow, line.item, create=self.create_batches)
             self._add(line, warehouse, default, -allocation.shortfall)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from core.money import tables
 from core.money.amounts import (
     ADVANCE_NAMES,
+    PAYMENT_NAMES,
     SIDE_NAMES,
     balance_words,
     document_amount,
@@ -56,6 +57,7 @@ from core.money.statements import (
 __all__ = [
     "ADVANCE_NAMES",
     "GROUPINGS",
+    "PAYMENT_NAMES",
     "SETTLEMENT_PAGE",
     "SIDE_NAMES",
     "WRITE_OFFS",

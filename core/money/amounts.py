@@ -18,6 +18,7 @@ SIDE_OF = {
 }
 SIDE_NAMES = {RECEIVABLE: "应收", PAYABLE: "应付"}
 ADVANCE_NAMES = {RECEIVABLE: "预收", PAYABLE: "预付"}
+PAYMENT_NAMES = {RECEIVABLE: "收款", PAYABLE: "付款"}
 
 
 def balance_words(side: str, balance: Decimal) -> tuple[str, Decimal]:

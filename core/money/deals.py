@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 
 from core import catalog, ledger
-from core.common import InvalidInput, Posted
+from core.common import InvalidInput, Posted, money, unit_price
 from core.money.amounts import line_amount
 from core.money.hooks import keeps_stock
 from core.money.tables import Deal, LineCost
@@ -53,6 +53,7 @@ async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
         raise InvalidInput(
             f"仓库 {warehouse.code} 记库存，撮合只用于无库存模式的仓库；有库存时请分别 入库 和 销售"
         )
+    _refuse_a_loss(cmd)
     sale = await ledger.submit(
         uow,
         ledger.Sell(
@@ -104,6 +105,18 @@ async def broker(uow: UnitOfWork, cmd: Broker) -> DealView:
         {"sale": deal.sale_number, "purchase": deal.purchase_number, "margin": str(deal.margin)},
     )
     return _view(deal, cmd)
+
+
+def _refuse_a_loss(cmd: Broker) -> None:
+    """The sale's approval checks ask of the item's cost, not of what this deal paid for it, so
+    a deal bought dearer than sold would post a loss that nobody approved."""
+    if cmd.qty <= 0 or cmd.sale_price >= cmd.purchase_price:
+        return
+    loss = line_amount(cmd.qty, cmd.purchase_price) - line_amount(cmd.qty, cmd.sale_price)
+    raise InvalidInput(
+        f"售价 {unit_price(cmd.sale_price)} 低于进价 {unit_price(cmd.purchase_price)}，"
+        f"会亏 {money(loss)}，未做任何更改。请核对售价和进价"
+    )
 
 
 def _view(deal: Deal, cmd: Broker, *, replayed: bool = False) -> DealView:

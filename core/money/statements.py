@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -109,6 +109,10 @@ class Statement:
     rows: tuple[StatementRow, ...]
     closing: Decimal
 
+    @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
 
 async def statement(uow: UnitOfWork, query: str, side: str, start: date, end: date) -> Statement:
     """Documents and payments of one partner in [start, end) with the running balance."""
@@ -150,7 +154,8 @@ class SideSummary:
 @dataclass(frozen=True)
 class RecentItem:
     number: str
-    kind: str
+    kind: str  # document type, or "payment"
+    side: str
     posted_at: datetime
     amount: Decimal
     open_amount: Decimal
@@ -211,7 +216,7 @@ async def partner_card(uow: UnitOfWork, query: str, kind: str) -> PartnerCard:
         partner.price_list,
         tuple(summaries),
         tuple(
-            RecentItem(i.number, t or "payment", i.posted_at, i.amount, i.open_amount)
+            RecentItem(i.number, t or "payment", i.side, i.posted_at, i.amount, i.open_amount)
             for i, t in recent.all()
         ),
     )

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Select, case, func, select, type_coerce
 from sqlalchemy.orm import aliased
 
+from core import money
 from core.common import (
     DOC_STATUS_NAMES,
     DOC_TYPE_NAMES,
@@ -130,7 +131,8 @@ class ExportKind:
 
 
 def _amount(qty: Decimal, price: Decimal | None) -> Decimal | None:
-    return None if price is None else abs(qty) * price
+    """A priced line's amount to the cent, signed as its quantity, as balances count it."""
+    return None if price is None else money.line_amount(qty, price)
 
 
 def _in_period(statement: Select[Any], period: Period, warehouse: str | None) -> Select[Any]:

@@ -7,6 +7,7 @@ the fake WeCom's recorded ``message/send`` out (``chat_factory`` in this folder'
 from tests.integration.test_handlers_inventory import (
     chat,
     database_url,
+    test_a_write_off_beyond_stock_where_negative_is_allowed_shows_the_right_after,
     test_count_posts_the_variance,
     test_large_writeoff_awaits_approval,
     test_price_change_is_requested_for_approval,
@@ -20,6 +21,7 @@ from tests.integration.test_handlers_inventory import (
 __all__ = [
     "chat",
     "database_url",
+    "test_a_write_off_beyond_stock_where_negative_is_allowed_shows_the_right_after",
     "test_count_posts_the_variance",
     "test_large_writeoff_awaits_approval",
     "test_price_change_is_requested_for_approval",

@@ -131,3 +131,30 @@ async def test_no_other_approver_in_the_warehouse_is_said_plainly(
     reply = await chat.say("mgr1", "调价 可乐 3.8")
     assert "暂无可审批的店长，请联系管理员" in reply
     assert [r for r in await rows(uow, "user") if r.payload["msgtype"] == "card"] == []
+
+
+async def test_a_request_for_goods_without_prices_shows_its_document_without_an_amount(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    """A write-off has no prices: its ¥0.00 read beside 报损金额 ¥300.00 as the amount at stake."""
+    await chat.say("clerk1", "入库 可乐 200")
+    assert "需审批后过账" in await chat.say("clerk1", "报损 可乐 150 过期")  # ¥300 at cost
+    [card_row] = [r for r in await rows(uow, "user") if r.payload["msgtype"] == "card"]
+    card = card_of(card_row)
+    assert card["description"] == "报损金额 ¥300.00 超过审批阈值 ¥200.00"
+    assert ["单据", "BS-20261126-0001"] in card["rows"]
+
+
+async def test_a_request_with_more_lines_than_the_card_holds_says_how_many_are_not_shown(
+    chat: Chat, uow: UnitOfWork
+) -> None:
+    await chat.say("clerk1", "入库 可乐 100, 雪碧 100, 鲜牛奶 10, 酸牛奶 10")
+    assert "需审批后过账" in await chat.say("clerk1", "报损 可乐 90, 雪碧 90, 鲜牛奶 5, 酸牛奶 5")
+    [card_row] = [r for r in await rows(uow, "user") if r.payload["msgtype"] == "card"]
+    shown = card_of(card_row)["rows"]
+    assert len(shown) == 6
+    assert shown[2:5] == [
+        ["可乐@MAIN", "100 → 10"],
+        ["雪碧@MAIN", "100 → 10"],
+        ["另有 2 项", "看全部请发：单据 BS-20261126-0001"],
+    ]

@@ -59,7 +59,7 @@ async def test_manager_rejects_with_a_reason_and_nothing_posts(chat: Chat) -> No
 async def test_a_decided_request_is_not_decided_again(chat: Chat) -> None:
     await chat.say("mgr1", "驳回 SP-20261126-0001")
     again = await chat.say("boss", "批准 SP-20261126-0001")
-    assert "申请 SP-20261126-0001 已驳回（mgr1），本次操作未做任何更改" in again
+    assert "申请 SP-20261126-0001 已驳回（李姐），本次操作未做任何更改" in again
 
 
 async def test_requester_cannot_approve_their_own_request(chat: Chat) -> None:
@@ -87,14 +87,14 @@ async def test_requester_withdraws_their_request_and_others_cannot(chat: Chat) -
     assert "只有申请人本人可以撤回申请" in await chat.say("clerk2", "撤回 SP-20261126-0002")
     reply = await chat.say("clerk1", "撤回 SP-20261126-0002")
     assert "已撤回 SP-20261126-0002（调价），未做任何更改" in reply
-    assert "已撤回" in await chat.say("clerk1", "撤回 SP-20261126-0002")
+    assert "已撤回（小王）" in await chat.say("clerk1", "撤回 SP-20261126-0002")
 
 
 async def test_card_click_approves_and_answers_the_clicker(chat: Chat) -> None:
     reply = await chat.click("mgr1", "approve:SP-20261126-0002")
     assert "已批准 SP-20261126-0002（调价" in reply
     second = await chat.click("boss", "reject:SP-20261126-0002")
-    assert "已批准（mgr1），本次操作未做任何更改" in second
+    assert "已批准（李姐），本次操作未做任何更改" in second
 
 
 async def test_card_click_reject_and_unknown_buttons(chat: Chat) -> None:
@@ -115,3 +115,11 @@ async def test_many_open_requests_are_listed_ten_with_the_rest_counted(chat: Cha
     assert reply.startswith("待审批 12 条：")
     assert "还有 2 条未显示" in reply
     assert len(reply.encode()) < 2048
+
+
+async def test_a_price_below_the_cent_is_shown_as_it_will_be_set(chat: Chat) -> None:
+    """The request, the card and the decision show ¥3.805, the price approving sets, not ¥3.81."""
+    request = await chat.say("clerk1", "调价 雪碧 3.805")
+    assert "雪碧 售价：¥3.50 → ¥3.805" in request
+    assert "雪碧 售价 ¥3.50 → ¥3.805" in await chat.say("mgr1", "批准 SP-20261126-0003")
+    assert "雪碧 现价已是 ¥3.805，无需调价" in await chat.say("clerk1", "调价 雪碧 3.805")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.storage import UnitOfWork
+from core import catalog
+from core.storage import UnitOfWork, in_transaction
 from tests.support.chat import Chat, ChatFactory
 from tests.support.ledger import seed_shop
 
@@ -91,3 +92,15 @@ async def test_writeoff_reason_written_with_a_colon_is_the_note(chat: Chat) -> N
 
 async def test_price_change_to_the_same_price_is_refused(chat: Chat) -> None:
     assert "可乐 现价已是 ¥3.50，无需调价" in await chat.say("clerk1", "调价 可乐 ¥3.5")
+
+
+async def test_a_write_off_beyond_stock_where_negative_is_allowed_shows_the_right_after(
+    chat: Chat,
+) -> None:
+    """Where negative stock is allowed the shortfall is a move of its own: counted once."""
+    await in_transaction(
+        chat.uow,
+        lambda uow: catalog.configure_warehouse(uow, "test", "MAIN", negative_stock_policy="allow"),
+    )
+    reply = await chat.say("clerk1", "报损 可乐 124 损坏")  # ¥248 at cost 2, over ¥200
+    assert "需审批后过账" in reply and "可乐@MAIN：24 → -100" in reply

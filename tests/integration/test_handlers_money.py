@@ -99,7 +99,7 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     card = await chat.say("clerk1", "客户 张三")
     ageing = await chat.say("clerk1", "应收")
     assert "预收：¥20.00" in card and "¥-" not in card
-    assert "收付款 ¥50.00，未抵 ¥20.00" in card
+    assert "收款 ¥50.00，未抵 ¥20.00" in card
     assert "张三：预收 ¥20.00" in ageing and "¥-" not in ageing
     small = await chat.say("clerk1", "销售 客户张三: 可乐 1")
     assert "张三 现预收 ¥17.00" in small  # paid from the advance, not a debt of ¥-17
@@ -107,6 +107,45 @@ async def test_payment_bad_input_gets_a_clear_reply_and_changes_nothing(chat: Ch
     sold = await chat.say("clerk1", "销售 客户张三: 可乐 10")
     assert "张三 现应收 ¥13.00" in sold  # the advance paid part of it
     assert "只有采购、店长、管理员可以使用" in await chat.say("clerk1", "付款 可口可乐 10 转账")
+
+
+async def test_the_partner_card_reads_payments_and_credits_without_a_minus(chat: Chat) -> None:
+    """A return and a payment are credits: each reads 收款/退货 ¥x and what is left of it 未抵."""
+    await chat.say("clerk1", "销售 客户张三: 可乐 10")
+    await chat.say("clerk1", "收款 张三 10 微信")
+    returned = await chat.say("mgr1", "退货 可乐 10 客户 张三 原单 XS-20261126-0001")
+    assert "张三 现预收 ¥10.00" in returned  # 30 sold, 10 paid, 30 back
+    card = await chat.say("clerk1", "客户 张三")
+    assert "XT-20261126-0001 11-26 10:00 销售退货 ¥30.00，未抵 ¥10.00" in card
+    assert "SK-20261126-0001 11-26 10:00 收款 ¥10.00" in card
+    assert "XS-20261126-0001 11-26 10:00 销售 ¥30.00" in card and "¥-" not in card
+    await chat.say("mgr1", "付款 可口可乐 600 转账 预付")
+    supplier = await chat.say("mgr1", "供应商 可口可乐")
+    assert "FK-20261126-0001 11-26 10:00 付款 ¥600.00，未抵 ¥55.00" in supplier  # 545 owed
+
+
+async def test_a_statement_names_its_last_day_and_an_advance_as_such(chat: Chat) -> None:
+    await chat.say("clerk1", "销售 客户张三: 可乐 10")
+    await chat.say("clerk1", "收款 张三 50 微信 预收")
+    month = await chat.say("clerk1", "对账单 张三 本月")
+    assert month.startswith("张三 对账单（应收）2026-11-01 至 2026-11-26\n")
+    assert "SK-20261126-0001 收款 ¥-50.00　余额 预收 ¥20.00" in month  # 30 sold, 50 paid
+    assert "期末余额 预收 ¥20.00" in month and "余额 ¥-" not in month
+    typed = await chat.say("clerk1", "对账单 张三 2026-11-01~2026-11-30")
+    assert typed.startswith("张三 对账单（应收）2026-11-01 至 2026-11-30\n")
+    later = await chat.say("clerk1", "对账单 张三 2026-11-27~2026-11-30")
+    assert "期初余额 预收 ¥20.00" in later and "期末余额 预收 ¥20.00" in later
+
+
+async def test_an_amount_written_as_the_bot_writes_it_is_read(chat: Chat) -> None:
+    """The replies say ¥1,000.00: an amount copied from one, thousands separators and all."""
+    await chat.say("clerk1", "销售 客户张三: 可乐 100")  # ¥280.00
+    paid = await chat.say("clerk1", "收款 张三 ¥1,000.00 微信 预收")
+    assert "已登记收款 SK-20261126-0001：张三 ¥1,000.00（微信）" in paid
+    assert "张三 现预收 ¥720.00" in paid
+    over = await chat.say("mgr1", "付款 可口可乐 1,000 转账")
+    assert "可口可乐 未结金额只有 ¥545.00，付款 ¥1,000.00 多出 ¥455.00" in over
+    assert "缺少名称或金额" in await chat.say("clerk1", "收款 张三 1,00 微信")
 
 
 async def test_supplier_is_paid_and_shows_what_is_owed(chat: Chat) -> None:
@@ -191,3 +230,14 @@ async def test_a_no_inventory_trader_by_chat(trader: Chat) -> None:
     named = await trader.say("boss", "撮合 客户丙 供应商乙: 大豆 1吨 @4200 进价 4100 仓库 TR")
     assert "已登记撮合 CH-20261126-0002" in named
     assert "大豆（SOY）" in await trader.say("boss", "查 大豆 仓库 TR")
+
+
+async def test_a_deal_bought_dearer_than_it_is_sold_is_refused_and_changes_nothing(
+    trader: Chat,
+) -> None:
+    """Its sale is over the item's cost, so nothing else would stop a loss nobody approved."""
+    loss = await trader.say("trader1", "撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4300")
+    assert "售价 ¥4,200.00 低于进价 ¥4,300.00，会亏 ¥1,000.00，未做任何更改" in loss
+    assert "撮合 客户甲 供应商乙: 大豆 10吨 @4200 进价 4100" in loss
+    assert await trader.document_numbers() == ["RK-20261126-0001"]  # the fixture's own
+    assert "暂无未结的应收" in await trader.say("trader1", "应收")

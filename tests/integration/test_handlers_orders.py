@@ -167,6 +167,16 @@ async def test_scan_without_a_session_and_unknown_codes_say_what_to_do(chat: Cha
     assert "可乐（COKE）" in await chat.say("clerk1", "COKE")
 
 
+async def test_query_by_a_registered_code_finds_its_item(chat: Chat) -> None:
+    """查 takes the codes 条码 registered, as a scan of them does; an unknown code says so."""
+    await _stocked(chat)
+    assert "雪碧（SPRITE）" in await chat.say("clerk1", f"查 {SPRITE}")
+    assert "可乐（COKE）" in await chat.say("clerk1", f"查 {COKE_12}")
+    assert "红富士苹果（APPLE）" in await chat.say("clerk1", f"查 {APPLE_1250G}")
+    assert "暂无库存" in await chat.say("clerk1", f"查 {SPRITE} 仓库 B1")
+    assert f"没有找到商品“{UNKNOWN}”" in await chat.say("clerk1", f"查 {UNKNOWN}")
+
+
 async def test_a_bare_barcode_is_a_scan_in_the_open_session(chat: Chat) -> None:
     await _stocked(chat)
     await chat.say("clerk1", "订单 客户张三: 可乐 2")

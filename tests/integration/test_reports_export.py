@@ -78,6 +78,27 @@ def test_a_unit_price_below_a_cent_is_exported_as_it_is_and_its_amount_in_cents(
     assert (text[rows[0].index("单价")], text[rows[0].index("金额")]) == ("0.0035", "0.01")
 
 
+def test_a_negative_sale_is_exported_with_a_negative_amount(ledger: Path, tmp_path: Path) -> None:
+    """A line's 金额 is its quantity × price, each rounded to the cent as an invoice shows it:
+    summing the sales' 金额 gives what the margin report says was sold."""
+    undone = tmp_path / "undone.csv"
+    undone.write_text(
+        HEADER
+        + "S9,sale,2026-11-25T09:00:00,MAIN,wang,张三,COKE,-3,1.4208,,\n"
+        + "S9,sale,2026-11-25T09:00:00,MAIN,wang,张三,COKE,-3,1.4208,,\n"
+    )
+    assert jxc(tmp_path, "import", "documents", str(undone)).returncode == 0
+    header, rows = _rows(_export(tmp_path, "lines", "lines.xlsx"))
+    amount = header.index("金额")
+    assert [r[amount] for r in rows if r[0] == "S9"] == [-4.26, -4.26]  # −4.2624 each
+    sales = sum(Decimal(str(r[amount])) for r in rows if r[1] == "销售")
+    assert sales == Decimal(SALES_TOTAL) - Decimal("8.52")
+    header, rows = _rows(_export(tmp_path, "documents", "docs.xlsx"))
+    assert next(r for r in rows if r[0] == "S9")[header.index("金额")] == -8.52
+    header, rows = _rows(_export(tmp_path, "partners", "partners.xlsx"))
+    assert next(r for r in rows if r[1] == "张三")[header.index("金额")] == 84.48  # 93 − 8.52
+
+
 def test_the_person_is_named_and_a_userid_nobody_here_has_stays_as_it_is(
     ledger: Path, tmp_path: Path
 ) -> None:
