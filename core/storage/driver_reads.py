@@ -18,14 +18,25 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Dialect, Select
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Dialect,
+    Select,
+    String,
+    cast,
+    literal_column,
+    null,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import ExpandedState, SQLCompiler
 from sqlalchemy.sql.sqltypes import TupleType
+from sqlalchemy.types import TypeEngine
 
 from core.storage.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
+Selecting = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
 
 
 # Where a ``?``'s value comes from: the caller's value of that name (an element of it, for an
@@ -78,7 +89,7 @@ class _Compiled:
 class ReadStatement:
     """``statement`` run with named values; its rows as named tuples."""
 
-    def __init__(self, statement: Select[*tuple[Any, ...]]) -> None:
+    def __init__(self, statement: Selecting) -> None:
         self.statement = statement
         self._compiled: dict[type[Dialect], _Compiled] = {}
 
@@ -153,3 +164,14 @@ def _processor(compiled: SQLCompiler, state: ExpandedState, name: str) -> Proces
     if (bind := compiled.binds.get(name)) is not None:
         return bind.type.dialect_impl(compiled.dialect).bind_processor(compiled.dialect)
     return state.processors.get(name)
+
+
+def tag(name: str) -> ColumnElement[str]:
+    """A union's ``kind`` column: which of its selects a row came from."""
+    return literal_column(f"'{name}'", String).label("kind")
+
+
+def typed_null(type_: TypeEngine[Any]) -> ColumnElement[Any]:
+    """A NULL of ``type_`` for a union's column that a select has no value for: PostgreSQL
+    matches a union's columns by type, and two bare NULLs make a text column."""
+    return cast(null(), type_)
