@@ -2,8 +2,9 @@
 
 SQLAlchemy spends ~45 µs running a cached SELECT (an execution context, the parameters
 processed through a dict, a result object with its metadata) where SQLite itself spends
-one or two, and a ``查`` answered in the callback runs nine. ``ReadStatement`` compiles its
-statement once per dialect and, on a connection of the inline driver
+one or two, and a ``查`` answered in the callback runs six. ``ReadStatement`` compiles its
+statement once per dialect (with a caller's ``IN`` list, once per length of the list) and,
+on a connection of the inline driver
 (``core.storage.sqlite_inline``, the read lane's and the database thread's), binds the
 values through the same bind processors SQLAlchemy would use, runs the SQL on the
 ``sqlite3`` connection of the transaction already begun, and passes each column through its
@@ -36,6 +37,9 @@ from sqlalchemy.types import TypeEngine
 from core.storage.sqlite_inline import InlineConnection
 
 Processor = Callable[[Any], Any] | None
+# SQL is kept for IN lists of up to this many elements in all (one SQL per length): longer
+# ones are rare on the chat's path, and each would keep a statement of its own.
+MAX_KEPT_ELEMENTS = 64
 Selecting = Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
 
 
@@ -77,9 +81,9 @@ class _Compiled:
     row: Callable[..., Any]
 
     def shape(self, values: Mapping[str, Any]) -> _Shape:
-        if self.lists is None:
+        lengths = () if self.lists is None else tuple(len(values[name]) for name in self.lists)
+        if self.lists is None or sum(lengths) > MAX_KEPT_ELEMENTS:
             return _expanded(self.compiled, values, keep=False)
-        lengths = tuple(len(values[name]) for name in self.lists)
         found = self.shapes.get(lengths)
         if found is None:
             found = self.shapes[lengths] = _expanded(self.compiled, values, keep=True)
