@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Date, Select, String, and_, bindparam, func, or_, select
 
 from core import catalog
 from core.common import (
@@ -25,6 +25,7 @@ from core.common import (
 from core.ledger.batches import expiry_passed
 from core.ledger.documents_view import DOCUMENT_LOAD, document_view, load_document
 from core.storage import (
+    QTY,
     Batch,
     Document,
     DocumentLine,
@@ -33,6 +34,8 @@ from core.storage import (
     StockBalance,
     UnitOfWork,
     Warehouse,
+    tag,
+    typed_null,
 )
 
 MAX_PAGE = 50
@@ -43,12 +46,17 @@ OUTGOING = (
     DocType.WRITEOFF,
     DocType.ISSUE,
 )
-# Built once: 查 runs them for every question, as Core statements on the transaction's
-# connection (plain rows: the ORM's execution and loading cost more than the reads).
-_BALANCES_OF_ITEM = ReadStatement(
+# Built once: 查 runs it for every question, as a Core statement on the transaction's
+# connection (plain rows: the ORM's execution and loading cost more than the reads). An
+# item's balances (warehouse code, batch id as ``ref``, qty, lot, expiry) and the pending
+# outgoing documents (their id as ``ref``) in one statement: each costs more to run than to
+# answer.
+_BALANCE, _PENDING = "balance", "pending"
+_STOCK_OF_ITEM = ReadStatement(
     select(
+        tag(_BALANCE),
         Warehouse.code,
-        StockBalance.batch_id,
+        StockBalance.batch_id.label("ref"),
         StockBalance.qty,
         Batch.lot,
         Batch.expiry,
@@ -56,9 +64,16 @@ _BALANCES_OF_ITEM = ReadStatement(
     .join(Warehouse, Warehouse.id == StockBalance.warehouse_id)
     .join(Batch, Batch.id == StockBalance.batch_id)
     .where(StockBalance.item_id == bindparam("item"))
-)
-_PENDING_OUTGOING = ReadStatement(
-    select(Document.id).where(Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING))
+    .union_all(
+        select(
+            tag(_PENDING),
+            typed_null(String()),
+            Document.id,
+            typed_null(QTY),
+            typed_null(String()),
+            typed_null(Date()),
+        ).where(Document.status == DocStatus.PENDING, Document.type.in_(OUTGOING))
+    )
 )
 _RESERVED_BY_PENDING = (
     select(Warehouse.code, func.sum(DocumentLine.qty))
@@ -78,12 +93,15 @@ async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) ->
     only = None if warehouse is None else (await catalog.warehouse_by_code(uow, warehouse)).code
     connection = await uow.read_connection()
     grouped: dict[str, list[tuple[int, Decimal, str, date | None]]] = {}
-    for code, batch_id, qty, lot, expiry in await _BALANCES_OF_ITEM.rows(
+    pending = []
+    for kind, code, ref, qty, lot, expiry in await _STOCK_OF_ITEM.rows(
         connection, {"item": item_id}
     ):
-        if only is None or code == only:
-            grouped.setdefault(code, []).append((batch_id, qty, lot, expiry))
-    reserved = await _reserved(uow, item_id)
+        if kind == _PENDING:
+            pending.append(ref)
+        elif only is None or code == only:
+            grouped.setdefault(code, []).append((ref, qty, lot, expiry))
+    reserved = await _reserved(uow, item_id, pending)
     today = uow.today()
     warehouses = []
     for code, balances in sorted(grouped.items()):
@@ -112,14 +130,13 @@ async def document(uow: UnitOfWork, number: str) -> DocumentView:
     return document_view(await load_document(uow, number))
 
 
-async def _reserved(uow: UnitOfWork, item_id: int) -> dict[str, Decimal]:
-    """Stock promised to pending (awaiting approval) outgoing documents, per warehouse."""
-    # Few documents are pending and an item may have many lines: find the pending documents
-    # first (status index), so the cost does not grow with the item's history.
-    connection = await uow.read_connection()
-    pending = [row.id for row in await _PENDING_OUTGOING.rows(connection)]
+async def _reserved(uow: UnitOfWork, item_id: int, pending: list[int]) -> dict[str, Decimal]:
+    """Stock promised to the pending (awaiting approval) outgoing documents, per warehouse."""
+    # Few documents are pending and an item may have many lines: the pending documents are
+    # found first (status index), so the cost does not grow with the item's history.
     if not pending:
         return {}
+    connection = await uow.read_connection()
     rows = await connection.execute(_RESERVED_BY_PENDING, {"pending": pending, "item": item_id})
     return {code: qty for code, qty in rows}
 

@@ -22,13 +22,12 @@ from core.orders.orders import (
     list_orders,
     open_lines_of,
     order_view,
-    reserved_by_orders,
-    stock_of,
 )
 from core.orders.picking import Started, Suggestion, start
 from core.orders.scanned import Scanned, UnknownCode, add_barcode, resolve_scan
 from core.orders.scanning import Applied
 from core.orders.sessions import expire_idle
+from core.orders.stock import stock_of
 from core.orders.views import (
     COUNT,
     PICK,
@@ -81,7 +80,6 @@ __all__ = [
     "read_code",
     "receive",
     "release",
-    "reserved_by_orders",
     "resolve_scan",
     "rules_for",
     "scan",

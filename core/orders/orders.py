@@ -7,16 +7,15 @@ receipt moves stock in for a purchase order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from core import catalog, ledger, money, recipes
-from core.catalog import BY_ISSUE, ItemKind
-from core.common import DocType, InvalidInput, ItemStock, NotFound, PermissionDenied, Role
+from core import catalog, money
+from core.common import DocType, InvalidInput, NotFound, PermissionDenied, Role
 from core.ledger import Line, check_price, check_qty, next_number
 from core.orders.tables import Order, OrderDocument, OrderLine
 from core.orders.views import (
@@ -31,7 +30,7 @@ from core.orders.views import (
     OrderLineView,
     OrderView,
 )
-from core.storage import Item, Partner, ReadStatement, UnitOfWork, Warehouse
+from core.storage import Item, Partner, UnitOfWork, Warehouse
 
 PARTNER_KIND = {SALES: "customer", PURCHASE: "supplier"}
 DOC_TYPE = {SALES: DocType.SALE, PURCHASE: DocType.RECEIPT}
@@ -226,51 +225,6 @@ def settle_status(order: Order) -> None:
         order.status = OPEN
 
 
-# Built once: 查 runs both for every question, as Core statements (plain rows).
-_HELD_BY_ORDERS = ReadStatement(
-    select(Warehouse.code, OrderLine.qty, OrderLine.done)
-    .join(Order, Order.id == OrderLine.order_id)
-    .join(Warehouse, Warehouse.id == Order.warehouse_id)
-    .join(Item, Item.id == OrderLine.item_id)
-    .where(Item.sku == bindparam("sku"), Order.kind == SALES, Order.status.in_((OPEN, PARTIAL)))
-)
-_KITS_TO_SHIP = ReadStatement(
-    select(Warehouse.code, OrderLine.item_id, OrderLine.qty, OrderLine.done)
-    .join(Order, Order.id == OrderLine.order_id)
-    .join(Warehouse, Warehouse.id == Order.warehouse_id)
-    .join(Item, Item.id == OrderLine.item_id)
-    .where(
-        Item.kind == ItemKind.KIT,
-        Order.kind == SALES,
-        Order.status.in_((OPEN, PARTIAL)),
-        OrderLine.qty > OrderLine.done,
-        Warehouse.kit_consumption.is_distinct_from(BY_ISSUE),
-    )
-)
-
-
-async def reserved_by_orders(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
-    """What open sales orders still hold of an item, per warehouse code."""
-    connection = await uow.read_connection()
-    held: dict[str, Decimal] = {}
-    for code, qty, done in await _HELD_BY_ORDERS.rows(connection, {"sku": sku}):
-        if qty > done:
-            held[code] = held.get(code, Decimal(0)) + qty - done
-    return held
-
-
-async def _kits_ordered(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
-    """What kits still to ship on open sales orders will take of ``sku`` by their recipe now,
-    where the kitchen backflushes."""
-    connection = await uow.read_connection()
-    rows = await _KITS_TO_SHIP.rows(connection)
-    kits = [(code, kit, qty - done, uow.now()) for code, kit, qty, done in rows]
-    if not kits:
-        return {}
-    component = await catalog.item_by_sku(uow, sku)
-    return await recipes.parts_of_kits(uow, kits, component.id)
-
-
 async def open_lines_of(uow: UnitOfWork, sku: str, warehouse: str) -> tuple[OpenOrderLine, ...]:
     """The open sales and purchase orders of an item in a warehouse, oldest first."""
     rows = await uow.session.execute(
@@ -303,24 +257,3 @@ async def held_by_orders(uow: UnitOfWork) -> dict[tuple[str, str], Decimal]:
         if qty > done:
             held[(sku, code)] = held.get((sku, code), Decimal(0)) + qty - done
     return held
-
-
-async def stock_of(uow: UnitOfWork, query: str, warehouse: str | None = None) -> ItemStock:
-    """``查``: the ledger's stock of an item, with what open sales orders still hold and what
-    pending productions and kit sales will take of it (core.recipes) beside pending requests."""
-    stock = await ledger.stock_of(uow, query, warehouse)
-    held = await reserved_by_orders(uow, stock.sku)
-    for code, qty in (await _kits_ordered(uow, stock.sku)).items():
-        held[code] = held.get(code, Decimal(0)) + qty
-    recipes_hold = await recipes.held_by_pending(uow, stock.sku)
-    return replace(
-        stock,
-        warehouses=tuple(
-            replace(
-                w,
-                reserved=w.reserved + recipes_hold.get(w.warehouse, Decimal(0)),
-                ordered=held.get(w.warehouse, Decimal(0)),
-            )
-            for w in stock.warehouses
-        ),
-    )

@@ -12,10 +12,11 @@ from core.recipes.bom import BomComponent, BomVersion, versions_at
 from core.recipes.departments import add_department, list_departments, require_department
 from core.recipes.issued import DepartmentUse, IssuedItem, issued_by_department
 from core.recipes.kitchen import KitchenMove, kitchen_moves
-from core.recipes.pending import held_by_pending, parts_of_kits
+from core.recipes.pending import PENDING_TYPES, held_by_pending, parts_of_kits
 from core.recipes.tables import Bom, BomLine, ProductionUse, SubstituteRule
 
 __all__ = [
+    "PENDING_TYPES",
     "Bom",
     "BomComponent",
     "BomLine",

@@ -14,22 +14,19 @@ from sqlalchemy import select
 
 from core import catalog
 from core.catalog import BY_ISSUE, ItemKind
-from core.common import DocStatus, DocType
+from core.common import DocType
 from core.recipes.bom import all_versions, version_at
-from core.storage import Document, DocumentLine, Item, ReadStatement, UnitOfWork, Warehouse
+from core.storage import Document, DocumentLine, Item, UnitOfWork, Warehouse
 
-_PENDING = ReadStatement(
-    select(Document.id).where(
-        Document.status == DocStatus.PENDING,
-        Document.type.in_((DocType.PRODUCTION, DocType.SALE)),
-    )
-)
+# The pending documents whose lines ``held_by_pending`` reads.
+PENDING_TYPES = (DocType.PRODUCTION, DocType.SALE)
 
 
-async def held_by_pending(uow: UnitOfWork, sku: str) -> dict[str, Decimal]:
-    """Per warehouse code, how much of item ``sku`` pending productions and kit sales hold."""
-    # Few documents are pending: find them first (status index), then read only their lines.
-    pending = [row.id for row in await _PENDING.rows(await uow.read_connection())]
+async def held_by_pending(uow: UnitOfWork, sku: str, pending: Sequence[int]) -> dict[str, Decimal]:
+    """Per warehouse code, how much of item ``sku`` pending productions and kit sales hold, of
+    the pending documents ``pending`` (those of ``PENDING_TYPES``)."""
+    # Few documents are pending: they are found first (status index), then only their lines
+    # are read.
     if not pending:
         return {}
     item_id = (await catalog.item_by_sku(uow, sku)).id

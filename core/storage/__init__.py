@@ -19,7 +19,7 @@ from core.storage.db_thread import (
     DatabaseThreadDied,
     log,
 )
-from core.storage.driver_reads import ReadStatement
+from core.storage.driver_reads import ReadStatement, tag, typed_null
 from core.storage.driver_rows import RowStatement
 from core.storage.error_reason import (
     MAX_REASON,
@@ -149,6 +149,8 @@ __all__ = [
     "short_reason",
     "sqlite_file",
     "stream_rows",
+    "tag",
+    "typed_null",
     "unready_reason",
     "upgrade",
 ]

@@ -101,11 +101,10 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        session = self.session
+        # Closing rolls back what was not committed: a rollback first would only cost more.
         try:
-            await session.rollback()
+            await self.session.close()
         finally:
-            await session.close()
             self._session = None
             self._connection = None
 

@@ -154,6 +154,21 @@ async def test_read_rows_equal_sqlalchemys_typed_values(
     assert expected, "each case reads something"
 
 
+async def test_one_statement_reads_lists_of_every_length(connection: AsyncConnection) -> None:
+    """The SQL is kept per length of the caller's list (up to a bound, past which the list
+    expands each time): each length reads its own rows."""
+    statement = (
+        select(C.id, C.qty)
+        .where(C.id.not_in(bindparam("ids", expanding=True)), C.qty < bindparam("most"))
+        .order_by(C.id)
+    )
+    read = ReadStatement(statement)
+    for ids in ([2, 3, 5], [], [4], [1, 6, 7], [], [0, 2], [*range(2, 100)], [*range(3, 101)]):
+        values = {"ids": ids, "most": Decimal(7)}
+        expected = [tuple(row) for row in await connection.execute(statement, values)]
+        assert [tuple(row) for row in await read.rows(connection, values)] == expected
+
+
 async def test_read_rows_are_named_by_their_columns(connection: AsyncConnection) -> None:
     read = ReadStatement(select(C.name, C.qty).where(C.name == bindparam("name")))
     (row,) = await read.rows(connection, {"name": "可乐2"})
