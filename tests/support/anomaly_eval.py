@@ -21,9 +21,23 @@ from datetime import datetime, timedelta
 from notifications.settings import AlertSettings
 from tests.support.anomaly_runs import Replay, replay, replay_kitchen, shop_day
 from tests.support.kitchen_simulator import KitchenHistory, simulate_kitchen
-from tests.support.store_simulator import SHANGHAI, StoreHistory, simulate
+from tests.support.store_simulator import SHANGHAI, Store, StoreHistory, simulate, simulate_chain
 
 SIZES = (0.01, 0.05, 0.15)
+
+
+def chain_of(*stores: Store) -> Callable[[int, int], StoreHistory]:
+    """An honest chain of these stores."""
+    return lambda s, d: simulate_chain(s, stores, days=d)
+
+
+def small_shop_in_a_chain(seed: int, share: float, days: int) -> StoreHistory:
+    """Fraud in a two- or three-clerk store, beside a full shop and a store without names."""
+    small = Store("S2", staff="two" if seed % 2 else "three", fraud=True)
+    stores = (Store("S1"), small, Store("S3", staff="two", named=0.0))
+    return simulate_chain(seed, stores, days=days, share=share, first_fraud_day=28)
+
+
 # Fraud families: how to simulate a seed at a size (the share of the clerk's takings).
 FAMILIES: dict[str, Callable[[int, float, int], StoreHistory | KitchenHistory]] = {
     "1 any hour": lambda s, x, d: simulate(s, days=d, family="hour", share=x, first_fraud_day=28),
@@ -34,6 +48,9 @@ FAMILIES: dict[str, Callable[[int, float, int], StoreHistory | KitchenHistory]] 
     "4 small shop": lambda s, x, d: simulate(
         s, days=d, family="hour", share=x, staff="two" if s % 2 else "three", first_fraud_day=28
     ),
+    "4b chain shop": small_shop_in_a_chain,
+    # The same small store's history without the rest of its chain.
+    "4b alone": lambda s, x, d: small_shop_in_a_chain(s, x, d).store("S2"),
     "5 sparse": lambda s, x, d: simulate(s, days=d, family="sparse", share=x, first_fraud_day=28),
     "6 kitchen": lambda s, x, d: simulate_kitchen(s, days=d, share=x, cooks=2 + s % 2),
 }
@@ -46,6 +63,12 @@ HONEST: dict[str, Callable[[int, int], StoreHistory | KitchenHistory]] = {
     "no customer names": lambda s, d: simulate(s, days=d, fraud=False, named=0.0),
     "two fix each other": lambda s, d: simulate(
         s, days=d, fraud=False, staff="two", colleague_fixes=0.6
+    ),
+    "small-shop chain": chain_of(Store("S1", "two"), Store("S2", "three"), Store("S3", "two")),
+    "chain, no names": chain_of(Store("S1"), Store("S2", named=0.0), Store("S3", "two")),
+    # The risk of pooling: a newcomer where nobody names a customer, beside stores that do.
+    "chain no-name new": chain_of(
+        Store("S1"), Store("S2", "two", named=0.0, newcomer=True), Store("S3", "three")
     ),
     "kitchen": lambda s, d: simulate_kitchen(s, days=d, fraud=False, cooks=2 + s % 2),
     "kitchen festival": lambda s, d: simulate_kitchen(s, days=d, fraud=False, festival=True),
@@ -74,6 +97,7 @@ class FraudRun:
 class HonestRun:
     case: str
     seed: int
+    stores: int
     store_days: int
     alarms: int
     named: tuple[str, ...] = ()
@@ -96,7 +120,9 @@ def honest_run(job: tuple[str, int, int, AlertSettings]) -> HonestRun:
     since, until = shop_day(history, HONEST_FROM_DAY), shop_day(history, days)
     result = _replay(history, since, until, settings)
     named = tuple(f"{c}@{t.astimezone(SHANGHAI):%m-%d %H}" for c, t in result.first_flagged.items())
-    return HonestRun(case, seed, days - HONEST_FROM_DAY, len(result.first_flagged), named)
+    stores = len(history.warehouses) if isinstance(history, StoreHistory) else 1
+    store_days = stores * (days - HONEST_FROM_DAY)
+    return HonestRun(case, seed, stores, store_days, len(result.first_flagged), named)
 
 
 def _replay(
@@ -135,7 +161,8 @@ def honest_table(runs: list[HonestRun]) -> Iterator[str]:
             continue
         days = sum(r.store_days for r in group)
         alarms = sum(r.alarms for r in group)
-        yield f"{case:<18} {len(group):>6}  {days:>10}  {alarms:>6}  {1000 * alarms / days:>20.2f}"
+        stores = sum(r.stores for r in group)
+        yield f"{case:<18} {stores:>6}  {days:>10}  {alarms:>6}  {1000 * alarms / days:>20.2f}"
     for r in runs:
         if r.named:
             yield f"  alarm: {r.case} seed {r.seed}: {', '.join(r.named)}"

@@ -12,6 +12,7 @@ from decimal import Decimal
 
 from tests.support.store_model import (
     CATALOGUE,
+    MAIN,
     SHANGHAI,
     Clerk,
     Fraud,
@@ -28,17 +29,25 @@ FAMILY = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗"
 
 
 class Simulation:
-    def __init__(self, rng: random.Random, history: StoreHistory) -> None:
+    """One store's days; a store of a chain stamps its warehouse on its documents and starts
+    their numbers with ``prefix`` (as its clerks' ids).
+    """
+
+    def __init__(
+        self, rng: random.Random, history: StoreHistory, warehouse: str = MAIN, prefix: str = ""
+    ) -> None:
         self.rng = rng
         self.history = history
+        self.warehouse = warehouse
+        self.prefix = prefix
         self.serial = 0
         self.sales: dict[int, dict[str, list[SimDocument]]] = defaultdict(dict)
 
     def add(self, doc_type: str, at: datetime, user: str, partner: str | None,
             lines: tuple[SimLine, ...], fraud: bool = False) -> SimDocument:  # fmt: skip
         self.serial += 1
-        number = f"{'XS' if doc_type == 'sale' else 'XT'}{self.serial:06d}"
-        document = SimDocument(number, doc_type, at, user, partner, lines, fraud)
+        number = f"{self.prefix}{'XS' if doc_type == 'sale' else 'XT'}{self.serial:06d}"
+        document = SimDocument(number, doc_type, at, self.warehouse, user, partner, lines, fraud)
         self.history.documents.append(document)
         return document
 

@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
@@ -17,6 +17,8 @@ from core.ledger import DocumentCommand, Line, ReturnSale, Sell
 from core.storage import Item
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+# A lone shop's warehouse; a chain's stores have codes of their own.
+MAIN = "MAIN"
 CSV_HEADER = ("doc_no", "type", "posted_at", "warehouse", "user", "partner", "sku", "qty",
               "price", "lot", "expiry")  # fmt: skip
 
@@ -111,6 +113,7 @@ class SimDocument:
     number: str
     doc_type: str
     at: datetime
+    warehouse: str
     user: str
     partner: str | None
     lines: tuple[SimLine, ...]
@@ -124,11 +127,15 @@ class StoreHistory:
     clerks: tuple[Clerk, ...]
     frauds: tuple[Fraud, ...] = ()
     documents: list[SimDocument] = field(default_factory=list)
-    warehouse: str = "MAIN"
     # Shop days [first, last) of a festival peak, and how much busier they are.
     peak: tuple[int, int, float] | None = None
     # The share of mistyped quantities a colleague at the till voids instead of the clerk.
     colleague_fixes: float = 0.0
+
+    @property
+    def warehouses(self) -> set[str]:
+        """The stores the history's documents were recorded in (several in a chain)."""
+        return {d.warehouse for d in self.documents}
 
     @property
     def fraud(self) -> Fraud | None:
@@ -156,6 +163,14 @@ class StoreHistory:
         return len({d.at.astimezone(SHANGHAI).date() for d in self.documents
                     if d.fraud and d.at < until})  # fmt: skip
 
+    def store(self, warehouse: str) -> StoreHistory:
+        """One store of a chain alone, as if it were a lone shop."""
+        documents = [d for d in self.documents if d.warehouse == warehouse]
+        users = {d.user for d in documents}
+        clerks = tuple(c for c in self.clerks if c.userid in users)
+        frauds = tuple(f for f in self.frauds if f.clerk in users)
+        return replace(self, clerks=clerks, frauds=frauds, documents=documents)
+
     def between(self, since: datetime, until: datetime) -> StoreHistory:
         return replace(self, documents=[d for d in self.documents if since <= d.at < until])
 
@@ -166,7 +181,7 @@ class StoreHistory:
     def _fact(self, d: SimDocument, ln: SimLine) -> SalesLine:
         product = PRODUCTS[ln.sku]
         return SalesLine(
-            document=d.number, doc_type=d.doc_type, warehouse=self.warehouse, clerk=d.user,
+            document=d.number, doc_type=d.doc_type, warehouse=d.warehouse, clerk=d.user,
             at=d.at, partner=d.partner, original=None, sku=ln.sku, name=product.name,
             unit=product.unit, qty=ln.qty, price=ln.price, cost=product.cost,
         )  # fmt: skip
@@ -176,7 +191,7 @@ class StoreHistory:
         for d in self.documents:
             kind = Sell if d.doc_type == "sale" else ReturnSale
             lines = tuple(Line(ln.sku, ln.qty, ln.price) for ln in d.lines)
-            yield kind(warehouse=self.warehouse, actor=d.user, lines=lines, partner=d.partner,
+            yield kind(warehouse=d.warehouse, actor=d.user, lines=lines, partner=d.partner,
                        posted_at=d.at, number=d.number, note="模拟")  # fmt: skip
 
     def write_csv(self, path: Path) -> None:
@@ -188,5 +203,18 @@ class StoreHistory:
                 local = d.at.astimezone(SHANGHAI).replace(tzinfo=None).isoformat()
                 partner = d.partner or ""
                 for ln in d.lines:
-                    row = [d.number, d.doc_type, local, self.warehouse, d.user, partner, ln.sku]
+                    row = [d.number, d.doc_type, local, d.warehouse, d.user, partner, ln.sku]
                     writer.writerow([*row, ln.qty, ln.price, "", ""])
+
+
+def chain(stores: Sequence[StoreHistory]) -> StoreHistory:
+    """The stores of one chain as one history: the same days, each store's own warehouse
+    code on its documents and its own clerks (ids and document numbers distinct).
+    """
+    first = stores[0]
+    assert all((s.start, s.days) == (first.start, first.days) for s in stores)
+    documents = sorted((d for s in stores for d in s.documents), key=lambda d: (d.at, d.number))
+    clerks = tuple(c for s in stores for c in s.clerks)
+    assert len({c.userid for c in clerks}) == len(clerks)
+    frauds = tuple(f for s in stores for f in s.frauds)
+    return StoreHistory(first.start, first.days, clerks, frauds, documents)

@@ -10,6 +10,10 @@ customers bring the same item back. Honest variants: a festival peak, a newcomer
 nobody names a customer on a return, a clerk with three times the others' volume, a two-clerk
 shop where each voids the other's mistyped quantities.
 
+A chain (``simulate_chain``) is several such stores over the same days, each with its own
+warehouse code and clerks, simulated from a seed drawn from the chain's: a chain may mix a
+full shop with a returns desk, small shops and a store whose clerks never name a customer.
+
 Fraud families (``family``), starting on a random day after the first weeks:
 
 - ``seed``: the seed case, negative sales or returns of one's own earlier sales at about the
@@ -24,12 +28,55 @@ Fraud families (``family``), starting on a random day after the first weeks:
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from tests.support.store_behaviour import Simulation
-from tests.support.store_model import SHANGHAI, Clerk, Fraud, StoreHistory, catalogue
+from tests.support.store_model import MAIN, SHANGHAI, Clerk, Fraud, StoreHistory, catalogue, chain
 
-__all__ = ["SHANGHAI", "StoreHistory", "catalogue", "simulate"]
+__all__ = ["SHANGHAI", "Store", "StoreHistory", "catalogue", "simulate", "simulate_chain"]
+
+
+@dataclass(frozen=True)
+class Store:
+    """A store of a chain: its warehouse code and how ``simulate`` staffs it."""
+
+    code: str
+    staff: str = "shop"
+    named: float | None = None
+    newcomer: bool = False
+    fraud: bool = False
+
+
+def simulate_chain(
+    seed: int, stores: Sequence[Store], *, days: int = 90, family: str = "hour",
+    share: float | None = None, first_fraud_day: int = 20,
+) -> StoreHistory:  # fmt: skip
+    """The chain's stores from one seed; the stores marked ``fraud`` have a ``family`` fraud."""
+    rng = random.Random(seed)
+    start = _start(rng)
+    return chain([_store(rng.randrange(2**31), store, start, days, family, share, first_fraud_day)
+                  for store in stores])  # fmt: skip
+
+
+def _store(
+    seed: int, store: Store, start: date, days: int, family: str, share: float | None,
+    first_fraud_day: int,
+) -> StoreHistory:  # fmt: skip
+    return simulate(
+        seed,
+        days=days,
+        fraud=store.fraud,
+        family=family,
+        share=share,
+        staff=store.staff,
+        first_fraud_day=first_fraud_day,
+        named=store.named,
+        newcomer=store.newcomer,
+        store=store.code,
+        start=start,
+    )
 
 
 def simulate(
@@ -49,6 +96,8 @@ def simulate(
     festival: bool = False,
     newcomer: bool = False,
     colleague_fixes: float = 0.0,
+    store: str | None = None,
+    start: date | None = None,
 ) -> StoreHistory:
     """A reproducible history; ``scale`` thins the traffic (a small shop) for database tests.
 
@@ -56,15 +105,18 @@ def simulate(
     of them, and reverses the clerk's own earlier sales or, with ``own_sales=False``, goods
     other clerks sold. ``named`` sets every clerk's share of returns with a customer's name;
     ``colleague_fixes`` the share of mistyped quantities a colleague at the till voids.
+    A ``store`` of a chain has that warehouse code, and its clerks' ids and document numbers
+    start with it; a chain's stores share their ``start``.
     """
     rng = random.Random(seed)
     clerks = _staff(rng, scale, staff, busy, named, days if newcomer else None)
-    start = date(2026, 6, 1) + timedelta(days=rng.randrange(0, 120))
-    history = StoreHistory(start, days, clerks, colleague_fixes=colleague_fixes)
+    prefix = f"{store}." if store else ""
+    clerks = tuple(replace(c, userid=prefix + c.userid) for c in clerks)
+    history = StoreHistory(start or _start(rng), days, clerks, colleague_fixes=colleague_fixes)
     if festival:
         first = rng.randrange(days // 3, days - 20)
         history.peak = (first, first + 12, rng.uniform(2.0, 3.0))
-    simulation = Simulation(rng, history)
+    simulation = Simulation(rng, history, store or MAIN, prefix)
     simulation.honest_days()
     if fraud:
         history.frauds = _frauds(rng, clerks, days, fraud_days, own_sales, family, share,
@@ -74,6 +126,10 @@ def simulate(
     simulation.recall_day()
     history.documents.sort(key=lambda d: (d.at, d.number))
     return history
+
+
+def _start(rng: random.Random) -> date:
+    return date(2026, 6, 1) + timedelta(days=rng.randrange(0, 120))
 
 
 def _staff(
