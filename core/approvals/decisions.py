@@ -202,8 +202,9 @@ async def _close(uow: UnitOfWork, approval: Approval, status: str, actor: str, n
 
 async def _already_decided(uow: UnitOfWork, approval: Approval) -> str:
     """Who decided is named as staff know them (李姐), not by WeCom userid; an expiry has no one."""
-    decider = await catalog.find_user(uow, approval.decided_by or "")
-    name = decider.name if decider is not None else approval.decided_by
+    decided_by = approval.decided_by
+    decider = await catalog.find_user(uow, decided_by) if decided_by else None
+    name = decider.name if decider is not None else decided_by
     who = f"（{name}）" if name and name != SYSTEM else ""
     status = APPROVAL_STATUS_NAMES[approval.status]
     return f"申请 {approval.number} {status}{who}，本次操作未做任何更改"
